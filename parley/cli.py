@@ -1,0 +1,55 @@
+"""The ``parley`` command line.  Each area registers its own sub-commands here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parley.config import configure
+from parley.logs import setup_logging
+
+app = typer.Typer(
+    name="parley",
+    help=(
+        "parley: a streaming news monitor for official statements about talks, negotiations "
+        "and ceasefires.\n\nStart with `parley up` (everything on this machine) or "
+        "`parley services up` (only Kafka and Elasticsearch)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="PARLEY_CONFIG",
+            help="YAML configuration file; PARLEY_* environment variables override it.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="Log format: json or console (default from config).")
+    ] = None,
+) -> None:
+    settings = configure(config)
+    setup_logging(settings.log.level, log_format or settings.log.format)
+
+
+def _register() -> None:
+    from parley import services_cli
+
+    app.add_typer(services_cli.app, name="services")
+    app.command("setup")(services_cli.setup)
+
+
+_register()
+
+
+def main() -> None:
+    app()
