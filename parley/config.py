@@ -55,7 +55,9 @@ class KafkaSettings(BaseModel):
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments shared by kafka-python's producer, consumer and admin client."""
         kwargs: dict[str, Any] = {
-            "bootstrap_servers": [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()],
+            "bootstrap_servers": [
+                s.strip() for s in self.bootstrap_servers.split(",") if s.strip()
+            ],
             "security_protocol": self.security_protocol,
             "client_id": self.client_id,
         }

@@ -1,0 +1,66 @@
+"""Install parley's index templates and create its indices (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elasticsearch import Elasticsearch
+
+from parley.config import ElasticsearchSettings
+from sinks.elasticsearch.templates import INDICES, index_template
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    index: str
+    template_changed: bool
+    index_created: bool
+
+
+def install_templates(
+    client: Elasticsearch,
+    settings: ElasticsearchSettings,
+    *,
+    language_subfields: list[str] | None = None,
+) -> list[SetupResult]:
+    """Put each index template, then create the index when missing.
+
+    A template whose body is unchanged is not rewritten; an existing index keeps its mapping
+    (new fields are added through ``put_mapping``, which is what a template upgrade needs).
+    """
+    results = []
+    for name in INDICES:
+        index_name = settings.index(name)
+        body = index_template(name, index_name, language_subfields=language_subfields)
+        changed = _put_template_if_changed(client, index_name, body)
+        created = False
+        if not client.indices.exists(index=index_name):
+            client.indices.create(index=index_name)
+            created = True
+        elif changed:
+            client.indices.put_mapping(index=index_name, **body["template"]["mappings"])
+        results.append(SetupResult(index_name, changed, created))
+    return results
+
+
+def _put_template_if_changed(client: Elasticsearch, name: str, body: dict[str, object]) -> bool:
+    if client.indices.exists_index_template(name=name):
+        current = client.indices.get_index_template(name=name)["index_templates"][0]
+        if (
+            current["index_template"].get("_meta") == body["_meta"]
+            and current["index_template"].get("version") == body["version"]
+            and _same_template(current, body)
+        ):
+            return False
+    client.indices.put_index_template(name=name, **body)
+    return True
+
+
+def _same_template(current: dict[str, object], body: dict[str, object]) -> bool:
+    stored = current["index_template"]
+    assert isinstance(stored, dict)
+    stored_template = stored.get("template", {})
+    assert isinstance(stored_template, dict)
+    wanted = body["template"]
+    assert isinstance(wanted, dict)
+    return bool(stored_template.get("mappings") == wanted["mappings"])
