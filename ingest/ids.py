@@ -24,7 +24,7 @@ def canonical_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidUrlError(f"not an http(s) URL: {url!r}")
     try:
-        normalised = courlan.normalize_url(stripped)
+        normalised = str(courlan.normalize_url(stripped))
     except Exception as exc:  # courlan raises assorted errors on exotic input
         raise InvalidUrlError(f"cannot normalise URL {url!r}: {exc}") from exc
     scheme, netloc, path, query, _ = urlsplit(normalised)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA = "parley.article.v1"
+SCHEMA: Literal["parley.article.v1"] = "parley.article.v1"
 MAX_TEXT_CHARS = 2_000_000
 
 

@@ -1,4 +1,4 @@
-"""The dead-letter record: whatever a worker cannot process goes to ``parley.deadletter.v1`` with why.
+"""The dead-letter record: what a worker cannot process goes to ``parley.deadletter.v1``, with why.
 
 Defined once here because every worker (poller, pipeline, dispatcher) produces it.  The original
 payload is kept byte-exact (base64) so that a fixed worker can replay it.

@@ -1,4 +1,4 @@
-"""Structured logging: JSON lines by default (one event per line, machine-readable), console for humans."""
+"""Structured logging: JSON lines by default (machine-readable), console rendering for humans."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from parley.config import ElasticsearchSettings
 
@@ -26,5 +26,5 @@ def cluster_health(client: Elasticsearch, timeout: str = "5s") -> dict[str, Any]
 def is_healthy(client: Elasticsearch) -> bool:
     try:
         return cluster_health(client).get("status") in ("green", "yellow")
-    except Exception:
+    except (TransportError, ApiError):
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -43,24 +44,14 @@ def install_templates(
     return results
 
 
-def _put_template_if_changed(client: Elasticsearch, name: str, body: dict[str, object]) -> bool:
+def _put_template_if_changed(client: Elasticsearch, name: str, body: dict[str, Any]) -> bool:
     if client.indices.exists_index_template(name=name):
-        current = client.indices.get_index_template(name=name)["index_templates"][0]
+        stored = client.indices.get_index_template(name=name)["index_templates"][0]
+        template = stored["index_template"]
         if (
-            current["index_template"].get("_meta") == body["_meta"]
-            and current["index_template"].get("version") == body["version"]
-            and _same_template(current, body)
+            template.get("version") == body["version"]
+            and template.get("template", {}).get("mappings") == body["template"]["mappings"]
         ):
             return False
     client.indices.put_index_template(name=name, **body)
     return True
-
-
-def _same_template(current: dict[str, object], body: dict[str, object]) -> bool:
-    stored = current["index_template"]
-    assert isinstance(stored, dict)
-    stored_template = stored.get("template", {})
-    assert isinstance(stored_template, dict)
-    wanted = body["template"]
-    assert isinstance(wanted, dict)
-    return bool(stored_template.get("mappings") == wanted["mappings"])
