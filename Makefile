@@ -1,0 +1,38 @@
+# Two entry points for newcomers (see README.md): `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PARLEY := $(VENV)/bin/parley
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install services-up services-down lint typecheck unit integration clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
+run: install
+	$(PARLEY) --log-format console up
+
+## test: set up, start Kafka and Elasticsearch, then lint, type-check and run every test
+test: install services-up
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	bash deploy/validate.sh
+	$(VENV)/bin/pytest tests
+
+services-up: install
+	$(PARLEY) services up
+	$(PARLEY) setup
+
+services-down: install
+	$(PARLEY) services down
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
