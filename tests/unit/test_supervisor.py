@@ -75,9 +75,7 @@ def test_crashing_worker_is_restarted_with_growing_delays_and_reported_as_crash_
     )
     policy = RestartPolicy(initial_delay=0.3, multiplier=2.0, max_delay=1.2, crash_loop_after=3)
     log_path = tmp_path / "log" / "crasher.log"
-    sup = Supervisor(
-        [WorkerSpec("crasher", argv, log_path)], policy=policy, on_event=events.append
-    )
+    sup = Supervisor([WorkerSpec("crasher", argv, log_path)], policy=policy, on_event=events.append)
     supervisors.append(sup)
     sup.start()
 
