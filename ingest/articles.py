@@ -1,0 +1,113 @@
+"""Article text extraction: trafilatura for title, text and author, htmldate (through
+trafilatura's metadata) for the publication date, the page's declared language or py3langid.
+
+Pure: bytes and headers in, ``ExtractedArticle`` out, or ``ExtractionError`` with a short reason
+(the poller then falls back to the feed's summary and records why).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import trafilatura
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
+MIN_TEXT_CHARS = 1
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$", re.IGNORECASE)
+
+
+class ExtractionError(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    title: str | None
+    text: str
+    author: str | None
+    published: datetime | None
+    language: str | None
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def check_content_type(content_type: str | None) -> None:
+    """Only HTML-like pages are extracted; a missing type is given the benefit of the doubt."""
+    kind = media_type(content_type)
+    if kind and kind not in HTML_TYPES:
+        raise ExtractionError("content_type", f"not a web page: {kind}")
+
+
+def decode_body(body: bytes, content_type: str | None) -> str | bytes:
+    """Text decoded with the HTTP charset when it names a real codec; otherwise the bytes, and
+    trafilatura detects the encoding from the page (meta charset, then statistics)."""
+    match = _CHARSET.search(content_type or "")
+    if match:
+        try:
+            codec = codecs.lookup(match.group(1)).name
+        except LookupError:
+            return body
+        return body.decode(codec, errors="replace")
+    return body
+
+
+def _published(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def detect_language(text: str) -> str | None:
+    try:
+        import py3langid
+
+        lang, _score = py3langid.classify(text[:4000])
+    except Exception:  # noqa: BLE001 - language id is a nicety; never fail an article for it
+        return None
+    return str(lang) if lang else None
+
+
+def normalise_language(value: str | None) -> str | None:
+    if not value or not _LANG.match(value.strip()):
+        return None
+    return value.strip().split("-")[0].split("_")[0].lower()
+
+
+def extract_article(body: bytes, *, url: str, content_type: str | None) -> ExtractedArticle:
+    check_content_type(content_type)
+    if not body.strip():
+        raise ExtractionError("empty", "empty body")
+    html = decode_body(body, content_type)
+    try:
+        document = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False
+        )
+    except Exception as exc:  # trafilatura/lxml raise assorted errors on broken pages
+        raise ExtractionError("extractor_crash", f"{type(exc).__name__}: {exc}") from exc
+    if document is None:
+        raise ExtractionError("no_text", "trafilatura found no main text")
+    fields = document if isinstance(document, dict) else document.as_dict()
+    text = (fields.get("text") or "").strip()
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError("no_text", "trafilatura found no main text")
+    language = normalise_language(fields.get("language")) or detect_language(text)
+    return ExtractedArticle(
+        title=fields.get("title") or None,
+        text=text,
+        author=fields.get("author") or None,
+        published=_published(fields.get("date")),
+        language=language,
+    )

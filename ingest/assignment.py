@@ -1,0 +1,208 @@
+"""Sharing the feed list between poller workers through Kafka itself.
+
+Feeds live in the compacted topic ``settings.kafka.topics.feeds`` (key = feed id, value = the
+``Feed`` JSON, a tombstone removes a feed).  Every worker joins one consumer group on that topic;
+Kafka assigns each worker some partitions, and the worker polls the feeds it reads from them.
+When a worker dies, its session times out and Kafka hands its partitions to the others; when a
+worker joins, partitions are taken from the others.  No offsets are committed: on every
+assignment the worker reads its partitions from the beginning, which for a compacted topic is
+the current feed table.
+
+Records are partitioned by the feed's *host* (not by the default key hash) so that all feeds of
+one site land on one worker, whose per-host gate then bounds the load on that site globally.
+
+kafka-python is blocking, so the consumer runs in its own thread; its rebalance callbacks hand
+the changes to the poller's event loop and wait for them (a revoked feed's poll in flight
+finishes before the partition is released, so no feed is polled by two workers at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.partitioner.default import murmur2
+from pydantic import ValidationError
+
+from ingest.feeds import Feed
+from ingest.poller import FeedPoller
+from parley.logs import get_logger
+
+log = get_logger(__name__)
+REVOKE_TIMEOUT = 60.0
+
+
+def partition_for(feed_url: str, partitions: int) -> int:
+    """Partition of a feed: murmur2 of its host, like Kafka's default partitioner on keys."""
+    host = (urlsplit(feed_url).hostname or "").lower().encode("utf-8")
+    return int(murmur2(host) & 0x7FFFFFFF) % partitions
+
+
+class FeedPublisher:
+    """Writes feeds into the compacted feeds topic (``parley feeds publish``, poll start-up)."""
+
+    def __init__(self, client_kwargs: dict[str, Any], topic: str) -> None:
+        self.topic = topic
+        self._producer = KafkaProducer(**client_kwargs, enable_idempotence=True, acks="all")
+
+    def partitions(self) -> int:
+        parts = self._producer.partitions_for(self.topic)
+        if not parts:
+            raise RuntimeError(f"topic {self.topic!r} has no partitions (run `parley setup`)")
+        return len(parts)
+
+    def publish(self, feeds: Iterable[Feed], partition: int | None = None) -> int:
+        count = 0
+        total = self.partitions()
+        for feed in feeds:
+            self._producer.send(
+                self.topic,
+                key=feed.id.encode(),
+                value=feed.to_bytes(),
+                partition=partition if partition is not None else partition_for(feed.url, total),
+            )
+            count += 1
+        self._producer.flush()
+        return count
+
+    def delete(self, feed: Feed) -> None:
+        partition = partition_for(feed.url, self.partitions())
+        self._producer.send(self.topic, key=feed.id.encode(), value=None, partition=partition)
+        self._producer.flush()
+
+    def close(self) -> None:
+        self._producer.close()
+
+
+class FeedAssignment:
+    """Consumer-group membership feeding a ``FeedPoller`` running on ``loop``."""
+
+    def __init__(
+        self,
+        client_kwargs: dict[str, Any],
+        topic: str,
+        group_id: str,
+        poller: FeedPoller,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+    ) -> None:
+        self.topic = topic
+        self.poller = poller
+        self.loop = loop
+        self.caught_up = threading.Event()  # the current assignment has been read to its end
+        self.assigned: set[int] = set()
+        self._stop = threading.Event()
+        self._end_offsets: dict[TopicPartition, int] = {}
+        self._consumer = KafkaConsumer(
+            **client_kwargs,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            max_poll_interval_ms=max(300_000, session_timeout_ms * 3),
+        )
+        self._thread = threading.Thread(target=self._run, name="feed-assignment", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._consumer.subscribe([self.topic], listener=_Listener(self))
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Leave the group (the other workers take over at once rather than after a timeout)."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _call(self, func: Any, *args: Any) -> None:
+        self.loop.call_soon_threadsafe(func, *args)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                batches = self._consumer.poll(timeout_ms=500)
+                for tp, messages in batches.items():
+                    for message in messages:
+                        self._apply(tp.partition, message.key, message.value)
+                self._check_caught_up()
+        except BaseException as exc:  # surfaced to run_poller, which stops the worker
+            self.error = exc
+            log.exception("feed_assignment_crashed", error=str(exc))
+        finally:
+            self._consumer.close()
+
+    def _apply(self, partition: int, key: bytes | None, value: bytes | None) -> None:
+        feed_key = key.decode("utf-8", errors="replace") if key else None
+        if value is None:
+            if feed_key:
+                self._call(self.poller.remove, feed_key)
+            return
+        try:
+            feed = Feed.from_bytes(value)
+        except (ValidationError, ValueError) as exc:
+            log.error(
+                "invalid_feed_record",
+                topic=self.topic,
+                partition=partition,
+                key=feed_key,
+                error=str(exc)[:500],
+            )
+            return
+        if feed_key and feed_key != feed.id:
+            log.error("feed_record_key_mismatch", key=feed_key, feed_id=feed.id)
+            return
+        self._call(self.poller.upsert, feed, partition)
+
+    def _check_caught_up(self) -> None:
+        if self.caught_up.is_set() or not self._end_offsets:
+            return
+        for tp, end in self._end_offsets.items():
+            if self._consumer.position(tp) < end:
+                return
+        self.caught_up.set()
+        log.info("feeds_assigned", partitions=sorted(self.assigned))
+
+    # Rebalance callbacks (run inside consumer.poll on the consumer thread).
+
+    def on_assigned(self, assigned: list[TopicPartition]) -> None:
+        mine = [tp for tp in assigned if tp.topic == self.topic]
+        self.assigned |= {tp.partition for tp in mine}
+        if mine:
+            self._consumer.seek_to_beginning(*mine)
+            self._end_offsets.update(self._consumer.end_offsets(mine))
+        self.caught_up.clear()
+        if not self._end_offsets:
+            self.caught_up.set()
+        self._check_caught_up()
+
+    def on_revoked(self, revoked: list[TopicPartition]) -> None:
+        lost = {tp.partition for tp in revoked if tp.topic == self.topic}
+        self.assigned -= lost
+        for tp in revoked:
+            self._end_offsets.pop(tp, None)
+        if not lost:
+            return
+        future = asyncio.run_coroutine_threadsafe(self.poller.revoke(lost), self.loop)
+        try:
+            future.result(timeout=REVOKE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a stuck poll must not keep the group from rebalancing
+            log.error("revoke_incomplete", partitions=sorted(lost), error=str(exc))
+        log.info("feeds_revoked", partitions=sorted(lost))
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, assignment: FeedAssignment) -> None:
+        self._assignment = assignment
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._assignment.on_revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._assignment.on_assigned(assigned)
