@@ -33,6 +33,8 @@ class ArticleRecord(BaseModel):
     # summary stands in (text_error says why); "replay": offline replay source.
     text_source: Literal["article", "feed_summary", "replay"] = "article"
     text_error: str | None = None
+    # True when the text was cut to keep the record under the Kafka message size limit.
+    text_truncated: bool | None = None
     feed_id: str | None = None
     feed_url: str | None = None
     outlet: str | None = None
