@@ -47,6 +47,10 @@ def _register() -> None:
 
     app.add_typer(services_cli.app, name="services")
     app.command("setup")(services_cli.setup)
+    from ingest import cli as ingest_cli
+
+    app.command("poll")(ingest_cli.poll)
+    app.add_typer(ingest_cli.feeds_app, name="feeds")
 
 
 _register()
