@@ -84,8 +84,12 @@ def _entry_link(entry: Any, base: str) -> str | None:
             link = _http_url(candidate.get("href"), base)
             if link:
                 return link
-    # RSS <guid isPermaLink="true"> or a guid that simply is a URL.
-    return _http_url(entry.get("id"), base)
+    # A guid counts only when it is an absolute URL by itself: "abc-123" is an opaque id, not
+    # a path relative to the feed.
+    guid = entry.get("id")
+    if isinstance(guid, str) and guid.strip().lower().startswith(("http://", "https://")):
+        return _http_url(guid, base)
+    return None
 
 
 def _when(entry: Any) -> datetime | None:
@@ -104,9 +108,9 @@ def _text(value: Any) -> str | None:
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # A missing Content-Type is common and harmless: say XML rather than have feedparser flag
+    # every such feed as ill-formed; the document's own encoding declaration still applies.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
         parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True)
     except Exception as exc:  # noqa: BLE001 - feedparser should not raise, but a crash must not stop a worker
