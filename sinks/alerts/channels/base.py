@@ -1,0 +1,125 @@
+"""The sender interface and the retry policy shared by every channel.
+
+Exception hierarchy::
+
+    DeliveryError            one attempt failed; ``permanent`` says whether retrying can help
+    └── RefusedTargetError   the SSRF guard refused the target (never retried, never connected)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import httpx
+
+from parley.netguard import NetGuardError
+from sinks.alerts.config import RetrySettings
+from sinks.alerts.metrics import DELIVERY_ATTEMPTS
+from sinks.alerts.models import Channel, ChannelOutcome
+from sinks.alerts.render import Delivery
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class RefusedTargetError(DeliveryError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
+class Sender(Protocol):
+    async def send(self, channel: Channel, delivery: Delivery, attempt: int) -> None: ...
+
+
+def classify_http(response: httpx.Response) -> None:
+    """Raise for a response that is not a success; 408, 425, 429 and 5xx are worth a retry."""
+    if response.is_success:
+        return
+    status = response.status_code
+    retryable = status in (408, 425, 429) or status >= 500
+    raise DeliveryError(
+        f"HTTP {status} from receiver",
+        permanent=not retryable,
+        retry_after=_retry_after(response) if retryable else None,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # HTTP-date form: fall back to our own backoff
+
+
+def transport_error(exc: Exception) -> DeliveryError:
+    """Map a connection-level failure to a DeliveryError."""
+    if isinstance(exc, NetGuardError):
+        return RefusedTargetError(f"target refused by the SSRF guard: {exc}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return DeliveryError(f"invalid target: {exc}", permanent=True)
+    return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False)
+
+
+def backoff(attempt: int, policy: RetrySettings, retry_after: float | None = None) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+    if retry_after is not None:
+        return min(retry_after, policy.max_retry_after)
+    delay = min(policy.backoff_base * 2.0 ** (attempt - 1), policy.backoff_max)
+    return delay * random.uniform(0.8, 1.2)
+
+
+async def deliver_with_retries(
+    sender: Sender,
+    channel: Channel,
+    index: int,
+    delivery: Delivery,
+    policy: RetrySettings,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> ChannelOutcome:
+    """Up to ``policy.max_attempts`` attempts; the outcome says what finally happened."""
+    last = "no attempt"
+    for attempt in range(1, policy.max_attempts + 1):
+        DELIVERY_ATTEMPTS.labels(channel.type).inc()
+        try:
+            await sender.send(channel, delivery, attempt)
+            return ChannelOutcome(
+                channel=channel.type, index=index, outcome="delivered", attempts=attempt
+            )
+        except RefusedTargetError as exc:
+            return ChannelOutcome(
+                channel=channel.type,
+                index=index,
+                outcome="refused",
+                attempts=attempt,
+                error=str(exc),
+            )
+        except DeliveryError as exc:
+            last = str(exc)
+            if exc.permanent:
+                return ChannelOutcome(
+                    channel=channel.type,
+                    index=index,
+                    outcome="failed",
+                    attempts=attempt,
+                    error=last,
+                )
+            if attempt < policy.max_attempts:
+                await sleep(backoff(attempt, policy, exc.retry_after))
+    return ChannelOutcome(
+        channel=channel.type,
+        index=index,
+        outcome="failed",
+        attempts=policy.max_attempts,
+        error=f"gave up after {policy.max_attempts} attempts: {last}",
+    )

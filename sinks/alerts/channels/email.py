@@ -1,0 +1,77 @@
+"""E-mail over SMTP (plain, STARTTLS or implicit TLS; optional AUTH).
+
+smtplib is blocking, so each message is sent from a worker thread.  SMTP 4xx replies and network
+errors are retried; 5xx replies (unknown recipient, message refused) and failed authentication are
+permanent — retrying would not change the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from sinks.alerts.channels.base import DeliveryError
+from sinks.alerts.config import SmtpSettings
+from sinks.alerts.models import Channel, EmailChannel
+from sinks.alerts.render import Delivery, subject, text_body
+
+
+class EmailSender:
+    def __init__(self, settings: SmtpSettings, kibana_url: str | None = None) -> None:
+        self.settings = settings
+        self.kibana_url = kibana_url
+
+    def build(self, channel: EmailChannel, delivery: Delivery) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.settings.sender
+        message["To"] = ", ".join(channel.to)
+        message["Subject"] = subject(delivery)
+        message["Date"] = formatdate(localtime=False)
+        # Stable across retries, so a mail client shows a re-sent alert once.
+        message["Message-ID"] = make_msgid(idstring=delivery.delivery_id, domain="parley")
+        message["X-Parley-Delivery"] = delivery.delivery_id
+        message["X-Parley-Subscription"] = delivery.subscription.subscription_id
+        message.set_content(text_body(delivery, self.kibana_url))
+        return message
+
+    async def send(self, channel: Channel, delivery: Delivery, attempt: int) -> None:
+        assert isinstance(channel, EmailChannel)
+        message = self.build(channel, delivery)
+        await asyncio.to_thread(self._send_sync, message)
+
+    def _send_sync(self, message: EmailMessage) -> None:
+        s = self.settings
+        try:
+            smtp: smtplib.SMTP
+            if s.ssl:
+                smtp = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            with smtp:
+                if s.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.username:
+                    password = s.password.resolve() if s.password is not None else None
+                    smtp.login(s.username, password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"SMTP authentication failed ({exc.smtp_code})", permanent=True
+            ) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"recipients refused: {sorted(exc.recipients)}",
+                permanent=all(c >= 500 for c in codes),
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", permanent=False) from exc

@@ -1,0 +1,161 @@
+"""The ``alerts`` section of the settings, validated here (``Settings.alerts`` is a free dict).
+
+Secrets (webhook signing keys, the SMTP password, API tokens) are *references*: the name of an
+environment variable or a file path, resolved when needed and never logged or returned by the API.
+Subscriptions never carry a secret themselves; a webhook channel names one of the operator's
+``signing_secrets`` (or uses the global ``signing_secret``), so an API user cannot make parley
+read arbitrary files or environment variables.  Example (YAML)::
+
+    alerts:
+      signing_secret: {file: /run/secrets/parley-webhook-secret}
+      signing_secrets: {newsroom: {env: NEWSROOM_WEBHOOK_SECRET}}
+      smtp: {host: smtp.example.org, port: 587, starttls: true, username: parley,
+             password: {file: /run/secrets/smtp-password}, sender: "parley <alerts@example.org>"}
+      api:
+        host: 0.0.0.0
+        port: 8088
+        tokens:
+          - {owner: admin, admin: true, token: {env: PARLEY_API_TOKEN}}
+          - {owner: newsroom, token: {file: /run/secrets/newsroom-token}}
+      retry: {max_attempts: 6, backoff_base: 1.0}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from parley.config import Settings
+
+
+class SecretSource(BaseModel):
+    """Where a secret lives: an environment variable, a file (Kubernetes/Docker secrets) or,
+    for tests and throw-away setups, an inline value.  The file wins over the variable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str | None = None
+    file: Path | None = None
+    value: SecretStr | None = None
+
+    def resolve(self) -> str | None:
+        if self.file is not None:
+            return self.file.read_text(encoding="utf-8").strip() or None
+        if self.env is not None:
+            return os.environ.get(self.env) or None
+        return self.value.get_secret_value() if self.value is not None else None
+
+
+class ApiToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str = Field(min_length=1, description="subscriptions created with this token belong to")
+    admin: bool = Field(False, description="may see and change every owner's subscriptions")
+    token: SecretSource
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8088, ge=0, le=65535)
+    # The single admin token most deployments need; more owners go to ``tokens``.
+    token: SecretSource = SecretSource(env="PARLEY_API_TOKEN")
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+    def resolved_tokens(self) -> dict[str, ApiToken]:
+        """token value → token entry (entries whose secret is unset are skipped)."""
+        out: dict[str, ApiToken] = {}
+        admin = self.token.resolve()
+        if admin:
+            out[admin] = ApiToken(owner="admin", admin=True, token=self.token)
+        for entry in self.tokens:
+            value = entry.token.resolve()
+            if value:
+                out[value] = entry
+        return out
+
+
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = Field(False, description="implicit TLS (SMTPS, usually port 465)")
+    username: str | None = None
+    password: SecretSource | None = None
+    sender: str = "parley <alerts@localhost>"
+    timeout: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _tls_modes(self) -> SmtpSettings:
+        if self.ssl and self.starttls:
+            raise ValueError("smtp.ssl and smtp.starttls are exclusive")
+        return self
+
+
+class RetrySettings(BaseModel):
+    """Delivery retries per channel: exponential backoff ``base * 2**(attempt-1)``, capped, with
+    ±20 % jitter so that many failed deliveries do not hammer a receiver in lock-step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(5, ge=1, description="then the delivery is dead-lettered")
+    backoff_base: float = Field(0.5, gt=0)
+    backoff_max: float = Field(60.0, gt=0)
+    max_retry_after: float = Field(300.0, gt=0, description="cap on a receiver's Retry-After")
+    timeout: float = Field(10.0, gt=0, description="per HTTP request")
+
+
+class MatchingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cache_ttl: float = Field(5.0, gt=0, description="seconds between subscription reloads")
+    # Subscriptions per search inside the one msearch: each is a named clause; Elasticsearch caps
+    # the clauses of one query (indices.query.bool.max_clause_count), so batches are split.
+    chunk_size: int = Field(100, ge=1, le=2000)
+    # The pipeline's bulk write does not refresh; the hook refreshes the statements index so the
+    # batch is searchable.  Turn off when the writer already uses refresh=wait_for.
+    refresh_before_match: bool = True
+
+
+class DispatcherSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: str = "parley-dispatcher"
+    max_in_flight: int = Field(64, ge=1, description="alerts being delivered at once")
+    max_poll_records: int = Field(200, ge=1)
+    max_poll_interval_ms: int = Field(900_000, ge=10_000)
+    commit_interval: float = Field(1.0, gt=0)
+    digest_check_interval: float = Field(15.0, gt=0)
+    # A digest claimed by a dispatcher that died is taken over after this many seconds.
+    digest_claim_timeout: float = Field(600.0, gt=0)
+
+
+class AlertsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    signing_secret: SecretSource = SecretSource(env="PARLEY_ALERTS_SIGNING_SECRET")
+    signing_secrets: dict[str, SecretSource] = Field(default_factory=dict)
+    smtp: SmtpSettings = SmtpSettings()
+    api: ApiSettings = ApiSettings()
+    retry: RetrySettings = RetrySettings()
+    matching: MatchingSettings = MatchingSettings()
+    dispatcher: DispatcherSettings = DispatcherSettings()
+    kibana_url: str | None = Field(
+        None, description="base URL of Kibana, for a 'see in Kibana' link in messages"
+    )
+
+    def signing_key(self, name: str | None) -> str | None:
+        """The webhook signing key: the named one, or the global one when ``name`` is None."""
+        if name is None:
+            return self.signing_secret.resolve()
+        source = self.signing_secrets.get(name)
+        return source.resolve() if source is not None else None
+
+
+def alerts_settings(settings: Settings) -> AlertsSettings:
+    return AlertsSettings.model_validate(settings.alerts)

@@ -1,0 +1,528 @@
+"""The dispatcher worker: ``parley.alerts.v1`` → webhook / e-mail / Slack.
+
+For each alert record:
+
+1. parse it (an unreadable record goes to the dead-letter topic with the reason);
+2. read the alert's stored state in ``parley-alerts``; an alert already handled (delivered,
+   failed, waiting for a digest) is skipped — the matcher may publish an alert twice;
+3. look up the subscription (deleted or disabled → ``cancelled``);
+4. digest mode → ``digest_pending`` until the end of the UTC hour/day; over the rate limit →
+   ``deferred`` to a catch-up digest; otherwise deliver to every channel, with retries and backoff;
+   channels that still fail go to the dead-letter topic;
+5. store the outcome in the alert document.
+
+Offsets are committed only up to the last record whose outcome (step 5) is stored, so a crash
+re-delivers rather than loses (at-least-once; receivers dedupe on ``X-Parley-Delivery``).
+Deliveries run concurrently; a slow receiver holds back commits, not the other deliveries.  A
+periodic task sends the digests that are due (``sinks.alerts.digest``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import httpcore
+import httpx
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from parley.config import Settings
+from parley.deadletter import DeadLetter
+from parley.logs import get_logger
+from parley.metrics import serve_metrics
+from parley.netguard import NetGuard
+from sinks.alerts.channels.base import Sender, deliver_with_retries
+from sinks.alerts.channels.email import EmailSender
+from sinks.alerts.channels.slack import SlackSender
+from sinks.alerts.channels.webhook import WebhookSender
+from sinks.alerts.config import AlertsSettings, alerts_settings
+from sinks.alerts.digest import claimed_alerts, due_query, group_by_subscription, window_end
+from sinks.alerts.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
+from sinks.alerts.models import (
+    FINAL_STATUSES,
+    Alert,
+    AlertStatus,
+    ChannelOutcome,
+    Subscription,
+)
+from sinks.alerts.offsets import OffsetTracker
+from sinks.alerts.ratelimit import RateLimiter
+from sinks.alerts.render import Delivery
+from sinks.alerts.store import SubscriptionCache, SubscriptionNotFoundError, SubscriptionStore
+from sinks.elasticsearch.client import make_client
+
+log = get_logger(__name__)
+
+WORKER = "dispatcher"
+T = TypeVar("T")
+HANDLED = FINAL_STATUSES | {"digest_pending", "deferred", "digest_sending"}
+
+
+def final_status(outcomes: Sequence[ChannelOutcome]) -> AlertStatus:
+    delivered = sum(o.outcome == "delivered" for o in outcomes)
+    if delivered == len(outcomes):
+        return "delivered"
+    return "partial" if delivered else "failed"
+
+
+def _transient_es_error(exc: BaseException) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.meta.status in (429, 502, 503, 504)
+    return isinstance(exc, TransportError)
+
+
+class Deliverer:
+    """Sends one ``Delivery`` to every channel of its subscription and dead-letters failures."""
+
+    def __init__(
+        self,
+        senders: Mapping[str, Sender],
+        config: AlertsSettings,
+        dead_letter: Callable[[DeadLetter], None],
+    ) -> None:
+        self.senders = senders
+        self.config = config
+        self.dead_letter = dead_letter
+
+    async def deliver(
+        self, delivery: Delivery, payload: bytes, source: Mapping[str, Any] | None = None
+    ) -> list[ChannelOutcome]:
+        channels = delivery.subscription.channels
+        outcomes = list(
+            await asyncio.gather(
+                *(
+                    deliver_with_retries(self.senders[ch.type], ch, i, delivery, self.config.retry)
+                    for i, ch in enumerate(channels)
+                )
+            )
+        )
+        for outcome in outcomes:
+            DELIVERIES.labels(outcome.channel, outcome.outcome).inc()
+            if outcome.outcome == "delivered":
+                continue
+            reason = "target_refused" if outcome.outcome == "refused" else "delivery_failed"
+            letter = DeadLetter.from_error(
+                worker=WORKER,
+                reason=reason,
+                error=outcome.error or outcome.outcome,
+                payload=payload,
+                attempts=outcome.attempts,
+                source_key=delivery.delivery_id,
+                context={
+                    "kind": delivery.kind,
+                    "subscription_id": delivery.subscription.subscription_id,
+                    "channel": outcome.channel,
+                    "channel_index": outcome.index,
+                    "alert_ids": [a.alert_id for a in delivery.alerts],
+                },
+                **(source or {}),
+            )
+            # Stored in Kafka before the alert is marked failed, so the delivery is never lost.
+            await asyncio.to_thread(self.dead_letter, letter)
+            DEAD_LETTERS.labels(reason).inc()
+            log.warning(
+                "delivery_dead_lettered",
+                delivery_id=delivery.delivery_id,
+                subscription_id=delivery.subscription.subscription_id,
+                channel=outcome.channel,
+                attempts=outcome.attempts,
+                error=outcome.error,
+            )
+        return outcomes
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Runs inside poll(), on the consumer thread: commit what is done before losing it.
+        self.dispatcher._commit_sync()
+        self.dispatcher.tracker.forget(list(revoked))
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        pass
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        stop_event: threading.Event,
+        *,
+        client: Elasticsearch | None = None,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+        senders: Mapping[str, Sender] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = alerts_settings(settings)
+        self.stop_event = stop_event
+        self.client = client or make_client(settings.elasticsearch)
+        self.alerts_index = settings.elasticsearch.index("alerts")
+        self.guard = NetGuard.from_settings(settings.http)
+        self.store = SubscriptionStore(self.client, settings.elasticsearch, self.config, self.guard)
+        self.cache = SubscriptionCache.for_store(self.store, self.config.matching.cache_ttl)
+        self.network_backend = network_backend
+        self._senders = senders
+        self.limiter = RateLimiter()
+        self.tracker = OffsetTracker()
+        self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+        self._consumer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer")
+        self._active: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fatal: BaseException | None = None
+        self.deliverer: Deliverer | None = None
+
+    # -- Kafka ---------------------------------------------------------------------------------
+
+    def _make_consumer(self) -> KafkaConsumer:
+        cfg = self.config.dispatcher
+        consumer = KafkaConsumer(
+            **self.settings.kafka.client_kwargs(),
+            group_id=cfg.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=cfg.max_poll_records,
+            max_poll_interval_ms=cfg.max_poll_interval_ms,
+        )
+        consumer.subscribe([self.settings.kafka.topics.alerts], listener=_Rebalance(self))
+        return consumer
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(**self.settings.kafka.client_kwargs(), acks="all")
+        return self._producer
+
+    def _dead_letter(self, letter: DeadLetter) -> None:
+        future = self.producer.send(
+            self.settings.kafka.topics.deadletter,
+            key=(letter.source_key or "").encode() or None,
+            value=letter.to_bytes(),
+        )
+        future.get(timeout=30)
+
+    def _commit_sync(self) -> None:
+        """Commit the offsets whose records are fully handled (consumer thread only)."""
+        offsets = self.tracker.take_committable()
+        if not offsets or self._consumer is None:
+            return
+        try:
+            self._consumer.commit(
+                {tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}  # type: ignore[misc]
+            )
+        except Exception as exc:  # noqa: BLE001 - a rebalance in progress; commit them later
+            self.tracker.restore(offsets)
+            log.warning("commit_failed", error=str(exc))
+
+    async def _on_consumer(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._consumer_thread, fn)
+
+    # -- Elasticsearch -------------------------------------------------------------------------
+
+    def _es(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call Elasticsearch, retrying overload and connection errors for up to a minute: the
+        dispatcher cannot commit anything while Elasticsearch is away, so waiting is right."""
+        for attempt in Retrying(
+            retry=retry_if_exception(_transient_es_error),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_delay(60),
+            reraise=True,
+        ):
+            with attempt:
+                return fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    async def _es_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(self._es, fn, *args, **kwargs)
+
+    async def _stored(self, alert_id: str) -> dict[str, Any] | None:
+        try:
+            response = await self._es_async(self.client.get, index=self.alerts_index, id=alert_id)
+        except NotFoundError:
+            return None
+        return dict(response["_source"])
+
+    async def _update(self, alert: Alert, fields: Mapping[str, Any]) -> None:
+        doc = {**alert.to_document(), **fields}
+        # A full write (not a partial update): the alert may be missing from the index when it
+        # was produced by another tool; the record then becomes its stored state.
+        await self._es_async(
+            self.client.index, index=self.alerts_index, id=alert.alert_id, document=doc
+        )
+
+    async def _subscription(self, subscription_id: str) -> Subscription | None:
+        snapshot = await asyncio.to_thread(self.cache.get)
+        sub = snapshot.by_id.get(subscription_id)
+        if sub is None:  # created after the last reload, or deleted / disabled
+            try:
+                sub = await asyncio.to_thread(self.store.get, subscription_id)
+            except SubscriptionNotFoundError:
+                return None
+        return sub if sub.enabled else None
+
+    # -- one alert -----------------------------------------------------------------------------
+
+    async def handle(self, value: bytes, source: Mapping[str, Any]) -> None:
+        try:
+            record = Alert.model_validate_json(value)
+        except (ValidationError, ValueError) as exc:
+            letter = DeadLetter.from_error(
+                worker=WORKER, reason="invalid_alert", error=exc, payload=value, **source
+            )
+            await asyncio.to_thread(self._dead_letter, letter)
+            DEAD_LETTERS.labels("invalid_alert").inc()
+            log.warning("invalid_alert_record", **source, error=str(exc)[:500])
+            return
+        if record.alert_id in self._active:
+            return  # the same alert published twice and both copies in this poll
+        self._active.add(record.alert_id)
+        try:
+            await self._handle_alert(record, value, source)
+        finally:
+            self._active.discard(record.alert_id)
+
+    async def _handle_alert(self, record: Alert, value: bytes, source: Mapping[str, Any]) -> None:
+        stored = await self._stored(record.alert_id)
+        alert = Alert.model_validate(stored) if stored is not None else record
+        if alert.status in HANDLED:
+            return
+        now = datetime.now(UTC)
+        sub = await self._subscription(alert.subscription_id)
+        if sub is None:
+            await self._update(alert, {"status": "cancelled"})
+            return
+        if sub.delivery.mode == "digest":
+            due = window_end(sub.delivery.digest, now)
+            await self._update(alert, {"status": "digest_pending", "due_at": due.isoformat()})
+            return
+        limit = sub.delivery.rate_limit
+        if limit is not None:
+            free_at = self.limiter.acquire(sub.subscription_id, limit, now.timestamp())
+            if free_at is not None:
+                due = datetime.fromtimestamp(free_at, UTC)
+                await self._update(alert, {"status": "deferred", "due_at": due.isoformat()})
+                log.info("alert_deferred", alert_id=alert.alert_id, due_at=due.isoformat())
+                return
+        assert self.deliverer is not None
+        outcomes = await self.deliverer.deliver(Delivery.single(sub, alert), value, source)
+        await self._store_outcome([alert], outcomes)
+
+    async def _store_outcome(
+        self, alerts: Sequence[Alert], outcomes: Sequence[ChannelOutcome]
+    ) -> None:
+        now = datetime.now(UTC)
+        status = final_status(outcomes)
+        fields: dict[str, Any] = {
+            "status": status,
+            "attempts": sum(o.attempts for o in outcomes),
+            "deliveries": [o.model_dump() for o in outcomes],
+            "delivered_at": now.isoformat() if status != "failed" else None,
+        }
+        if len(alerts) == 1:
+            await self._update(alerts[0], fields)
+        else:
+            operations: list[Mapping[str, Any]] = []
+            for alert in alerts:
+                operations.append({"index": {"_index": self.alerts_index, "_id": alert.alert_id}})
+                operations.append({**alert.to_document(), **fields})
+            await self._bulk(operations)
+        for alert in alerts:
+            started = alert.statement_indexed_at or alert.created_at
+            for outcome in outcomes:
+                if outcome.outcome == "delivered" and alert.delivery_mode == "immediate":
+                    DELIVERY_LATENCY.labels(outcome.channel).observe(
+                        (now - started).total_seconds()
+                    )
+        log.info(
+            "alert_delivery",
+            alert_ids=[a.alert_id for a in alerts][:20],
+            status=status,
+            attempts=fields["attempts"],
+        )
+
+    async def _bulk(self, operations: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        response = await self._es_async(self.client.bulk, operations=list(operations))
+        items: list[Mapping[str, Any]] = response["items"]
+        return items
+
+    # -- digests -------------------------------------------------------------------------------
+
+    async def flush_digests(self, now: datetime | None = None, page: int = 1000) -> int:
+        """Send every digest that is due at ``now``; returns the number of digests sent."""
+        now = now or datetime.now(UTC)
+        sent = 0
+        await self._es_async(self.client.indices.refresh, index=self.alerts_index)
+        while True:
+            response = await self._es_async(
+                self.client.search,
+                index=self.alerts_index,
+                query=due_query(now, self.config.dispatcher.digest_claim_timeout),
+                size=page,
+                seq_no_primary_term=True,
+                sort=[{"subscription_id": "asc"}, {"created_at": "asc"}],
+            )
+            hits = response["hits"]["hits"]
+            if not hits:
+                return sent
+            claim = {"status": "digest_sending", "claimed_at": now.isoformat()}
+            operations: list[Mapping[str, Any]] = []
+            for hit in hits:
+                operations.append(
+                    {
+                        "update": {
+                            "_index": self.alerts_index,
+                            "_id": hit["_id"],
+                            "if_seq_no": hit["_seq_no"],
+                            "if_primary_term": hit["_primary_term"],
+                        }
+                    }
+                )
+                operations.append({"doc": claim})
+            claimed = claimed_alerts(hits, await self._bulk(operations))
+            for sub_id, alerts in group_by_subscription(claimed).items():
+                sent += await self._send_digest(sub_id, alerts, now)
+            if len(hits) < page:
+                return sent
+
+    async def _send_digest(self, sub_id: str, alerts: list[Alert], now: datetime) -> int:
+        sub = await self._subscription(sub_id)
+        if sub is None:
+            operations: list[Mapping[str, Any]] = []
+            for alert in alerts:
+                operations.append({"update": {"_index": self.alerts_index, "_id": alert.alert_id}})
+                operations.append({"doc": {"status": "cancelled"}})
+            await self._bulk(operations)
+            return 0
+        start = min(a.created_at for a in alerts)
+        delivery = Delivery.digest(sub, tuple(alerts), start, now)
+        payload = json.dumps([a.to_document() for a in alerts], ensure_ascii=False).encode()
+        assert self.deliverer is not None
+        outcomes = await self.deliverer.deliver(delivery, payload)
+        claimed = [a.model_copy(update={"status": "digest_sending"}) for a in alerts]
+        await self._store_outcome(claimed, outcomes)
+        return 1
+
+    async def _digest_loop(self) -> None:
+        interval = self.config.dispatcher.digest_check_interval
+        while not self.stop_event.is_set():
+            try:
+                await self.flush_digests()
+            except Exception as exc:  # noqa: BLE001 - ES away: the next round retries
+                log.error("digest_flush_failed", error=str(exc))
+            await self._sleep(interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop_event.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    # -- main loop -----------------------------------------------------------------------------
+
+    def _build_senders(self, http: httpx.AsyncClient) -> Mapping[str, Sender]:
+        return {
+            "webhook": WebhookSender(http, self.config),
+            "slack": SlackSender(http, self.config),
+            "email": EmailSender(self.config.smtp, self.config.kibana_url),
+        }
+
+    async def run(self) -> None:
+        transport = self.guard.async_transport(
+            network_backend=self.network_backend,
+            limits=httpx.Limits(max_connections=self.config.dispatcher.max_in_flight),
+        )
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
+            self.deliverer = Deliverer(
+                self._senders or self._build_senders(http), self.config, self._dead_letter
+            )
+            self._consumer = await self._on_consumer(self._make_consumer)
+            digests = asyncio.create_task(self._digest_loop())
+            try:
+                await self._consume()
+            finally:
+                await self._drain()
+                digests.cancel()
+                await asyncio.gather(digests, return_exceptions=True)
+                await self._on_consumer(self._commit_sync)
+                await self._on_consumer(self._close_clients)
+                self._consumer_thread.shutdown(wait=True)
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _consume(self) -> None:
+        tasks = self._tasks
+        cfg = self.config.dispatcher
+        last_commit = time.monotonic()
+        consumer = self._consumer
+        assert consumer is not None
+        while not self.stop_event.is_set() and self._fatal is None:
+            room = cfg.max_in_flight - len(tasks)
+            if room <= 0:
+                await asyncio.wait(tasks, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                batch = await self._on_consumer(partial(consumer.poll, 200, room))
+                for tp, records in batch.items():
+                    for record in records:
+                        self.tracker.add(tp, record.offset)
+                        tasks.add(self._spawn(tp, record))
+            if time.monotonic() - last_commit >= cfg.commit_interval:
+                await self._on_consumer(self._commit_sync)
+                last_commit = time.monotonic()
+
+    def _spawn(self, tp: TopicPartition, record: Any) -> asyncio.Task[None]:
+        source = {
+            "source_topic": tp.topic,
+            "source_partition": tp.partition,
+            "source_offset": record.offset,
+            "source_key": record.key.decode(errors="replace") if record.key else None,
+        }
+        task = asyncio.create_task(self.handle(record.value or b"", source))
+
+        def finished(t: asyncio.Task[None]) -> None:
+            if t.cancelled():
+                return
+            error = t.exception()
+            if error is None:
+                self.tracker.done(tp, record.offset)
+            elif self._fatal is None:
+                # Not committed: a restarted dispatcher picks the record up again.
+                log.error("alert_handling_failed", error=repr(error), **source)
+                self._fatal = error
+
+        task.add_done_callback(finished)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _drain(self, grace: float = 10.0) -> None:
+        pending = {t for t in self._tasks if not t.done()}
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=grace)
+            for task in still:  # uncommitted, so re-delivered after the restart
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+
+    def _close_clients(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+
+
+def run_dispatcher(settings: Settings, stop_event: threading.Event) -> None:
+    """Run the dispatcher until ``stop_event`` is set (entry point for the supervisor)."""
+    serve_metrics(settings.metrics, WORKER)
+    log.info("dispatcher_starting", topic=settings.kafka.topics.alerts)
+    asyncio.run(Dispatcher(settings, stop_event).run())
+    log.info("dispatcher_stopped")

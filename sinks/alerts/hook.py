@@ -1,0 +1,158 @@
+"""The pipeline's post-index hook: new statements → alerts.
+
+Contract with the pipeline: after a bulk write of statement documents succeeded and before the
+Kafka offsets are committed, the pipeline calls the hook with those documents.  The hook
+
+1. matches the batch against every enabled subscription (one ``msearch``, see ``matching``);
+2. writes each alert **create-only** to ``parley-alerts`` under its deterministic id
+   (subscription + cluster): a 409 means "already alerted", so a statement syndicated by three
+   outlets, or a re-run of the pipeline, creates no second alert;
+3. produces the new alerts to ``parley.alerts.v1`` (key = alert id) and waits for the acks.
+
+Any failure raises, so the pipeline retries the batch and does not commit its offsets.  A retry
+after step 2 succeeded finds the alerts already stored with status ``new`` (no dispatcher has
+taken them yet) and produces them again; the dispatcher ignores duplicates by id and status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaProducer
+
+from parley.config import Settings
+from parley.logs import get_logger
+from parley.netguard import NetGuard
+from sinks.alerts.config import alerts_settings
+from sinks.alerts.matching import BatchMatcher, build_alerts
+from sinks.alerts.metrics import ALERTS_MATCHED, MATCH_SECONDS, SUBSCRIPTIONS_SEARCHED
+from sinks.alerts.models import Alert
+from sinks.alerts.store import SubscriptionCache, SubscriptionStore
+from sinks.elasticsearch.client import make_client
+
+log = get_logger(__name__)
+
+PRODUCE_TIMEOUT = 30.0
+
+
+class AlertStoreError(RuntimeError):
+    """Elasticsearch refused some alert documents (other than "already exists")."""
+
+
+class AlertHook:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: Elasticsearch | None = None,
+        producer: KafkaProducer | None = None,
+    ) -> None:
+        config = alerts_settings(settings)
+        self.settings = settings
+        self.client = client or make_client(settings.elasticsearch)
+        self.store = SubscriptionStore(
+            self.client, settings.elasticsearch, config, NetGuard.from_settings(settings.http)
+        )
+        self.cache = SubscriptionCache.for_store(self.store, config.matching.cache_ttl)
+        self.matcher = BatchMatcher(
+            self.client, settings.elasticsearch.index("statements"), config.matching.chunk_size
+        )
+        self.refresh_before_match = config.matching.refresh_before_match
+        self.statements_index = settings.elasticsearch.index("statements")
+        self.alerts_index = settings.elasticsearch.index("alerts")
+        self.topic = settings.kafka.topics.alerts
+        self._producer = producer
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                **self.settings.kafka.client_kwargs(), acks="all", linger_ms=0
+            )
+        return self._producer
+
+    def __call__(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self.process(docs)
+
+    def process(self, docs: Sequence[Mapping[str, Any]]) -> list[Alert]:
+        """Match, store and publish; returns the alerts published by this call."""
+        usable = [d for d in docs if d.get("statement_id")]
+        if len(usable) < len(docs):
+            # The pipeline validates documents before indexing; this is a bug there, not data.
+            log.error("statement_without_id", count=len(docs) - len(usable))
+        if not usable:
+            return []
+        snapshot = self.cache.get()
+        if not snapshot.compiled:
+            return []
+        started = time.perf_counter()
+        if self.refresh_before_match:
+            self.client.indices.refresh(index=self.statements_index)
+        batch, clusters = self.matcher.match(snapshot.compiled, usable)
+        alerts = build_alerts(batch, snapshot.by_id, usable, clusters)
+        MATCH_SECONDS.observe(time.perf_counter() - started)
+        SUBSCRIPTIONS_SEARCHED.observe(batch.searched)
+        if not alerts:
+            return []
+        to_publish = self._store(alerts)
+        self._publish(to_publish)
+        return to_publish
+
+    def _store(self, alerts: Sequence[Alert]) -> list[Alert]:
+        operations: list[Mapping[str, Any]] = []
+        for alert in alerts:
+            operations.append({"create": {"_index": self.alerts_index, "_id": alert.alert_id}})
+            operations.append(alert.to_document())
+        response = self.client.bulk(operations=operations)
+        created: list[Alert] = []
+        existing: list[str] = []
+        errors: list[str] = []
+        for alert, item in zip(alerts, response["items"], strict=True):
+            result = item["create"]
+            status = int(result.get("status", 500))
+            if status in (200, 201):
+                created.append(alert)
+            elif status == 409:
+                existing.append(alert.alert_id)
+            else:
+                errors.append(f"{alert.alert_id}: {status} {result.get('error')}")
+        if errors:
+            raise AlertStoreError(f"{len(errors)} alerts not stored: {errors[:3]}")
+        ALERTS_MATCHED.inc(len(created))
+        return created + self._unpublished(existing)
+
+    def _unpublished(self, ids: Sequence[str]) -> list[Alert]:
+        """Stored alerts still waiting for a dispatcher: a previous call may have failed
+        between storing and producing them, so produce them again."""
+        if not ids:
+            return []
+        response = self.client.mget(index=self.alerts_index, ids=list(ids))
+        return [
+            Alert.model_validate(doc["_source"])
+            for doc in response["docs"]
+            if doc.get("found") and doc["_source"].get("status") == "new"
+        ]
+
+    def _publish(self, alerts: Sequence[Alert]) -> None:
+        futures = [
+            self.producer.send(self.topic, key=a.alert_id.encode(), value=a.to_bytes())
+            for a in alerts
+        ]
+        self.producer.flush(timeout=PRODUCE_TIMEOUT)
+        for future in futures:
+            future.get(timeout=PRODUCE_TIMEOUT)  # raises the delivery error, if any
+        if alerts:
+            log.info("alerts_published", count=len(alerts), topic=self.topic)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+            self._producer = None
+
+
+def alert_hook(settings: Settings) -> Callable[[Sequence[Mapping[str, Any]]], None]:
+    """The post-index hook for the pipeline (see the module docstring for the contract)."""
+    return AlertHook(settings)

@@ -1,0 +1,287 @@
+"""Match a batch of freshly indexed statements against every enabled subscription.
+
+Elasticsearch does the matching, so an alert fires exactly when the subscription's query finds the
+statement in Kibana.  The test distribution has no percolator, so instead of percolating documents
+against stored queries we search the batch with the queries: each subscription becomes a *named*
+clause, up to ``chunk_size`` of them in one search restricted to the batch's statement ids, and
+``matched_queries`` on each hit says which subscriptions it satisfied.  All chunks plus one
+aggregation over the batch's clusters (how many outlets, which came first) go in one ``msearch``.
+
+Errors: a chunk rejected as a bad request (a query that no longer parses against the mapping) is
+split until the one broken subscription is isolated and skipped (logged); overload or server
+errors raise ``MatchingError`` so that the caller retries the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from parley.logs import get_logger
+from sinks.alerts.models import Alert, Source, Span, Speaker, Subscription, alert_id, utcnow
+from sinks.alerts.query import (
+    DocFacts,
+    StructuredPrefilter,
+    compile_query,
+    matched_triggers,
+    multi_match_search,
+    named,
+    union_facts,
+)
+
+log = get_logger(__name__)
+
+
+class MatchingError(RuntimeError):
+    """Elasticsearch could not run the match (overload, unavailable); retry the batch."""
+
+
+@dataclass(frozen=True)
+class CompiledSubscription:
+    subscription: Subscription
+    query: dict[str, Any]
+    prefilter: StructuredPrefilter
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> CompiledSubscription:
+        return cls(
+            subscription=subscription,
+            query=compile_query(subscription.query, subscription.filters),
+            prefilter=StructuredPrefilter.of(subscription.filters),
+        )
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    outlets_count: int
+    first_source: Source
+
+
+@dataclass
+class BatchMatch:
+    """Subscription id → ids of the batch statements it matched."""
+
+    matches: dict[str, set[str]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # subscription id → error
+    searched: int = 0  # subscriptions sent to Elasticsearch after the prefilter
+
+
+def candidates(
+    compiled: Sequence[CompiledSubscription], docs: Sequence[Mapping[str, Any]]
+) -> list[CompiledSubscription]:
+    """The enabled subscriptions whose structured filters some statement of the batch passes."""
+    facts = [DocFacts.of(d) for d in docs]
+    union = union_facts(facts)
+    return [c for c in compiled if c.subscription.enabled and c.prefilter.admits_any(facts, union)]
+
+
+def cluster_search(cluster_ids: Sequence[str]) -> dict[str, Any]:
+    """Per cluster: distinct outlets and the earliest published statement (the first source)."""
+    return {
+        "size": 0,
+        "query": {"terms": {"cluster_id": list(cluster_ids)}},
+        "aggs": {
+            "clusters": {
+                "terms": {"field": "cluster_id", "size": max(1, len(cluster_ids))},
+                "aggs": {
+                    "outlets": {"cardinality": {"field": "outlet"}},
+                    "first": {
+                        "top_hits": {
+                            "size": 1,
+                            "sort": [
+                                {"published_at": {"order": "asc", "missing": "_last"}},
+                                {"seen_at": {"order": "asc", "missing": "_last"}},
+                            ],
+                            "_source": ["outlet", "url", "title", "article_id", "published_at"],
+                        }
+                    },
+                },
+            }
+        },
+    }
+
+
+def parse_clusters(response: Mapping[str, Any]) -> dict[str, ClusterInfo]:
+    out: dict[str, ClusterInfo] = {}
+    for bucket in response.get("aggregations", {}).get("clusters", {}).get("buckets", []):
+        hits = bucket["first"]["hits"]["hits"]
+        source = Source.model_validate(hits[0]["_source"]) if hits else Source()
+        out[str(bucket["key"])] = ClusterInfo(
+            outlets_count=max(1, int(bucket["outlets"]["value"])), first_source=source
+        )
+    return out
+
+
+def _name(position: int) -> str:
+    return f"s{position}"
+
+
+class BatchMatcher:
+    def __init__(self, client: Elasticsearch, statements_index: str, chunk_size: int = 100):
+        self.client = client
+        self.index = statements_index
+        self.chunk_size = chunk_size
+
+    def match(
+        self, compiled: Sequence[CompiledSubscription], docs: Sequence[Mapping[str, Any]]
+    ) -> tuple[BatchMatch, dict[str, ClusterInfo]]:
+        statement_ids = sorted({str(d["statement_id"]) for d in docs})
+        cluster_ids = sorted({cluster_of(d) for d in docs})
+        result = BatchMatch()
+        todo = candidates(compiled, docs)
+        result.searched = len(todo)
+        chunks = [todo[i : i + self.chunk_size] for i in range(0, len(todo), self.chunk_size)]
+        searches: list[dict[str, Any]] = [{"index": self.index}, cluster_search(cluster_ids)]
+        for chunk in chunks:
+            searches += self._chunk_search(chunk, statement_ids)
+        responses = self._msearch(searches)
+        clusters = parse_clusters(self._ok(responses[0]))
+        retry: list[list[CompiledSubscription]] = []
+        for chunk, response in zip(chunks, responses[1:], strict=True):
+            self._collect(chunk, response, result, retry)
+        while retry:  # isolate the subscriptions Elasticsearch refuses, one split at a time
+            halves = [h for c in retry for h in (c[: len(c) // 2], c[len(c) // 2 :]) if h]
+            retry = []
+            searches = [line for h in halves for line in self._chunk_search(h, statement_ids)]
+            for chunk, response in zip(halves, self._msearch(searches), strict=True):
+                self._collect(chunk, response, result, retry)
+        return result, clusters
+
+    def _chunk_search(
+        self, chunk: Sequence[CompiledSubscription], statement_ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        queries = [named(c.query, _name(i)) for i, c in enumerate(chunk)]
+        return [{"index": self.index}, multi_match_search(queries, statement_ids)]
+
+    def _msearch(self, searches: list[dict[str, Any]]) -> list[Mapping[str, Any]]:
+        try:
+            response = self.client.msearch(searches=searches)
+        except Exception as exc:
+            raise MatchingError(f"msearch failed: {exc}") from exc
+        return list(response["responses"])
+
+    @staticmethod
+    def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:
+        if "error" in response:
+            raise MatchingError(f"search failed: {_reason(response)}")
+        return response
+
+    def _collect(
+        self,
+        chunk: Sequence[CompiledSubscription],
+        response: Mapping[str, Any],
+        result: BatchMatch,
+        retry: list[list[CompiledSubscription]],
+    ) -> None:
+        if "error" in response:
+            status = int(response.get("status", 500))
+            if status != 400:
+                raise MatchingError(f"search failed ({status}): {_reason(response)}")
+            if len(chunk) > 1:
+                retry.append(list(chunk))
+                return
+            sub = chunk[0].subscription
+            result.skipped[sub.subscription_id] = _reason(response)
+            log.error(
+                "subscription_query_failed",
+                subscription_id=sub.subscription_id,
+                error=_reason(response),
+            )
+            return
+        for hit in response["hits"]["hits"]:
+            statement = str(hit["_source"]["statement_id"])
+            for name in hit.get("matched_queries", []):
+                sub = chunk[int(name[1:])].subscription
+                result.matches.setdefault(sub.subscription_id, set()).add(statement)
+
+
+def _reason(response: Mapping[str, Any]) -> str:
+    error = response.get("error", {})
+    if isinstance(error, Mapping):
+        root = error.get("root_cause") or [error]
+        first = root[0] if root else error
+        caused = error.get("caused_by", {})
+        parts = [str(first.get("type", "")), str(first.get("reason", ""))]
+        if isinstance(caused, Mapping) and caused.get("reason"):
+            parts.append(str(caused["reason"]))
+        return ": ".join(p for p in parts if p)
+    return str(error)
+
+
+def cluster_of(doc: Mapping[str, Any]) -> str:
+    # A statement without a cluster is its own cluster.
+    return str(doc.get("cluster_id") or doc["statement_id"])
+
+
+def _published(doc: Mapping[str, Any]) -> str:
+    value = doc.get("published_at") or doc.get("seen_at")
+    return str(value) if value else "9999"
+
+
+def build_alerts(
+    batch: BatchMatch,
+    subscriptions: Mapping[str, Subscription],
+    docs: Iterable[Mapping[str, Any]],
+    clusters: Mapping[str, ClusterInfo],
+    now: datetime | None = None,
+) -> list[Alert]:
+    """One alert per (subscription, cluster): the earliest published matching statement of the
+    batch represents the cluster; ``first_source`` is the earliest in the whole index."""
+    now = now or utcnow()
+    by_id = {str(d["statement_id"]): d for d in docs}
+    alerts: list[Alert] = []
+    for sub_id, statement_ids in sorted(batch.matches.items()):
+        sub = subscriptions[sub_id]
+        per_cluster: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for sid in statement_ids:
+            per_cluster[cluster_of(by_id[sid])].append(by_id[sid])
+        for cluster_id, members in sorted(per_cluster.items()):
+            doc = min(members, key=lambda d: (_published(d), str(d["statement_id"])))
+            info = clusters.get(cluster_id)
+            alerts.append(alert_for(sub, doc, cluster_id, info, now))
+    return alerts
+
+
+def alert_for(
+    sub: Subscription,
+    doc: Mapping[str, Any],
+    cluster_id: str,
+    info: ClusterInfo | None,
+    now: datetime,
+) -> Alert:
+    triggers = matched_triggers(doc.get("triggers") or [], sub.filters)
+    outlets = {d for d in [doc.get("outlet")] if d}
+    first = info.first_source if info is not None else Source.model_validate(doc)
+    return Alert(
+        alert_id=alert_id(sub.subscription_id, cluster_id),
+        subscription_id=sub.subscription_id,
+        subscription_name=sub.name,
+        owner=sub.owner,
+        query=sub.query,
+        filters=sub.filters,
+        cluster_id=cluster_id,
+        statement_id=str(doc["statement_id"]),
+        article_id=doc.get("article_id"),
+        kind=doc.get("kind"),
+        quote=Span.model_validate(doc.get("quote") or {}),
+        speaker=Speaker.model_validate(doc.get("speaker") or {}),
+        triggers=triggers,
+        trigger_categories=sorted({t.category for t in triggers}),
+        stances=sorted({t.stance for t in triggers}),
+        url=doc.get("url"),
+        title=doc.get("title"),
+        outlet=doc.get("outlet"),
+        language=doc.get("language"),
+        published_at=doc.get("published_at"),
+        first_source=first,
+        outlets_count=info.outlets_count if info is not None else max(1, len(outlets)),
+        channels=[c.type for c in sub.channels],
+        delivery_mode=sub.delivery.mode,
+        statement_indexed_at=doc.get("indexed_at"),
+        created_at=now,
+    )

@@ -1,0 +1,38 @@
+"""Prometheus metrics of the alerting sink (exposed by ``parley.metrics.serve_metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+ALERTS_MATCHED = Counter(
+    "parley_alerts_matched_total", "Alerts created by the matcher (new alert ids only)"
+)
+MATCH_SECONDS = Histogram(
+    "parley_alert_matching_seconds",
+    "Time to match one batch of statements against all subscriptions",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SUBSCRIPTIONS_SEARCHED = Histogram(
+    "parley_alert_subscriptions_searched",
+    "Subscriptions sent to Elasticsearch per batch after the structured prefilter",
+    buckets=(0, 10, 100, 1000, 5000, 10000, 50000),
+)
+DELIVERIES = Counter(
+    "parley_alert_deliveries_total",
+    "Alert and digest deliveries by channel and outcome",
+    ["channel", "outcome"],
+)
+DELIVERY_ATTEMPTS = Counter(
+    "parley_alert_delivery_attempts_total", "HTTP/SMTP attempts, retries included", ["channel"]
+)
+DELIVERY_LATENCY = Histogram(
+    "parley_alert_delivery_latency_seconds",
+    "From 'statement indexed' to 'alert delivered' (immediate mode)",
+    ["channel"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+DEAD_LETTERS = Counter(
+    "parley_alert_dead_letters_total",
+    "Records the dispatcher sent to the dead-letter topic",
+    ["reason"],
+)
