@@ -51,6 +51,14 @@ def _register() -> None:
 
     app.command("poll")(ingest_cli.poll)
     app.add_typer(ingest_cli.feeds_app, name="feeds")
+    from parley import search, status
+
+    app.command("status")(status.status)
+    app.command("search")(search.search)
+    from sinks.alerts import cli as alerts_cli
+
+    app.add_typer(alerts_cli.subscribe_app, name="subscribe")
+    app.add_typer(alerts_cli.alerts_app, name="alerts")
 
 
 _register()
