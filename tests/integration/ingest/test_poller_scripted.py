@@ -1,0 +1,275 @@
+"""The poller against scripted servers on 127.0.0.1, producing to the real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import itertools
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.feedserver import Reply, ScriptedServer, Seen, article_html, repeat_bytes, rss
+from support.ingest_kafka import PollerHarness, read_topic
+
+from ingest.feeds import Feed
+from ingest.ids import article_id
+
+Make = Any
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as s:
+        yield s
+
+
+def items(server: ScriptedServer, *names: str) -> list[tuple[str, str]]:
+    return [(server.url(f"/articles/{n}.html"), f"Story {n}") for n in names]
+
+
+def serve_articles(server: ScriptedServer, *names: str) -> None:
+    for n in names:
+        server.route(
+            f"/articles/{n}.html",
+            Reply(200, article_html(f"Story {n}"), {"Content-Type": "text/html; charset=utf-8"}),
+        )
+
+
+def keys(harness: PollerHarness, expect: int) -> Counter[str]:
+    return Counter(k for k, _ in read_topic(_bootstrap(harness), harness.topic, expect=expect))
+
+
+def _bootstrap(harness: PollerHarness) -> str:
+    return str(harness.poller.producer._producer.config["bootstrap_servers"][0])
+
+
+def test_200_then_304_then_304_produces_each_item_once(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    serve_articles(server, "a", "b", "c")
+    body = rss(items(server, "a", "b", "c"))
+
+    def feed_reply(seen: Seen) -> Reply:
+        if seen.headers.get("if-none-match") == '"v1"':
+            return Reply(304)
+        return Reply(
+            200,
+            gzip.compress(body),
+            {
+                "ETag": '"v1"',
+                "Content-Encoding": "gzip",
+                "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
+            },
+        )
+
+    server.route_fn("/feed.xml", feed_reply)
+    harness = make_poller()
+    feed = Feed(url=server.url("/feed.xml"), outlet="Test Outlet", country="ua", tags=["t"])
+    outcomes = [harness.poll(feed).outcome for _ in range(3)]
+    assert outcomes == ["200", "not_modified", "not_modified"]
+    hits = server.hits("/feed.xml")
+    assert [h.headers.get("if-none-match") for h in hits] == [None, '"v1"', '"v1"']
+    assert hits[1].headers["if-modified-since"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+    records = read_topic(_bootstrap(harness), harness.topic, expect=3)
+    assert Counter(k for k, _ in records) == Counter(
+        article_id(u) for u, _ in items(server, "a", "b", "c")
+    )
+    for key, record in records:
+        assert record["schema"] == "parley.article.v1" and record["id"] == key
+        assert record["text_source"] == "article" and "open to talks" in record["text"]
+        assert record["outlet"] == "Test Outlet" and record["country"] == "UA"
+        assert record["feed_id"] == feed.id and record["tags"] == ["t"]
+        assert record["author"] == "Jane Reporter" and record["language"] == "en"
+    state = harness.state(feed)
+    assert state.items_seen == 3 and state.etag == '"v1"' and state.consecutive_failures == 0
+    assert len(server.hits("/articles/a.html")) == 1
+
+
+def test_same_etag_but_changed_body_finds_new_items(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    serve_articles(server, "a", "b", "c")
+    first = rss(items(server, "a", "b"))
+    second = rss(items(server, "a", "b", "c"))
+    headers = {"ETag": '"constant"'}
+    # A server that ignores If-None-Match and keeps the same ETag across changes.
+    server.route(
+        "/feed.xml",
+        Reply(200, first, headers),
+        Reply(200, first, headers),
+        Reply(200, second, headers),
+    )
+    harness = make_poller()
+    feed = Feed(url=server.url("/feed.xml"))
+    assert [harness.poll(feed).outcome for _ in range(3)] == ["200", "unchanged", "200"]
+    assert harness.poll(feed).outcome == "unchanged"
+    produced = keys(harness, expect=3)
+    assert set(produced) == {article_id(u) for u, _ in items(server, "a", "b", "c")}
+    assert max(produced.values()) == 1
+
+
+def test_permanent_redirect_updates_the_stored_url(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    serve_articles(server, "a")
+    server.route("/old.xml", Reply(301, headers={"Location": "/new.xml"}))
+    server.route("/new.xml", Reply(200, rss(items(server, "a"))))
+    harness = make_poller(fetch_articles=False)
+    feed = Feed(url=server.url("/old.xml"))
+    assert harness.poll(feed).outcome == "200"
+    assert harness.state(feed).url == server.url("/new.xml")
+    assert harness.poll(feed).outcome == "unchanged"
+    assert len(server.hits("/old.xml")) == 1 and len(server.hits("/new.xml")) == 2
+    assert keys(harness, expect=1) == Counter({article_id(items(server, "a")[0][0]): 1})
+
+
+def test_410_disables_the_feed(server: ScriptedServer, make_poller: Make) -> None:
+    server.route("/gone.xml", Reply(410))
+    harness = make_poller()
+    feed = Feed(url=server.url("/gone.xml"))
+    assert harness.poll(feed).outcome == "gone"
+    assert harness.state(feed).status == "disabled"
+    assert harness.poll(feed).outcome == "disabled"
+    assert len(server.hits("/gone.xml")) == 1
+
+
+def test_429_retry_after_is_respected_by_the_schedule(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    server.route("/busy.xml", Reply(429, headers={"Retry-After": "2"}), Reply(304))
+    harness = make_poller(schedule={"min_interval": 0.2, "max_interval": 0.5})
+    feed = Feed(url=server.url("/busy.xml"), min_interval=0.2, max_interval=0.5)
+    harness.poller.upsert(feed)
+
+    async def run_for(seconds: float) -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(seconds, stop.set)
+        await harness.poller.run(stop)
+
+    harness.runner.run(run_for(3.5))
+    hits = server.hits("/busy.xml")
+    assert len(hits) >= 3  # 429, then 304s every ~0.2-0.5 s once the wait was over
+    assert hits[1].at - hits[0].at >= 2.0
+    assert all(b.at - a.at < 1.0 for a, b in itertools.pairwise(hits[1:]))
+    assert harness.state(feed).last_outcome == "not_modified"
+
+
+def test_server_that_never_answers_is_a_timeout_with_backoff(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    server.route("/hang.xml", Reply(hang=True))
+    harness = make_poller(
+        limits={"read_timeout": 1, "total_timeout": 1.5},
+        schedule={"report_after_failures": 2, "failure_backoff_base": 10},
+    )
+    feed = Feed(url=server.url("/hang.xml"))
+    started = time.time()
+    assert harness.poll(feed).outcome == "timeout"
+    assert time.time() - started < 3
+    state = harness.state(feed)
+    assert state.consecutive_failures == 1 and state.status == "active"
+    assert state.next_poll_at - time.time() > 5
+    assert harness.poll(feed).outcome == "timeout"
+    state = harness.state(feed)
+    assert state.status == "failing" and state.next_poll_at - time.time() > 15
+
+
+def test_gzip_bomb_feed_and_huge_article_page(server: ScriptedServer, make_poller: Make) -> None:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    bomb = b"".join(compressor.compress(b"\0" * MB) for _ in range(256)) + compressor.flush()
+    server.route("/bomb.xml", Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    server.route("/feed.xml", Reply(200, rss(items(server, "huge"))))
+    server.route(
+        "/articles/huge.html",
+        Reply(200, repeat_bytes(100 * MB, b"<p>" + b"x" * 65533), {"Content-Type": "text/html"}),
+    )
+    harness = make_poller(limits={"max_feed_bytes": 2 * MB, "max_article_bytes": 5 * MB})
+    assert harness.poll(Feed(url=server.url("/bomb.xml"))).outcome in (
+        "decompression_bomb",
+        "too_large",
+    )
+    assert harness.poll(Feed(url=server.url("/feed.xml"))).outcome == "200"
+    [(_key, record)] = read_topic(_bootstrap(harness), harness.topic, expect=1)
+    assert record["text_source"] == "feed_summary"
+    assert record["text_error"].startswith("fetch_too_large")
+    assert record["text"] == "Summary of Story huge."
+
+
+def test_redirect_loop_and_private_redirects_are_refused(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    server.route("/loop1", Reply(302, headers={"Location": "/loop2"}))
+    server.route("/loop2", Reply(302, headers={"Location": "/loop1"}))
+    server.route("/meta", Reply(302, headers={"Location": "http://169.254.169.254/latest/"}))
+    server.route("/lan", Reply(301, headers={"Location": "http://10.0.0.1/feed"}))
+    harness = make_poller()
+    assert harness.poll(Feed(url=server.url("/loop1"))).outcome == "redirect_loop"
+    assert harness.poll(Feed(url=server.url("/meta"))).outcome == "blocked"
+    lan = Feed(url=server.url("/lan"))
+    assert harness.poll(lan).outcome == "blocked"
+    assert harness.state(lan).url == server.url("/lan")  # a refused move is not remembered
+
+
+def test_invalid_utf8_and_html_served_as_feed(server: ScriptedServer, make_poller: Make) -> None:
+    body = rss(items(server, "u1", "u2")).replace(b"Story u1", b"Story \xff\xfe u1")
+    server.route(
+        "/bad-utf8.xml", Reply(200, body, {"Content-Type": "application/rss+xml; charset=utf-8"})
+    )
+    server.route(
+        "/page.html", Reply(200, article_html("Just a page"), {"Content-Type": "text/html"})
+    )
+    harness = make_poller(fetch_articles=False)
+    assert harness.poll(Feed(url=server.url("/bad-utf8.xml"))).outcome == "200"
+    html_feed = Feed(url=server.url("/page.html"))
+    assert harness.poll(html_feed).outcome == "not_a_feed"
+    assert harness.state(html_feed).consecutive_failures == 1
+    records = read_topic(_bootstrap(harness), harness.topic, expect=2)
+    assert {k for k, _ in records} == {article_id(u) for u, _ in items(server, "u1", "u2")}
+    assert all(r["text_source"] == "feed_summary" for _, r in records)
+    assert all(r["text_error"] == "article_fetch_disabled" for _, r in records)
+
+
+def test_same_article_in_two_feeds_is_fetched_and_produced_once(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    serve_articles(server, "shared", "only1", "only2")
+    shared = items(server, "shared")
+    # The second feed links the same article with tracking parameters.
+    tracked = [(shared[0][0] + "?utm_source=feed2&utm_medium=rss", "Story shared")]
+    server.route("/f1.xml", Reply(200, rss(shared + items(server, "only1"))))
+    server.route("/f2.xml", Reply(200, rss(tracked + items(server, "only2"))))
+    harness = make_poller()
+    f1, f2 = Feed(url=server.url("/f1.xml")), Feed(url=server.url("/f2.xml"))
+
+    async def both() -> None:
+        harness.poller.upsert(f1)
+        harness.poller.upsert(f2)
+        await asyncio.gather(harness.poller.poll_feed(f1), harness.poller.poll_feed(f2))
+
+    harness.runner.run(both())
+    produced = keys(harness, expect=3)
+    assert max(produced.values()) == 1 and len(produced) == 3
+    assert len(server.hits("/articles/shared.html")) == 1
+
+
+def test_robots_txt_is_respected_for_article_pages(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    server.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /articles/private\n"))
+    serve_articles(server, "open", "private1")
+    server.route("/feed.xml", Reply(200, rss(items(server, "open", "private1"))))
+    harness = make_poller()
+    harness.poll(Feed(url=server.url("/feed.xml")))
+    records = dict(read_topic(_bootstrap(harness), harness.topic, expect=2))
+    by_url = {r["original_url"]: r for r in records.values()}
+    assert by_url[server.url("/articles/open.html")]["text_source"] == "article"
+    private = by_url[server.url("/articles/private1.html")]
+    assert private["text_source"] == "feed_summary"
+    assert private["text_error"].startswith("robots_disallowed")
+    assert server.hits("/articles/private1.html") == []
+    assert len(server.hits("/robots.txt")) == 1
