@@ -1,0 +1,232 @@
+"""A Kafka source for Beam written in Python (kafka-python), so it runs on every runner.
+
+Beam's own ``ReadFromKafka`` is a Java cross-language transform: it needs Beam's expansion-service
+jar and a Java worker, which the embedded runner cannot take for granted.  This one is a
+splittable DoFn:
+
+- element = one ``(topic, partition)``; restriction = an offset range starting at the consumer
+  group's committed offset (what Elasticsearch already holds) and ending at the partition end
+  seen at start-up (bounded mode) or never (``UNBOUNDED_END``);
+- each ``process`` call reads one batch (``consumer.poll`` blocks up to ``poll_timeout_ms``,
+  which paces the embedded runner: it ignores the ``defer_remainder`` delay), claims every
+  record's offset and then checkpoints with ``defer_remainder``, so every batch ends a bundle and
+  the sink's bundle finalizer can commit it;
+- the watermark follows the record timestamps (``ManualWatermarkEstimator``) and moves to
+  "now" minus a second while the partition is idle, so that event-time consumers downstream on
+  a runner that has them are not held back by a quiet partition;
+- the source never commits: the sink does, after Elasticsearch acknowledged.
+
+Partitions are discovered when the job starts (partitions added later need a restart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
+from apache_beam.transforms.core import RestrictionProvider
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Duration, Timestamp
+from kafka import TopicPartition
+
+from pipeline import lifecycle, metrics
+from pipeline.kafka_io import PartitionReader, committed_offset, partitions_for
+
+UNBOUNDED_END = 2**63 - 1
+# Parameter markers of the splittable process(); the DoFn is its own restriction provider.
+_RESTRICTION = beam.DoFn.RestrictionParam()
+_WATERMARK = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
+IDLE_WATERMARK_LAG = Duration(seconds=1)
+
+
+class KafkaPartition(NamedTuple):
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class KafkaReadConfig:
+    """Everything the source needs, picklable (it travels to the workers)."""
+
+    client_kwargs: Mapping[str, Any]
+    group_id: str
+    start_from: str = "committed"
+    bounded: bool = False
+    poll_timeout_ms: int = 100
+    max_poll_records: int = 500
+    max_partition_fetch_bytes: int = 32 * 1024 * 1024
+    partitions: tuple[int, ...] | None = None  # None = all partitions of the topic
+    topic_wait_seconds: float = 60.0
+
+
+class _PartitionTracker(OffsetRestrictionTracker):  # type: ignore[misc]
+    """An offset range that only splits at the current position (self-checkpoint).  The range
+    of an unbounded partition ends at 2**63: a runner-initiated split somewhere in the middle of
+    it would create a reader for offsets that will not exist for centuries."""
+
+    def try_split(self, fraction_of_remainder: float) -> Any:
+        if fraction_of_remainder > 0:
+            return None
+        return super().try_split(0)
+
+    def is_bounded(self) -> bool:
+        return bool(self.current_restriction().stop < UNBOUNDED_END)
+
+
+class _DiscoverPartitionsFn(beam.DoFn):  # type: ignore[misc]
+    def __init__(self, config: KafkaReadConfig, topic: str) -> None:
+        self._config = config
+        self._topic = topic
+
+    def process(self, _: bytes) -> Iterator[KafkaPartition]:
+        partitions = self._config.partitions
+        if partitions is None:
+            partitions = tuple(
+                partitions_for(
+                    self._config.client_kwargs,
+                    self._topic,
+                    wait_seconds=self._config.topic_wait_seconds,
+                )
+            )
+        for partition in partitions:
+            yield KafkaPartition(self._topic, partition)
+
+
+def _claim_rest(tracker: Any, last_claimed: int | None = None) -> None:
+    """End this restriction here: claim its last offset without reading up to it.  Used at
+    the bounded end (the log may have gaps, e.g. transaction markers, so the last offset may
+    never come as a record) and on shutdown (the unread offsets stay uncommitted in Kafka)."""
+    restriction = tracker.current_restriction()
+    last = restriction.stop - 1
+    if last >= restriction.start and (last_claimed is None or last_claimed < last):
+        tracker.try_claim(last)
+
+
+class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
+    """The splittable DoFn: see the module docstring.  It is its own restriction provider
+    (``RestrictionParam()`` without argument), so the provider shares the DoFn's config."""
+
+    def __init__(self, config: KafkaReadConfig) -> None:
+        self._config = config
+
+    # -- restriction provider -------------------------------------------------------------------
+
+    def initial_restriction(self, element: KafkaPartition) -> OffsetRange:
+        config = self._config
+        reader = PartitionReader(config.client_kwargs, element.topic, element.partition)
+        try:
+            beginning, end = reader.beginning_offset(), reader.end_offset()
+        finally:
+            reader.close()
+        start: int | None = None
+        if config.start_from == "committed":
+            start = committed_offset(
+                config.client_kwargs,
+                config.group_id,
+                TopicPartition(element.topic, element.partition),
+            )
+        elif config.start_from == "latest":
+            start = end
+        if start is None:
+            start = beginning
+        stop = end if config.bounded else UNBOUNDED_END
+        return OffsetRange(start, max(start, stop))
+
+    def create_tracker(self, restriction: OffsetRange) -> _PartitionTracker:
+        return _PartitionTracker(restriction)
+
+    def restriction_size(self, element: KafkaPartition, restriction: OffsetRange) -> int:
+        # The size only steers runner-side splitting, which this source refuses anyway; an
+        # unbounded range reports a small constant instead of 2**63.
+        return int(restriction.size()) if restriction.stop < UNBOUNDED_END else 1
+
+    def split(self, element: KafkaPartition, restriction: OffsetRange) -> Iterator[OffsetRange]:
+        yield restriction
+
+    def truncate(self, element: KafkaPartition, restriction: OffsetRange) -> OffsetRange | None:
+        # Draining: a bounded range is finished, an unbounded one stops (offsets stay
+        # uncommitted and are read by the next job).
+        return restriction if restriction.stop < UNBOUNDED_END else None
+
+    # -- DoFn -----------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self._readers: dict[KafkaPartition, PartitionReader] = {}
+
+    def teardown(self) -> None:
+        for reader in getattr(self, "_readers", {}).values():
+            reader.close()
+        self._readers = {}
+
+    def _reader(self, element: KafkaPartition) -> PartitionReader:
+        reader = self._readers.get(element)
+        if reader is None:
+            reader = PartitionReader(
+                self._config.client_kwargs,
+                element.topic,
+                element.partition,
+                max_poll_records=self._config.max_poll_records,
+                max_partition_fetch_bytes=self._config.max_partition_fetch_bytes,
+            )
+            self._readers[element] = reader
+        return reader
+
+    def process(
+        self,
+        element: KafkaPartition,
+        tracker: Any = _RESTRICTION,
+        watermark: Any = _WATERMARK,
+    ) -> Iterator[Any]:
+        restriction = tracker.current_restriction()
+        position = restriction.start
+        if lifecycle.stop_requested() or position >= restriction.stop:
+            _claim_rest(tracker)
+            return
+        reader = self._reader(element)
+        messages = reader.read(position, self._config.poll_timeout_ms)
+        counter = metrics.RECORDS_IN.labels(element.topic)
+        last_claimed: int | None = None
+        for message in messages:
+            if not tracker.try_claim(message.offset):
+                return  # past the bounded end
+            last_claimed = message.offset
+            counter.inc()
+            timestamp = Timestamp(micros=message.timestamp_ms * 1000)
+            _advance(watermark, timestamp)
+            yield TimestampedValue(message, timestamp)
+        lag = reader.lag()
+        if lag is not None:
+            metrics.CONSUMER_LAG.labels(element.topic, str(element.partition)).set(lag)
+        if self._config.bounded and reader.position() >= restriction.stop:
+            _claim_rest(tracker, last_claimed)
+            return
+        if not messages and lag == 0:
+            _advance(watermark, Timestamp.now() - IDLE_WATERMARK_LAG)
+        tracker.defer_remainder(Duration(micros=self._config.poll_timeout_ms * 1000))
+
+
+def _advance(watermark: Any, timestamp: Timestamp) -> None:
+    current = watermark.current_watermark()
+    if current is None or timestamp > current:
+        watermark.set_watermark(timestamp)
+
+
+class ReadFromKafka(beam.PTransform):  # type: ignore[misc]
+    """``PBegin -> PCollection[KafkaMessage]`` for every partition of ``topic``."""
+
+    def __init__(self, config: KafkaReadConfig, topic: str, label: str | None = None) -> None:
+        super().__init__(label)
+        self._config = config
+        self._topic = topic
+
+    def expand(self, pbegin: Any) -> Any:
+        return (
+            pbegin
+            | "Impulse" >> beam.Impulse()
+            | "DiscoverPartitions" >> beam.ParDo(_DiscoverPartitionsFn(self._config, self._topic))
+            | "ReadPartitions" >> beam.ParDo(ReadPartitionFn(self._config))
+        )

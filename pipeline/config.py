@@ -1,0 +1,51 @@
+"""The ``pipeline`` section of parley's settings (``settings.pipeline``, ``PARLEY_PIPELINE__*``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.config import Settings
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Kafka consumer group whose committed offsets say what has been stored.
+    group_id: str = "parley-pipeline"
+    # Topic to read; default: settings.kafka.topics.articles.
+    topic: str | None = None
+    # Where to start a partition: the group's committed offset ("committed", falling back to
+    # the oldest record when the group has none), or ignore it ("earliest", "latest").
+    start_from: Literal["committed", "earliest", "latest"] = "committed"
+    # Stop at the partition ends seen at start-up (tests, backfills) instead of running forever.
+    bounded: bool = False
+    # How long one read waits for new records; the embedded runner re-runs the source as fast as
+    # it can, so this is also the idle pacing.
+    poll_timeout_ms: int = Field(100, ge=1, le=10_000)
+    max_poll_records: int = Field(500, ge=1)
+    max_partition_fetch_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    # Records larger than this are dead-lettered unparsed ("too_large").
+    max_record_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    # Bulk batching: whichever limit is hit first (plus the end of every bundle).
+    batch_max_documents: int = Field(1000, ge=1)
+    batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    batch_max_seconds: float = Field(1.0, gt=0)
+    # Bulk retries on 429/5xx/connection errors: capped exponential backoff; None = retry until
+    # Elasticsearch is back (backpressure: nothing is read meanwhile, nothing committed).
+    bulk_initial_backoff: float = Field(0.2, gt=0)
+    bulk_max_backoff: float = Field(5.0, gt=0)
+    bulk_retry_deadline: float | None = None
+    # After SIGTERM, keep retrying a failing Elasticsearch this long before giving up (then the
+    # records stay uncommitted and are read again on the next start).
+    shutdown_grace_seconds: float = Field(30.0, ge=0)
+    # Extra post-index hooks as "module:factory" (factory(settings) -> hook).
+    hooks: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineConfig:
+        return cls.model_validate(settings.pipeline)
+
+    def topic_name(self, settings: Settings) -> str:
+        return self.topic or settings.kafka.topics.articles

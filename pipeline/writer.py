@@ -1,0 +1,192 @@
+"""Store processed records: bulk-index their documents, dead-letter what cannot be stored, run the
+post-index hooks, and tell the caller which offsets may now be committed.  No Beam here: the
+sink DoFn is a thin wrapper that calls ``add``/``due``/``flush``.
+
+Order inside ``flush`` is the acknowledgement contract (DESIGN.md): documents acknowledged by
+Elasticsearch, dead letters acknowledged by Kafka, hooks (alerting) returned without raising —
+only then are the records' offsets returned for committing.  Any exception leaves the offsets
+uncommitted, so the records are read again and, thanks to deterministic ids, stored once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from parley.deadletter import DeadLetter
+from parley.logs import get_logger
+from pipeline import metrics
+from pipeline.processing import WORKER, ProcessedRecord
+from sinks.elasticsearch.bulk import (
+    BulkAction,
+    BulkIndexer,
+    BulkReport,
+    BulkUnavailableError,
+    Outcome,
+    RetryPolicy,
+)
+
+log = get_logger(__name__)
+
+#: Called with the statement documents just stored (created now or already there), before the
+#: offsets are committed.  Must be idempotent and raise on failure (the call is retried).
+PostIndexHook = Callable[[Sequence[Mapping[str, Any]]], None]
+
+
+class DeadLetterSink(Protocol):
+    def send(self, letters: Iterable[DeadLetter]) -> int: ...
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    max_documents: int = 1000
+    max_bytes: int = 8 * 1024 * 1024
+    max_seconds: float = 1.0
+
+
+@dataclass
+class FlushResult:
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # next offset to read
+    records: int = 0
+    created: int = 0
+    existing: int = 0
+    failed: int = 0
+    dead_letters: int = 0
+
+
+def _approx_size(source: Mapping[str, Any]) -> int:
+    # Cheap estimate for the byte threshold (the indexer measures the exact request size):
+    # long strings (the article text) dominate a document.
+    return 256 + sum(len(v) for v in source.values() if isinstance(v, str))
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        indexer: BulkIndexer,
+        index_name: Callable[[str], str],
+        dead_letters: DeadLetterSink,
+        hooks: Sequence[PostIndexHook] = (),
+        *,
+        limits: BatchLimits | None = None,
+        hook_retry: RetryPolicy | None = None,
+        should_abort: Callable[[], bool] = lambda: False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._indexer = indexer
+        self._index_name = index_name
+        self._dead_letters = dead_letters
+        self._hooks = list(hooks)
+        self._limits = limits or BatchLimits()
+        self._hook_retry = hook_retry or RetryPolicy()
+        self._should_abort = should_abort
+        self._clock = clock
+        self._sleep = sleep
+        self._pending: list[ProcessedRecord] = []
+        self._documents = 0
+        self._bytes = 0
+        self._since: float | None = None
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, record: ProcessedRecord) -> None:
+        if self._since is None:
+            self._since = self._clock()
+        self._pending.append(record)
+        self._documents += len(record.documents)
+        self._bytes += sum(_approx_size(d.source) for d in record.documents)
+
+    def due(self) -> bool:
+        return bool(self._pending) and (
+            self._documents >= self._limits.max_documents
+            or self._bytes >= self._limits.max_bytes
+            or (self._since is not None and self._clock() - self._since >= self._limits.max_seconds)
+        )
+
+    def flush(self) -> FlushResult:
+        records, self._pending = self._pending, []
+        self._documents, self._bytes, self._since = 0, 0, None
+        result = FlushResult(records=len(records))
+        if not records:
+            return result
+
+        actions: list[BulkAction] = []
+        owners: list[ProcessedRecord] = []
+        for record in records:
+            for doc in record.documents:
+                actions.append(BulkAction(self._index_name(doc.index), doc.id, doc.source))
+                owners.append(record)
+        report = self._indexer.write(actions) if actions else BulkReport()
+        metrics.BULK_REQUESTS.inc(report.requests)
+
+        letters = [dl for record in records for dl in record.dead_letters]
+        stored_statements: list[Mapping[str, Any]] = []
+        for item, owner in zip(report.items, owners, strict=True):
+            logical = (
+                "statements"
+                if item.action.index == self._index_name("statements")
+                else ("articles")
+            )
+            metrics.DOCUMENTS.labels(logical, item.outcome.value).inc()
+            if item.outcome is Outcome.FAILED:
+                result.failed += 1
+                metrics.BULK_ERRORS.inc()
+                letters.append(self._rejected(item.action, item.status, item.error, owner))
+            else:
+                if item.outcome is Outcome.CREATED:
+                    result.created += 1
+                else:
+                    result.existing += 1
+                if logical == "statements":
+                    stored_statements.append(item.action.source)
+
+        if letters:
+            self._dead_letters.send(letters)
+            for dl in letters:
+                metrics.DEAD_LETTERS.labels(dl.reason).inc()
+        result.dead_letters = len(letters)
+
+        if stored_statements:
+            self._run_hooks(stored_statements)
+
+        now_ms = time.time() * 1000
+        for record in records:
+            key = (record.position.topic, record.position.partition)
+            result.offsets[key] = max(result.offsets.get(key, 0), record.position.offset + 1)
+            if record.timestamp_ms > 0:
+                metrics.PRODUCE_TO_STORED.observe(max(0.0, now_ms - record.timestamp_ms) / 1000)
+        return result
+
+    def _rejected(
+        self, action: BulkAction, status: int, error: str | None, owner: ProcessedRecord
+    ) -> DeadLetter:
+        payload = json.dumps(action.source, ensure_ascii=False, default=str).encode("utf-8")
+        return DeadLetter.from_error(
+            worker=WORKER,
+            reason="index_rejected",
+            error=f"HTTP {status}: {error}",
+            payload=payload,
+            source_topic=owner.position.topic,
+            source_partition=owner.position.partition,
+            source_offset=owner.position.offset,
+            context={"index": action.index, "id": action.id},
+        )
+
+    def _run_hooks(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        for hook in self._hooks:
+            delays = self._hook_retry.delays()
+            while True:
+                try:
+                    hook(documents)
+                    break
+                except Exception as exc:  # a hook failure must delay the commit, not lose it
+                    metrics.HOOK_FAILURES.inc()
+                    if self._should_abort():
+                        raise BulkUnavailableError(f"post-index hook kept failing: {exc}") from exc
+                    log.warning("post-index hook failed; retrying", error=str(exc))
+                    self._sleep(next(delays))
