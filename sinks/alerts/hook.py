@@ -7,11 +7,14 @@ Kafka offsets are committed, the pipeline calls the hook with those documents.  
 2. writes each alert **create-only** to ``parley-alerts`` under its deterministic id
    (subscription + cluster): a 409 means "already alerted", so a statement syndicated by three
    outlets, or a re-run of the pipeline, creates no second alert;
-3. produces the new alerts to ``parley.alerts.v1`` (key = alert id) and waits for the acks.
+3. produces the new alerts to ``parley.alerts.v1`` (key = alert id) and waits for the acks;
+4. marks them ``queued`` (a conditional update: a dispatcher may have delivered them already).
 
-Any failure raises, so the pipeline retries the batch and does not commit its offsets.  A retry
-after step 2 succeeded finds the alerts already stored with status ``new`` (no dispatcher has
-taken them yet) and produces them again; the dispatcher ignores duplicates by id and status.
+Any failure in steps 1–3 raises, so the pipeline retries the batch and does not commit its
+offsets.  A retry after step 2 succeeded finds alerts stored with status ``new`` — never produced
+— and produces them now; alerts in any other state are not produced again.  Should step 4 fail,
+an alert stays ``new`` and a later match produces it once more; the dispatcher skips an alert it
+has already handled (by id and stored status).
 """
 
 from __future__ import annotations
@@ -98,23 +101,24 @@ class AlertHook:
         if not alerts:
             return []
         to_publish = self._store(alerts)
-        self._publish(to_publish)
-        return to_publish
+        self._publish([alert for alert, _ in to_publish])
+        self._mark_queued(to_publish)
+        return [alert for alert, _ in to_publish]
 
-    def _store(self, alerts: Sequence[Alert]) -> list[Alert]:
+    def _store(self, alerts: Sequence[Alert]) -> list[tuple[Alert, tuple[int, int]]]:
         operations: list[Mapping[str, Any]] = []
         for alert in alerts:
             operations.append({"create": {"_index": self.alerts_index, "_id": alert.alert_id}})
             operations.append(alert.to_document())
         response = self.client.bulk(operations=operations)
-        created: list[Alert] = []
+        created: list[tuple[Alert, tuple[int, int]]] = []
         existing: list[str] = []
         errors: list[str] = []
         for alert, item in zip(alerts, response["items"], strict=True):
             result = item["create"]
             status = int(result.get("status", 500))
             if status in (200, 201):
-                created.append(alert)
+                created.append((alert, (int(result["_seq_no"]), int(result["_primary_term"]))))
             elif status == 409:
                 existing.append(alert.alert_id)
             else:
@@ -124,17 +128,45 @@ class AlertHook:
         ALERTS_MATCHED.inc(len(created))
         return created + self._unpublished(existing)
 
-    def _unpublished(self, ids: Sequence[str]) -> list[Alert]:
-        """Stored alerts still waiting for a dispatcher: a previous call may have failed
-        between storing and producing them, so produce them again."""
+    def _unpublished(self, ids: Sequence[str]) -> list[tuple[Alert, tuple[int, int]]]:
+        """Stored alerts never produced: a previous call failed between storing and producing
+        them (or before marking them queued), so produce them now."""
         if not ids:
             return []
         response = self.client.mget(index=self.alerts_index, ids=list(ids))
         return [
-            Alert.model_validate(doc["_source"])
+            (Alert.model_validate(doc["_source"]), (int(doc["_seq_no"]), int(doc["_primary_term"])))
             for doc in response["docs"]
             if doc.get("found") and doc["_source"].get("status") == "new"
         ]
+
+    def _mark_queued(self, alerts: Sequence[tuple[Alert, tuple[int, int]]]) -> None:
+        operations: list[Mapping[str, Any]] = []
+        for alert, (seq_no, primary_term) in alerts:
+            operations.append(
+                {
+                    "update": {
+                        "_index": self.alerts_index,
+                        "_id": alert.alert_id,
+                        "if_seq_no": seq_no,
+                        "if_primary_term": primary_term,
+                    }
+                }
+            )
+            operations.append({"doc": {"status": "queued"}})
+        if not operations:
+            return
+        try:
+            response = self.client.bulk(operations=operations)
+        except Exception as exc:  # noqa: BLE001 - produced already; worst case: produced again
+            log.warning("alerts_not_marked_queued", error=str(exc))
+            return
+        # 409: a dispatcher changed the alert first (delivered it) — that is the newer state.
+        failed = [
+            i["update"] for i in response["items"] if i["update"].get("status") not in (200, 409)
+        ]
+        if failed:
+            log.warning("alerts_not_marked_queued", count=len(failed), error=failed[0].get("error"))
 
     def _publish(self, alerts: Sequence[Alert]) -> None:
         futures = [

@@ -30,7 +30,8 @@ TriggerCategory = Literal[
 ]
 Stance = Literal["positive", "negative", "neutral"]
 AlertStatus = Literal[
-    "new",  # written by the matcher, not yet handled by a dispatcher
+    "new",  # written by the matcher, not yet produced to Kafka
+    "queued",  # produced to parley.alerts.v1, waiting for a dispatcher
     "delivered",
     "failed",  # every retry failed; the delivery is in the dead-letter topic
     "partial",  # some channels delivered, the others dead-lettered

@@ -4,7 +4,9 @@ pipeline builds them, and per-test settings (own index prefix and topics)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -22,10 +24,9 @@ from kafka.admin import NewTopic
 from ingest.ids import article_id
 from ingest.records import ArticleRecord
 from parley.config import Settings
-from pipeline.documents import build_documents
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SIGNING_SECRET = "test-signing-key-0123456789"  # noqa: S105 - a test key, not a credential
+SIGNING_SECRET = "test-signing-key-0123456789"
 
 
 @dataclass
@@ -188,6 +189,13 @@ def article(
     )
 
 
+def _cluster_id(speaker: Mapping[str, Any], quote: str) -> str:
+    # Same speaker, same words (case, quote marks and punctuation aside) = one cluster.
+    who = (speaker.get("name") or speaker.get("organization") or "").casefold()
+    words = re.sub(r"[\W_]+", " ", quote.casefold()).strip()
+    return hashlib.sha256(f"{who}\x1f{words}".encode()).hexdigest()[:32]
+
+
 def statement_docs(
     text: str,
     *,
@@ -196,14 +204,43 @@ def statement_docs(
     published_at: datetime | None = None,
     indexed_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``parley-statements`` documents the pipeline builds for the seed article."""
-    record = article(
-        text, url=url, outlet=outlet, published_at=published_at or datetime(2026, 11, 2, tzinfo=UTC)
-    )
-    built = build_documents(
-        record, gold_extraction(text, seed_gold()), indexed_at=indexed_at or datetime.now(UTC)
-    )
-    return [doc.source for doc in built.statements]
+    """The ``parley-statements`` documents the pipeline builds for the seed article (fields and
+    ids as in DESIGN.md: statement id = article id + quote span, cluster id = speaker + quote)."""
+    published = published_at or datetime(2026, 11, 2, tzinfo=UTC)
+    record = article(text, url=url, outlet=outlet, published_at=published)
+    indexed = (indexed_at or datetime.now(UTC)).isoformat()
+    context = {
+        "article_id": record.id,
+        "url": record.url,
+        "title": record.title,
+        "outlet": record.outlet,
+        "country": record.country,
+        "language": record.language,
+        "published_at": published.isoformat(),
+        "seen_at": published.isoformat(),
+        "indexed_at": indexed,
+        "@timestamp": published.isoformat(),
+    }
+    docs = []
+    for st in gold_extraction(text, seed_gold())["statements"]:
+        quote = st["quote"]
+        triggers = st["triggers"]
+        docs.append(
+            {
+                **context,
+                "statement_id": f"{record.id}-{quote['start']}-{quote['end']}",
+                "cluster_id": _cluster_id(st["speaker"], quote["text"]),
+                "kind": st["kind"],
+                "quote": quote,
+                "cue": st["cue"],
+                "speaker": st["speaker"],
+                "triggers": triggers,
+                "trigger_categories": sorted({t["category"] for t in triggers}),
+                "stances": sorted({t["stance"] for t in triggers}),
+                "has_trigger": bool(triggers),
+            }
+        )
+    return docs
 
 
 def index_statements(client: Elasticsearch, index: str, docs: Sequence[Mapping[str, Any]]) -> None:
