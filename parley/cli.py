@@ -59,6 +59,11 @@ def _register() -> None:
 
     app.add_typer(alerts_cli.subscribe_app, name="subscribe")
     app.add_typer(alerts_cli.alerts_app, name="alerts")
+    from pipeline import cli as pipeline_cli
+
+    app.command("pipeline", context_settings=pipeline_cli.CONTEXT_SETTINGS, add_help_option=False)(
+        pipeline_cli.pipeline
+    )
 
 
 _register()
