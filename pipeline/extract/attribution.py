@@ -1,0 +1,911 @@
+"""Finding attributions: which stretch of text is attributed to whom, through which cue.
+
+Patterns (English wire-copy conventions; Russian/Ukrainian ones live in the same code, driven
+by each language's cue lexicon):
+
+- direct, attribution after:  ``“…,” Peskov said.`` / ``“…,” said Peskov.``
+- direct, attribution before: ``Peskov said: “…”`` / ``He told reporters, “…”``
+- colon-introduced without a reporting verb: ``The spokesman gave a short reply: “No.”``
+- indirect, cue first:        ``Putin said (that) …`` / ``told reporters that …``
+- indirect, cue last:         ``…, Kremlin spokesman Dmitry Peskov has said.``
+- source phrases:             ``According to X, …`` / ``…, according to X.``
+- participles:                ``…, claiming instead that …`` (speaker = the clause subject)
+- passives:                   ``X was quoted as saying …`` / ``X was asked by Y whether …``
+- "as" judgements:            ``have rejected this proposal as unacceptable, …``
+
+A quote that the attribution splits (``“A,” he said, “B.”``) and quote sentences that follow
+an attribution in the same paragraph (``“A,” he said. “B.”``) become parts of one statement.
+Quoted words without an attribution next to them (scare quotes, ‘peace formula’) are not
+statements.  "Mixed" = indirect content that contains quoted words.
+
+Spans found here are plain offsets; speakers are resolved later (``speakers``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from pipeline.extract.cues import Cue, CueLexicon
+from pipeline.extract.text import Quote, find_quotes, paragraphs, sentences
+from pipeline.extract.tokens import (
+    ADJUNCT_WORDS,
+    CLAUSE_WORDS,
+    DETERMINERS,
+    PERSONAL_PRONOUNS,
+    PREPOSITIONS,
+    Token,
+    tokenize,
+    wordset,
+)
+
+_MAX_SUBJECT_WORDS = 14
+_MAX_GAP_WORDS = 12
+_TRAILING = " \t\r\n.!?…;:,"
+_DASHES = "—–-"
+_IRREGULAR_PAST = wordset(
+    """gave made took went came got put kept left held met saw knew thought brought began ran
+    won lost sent spent stood set let became felt paid led sought fought struck told said
+    wrote spoke chose drew drove fell flew forgot grew hid hit hurt laid lay meant rose sat
+    shot shut sold sang sank slept stole swore swept threw understood woke wore withdrew"""
+)
+_COMMON_VERBS = wordset(
+    """remains remain says wants needs seems appears looks continues plans hopes believes
+    thinks knows argues insists"""
+)
+
+
+@dataclass(slots=True)
+class Attribution:
+    """One attribution before speaker resolution.
+
+    ``parts`` are content spans without quote marks and without a complementizer;
+    ``marked_parts`` are the same with the enclosing quote marks and the complementizer
+    ("that"), which is how PolNeAR annotates content (used by the evaluation only).
+    """
+
+    kind: str
+    parts: list[tuple[int, int]]
+    cue: tuple[int, int]
+    cue_class: str
+    speaker: tuple[int, int] | None
+    marked_parts: list[tuple[int, int]] = field(default_factory=list)
+
+
+_PLURAL_SUBJECTS = frozenset({"i", "we", "they", "you", "people", "many", "some", "others"})
+_NOUN_MARKERS = DETERMINERS | frozenset({"his", "her", "its", "their", "our", "my", "your"})
+
+
+def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
+    """Whether a cue word is used as a verb here.
+
+    "the report", "a reply", "the Russian state" are nouns; "territories claimed by
+    Ukraine" is a reduced relative clause, not an attribution.
+    """
+    if cue.cls in ("source", "passive"):
+        return True
+    prev = _prev_word(text, cue.start)
+    low_prev = prev.lower()
+    if low_prev in _NOUN_MARKERS and cue.start == cue.verb_start:
+        return False
+    # A bare form needs a plural or pronoun subject: "officials say", "I think".
+    if (
+        cue.bare
+        and cue.start == cue.verb_start
+        and not (
+            low_prev in _PLURAL_SUBJECTS
+            or (low_prev.endswith("s") and not low_prev.endswith("ss") and len(low_prev) > 3)
+            or low_prev == "to"
+        )
+    ):
+        return False
+    if cue.start == cue.verb_start and not cue.passive:
+        j = cue.end
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if text.startswith("by ", j) and cue.form.endswith("ed"):
+            return False
+    return True
+
+
+def _prev_word(text: str, pos: int) -> str:
+    j = pos - 1
+    while j >= 0 and text[j] == " ":
+        j -= 1
+    k = j
+    while k >= 0 and (text[k].isalnum() or text[k] in "'’-"):
+        k -= 1
+    return text[k + 1 : j + 1]
+
+
+class _Doc:
+    """Per-article scanning state: quotes, sentences and cues with bisect indexes."""
+
+    def __init__(self, text: str, lex: CueLexicon) -> None:
+        self.text = text
+        self.lex = lex
+        self.quotes = find_quotes(text)
+        self.quote_opens = [q.open for q in self.quotes]
+        self.sents: list[tuple[int, int]] = []
+        qi = 0
+        nq = len(self.quotes)
+        for ps, pe in paragraphs(text):
+            while qi < nq and self.quotes[qi].end <= ps:
+                qi += 1
+            prot = []
+            k = qi
+            while k < nq and self.quotes[k].open < pe:
+                prot.append((self.quotes[k].open, self.quotes[k].end))
+                k += 1
+            self.sents.extend(sentences(text, ps, pe, prot))
+        self.sent_starts = [s for s, _ in self.sents]
+        self.cues = [
+            c
+            for c in lex.find(text)
+            if self.quote_at(c.verb_start) is None and _verb_reading(text, c, lex)
+        ]
+        self.cue_starts = [c.start for c in self.cues]
+        self.used_cues: set[int] = set()
+        self.used_quotes: set[int] = set()
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def quote_at(self, pos: int) -> Quote | None:
+        """The quote whose marks enclose ``pos`` (mark positions included)."""
+        i = bisect.bisect_right(self.quote_opens, pos) - 1
+        if i >= 0 and pos < self.quotes[i].end:
+            return self.quotes[i]
+        return None
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.sent_starts, pos) - 1
+        if i < 0:
+            return (0, 0)
+        return self.sents[i]
+
+    def cues_between(self, start: int, end: int) -> list[int]:
+        lo = bisect.bisect_left(self.cue_starts, start)
+        hi = bisect.bisect_left(self.cue_starts, end)
+        return list(range(lo, hi))
+
+    def quotes_between(self, start: int, end: int) -> list[Quote]:
+        lo = bisect.bisect_left(self.quote_opens, start)
+        hi = bisect.bisect_left(self.quote_opens, end)
+        return [q for q in self.quotes[lo:hi] if q.end <= end]
+
+
+def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
+    doc = _Doc(text, lex)
+    found: list[Attribution] = []
+    for qi, q in enumerate(doc.quotes):
+        att = _direct_after(doc, qi, q) or _direct_before(doc, qi, q)
+        if att is not None:
+            found.append(att)
+            doc.used_quotes.add(qi)
+    _continuations(doc, found)
+    for ci, cue in enumerate(doc.cues):
+        if ci in doc.used_cues:
+            continue
+        att = _indirect(doc, ci, cue)
+        if att is not None:
+            doc.used_cues.add(ci)
+            found.append(att)
+    found.sort(key=lambda a: a.parts[0][0])
+    return _dedupe(found)
+
+
+# -- direct quotes ---------------------------------------------------------------------------
+
+
+def _starts_sentence(doc: _Doc, q: Quote) -> bool:
+    ss, _ = doc.sentence(q.open)
+    return doc.text[ss : q.open].strip(" \t" + _DASHES) == ""
+
+
+def _direct_after(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
+    """``“…,” X said`` / ``“…,” said X`` (also ``« … », — заявил X``)."""
+    text = doc.text
+    if not _starts_sentence(doc, q):
+        return None
+    _, se = doc.sentence(q.end - 1)
+    for ci in doc.cues_between(q.end, min(se, q.end + 160)):
+        cue = doc.cues[ci]
+        if ci in doc.used_cues:
+            continue
+        between = text[q.end : cue.start]
+        lead = between.lstrip()
+        if lead[:1] and lead[0] in ",":
+            lead = lead[1:].lstrip()
+        if lead[:1] and lead[0] in _DASHES:
+            lead = lead[1:].lstrip()
+        np_start = cue.start - len(lead)
+        if not lead.strip():
+            if cue.cls in ("tell", "evaluate", "intent", "evidence") and not cue.passive:
+                return None
+            speaker = _np_after(doc, cue.end, se, appositive=True)
+            if speaker is None and cue.cls != "source":
+                return None
+            rest = speaker[1] if speaker else cue.end
+        else:
+            subj = _subject_before(doc, np_start, cue.start)
+            if subj is None or subj[0] != np_start + (len(lead) - len(lead.lstrip())):
+                return None
+            speaker = subj
+            rest = cue.end
+        if not _attribution_tail(doc, rest, se):
+            return None
+        doc.used_cues.add(ci)
+        parts = [(q.inner_start, q.inner_end)]
+        marked = [(q.open, q.end)]
+        # "“A,” he said, “B.”": the quote continues right after the attribution.
+        nxt = _next_quote_after(doc, rest, se)
+        if nxt is not None:
+            parts.append((nxt[1].inner_start, nxt[1].inner_end))
+            marked.append((nxt[1].open, nxt[1].end))
+            doc.used_quotes.add(nxt[0])
+        return Attribution(
+            "direct", _clean_parts(text, parts), (cue.start, cue.end), cue.cls, speaker, marked
+        )
+    return None
+
+
+def _next_quote_after(doc: _Doc, pos: int, se: int) -> tuple[int, Quote] | None:
+    text = doc.text
+    j = pos
+    while j < len(text) and text[j] in " \t,;:" + _DASHES:
+        j += 1
+    i = bisect.bisect_left(doc.quote_opens, j)
+    if i < len(doc.quotes) and doc.quotes[i].open == j and j < se + 1:
+        return i, doc.quotes[i]
+    return None
+
+
+def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
+    """After ``“…,” he said`` only adjuncts, a continuation quote or a new clause may follow."""
+    text = doc.text
+    rest = text[pos:se].strip(_TRAILING)
+    if not rest:
+        return True
+    c = text[pos:se].lstrip()[:1]
+    if c in ",;(" or c in _DASHES or c in '“"«‘':
+        return True
+    toks = tokenize(text, pos, min(se, pos + 80))
+    if not toks:
+        return True
+    first = toks[0].lower
+    return first in ADJUNCT_WORDS or first in ("in", "at", "and", "but", "as", "after", "before")
+
+
+def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
+    """``Peskov said: “…”``, ``said Peskov: “…”``, ``He replied: “No.”``, colon nouns."""
+    text = doc.text
+    ss, _ = doc.sentence(q.open)
+    head = text[ss : q.open].rstrip()
+    if not head:
+        return None
+    punct = head[-1]
+    if punct not in ":," and punct not in _DASHES:
+        return None
+    tail = text[q.end : doc.sentence(q.end - 1)[1]].strip(_TRAILING + '”"»')
+    if tail:
+        return None  # the sentence goes on after the quote: not a plain direct quote
+    head_end = ss + len(head) - 1
+    cands = [ci for ci in doc.cues_between(ss, head_end) if ci not in doc.used_cues]
+    parts = [(q.inner_start, q.inner_end)]
+    marked = [(q.open, q.end)]
+    if cands and not (punct == ":" and doc.cues[cands[-1]].form in doc.lex.colon_nouns):
+        ci = cands[-1]
+        cue = doc.cues[ci]
+        gap = text[cue.end : head_end].strip()
+        speaker = _subject_before(doc, ss, cue.start)
+        if cue.cls == "source":
+            speaker = _np_after(doc, cue.end, head_end, appositive=False)
+        elif gap and speaker is None and cue.cls in ("speech", "cognition"):
+            speaker = _np_after(doc, cue.end, head_end, appositive=True)
+        elif gap and not _is_adjunct_gap(doc, cue, head_end):
+            speaker = None if speaker is None else speaker
+            if not _is_adjunct_gap(doc, cue, head_end):
+                return None
+        if speaker is None and _is_participle(doc, cue):
+            speaker = _main_subject(doc, ss, cue.start)
+        if speaker is None:
+            return None
+        doc.used_cues.add(ci)
+        return Attribution(
+            "direct", _clean_parts(text, parts), (cue.start, cue.end), cue.cls, speaker, marked
+        )
+    if punct != ":":
+        return None
+    # No reporting verb: "The spokesman gave a short but conclusive reply: “No.”"
+    words = [t.lower for t in tokenize(text, max(ss, head_end - 80), head_end) if t.is_word]
+    if not any(w in doc.lex.colon_nouns for w in words[-6:]):
+        return None
+    subj = _main_subject(doc, ss, head_end)
+    if subj is None:
+        return None
+    cue_start = subj[1]
+    while cue_start < head_end and text[cue_start].isspace():
+        cue_start += 1
+    if cue_start >= head_end:
+        return None
+    return Attribution(
+        "direct", _clean_parts(text, parts), (cue_start, head_end), "speech", subj, marked
+    )
+
+
+def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
+    toks = [t for t in tokenize(doc.text, cue.end, end) if t.is_word]
+    if not toks:
+        return True
+    if len(toks) > _MAX_GAP_WORDS:
+        return False
+    return cue.cls == "tell" or toks[0].lower in ADJUNCT_WORDS
+
+
+def _continuations(doc: _Doc, found: list[Attribution]) -> None:
+    """``“A,” he said. “B.”``: a quote sentence after a direct attribution continues it."""
+    by_end = sorted(
+        ((a.marked_parts[-1][1], a) for a in found if a.kind == "direct"), key=lambda x: x[0]
+    )
+    ends = [e for e, _ in by_end]
+    for qi, q in enumerate(doc.quotes):
+        if qi in doc.used_quotes or not _starts_sentence(doc, q):
+            continue
+        rest = doc.text[q.end : doc.sentence(q.end - 1)[1]].strip(_TRAILING + '”"»')
+        if rest:
+            continue
+        i = bisect.bisect_right(ends, q.open) - 1
+        if i < 0:
+            continue
+        att = by_end[i][1]
+        # Same paragraph, and nothing but the attribution sentence in between.
+        prev_end = att.cue[1] if att.cue[1] > att.marked_parts[-1][1] else att.marked_parts[-1][1]
+        between = doc.text[prev_end : q.open]
+        if "\n" in between or len(between) > 200:
+            continue
+        if not _only_attribution_between(doc, prev_end, q.open):
+            continue
+        att.parts.append((q.inner_start, q.inner_end))
+        att.marked_parts.append((q.open, q.end))
+        doc.used_quotes.add(qi)
+        by_end[i] = (q.end, att)
+        ends[i] = q.end
+
+
+def _only_attribution_between(doc: _Doc, start: int, end: int) -> bool:
+    """Between the last part and the next quote: the rest of the attribution sentence only."""
+    _, se = doc.sentence(start)
+    if se >= end:
+        return True
+    return doc.text[se:end].strip() == ""
+
+
+# -- indirect speech --------------------------------------------------------------------------
+
+
+def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
+    text = doc.text
+    ss, se = doc.sentence(cue.start)
+    # Inside the sentence, a preceding quote closes off the left context.
+    floor = ss
+    q = doc.quote_at(cue.start - 1) if cue.start > 0 else None
+    if q is not None and q.end <= cue.start:
+        floor = q.end
+    content_end = _content_end(text, ss, se)
+    if cue.cls == "source":
+        return _according_to(doc, cue, ss, se, content_end)
+    prefix = text[ss : cue.start].rstrip()
+    # "…, Kremlin spokesman Dmitry Peskov has said." / "…, said Peskov." - unless the cue has
+    # its own that-clause ("Last week, the Post reported, citing X, that …").
+    if not _has_complementizer(doc, cue.end, content_end):
+        post = _post_position(doc, cue, ss, se, floor)
+        if post is not None:
+            return post
+    speaker: tuple[int, int] | None
+    if cue.cls == "passive":
+        speaker = _subject_before(doc, floor, cue.start)
+    elif cue.passive:
+        speaker = _by_agent(doc, cue.end, se)
+        if speaker is None:
+            return None
+    elif prefix.endswith(",") and _is_participle(doc, cue):
+        speaker = _main_subject(doc, ss, cue.start)
+    else:
+        speaker = _subject_before(doc, floor, cue.start)
+    if speaker is None:
+        return None
+    start_after = speaker[1] if cue.passive and speaker[0] > cue.end else cue.end
+    content = _content_after(doc, cue, start_after, se, content_end)
+    if content is None:
+        return None
+    c_start, c_end, marked_start = content
+    return _make(doc, cue, speaker, [(c_start, c_end)], [(marked_start, c_end)])
+
+
+def _make(
+    doc: _Doc,
+    cue: Cue | tuple[int, int],
+    speaker: tuple[int, int] | None,
+    parts: list[tuple[int, int]],
+    marked: list[tuple[int, int]],
+    cls: str = "",
+) -> Attribution | None:
+    text = doc.text
+    parts = [p for p in _clean_parts(text, parts) if p[1] > p[0]]
+    if not parts:
+        return None
+    # At least two words of content: "said." or "said so" are not statements.
+    if sum(len(text[s:e].split()) for s, e in parts) < 2 and not _is_whole_quote(doc, parts):
+        return None
+    kind = _kind(doc, parts)
+    if isinstance(cue, Cue):
+        span = (cue.start, cue.end)
+        cls = cue.cls
+    else:
+        span = cue
+    if kind == "direct":
+        q = doc.quote_at(parts[0][0])
+        if q is not None:
+            parts = [(q.inner_start, q.inner_end)]
+            marked = [(q.open, q.end)]
+    return Attribution(kind, parts, span, cls, speaker, marked)
+
+
+def _is_whole_quote(doc: _Doc, parts: list[tuple[int, int]]) -> bool:
+    q = doc.quote_at(parts[0][0])
+    return q is not None and q.inner_start >= parts[0][0] - 1 and q.end >= parts[-1][1]
+
+
+def _kind(doc: _Doc, parts: list[tuple[int, int]]) -> str:
+    s, e = parts[0][0], parts[-1][1]
+    inner = doc.quotes_between(s - 1, e + 1)
+    if not inner:
+        q = doc.quote_at(s)
+        if q is not None and q.open < s and q.end >= e:
+            return "direct"
+        return "indirect"
+    if len(inner) == 1:
+        q = inner[0]
+        if q.open <= s and doc.text[q.end : e].strip(_TRAILING + '”"»') == "":
+            return "direct"
+    return "mixed"
+
+
+def _content_end(text: str, ss: int, se: int) -> int:
+    end = se
+    while end > ss and text[end - 1] in " \t\r\n.!?…;:":
+        end -= 1
+    return end
+
+
+def _clean_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for s, e in parts:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        out.append((s, e))
+    return out
+
+
+def _according_to(doc: _Doc, cue: Cue, ss: int, se: int, content_end: int) -> Attribution | None:
+    text = doc.text
+    source = _np_after(doc, cue.end, se, appositive=False)
+    if source is None:
+        return None
+    before = text[ss : cue.start].rstrip()
+    if not before or before.strip(" \t" + _DASHES) == "":
+        # "According to X, CONTENT."
+        j = source[1]
+        while j < se and text[j] in " \t":
+            j += 1
+        if j >= se or text[j] != ",":
+            return None
+        return _make(doc, cue, source, [(j + 1, content_end)], [(j + 1, content_end)])
+    if before.endswith(","):
+        # "CONTENT, according to X." (or mid-sentence: the content is the clause before)
+        c_end = ss + len(before) - 1
+        c_start = _clause_start(doc, ss, c_end)
+        return _make(doc, cue, source, [(c_start, c_end)], [(c_start, c_end)])
+    return None
+
+
+def _clause_start(doc: _Doc, ss: int, end: int) -> int:
+    """Content of a trailing attribution starts at the sentence start (after a leading dash)."""
+    text = doc.text
+    j = ss
+    while j < end and (text[j].isspace() or text[j] in _DASHES):
+        j += 1
+    return j
+
+
+def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribution | None:
+    """``CONTENT, X said.`` or ``CONTENT, said X.`` at the end of a sentence."""
+    text = doc.text
+    if cue.cls not in ("speech", "cognition", "tell", "passive", "question", "evidence"):
+        return None
+    before = text[ss : cue.start].rstrip()
+    speaker: tuple[int, int] | None
+    if before.endswith(",") or (before and before[-1] in _DASHES):
+        if cue.cls in ("tell",) and not cue.passive:
+            return None
+        # Inverted: ", said Peskov."
+        comma = ss + len(before) - 1
+        speaker = _np_after(doc, cue.end, se, appositive=True)
+        if speaker is None:
+            return None
+        rest = speaker[1]
+    else:
+        subj = _subject_before(doc, floor, cue.start)
+        if subj is None:
+            return None
+        lead = text[ss : subj[0]].rstrip()
+        if not lead or lead[-1] not in "," + _DASHES:
+            return None
+        comma = ss + len(lead) - 1
+        speaker = subj
+        rest = cue.end
+    if not _is_adjunct_tail(doc, cue, rest, se):
+        return None
+    c_start = _clause_start(doc, ss, comma)
+    c_end = comma
+    while c_end > c_start and text[c_end - 1] in " ," + _DASHES:
+        c_end -= 1
+    if c_end <= c_start:
+        return None
+    first = text[c_start:c_end].split(None, 1)[0].lower()
+    if len(text[c_start:c_end].split()) <= 3 and first.strip('“"') in _LEADING_ADVERBS:
+        return None  # "Last week, the Post reported" - an adverbial, not content
+    return _make(doc, cue, speaker, [(c_start, c_end)], [(c_start, c_end)])
+
+
+def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
+    """After a trailing attribution: adjuncts only ("on Monday", "in a statement")."""
+    text = doc.text
+    rest = text[pos:se].strip(_TRAILING + '”"»')
+    if not rest:
+        return True
+    toks = [t for t in tokenize(text, pos, se) if t.is_word]
+    if not toks:
+        return True
+    stripped = text[pos:se].lstrip()
+    if stripped[:1] == ",":
+        return True  # ", adding …", ", citing …": a new clause begins
+    if len(toks) > _MAX_GAP_WORDS:
+        return False
+    first = toks[0].lower
+    if first in doc.lex.complementizers:
+        return False
+    return first in ADJUNCT_WORDS or first in PREPOSITIONS
+
+
+def _content_after(
+    doc: _Doc, cue: Cue, pos: int, se: int, content_end: int
+) -> tuple[int, int, int] | None:
+    """Content of a cue-first attribution: (start, end, start with complementizer)."""
+    text = doc.text
+    if pos >= content_end:
+        return None
+    j = pos
+    while j < content_end and text[j].isspace():
+        j += 1
+    if j < content_end and text[j] == ":":
+        j += 1
+        return (j, content_end, j)
+    toks = tokenize(text, j, min(content_end, j + 160))
+    if not toks:
+        return None
+    # Complementizer within a short gap of adjuncts/addressee/citing parenthetical.
+    for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
+        low = tok.lower
+        if low in doc.lex.complementizers and k <= _MAX_GAP_WORDS:
+            gap = toks[:k]
+            if all(_gap_word(doc, t) for t in gap):
+                start = tok.end
+                return (start, _cut_at_next_attribution(doc, cue, start, content_end), tok.start)
+            break
+        if low in CLAUSE_WORDS and k > 0 and low not in doc.lex.adverbs:
+            break
+    if not toks[0].is_word and toks[0].text not in '“"«‘':
+        return None
+    start = toks[0].start
+    if cue.cls == "tell":
+        # "told reporters the talks …": skip the addressee.
+        addressee = _np_after(doc, start, content_end, appositive=False)
+        if addressee is None:
+            return None
+        start = addressee[1]
+        while start < content_end and text[start] in " \t,":
+            start += 1
+    elif cue.cls == "evaluate":
+        # "rejected this proposal as unacceptable …": the judgement is what follows "as".
+        k = text.find(" as ", start, min(content_end, start + 120))
+        if k >= 0 and "," not in text[start:k]:
+            start = k + 4
+    return (start, _cut_at_next_attribution(doc, cue, start, content_end), start)
+
+
+def _has_complementizer(doc: _Doc, pos: int, end: int) -> bool:
+    toks = tokenize(doc.text, pos, min(end, pos + 160))
+    for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
+        if tok.lower in doc.lex.complementizers:
+            return k <= _MAX_GAP_WORDS and all(_gap_word(doc, t) for t in toks[:k])
+        if tok.lower in CLAUSE_WORDS and k > 0 and tok.lower not in doc.lex.adverbs:
+            return False
+    return False
+
+
+def _gap_word(doc: _Doc, tok: Token) -> bool:
+    low = tok.lower
+    if not tok.is_word:
+        return tok.text in ",()"
+    if low in doc.lex.adverbs:
+        return True
+    return low not in CLAUSE_WORDS and low not in doc.lex.verb_class
+
+
+def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
+    """Stop content before a later ``, X said`` / ``, adding …`` in the same sentence."""
+    text = doc.text
+    for ci in doc.cues_between(start, end):
+        other = doc.cues[ci]
+        before = text[start : other.start].rstrip()
+        if before.endswith(","):
+            return start + len(before) - 1
+        subj = _subject_before(doc, start, other.start)
+        if subj is not None:
+            lead = text[start : subj[0]].rstrip()
+            if lead.endswith(","):
+                return start + len(lead) - 1
+    return end
+
+
+# -- noun phrases ------------------------------------------------------------------------------
+
+
+def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends right before ``end`` (the cue): the subject of the cue.
+
+    Walks left over words that can sit in a noun phrase and stops at clause words, finite
+    verbs and punctuation.  ``Dmitry Peskov, the Kremlin spokesman, said`` keeps the
+    appositive; ``who said`` returns ``who`` (resolved later to its antecedent).
+    """
+    text = doc.text
+    toks = tokenize(text, max(floor, end - 240), end)
+    if not toks:
+        return None
+    i = len(toks) - 1
+    last = toks[i]
+    if last.lower in ("who",) or (last.lower in PERSONAL_PRONOUNS and last.lower != "it"):
+        return (last.start, last.end)
+    if last.text == ",":
+        return _appositive_subject(doc, toks)
+    words = 0
+    start = -1
+    while i >= 0:
+        tok = toks[i]
+        low = tok.lower
+        if tok.is_word:
+            if low in CLAUSE_WORDS or low in doc.lex.verb_class or _looks_verb(tok, words):
+                break
+            if low in PERSONAL_PRONOUNS and words > 0:
+                break
+            if low == "and" and not (i > 0 and toks[i - 1].capitalized):
+                break
+            words += 1
+            if words > _MAX_SUBJECT_WORDS:
+                return None
+            start = i
+        elif (
+            (tok.text == "." and i > 0 and _abbrev(toks[i - 1]))
+            or (tok.text in "’'" and start == i + 1)
+            or tok.text in "()"
+            or tok.text == "-"
+        ):
+            start = i
+        else:
+            break
+        i -= 1
+    if start < 0:
+        return None
+    while start < len(toks) and (
+        toks[start].lower in PREPOSITIONS or toks[start].lower == "and" or not toks[start].is_word
+    ):
+        start += 1
+    if start >= len(toks):
+        return None
+    np = toks[start:]
+    if not _valid_np(np):
+        return None
+    return (np[0].start, np[-1].end)
+
+
+def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
+    """``NAME, APPOSITIVE, said``: both commas present, NAME capitalised."""
+    # toks[-1] is the comma before the cue.
+    i = len(toks) - 2
+    while i >= 0 and toks[i].text != ",":
+        if toks[i].lower in CLAUSE_WORDS or toks[i].lower in doc.lex.verb_class:
+            return None
+        i -= 1
+    if i <= 0 or len(toks) - 2 - i > _MAX_SUBJECT_WORDS:
+        return None
+    appos_last = len(toks) - 2
+    j = i - 1
+    name_start = -1
+    while j >= 0 and toks[j].is_word and toks[j].capitalized and toks[j].lower not in CLAUSE_WORDS:
+        name_start = j
+        j -= 1
+    if name_start < 0 or i - name_start > 5:
+        return None
+    # "… backers Peskov, the spokesman, said" - the name must start its clause
+    if (
+        j >= 0
+        and toks[j].is_word
+        and toks[j].lower not in PREPOSITIONS
+        and toks[j].lower not in DETERMINERS
+    ):
+        return None
+    return (toks[name_start].start, toks[appos_last].end)
+
+
+def _looks_verb(tok: Token, words_so_far: int) -> bool:
+    """A lower-case past-tense or common finite verb inside what would be a subject."""
+    low = tok.text
+    if not low.islower():
+        return False
+    if low in _IRREGULAR_PAST or low in _COMMON_VERBS:
+        return True
+    return low.endswith("ed") and len(low) > 4 and low not in ("united", "based", "armed", "red")
+
+
+def _abbrev(tok: Token) -> bool:
+    return (len(tok.text) <= 3 and tok.text[:1].isupper()) or tok.lower in ("mr", "mrs", "ms", "dr")
+
+
+def _valid_np(np: list[Token]) -> bool:
+    words = [t for t in np if t.is_word]
+    if not words:
+        return False
+    last = words[-1].lower
+    return not (last in DETERMINERS or last in PREPOSITIONS or last in ("and", "or"))
+
+
+def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int, int] | None:
+    """The noun phrase starting at ``pos`` (``said the Kremlin spokesman``, ``according to X``).
+
+    Stops at punctuation, complementizers, relative pronouns and time/place adjuncts; with
+    ``appositive`` a following ``, APPOSITIVE`` that runs to the end of the sentence is kept
+    ("said Monte Shaw, executive director of the Iowa Renewable Fuels Association.").
+    """
+    text = doc.text
+    toks = tokenize(text, pos, min(limit, pos + 300))
+    out: list[Token] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        low = tok.lower
+        if tok.is_word:
+            if out and (low in ADJUNCT_WORDS and low not in ("to", "from")):
+                break
+            if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
+                break
+            if low in CLAUSE_WORDS or low in doc.lex.verb_class:
+                break
+            if out and _looks_verb(tok, len(out)):
+                break
+            out.append(tok)
+            if len(out) > _MAX_SUBJECT_WORDS:
+                return None
+        elif (
+            (tok.text == "." and out and _abbrev(out[-1]) and i + 1 < len(toks))
+            or (tok.text in "’'" and out)
+            or (tok.text == "-" and out)
+        ):
+            out.append(tok)
+        else:
+            break
+        i += 1
+    while out and (not out[-1].is_word or out[-1].lower in DETERMINERS | PREPOSITIONS):
+        out.pop()
+    if not out or not _valid_np(out):
+        return None
+    end = out[-1].end
+    if appositive and i < len(toks) and toks[i].text == "," and out[-1].capitalized:
+        # Appositive running to the sentence end.
+        rest = toks[i + 1 :]
+        words = [t for t in rest if t.is_word]
+        if (
+            words
+            and len(words) <= 2 * _MAX_SUBJECT_WORDS
+            and rest[-1].text in ".!?"
+            and not any(t.lower in doc.lex.verb_class for t in words)
+        ):
+            end = rest[-2].end if len(rest) > 1 else end
+    return (out[0].start, end)
+
+
+def _by_agent(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
+    """``was asked by RIA Novosti …``: the agent after "by" is the speaker."""
+    text = doc.text
+    j = pos
+    while j < se and text[j].isspace():
+        j += 1
+    if not text.startswith("by ", j):
+        return None
+    return _np_after(doc, j + 3, se, appositive=False)
+
+
+def _is_participle(doc: _Doc, cue: Cue) -> bool:
+    form = doc.text[cue.verb_start : cue.verb_end].lower().split()[0]
+    return form.endswith("ing")
+
+
+def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
+    """The subject of the sentence's main clause (for participles and colon quotes).
+
+    Leading adverbials ("However,", "Last week,", "In the fall of 2022,") are skipped.
+    """
+    text = doc.text
+    toks = tokenize(text, ss, end)
+    i = 0
+    for _ in range(3):
+        comma = next((k for k, t in enumerate(toks[i : i + 12]) if t.text == ","), -1)
+        if comma < 0:
+            break
+        first = toks[i]
+        if (
+            first.lower in PREPOSITIONS
+            or first.lower in _LEADING_ADVERBS
+            or (first.is_word and not first.capitalized)
+            or _all_adverbial(toks[i : i + comma])
+        ):
+            i += comma + 1
+        else:
+            break
+    out: list[Token] = []
+    while i < len(toks):
+        tok = toks[i]
+        low = tok.lower
+        if not tok.is_word:
+            if tok.text in "’'-" and out:
+                out.append(tok)
+                i += 1
+                continue
+            break
+        if low in CLAUSE_WORDS or low in doc.lex.verb_class or (out and _looks_verb(tok, len(out))):
+            break
+        if low in PERSONAL_PRONOUNS and out:
+            break
+        out.append(tok)
+        if len(out) > _MAX_SUBJECT_WORDS:
+            return None
+        i += 1
+    if not out or not _valid_np(out):
+        return None
+    return (out[0].start, out[-1].end)
+
+
+_LEADING_ADVERBS = wordset(
+    """however meanwhile moreover still yet also instead later earlier last this next then now
+    today yesterday throughout during in on at after before since while when although but
+    and so thus therefore separately similarly"""
+)
+
+
+def _all_adverbial(toks: list[Token]) -> bool:
+    return bool(toks) and toks[0].lower in _LEADING_ADVERBS
+
+
+def _dedupe(found: list[Attribution]) -> list[Attribution]:
+    """Keep one attribution per content; prefer the one found first (direct before indirect)."""
+    out: list[Attribution] = []
+    seen: set[tuple[int, int]] = set()
+    for a in found:
+        key = (a.parts[0][0], a.parts[-1][1])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(a)
+    return out

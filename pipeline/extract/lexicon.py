@@ -1,0 +1,91 @@
+"""Loading the YAML lexicons in ``pipeline/extract/data`` and compiling them into fast regexes.
+
+The lexicons are data (reviewable, translatable); this module turns them into one
+alternation regex per purpose.  Word lists are compiled as a character trie
+(``say|says|said`` → ``sa(?:y(?:s)?|id)``) because Python's ``re`` tries alternatives one by
+one at every position: the trie form lets it reject a position after one character, which is
+what keeps cue and trigger scanning cheap on 5 KB articles.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+def expand(pattern: str) -> list[str]:
+    """Expand ``{a,b}`` alternatives: ``"say{,s}"`` → ``["say", "says"]`` (nesting not needed)."""
+    m = _BRACES.search(pattern)
+    if not m:
+        return [pattern]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out.extend(expand(pattern[: m.start()] + alt + pattern[m.end() :]))
+    return out
+
+
+def trie_pattern(words: list[str]) -> str:
+    """A regex matching exactly ``words`` (escaped), factored as a trie; longest match first."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _render(trie)
+
+
+def _render(node: dict[str, Any]) -> str:
+    ends = "" in node
+    branches = [_char(ch) + _render(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if ends:
+        # Optional continuation, greedy: "says" wins over "say" at the same position.
+        return "(?:" + body + ")?"
+    return body
+
+
+def _char(ch: str) -> str:
+    """One lexicon character as regex: a space matches any run of whitespace (feeds use
+    non-breaking spaces and line breaks), an apostrophe matches both ' and ’."""
+    if ch == " ":
+        return r"\s+"
+    if ch in "'’":
+        return "['’]"
+    return re.escape(ch)
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """Parse ``data/<name>`` from the package (cached: lexicons are read once per process)."""
+    text = (
+        resources.files("pipeline.extract")
+        .joinpath("data")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"lexicon {name} must be a mapping")
+    return data
+
+
+def available(name: str) -> bool:
+    return resources.files("pipeline.extract").joinpath("data").joinpath(name).is_file()
+
+
+def words(items: list[str]) -> list[str]:
+    """Expand and lower-case a list of lexicon entries, dropping duplicates (order kept)."""
+    out: dict[str, None] = {}
+    for item in items:
+        for w in expand(str(item)):
+            out[w.lower()] = None
+    return list(out)

@@ -1,0 +1,293 @@
+"""Triggers: phrases about talks, ceasefires, peace plans … with a stance and CAMEO codes.
+
+A trigger is a *head* from ``data/triggers.<lang>.yaml`` ("talks", "ceasefire", "end the
+war"), optionally with a *governor* that says what is done with it ("open to", "rejected",
+"violated") and a *negator* in front ("not ready for", "do not believe").  Stance comes from
+the governor's act (or the head's own stance), flipped by negation; the CAMEO codes come from
+the category and the act.  A yes/no question that the article reports is settled by the
+answer that follows it ("asked … if there are any prerequisites for ending the conflict.
+… reply: “No.”" → negative).
+
+Everything is a regex scan over the text plus small windows around each head, so the cost is
+linear in the text and independent of the number of lexicon entries' interactions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pipeline.extract import lexicon
+from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
+
+_ACT_STANCE: dict[str, Stance] = {
+    "intent": "positive",
+    "appeal": "positive",
+    "agree": "positive",
+    "declare": "positive",
+    "engage": "neutral",
+    "mention": "neutral",
+    "reject": "negative",
+    "obstacle": "negative",
+    "violate": "negative",
+}
+_NEGATIVE_ACTS = frozenset({"reject", "obstacle", "violate"})
+_GOVERNOR_WINDOW_CHARS = 90
+_GOVERNOR_MAX_GAP_WORDS = 6
+_NEGATOR_MAX_GAP_WORDS = 3
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s(?:but|while|although|though|whereas)\s")
+_WORDS = re.compile(r"[\w’'-]+")
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"”’»)]*\s|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    category: str
+    stance: Stance
+    weak: bool
+    codes_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Governor:
+    act: str
+    max_gap: int = _GOVERNOR_MAX_GAP_WORDS
+
+
+class TriggerFinder:
+    """The compiled trigger lexicon of one language."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.language = str(data.get("language", ""))
+        self._heads: list[_Head] = []
+        head_patterns: list[str] = []
+        for category, entries in (data.get("heads") or {}).items():
+            if category not in TRIGGER_CATEGORIES:
+                raise ValueError(f"unknown trigger category {category!r} in {self.language}")
+            for entry in entries:
+                stance = entry.get("stance", "neutral")
+                if stance not in _STANCES:
+                    raise ValueError(f"bad stance {stance!r}")
+                self._heads.append(
+                    _Head(
+                        category,
+                        stance,
+                        bool(entry.get("weak", False)),
+                        str(entry.get("codes_act", category)),
+                    )
+                )
+                head_patterns.append(f"(?P<h{len(head_patterns)}>{entry['pattern']})")
+        self._head_re = _compile(head_patterns)
+        self._left: list[_Governor] = []
+        self._right: list[_Governor] = []
+        left_patterns: list[str] = []
+        right_patterns: list[str] = []
+        for entry in data.get("governors") or []:
+            act = str(entry["act"])
+            if act not in _ACT_STANCE:
+                raise ValueError(f"unknown governor act {act!r}")
+            if entry.get("side", "left") == "right":
+                right_patterns.append(f"(?P<g{len(right_patterns)}>{entry['pattern']})")
+                self._right.append(_Governor(act))
+            else:
+                left_patterns.append(f"(?P<g{len(left_patterns)}>{entry['pattern']})")
+                self._left.append(
+                    _Governor(act, int(entry.get("max_gap", _GOVERNOR_MAX_GAP_WORDS)))
+                )
+        self._left_re = _compile(left_patterns)
+        self._right_re = (
+            re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
+            if right_patterns
+            else None
+        )
+        negators = [str(n) for n in data.get("negators") or []]
+        words = [n for n in negators if n[:1] not in "n’'" or (n[:1].isalpha() and "'" not in n)]
+        clitics = [n for n in negators if n not in words]  # "n't" attaches to its verb
+        self._neg_re = (
+            re.compile(
+                r"(?<![\w-])(?:"
+                + "|".join(words).replace(" ", r"\s+")
+                + r")(?![\w-])"
+                + ("|(?:" + "|".join(clitics) + r")(?![\w-])" if clitics else ""),
+                re.IGNORECASE,
+            )
+            if negators
+            else None
+        )
+        self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
+        answers = data.get("answers") or {}
+        self._answers: dict[str, Stance] = {}
+        for a in answers.get("negative") or []:
+            self._answers[str(a).lower()] = "negative"
+        for a in answers.get("positive") or []:
+            self._answers[str(a).lower()] = "positive"
+        qcues = [str(q) for q in data.get("question_cues") or []]
+        qwords = [str(q) for q in data.get("question_words") or []]
+        self._question_re = (
+            re.compile(
+                r"(?<![\w-])(?:"
+                + "|".join(qcues)
+                + r")(?![\w-]).{0,120}?(?<![\w-])(?:"
+                + "|".join(qwords)
+                + r")(?![\w-])",
+                re.IGNORECASE | re.DOTALL,
+            )
+            if qcues and qwords
+            else None
+        )
+
+    @classmethod
+    def for_language(cls, language: str | None) -> TriggerFinder | None:
+        return _cached(language or "")
+
+    # -- scanning ------------------------------------------------------------------------
+
+    def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
+        out: list[Trigger] = []
+        strong_seen: dict[str, int] = {}
+        last_end = -1
+        prev_head_end = 0
+        for m in self._head_re.finditer(text):
+            if m.start() < last_end:
+                continue
+            idx = int(m.lastgroup[1:]) if m.lastgroup else -1
+            if idx < 0:
+                continue
+            head = self._heads[idx]
+            trig = self._trigger(text, m.start(), m.end(), head, prev_head_end)
+            prev_head_end = m.end()
+            if trig is None:
+                continue
+            if head.weak:
+                if trig.codes == () and trig.stance == "neutral":
+                    continue  # a bare "the plan" is not about the peace process
+                seen = strong_seen.get(head.category)
+                if seen is None or m.start() - seen > 3000:
+                    continue
+            else:
+                strong_seen[head.category] = m.start()
+            out.append(trig)
+            last_end = trig.end
+        return out
+
+    def _trigger(self, text: str, start: int, end: int, head: _Head, floor: int) -> Trigger | None:
+        sent_start = _sentence_start(text, start)
+        # A governor belongs to the nearest head: never look back past the previous one.
+        gov_act, gov_start, gov_end = self._governor(text, max(sent_start, floor), start, end)
+        if head.weak and gov_act is None:
+            return None
+        anchor = gov_start if gov_act is not None and gov_start < start else start
+        neg_start = self._negation(text, sent_start, anchor)
+        head_text = text[start:end]
+        negated = neg_start is not None or bool(
+            re.search(r"\bnot\b|n['’]t\b", head_text, re.IGNORECASE)
+        )
+        act = gov_act
+        stance: Stance = _ACT_STANCE[act] if act else head.stance
+        if negated:
+            stance, act = _negate(stance, act)
+        if act is None or act == "mention":
+            answer = self._answer(text, sent_start, end)
+            if answer is not None:
+                stance = answer
+        t_start = min(start, gov_start if gov_act else start, neg_start or start)
+        t_end = max(end, gov_end if gov_act else end)
+        codes = tuple(self._codes.get(head.codes_key, {}).get(act or "", ()))
+        if head.codes_key != head.category and not codes:
+            codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
+        return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
+
+    def _governor(
+        self, text: str, sent_start: int, start: int, end: int
+    ) -> tuple[str | None, int, int]:
+        """The governing act of a head: negative governors in the window win."""
+        best: tuple[str, int, int] | None = None
+        lo = max(sent_start, start - _GOVERNOR_WINDOW_CHARS)
+        for g in self._left_re.finditer(text, lo, start):
+            idx = int(g.lastgroup[1:]) if g.lastgroup else -1
+            if idx < 0:
+                continue
+            gov = self._left[idx]
+            gap = text[g.end() : start]
+            if _CLAUSE_BREAK.search(gap) or len(_WORDS.findall(gap)) > gov.max_gap:
+                continue
+            act = gov.act
+            # The nearer (later) governor wins, unless a negative one was found already.
+            if best is None or act in _NEGATIVE_ACTS or best[0] not in _NEGATIVE_ACTS:
+                best = (act, g.start(), g.end())
+        if self._right_re is not None:
+            r = self._right_re.match(text, end)
+            if r is not None and r.lastgroup:
+                act = self._right[int(r.lastgroup[1:])].act
+                if best is None or (act in _NEGATIVE_ACTS and best[0] not in _NEGATIVE_ACTS):
+                    best = (act, r.start(r.lastgroup), r.end())
+        if best is None:
+            return None, start, end
+        return best
+
+    def _negation(self, text: str, sent_start: int, anchor: int) -> int | None:
+        if self._neg_re is None:
+            return None
+        lo = max(sent_start, anchor - 60)
+        found: int | None = None
+        for n in self._neg_re.finditer(text, lo, anchor):
+            gap = text[n.end() : anchor]
+            if _CLAUSE_BREAK.search(gap):
+                continue
+            if len(_WORDS.findall(gap)) <= _NEGATOR_MAX_GAP_WORDS:
+                found = n.start()
+        return found
+
+    def _answer(self, text: str, sent_start: int, end: int) -> Stance | None:
+        """Stance given by the answer to the reported question this head is asked in."""
+        if self._question_re is None or not self._answers:
+            return None
+        sent_end_m = _SENTENCE_BREAK.search(text, end)
+        sent_end = sent_end_m.end() if sent_end_m else len(text)
+        if not self._question_re.search(text, sent_start, sent_end) and (
+            text[:sent_end].rstrip()[-1:] != "?"
+        ):
+            return None
+        # The answer is a short quote within the next two sentences.
+        window = text[sent_end : sent_end + 300]
+        for q in re.finditer(r"[“\"«„]([^”\"»“]{1,40})[”\"»“]", window):
+            said = q.group(1).strip().strip(".!…,").lower()
+            if said in self._answers:
+                return self._answers[said]
+        return None
+
+
+_STANCES = frozenset({"positive", "negative", "neutral"})
+
+
+def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
+    """Negation flips the stance; codes follow only an explicit act ("not ready for talks" is
+    a refusal to negotiate, "do not believe the war can end" is no event at all)."""
+    if stance == "negative":
+        return "positive", ("intent" if act in _NEGATIVE_ACTS else act)
+    return "negative", ("reject" if act is not None and act != "mention" else None)
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    if not patterns:
+        return re.compile(r"(?!x)x")
+    body = "|".join(patterns).replace(" ", r"\s+")
+    return re.compile(r"(?<![\w-])(?:" + body + r")(?![\w-])", re.IGNORECASE)
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    lo = max(0, pos - 400)
+    last = lo
+    for m in _SENTENCE_BREAK.finditer(text, lo, pos):
+        last = m.end()
+    return last
+
+
+@cache
+def _cached(language: str) -> TriggerFinder | None:
+    name = f"triggers.{language}.yaml"
+    if not language or not lexicon.available(name):
+        return None
+    return TriggerFinder(lexicon.load(name))
