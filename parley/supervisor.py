@@ -138,6 +138,7 @@ class Supervisor:
         stop_timeout: float = 10.0,
         state_file: Path | None = None,
         on_event: Callable[[WorkerEvent], None] | None = None,
+        log_events: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         names = [s.name for s in specs]
@@ -148,6 +149,8 @@ class Supervisor:
         self.stop_timeout = stop_timeout
         self.state_file = state_file
         self._on_event = on_event
+        # Off when a live terminal view shows the events instead (log lines would tear it).
+        self._log_events = log_events
         self._clock = clock
         self._stopping = False
         self._started_at = datetime.now(UTC)
@@ -355,13 +358,14 @@ class Supervisor:
             )
 
     def _emit(self, event: WorkerEvent) -> None:
-        fields = {k: v for k, v in vars(event).items() if v not in (None, "") and k != "kind"}
-        if event.kind in ("crash_loop", "start_failed"):
-            log.error(f"worker_{event.kind}", **fields)
-        elif event.kind in ("exited", "killed"):
-            log.warning(f"worker_{event.kind}", **fields)
-        else:
-            log.info(f"worker_{event.kind}", **fields)
+        if self._log_events:
+            fields = {k: v for k, v in vars(event).items() if v not in (None, "") and k != "kind"}
+            if event.kind in ("crash_loop", "start_failed"):
+                log.error(f"worker_{event.kind}", **fields)
+            elif event.kind in ("exited", "killed"):
+                log.warning(f"worker_{event.kind}", **fields)
+            else:
+                log.info(f"worker_{event.kind}", **fields)
         if self._on_event is not None:
             self._on_event(event)
 
