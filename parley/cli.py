@@ -51,8 +51,10 @@ def _register() -> None:
 
     app.command("poll")(ingest_cli.poll)
     app.add_typer(ingest_cli.feeds_app, name="feeds")
-    from parley import search, status
+    from parley import search, status, up_cli
 
+    app.command("up")(up_cli.up)
+    app.command("down")(up_cli.down)
     app.command("status")(status.status)
     app.command("search")(search.search)
     from sinks.alerts import cli as alerts_cli
@@ -64,6 +66,9 @@ def _register() -> None:
     app.command("pipeline", context_settings=pipeline_cli.CONTEXT_SETTINGS, add_help_option=False)(
         pipeline_cli.pipeline
     )
+    from pipeline.extract import cli as extract_cli
+
+    app.command("extract")(extract_cli.extract)
 
 
 _register()
