@@ -40,7 +40,7 @@ es_download() {
 	[[ -f "$ES_DIST/.complete" ]] && return 0
 	require_tool unzip unzip
 	local started=$SECONDS dl="$CACHE_DIR/downloads" zip tmp="$ES_DIST.partial"
-	log "elasticsearch: downloading the Elasticsearch $ES_VERSION integ-test-zip from Maven Central into $CACHE_DIR (first use only)"
+	log "elasticsearch: fetching the Elasticsearch $ES_VERSION integ-test-zip with Maven (Maven Central) into $CACHE_DIR (first use only)"
 	mkdir -p -- "$dl"
 	mvn_fetch -f "$LOCAL_DIR/elasticsearch/pom.xml" -Delasticsearch.version="$ES_VERSION" \
 		org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
@@ -49,8 +49,10 @@ es_download() {
 	[[ -f "$zip" ]] || die "elasticsearch: Maven did not produce $zip"
 	rm -rf -- "$tmp" "$ES_DIST"
 	mkdir -p -- "$tmp"
-	# umask 022: the unpacked files must be readable by the Elasticsearch user.
-	(umask 022 && unzip -q "$zip" -d "$tmp") || die "elasticsearch: unzip $zip failed"
+	unzip -q "$zip" -d "$tmp" || die "elasticsearch: unzip $zip failed"
+	# The zip stores config files as 0640; the Elasticsearch user (or another developer sharing
+	# the cache) must be able to read the whole distribution.
+	chmod -R a+rX "$tmp"
 	mv -- "$tmp/elasticsearch-$ES_VERSION" "$ES_DIST"
 	rm -rf -- "$tmp" "$zip"
 	touch -- "$ES_DIST/.complete"

@@ -12,7 +12,7 @@ KAFKA_MARKER="-Dparley.instance=$KAFKA_INST "
 kafka_download() {
 	[[ -f "$KAFKA_HOME/.complete" ]] && return 0
 	local started=$SECONDS tmp="$KAFKA_HOME/libs.partial"
-	log "kafka: downloading Kafka $KAFKA_VERSION and its dependencies from Maven Central into $KAFKA_HOME (first use only)"
+	log "kafka: fetching Kafka $KAFKA_VERSION and its dependencies with Maven (Maven Central) into $KAFKA_HOME (first use only)"
 	rm -rf -- "$tmp"
 	mkdir -p -- "$tmp"
 	mvn_fetch -f "$LOCAL_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
