@@ -114,10 +114,16 @@ def test_records_round_trip_through_a_consumer_group(
     assert committed == end
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports (all sockets held open until every port is picked)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def port_answers(port: int) -> bool:
@@ -131,7 +137,7 @@ def port_answers(port: int) -> bool:
 @pytest.fixture
 def private_broker(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A second, test-private broker: (bootstrap, env for services.sh)."""
-    kafka_port, controller_port = free_port(), free_port()
+    kafka_port, controller_port = free_ports(2)
     env = services_env(settings)
     env.update(
         {
