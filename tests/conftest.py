@@ -125,11 +125,12 @@ def es_reachable(client: Elasticsearch) -> str | None:
         health = client.cluster.health(wait_for_status="yellow", timeout="30s")
     except ApiError as exc:
         if exc.message == "media_type_header_exception":
-            from elasticsearch import __versionstr__
+            from importlib.metadata import version
 
             return (
-                f"elasticsearch-py {__versionstr__} and the server differ in major version "
-                f"(the server rejects the client's compatible-with header): {str(exc.body)[:300]}"
+                f"elasticsearch-py {version('elasticsearch')} and the server differ in major "
+                f"version (the server rejects the client's compatible-with header): "
+                f"{str(exc.body)[:300]}"
             )
         return f"{exc.meta.status} {exc.message}: {str(exc.body)[:300]}"
     except TransportError as exc:
