@@ -85,8 +85,11 @@ class SmtpSettings(BaseModel):
     port: int = Field(25, ge=1, le=65535)
     starttls: bool = False
     ssl: bool = Field(False, description="implicit TLS (SMTPS, usually port 465)")
+    ca_file: Path | None = Field(None, description="CA bundle for the server's certificate")
     username: str | None = None
     password: SecretSource | None = None
+    # AUTH without TLS sends the password in clear text: only for a relay on the same host.
+    allow_insecure_auth: bool = False
     sender: str = "parley <alerts@localhost>"
     timeout: float = Field(10.0, gt=0)
 
@@ -94,6 +97,11 @@ class SmtpSettings(BaseModel):
     def _tls_modes(self) -> SmtpSettings:
         if self.ssl and self.starttls:
             raise ValueError("smtp.ssl and smtp.starttls are exclusive")
+        if self.username and not (self.ssl or self.starttls or self.allow_insecure_auth):
+            raise ValueError(
+                "smtp.username without smtp.starttls or smtp.ssl would send the password in "
+                "clear text (set smtp.allow_insecure_auth only for a local relay)"
+            )
         return self
 
 

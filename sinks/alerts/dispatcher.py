@@ -118,7 +118,6 @@ class Deliverer:
                 error=outcome.error or outcome.outcome,
                 payload=payload,
                 attempts=outcome.attempts,
-                source_key=delivery.delivery_id,
                 context={
                     "kind": delivery.kind,
                     "subscription_id": delivery.subscription.subscription_id,
@@ -126,7 +125,7 @@ class Deliverer:
                     "channel_index": outcome.index,
                     "alert_ids": [a.alert_id for a in delivery.alerts],
                 },
-                **(source or {}),
+                **{**(source or {}), "source_key": delivery.delivery_id},
             )
             # Stored in Kafka before the alert is marked failed, so the delivery is never lost.
             await asyncio.to_thread(self.dead_letter, letter)

@@ -42,19 +42,21 @@ class EmailSender:
         message = self.build(channel, delivery)
         await asyncio.to_thread(self._send_sync, message)
 
+    def _tls(self) -> ssl.SSLContext:
+        cafile = str(self.settings.ca_file) if self.settings.ca_file is not None else None
+        return ssl.create_default_context(cafile=cafile)
+
     def _send_sync(self, message: EmailMessage) -> None:
         s = self.settings
         try:
             smtp: smtplib.SMTP
             if s.ssl:
-                smtp = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
-                )
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls())
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             with smtp:
                 if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls())
                 if s.username:
                     password = s.password.resolve() if s.password is not None else None
                     smtp.login(s.username, password or "")
