@@ -58,6 +58,7 @@ class PartitionReader:
         max_partition_fetch_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.tp = TopicPartition(topic, partition)
+        self._client_kwargs = client_kwargs
         self._max_poll_records = max_poll_records
         self._consumer = KafkaConsumer(
             **client_kwargs,
@@ -76,6 +77,10 @@ class PartitionReader:
 
     def end_offset(self) -> int:
         return int(self._consumer.end_offsets([self.tp])[self.tp])
+
+    def committed(self, group_id: str) -> int | None:
+        """The group's committed offset (next record to read) for this partition."""
+        return committed_offset(self._client_kwargs, group_id, self.tp)
 
     def read(self, position: int, timeout_ms: int) -> list[KafkaMessage]:
         """Records at ``position`` or later (at most ``max_poll_records``), waiting up to

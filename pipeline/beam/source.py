@@ -21,9 +21,9 @@ Partitions are discovered when the job starts (partitions added later need a res
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
@@ -31,10 +31,10 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
-from kafka import TopicPartition
 
 from pipeline import lifecycle, metrics
-from pipeline.kafka_io import PartitionReader, committed_offset, partitions_for
+from pipeline.kafka_io import PartitionReader, partitions_for
+from pipeline.processing import KafkaMessage
 
 UNBOUNDED_END = 2**63 - 1
 # Parameter markers of the splittable process(); the DoFn is its own restriction provider.
@@ -46,6 +46,33 @@ IDLE_WATERMARK_LAG = Duration(seconds=1)
 class KafkaPartition(NamedTuple):
     topic: str
     partition: int
+
+
+class PartitionSource(Protocol):
+    """What the source needs from one partition; ``pipeline.kafka_io.PartitionReader`` is the
+    Kafka one (tests plug in an in-memory log through ``KafkaReadConfig.reader_factory``)."""
+
+    def beginning_offset(self) -> int: ...
+    def end_offset(self) -> int: ...
+    def committed(self, group_id: str) -> int | None: ...
+    def read(self, position: int, timeout_ms: int) -> list[KafkaMessage]: ...
+    def position(self) -> int: ...
+    def lag(self) -> int | None: ...
+    def close(self) -> None: ...
+
+
+def open_partition_reader(config: KafkaReadConfig, partition: KafkaPartition) -> PartitionSource:
+    return PartitionReader(
+        config.client_kwargs,
+        partition.topic,
+        partition.partition,
+        max_poll_records=config.max_poll_records,
+        max_partition_fetch_bytes=config.max_partition_fetch_bytes,
+    )
+
+
+def list_partitions(config: KafkaReadConfig, topic: str) -> list[int]:
+    return partitions_for(config.client_kwargs, topic, wait_seconds=config.topic_wait_seconds)
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,10 @@ class KafkaReadConfig:
     max_partition_fetch_bytes: int = 32 * 1024 * 1024
     partitions: tuple[int, ...] | None = None  # None = all partitions of the topic
     topic_wait_seconds: float = 60.0
+    reader_factory: Callable[[KafkaReadConfig, KafkaPartition], PartitionSource] = (
+        open_partition_reader
+    )
+    partition_lister: Callable[[KafkaReadConfig, str], list[int]] = list_partitions
 
 
 class _PartitionTracker(OffsetRestrictionTracker):  # type: ignore[misc]
@@ -85,13 +116,7 @@ class _DiscoverPartitionsFn(beam.DoFn):  # type: ignore[misc]
     def process(self, _: bytes) -> Iterator[KafkaPartition]:
         partitions = self._config.partitions
         if partitions is None:
-            partitions = tuple(
-                partitions_for(
-                    self._config.client_kwargs,
-                    self._topic,
-                    wait_seconds=self._config.topic_wait_seconds,
-                )
-            )
+            partitions = tuple(self._config.partition_lister(self._config, self._topic))
         for partition in partitions:
             yield KafkaPartition(self._topic, partition)
 
@@ -117,19 +142,15 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
 
     def initial_restriction(self, element: KafkaPartition) -> OffsetRange:
         config = self._config
-        reader = PartitionReader(config.client_kwargs, element.topic, element.partition)
+        reader = config.reader_factory(config, element)
         try:
             beginning, end = reader.beginning_offset(), reader.end_offset()
+            start: int | None = None
+            if config.start_from == "committed":
+                start = reader.committed(config.group_id)
         finally:
             reader.close()
-        start: int | None = None
-        if config.start_from == "committed":
-            start = committed_offset(
-                config.client_kwargs,
-                config.group_id,
-                TopicPartition(element.topic, element.partition),
-            )
-        elif config.start_from == "latest":
+        if config.start_from == "latest":
             start = end
         if start is None:
             start = beginning
@@ -155,23 +176,17 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
     # -- DoFn -----------------------------------------------------------------------------------
 
     def setup(self) -> None:
-        self._readers: dict[KafkaPartition, PartitionReader] = {}
+        self._readers: dict[KafkaPartition, PartitionSource] = {}
 
     def teardown(self) -> None:
         for reader in getattr(self, "_readers", {}).values():
             reader.close()
         self._readers = {}
 
-    def _reader(self, element: KafkaPartition) -> PartitionReader:
+    def _reader(self, element: KafkaPartition) -> PartitionSource:
         reader = self._readers.get(element)
         if reader is None:
-            reader = PartitionReader(
-                self._config.client_kwargs,
-                element.topic,
-                element.partition,
-                max_poll_records=self._config.max_poll_records,
-                max_partition_fetch_bytes=self._config.max_partition_fetch_bytes,
-            )
+            reader = self._config.reader_factory(self._config, element)
             self._readers[element] = reader
         return reader
 

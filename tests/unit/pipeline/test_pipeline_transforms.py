@@ -1,0 +1,145 @@
+"""PCollection-level tests of the pipeline's transforms on the embedded runner (no services).
+
+The Kafka source reads in-memory partition logs through its ``reader_factory`` seam, so its
+splittable-DoFn logic (start at the committed offset, claim each offset once, stop at the
+bounded end or on a stop request, self-checkpoint between reads) runs on the real runner.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from support import pipeline_fakes as fakes
+from support.pipeline_fakes import MemoryLog, memory_config, message
+
+from ingest.ids import article_id
+from ingest.records import ArticleRecord
+from pipeline import lifecycle
+from pipeline.beam.source import ReadFromKafka
+from pipeline.beam.transforms import ProcessArticleFn
+
+SEED = (Path(__file__).resolve().parents[2] / "fixtures" / "seed-article.txt").read_text("utf-8")
+
+
+def embedded(streaming: bool = False) -> BeamTestPipeline:
+    args = ["--runner=FnApiRunner"] + (["--streaming"] if streaming else [])
+    return BeamTestPipeline(argv=args, blocking=True)
+
+
+@pytest.fixture(autouse=True)
+def clean() -> Iterator[None]:
+    fakes.clear()
+    lifecycle.reset()
+    yield
+    fakes.clear()
+    lifecycle.reset()
+
+
+def offsets(topic: str, partition: int, wanted: list[int]) -> MemoryLog:
+    return MemoryLog(
+        {o: message(topic, partition, o, f"v{partition}-{o}".encode()) for o in wanted}
+    )
+
+
+def test_bounded_read_claims_every_record_once_from_the_committed_offset() -> None:
+    # Partition 0 has gaps (compaction), partition 1 a committed offset, partition 2 is empty.
+    fakes.add_partition("t", 0, offsets("t", 0, [0, 1, 4, 5, 9]))
+    log1 = offsets("t", 1, list(range(7)))
+    log1.committed = 3
+    fakes.add_partition("t", 1, log1)
+    fakes.add_partition("t", 2, MemoryLog())
+    expected = [(0, o) for o in (0, 1, 4, 5, 9)] + [(1, o) for o in range(3, 7)]
+    with embedded() as p:
+        read = p | ReadFromKafka(memory_config(bounded=True), "t")
+        assert_that(read | beam.Map(lambda m: (m.partition, m.offset)), equal_to(expected))
+    # max_poll_records=2: the source checkpointed between reads instead of reading all at once.
+    assert fakes.get_log("t", 0).reads >= 3
+
+
+def test_record_timestamps_become_element_timestamps() -> None:
+    fakes.add_partition("t", 0, offsets("t", 0, [0, 1]))
+    with embedded() as p:
+        read = p | ReadFromKafka(memory_config(bounded=True), "t")
+        stamped = read | beam.Map(
+            lambda m, ts=beam.DoFn.TimestampParam: (m.offset, int(ts.micros // 1000))
+        )
+        assert_that(stamped, equal_to([(0, 1_700_000_000_000), (1, 1_700_000_000_001)]))
+
+
+@pytest.mark.timeout(120)
+def test_unbounded_read_runs_until_a_stop_is_requested() -> None:
+    # The fake log requests the stop once it has been drained: the job must then end cleanly
+    # (Pipeline.run returns) having emitted every record exactly once.
+    for partition in (0, 1):
+        log = offsets("u", partition, list(range(5)))
+        log.stop_when_drained = True
+        fakes.add_partition("u", partition, log)
+    with embedded(streaming=True) as p:
+        read = p | ReadFromKafka(memory_config(bounded=False), "u")
+        assert_that(
+            read | beam.Map(lambda m: (m.partition, m.offset)),
+            equal_to([(pt, o) for pt in (0, 1) for o in range(5)]),
+        )
+    assert lifecycle.stop_requested()
+
+
+def test_start_from_latest_skips_the_backlog() -> None:
+    fakes.add_partition("t", 0, offsets("t", 0, [0, 1, 2]))
+    with embedded() as p:
+        read = p | ReadFromKafka(memory_config(bounded=True, start_from="latest"), "t")
+        assert_that(read, equal_to([]))
+
+
+def test_process_articles_transform() -> None:
+    url = "https://example.org/peskov"
+    good = ArticleRecord(id=article_id(url), url=url, title="Peskov", text=SEED).to_bytes()
+    missing = json.dumps({"url": url}).encode()
+    huge = b'{"text": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+    messages = [
+        message("t", 0, 0, good),
+        message("t", 0, 1, b"{not json"),
+        message("t", 1, 0, missing),
+        message("t", 1, 1, huge),
+    ]
+    with embedded() as p:
+        processed = (
+            p
+            | beam.Create(messages)
+            | beam.ParDo(ProcessArticleFn(max_record_bytes=8 * 1024 * 1024))
+        )
+        summary = processed | beam.Map(
+            lambda r: (
+                tuple(r.position),
+                sorted({d.index for d in r.documents}),
+                [dl.reason for dl in r.dead_letters],
+            )
+        )
+        assert_that(
+            summary,
+            equal_to(
+                [
+                    (("t", 0, 0), ["articles", "statements"], []),
+                    (("t", 0, 1), [], ["invalid_json"]),
+                    (("t", 1, 0), [], ["schema"]),
+                    (("t", 1, 1), [], ["too_large"]),
+                ]
+            ),
+            label="reasons",
+        )
+        statements = (
+            processed
+            | beam.FlatMap(lambda r: [d for d in r.documents if d.index == "statements"])
+            | beam.Map(
+                lambda d: (d.id.startswith(article_id(url) + "-"), bool(d.source["speaker"]))
+            )
+            | beam.combiners.Count.PerElement()
+        )
+        assert_that(
+            statements | beam.Map(lambda kv: kv[0]), equal_to([(True, True)]), label="speakers"
+        )
