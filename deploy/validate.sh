@@ -42,6 +42,12 @@ else
 	PY="python3"
 fi
 
+# Go from PATH, else the usual tarball location (not always on PATH in non-login shells).
+GO="$(command -v go || true)"
+if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then
+	GO=/usr/local/go/bin/go
+fi
+
 failures=0
 log() { printf 'validate: %s\n' "$*"; }
 fail() {
@@ -80,7 +86,7 @@ find_compose() {
 
 install_compose() {
 	local bin="$1" dir started
-	command -v go >/dev/null 2>&1 || {
+	[[ -n "$GO" ]] || {
 		log "Go is needed to build Docker Compose $COMPOSE_VERSION (install Go >= 1.24)"
 		return 1
 	}
@@ -88,10 +94,10 @@ install_compose() {
 	log "building Docker Compose $COMPOSE_VERSION from the Go module proxy (first use only)"
 	# `go install module@version` refuses modules whose go.mod has exclude/replace directives,
 	# which compose's has; download the module and build it in place instead.
-	dir="$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
+	dir="$("$GO" mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
 		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
 	mkdir -p "$TOOLS"
-	(cd "$dir" && go build -trimpath \
+	(cd "$dir" && "$GO" build -trimpath \
 		-ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
 		-o "$bin.tmp" ./cmd)
 	mv -f "$bin.tmp" "$bin"
@@ -183,10 +189,10 @@ PYEOF
 		kustomize=(kustomize build)
 	elif [[ -x "$TOOLS/kustomize-$KUSTOMIZE_VERSION" ]]; then
 		kustomize=("$TOOLS/kustomize-$KUSTOMIZE_VERSION" build)
-	elif ((INSTALL)) && command -v go >/dev/null 2>&1; then
+	elif ((INSTALL)) && [[ -n "$GO" ]]; then
 		log "building kustomize $KUSTOMIZE_VERSION from the Go module proxy (first use only)"
 		mkdir -p "$TOOLS"
-		GOBIN="$TOOLS/.gobin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+		GOBIN="$TOOLS/.gobin" "$GO" install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 		mv -f "$TOOLS/.gobin/kustomize" "$TOOLS/kustomize-$KUSTOMIZE_VERSION"
 		kustomize=("$TOOLS/kustomize-$KUSTOMIZE_VERSION" build)
 	fi
