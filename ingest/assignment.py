@@ -34,7 +34,6 @@ from ingest.poller import FeedPoller
 from parley.logs import get_logger
 
 log = get_logger(__name__)
-REVOKE_TIMEOUT = 60.0
 
 
 def partition_for(feed_url: str, partitions: int) -> int:
@@ -100,6 +99,10 @@ class FeedAssignment:
         self.assigned: set[int] = set()
         self._stop = threading.Event()
         self._end_offsets: dict[TopicPartition, int] = {}
+        self._pending_assignment: list[TopicPartition] = []
+        # A revoked feed's poll in flight may finish within this; then it is cancelled, so the
+        # consumer rejoins before its session times out.
+        self._revoke_grace = max(1.0, session_timeout_ms / 1000 * 0.6)
         self._consumer = KafkaConsumer(
             **client_kwargs,
             group_id=group_id,
@@ -128,6 +131,8 @@ class FeedAssignment:
         try:
             while not self._stop.is_set():
                 batches = self._consumer.poll(timeout_ms=500)
+                if self._pending_assignment:
+                    self._start_assignment()
                 for tp, messages in batches.items():
                     for message in messages:
                         self._apply(tp.partition, message.key, message.value)
@@ -172,12 +177,18 @@ class FeedAssignment:
     # Rebalance callbacks (run inside consumer.poll on the consumer thread).
 
     def on_assigned(self, assigned: list[TopicPartition]) -> None:
+        # kafka-python runs this on its IO thread, where blocking consumer calls are refused:
+        # the seek and the end offsets are done by the consumer thread after poll() returns.
         mine = [tp for tp in assigned if tp.topic == self.topic]
         self.assigned |= {tp.partition for tp in mine}
+        self._pending_assignment.extend(mine)
+        self.caught_up.clear()
+
+    def _start_assignment(self) -> None:
+        mine, self._pending_assignment = self._pending_assignment, []
         if mine:
             self._consumer.seek_to_beginning(*mine)
             self._end_offsets.update(self._consumer.end_offsets(mine))
-        self.caught_up.clear()
         if not self._end_offsets:
             self.caught_up.set()
         self._check_caught_up()
@@ -189,9 +200,12 @@ class FeedAssignment:
             self._end_offsets.pop(tp, None)
         if not lost:
             return
-        future = asyncio.run_coroutine_threadsafe(self.poller.revoke(lost), self.loop)
+        self._pending_assignment = [tp for tp in self._pending_assignment if tp not in revoked]
+        future = asyncio.run_coroutine_threadsafe(
+            self.poller.revoke(lost, grace=self._revoke_grace), self.loop
+        )
         try:
-            future.result(timeout=REVOKE_TIMEOUT)
+            future.result(timeout=self._revoke_grace + 5)
         except Exception as exc:  # noqa: BLE001 - a stuck poll must not keep the group from rebalancing
             log.error("revoke_incomplete", partitions=sorted(lost), error=str(exc))
         log.info("feeds_revoked", partitions=sorted(lost))

@@ -110,16 +110,22 @@ class FeedPoller:
         self._due.pop(feed_id, None)
         metrics.FEEDS_ASSIGNED.set(len(self.feeds))
 
-    async def revoke(self, partitions: Iterable[int]) -> None:
-        """Forget the feeds of ``partitions`` and wait for their polls in flight, so that the
-        worker that gets them next never polls a feed at the same time as this one."""
+    async def revoke(self, partitions: Iterable[int], grace: float = 30.0) -> None:
+        """Forget the feeds of ``partitions`` and wait for their polls in flight (cancelled after
+        ``grace`` seconds), so that the worker that gets them next never polls a feed at the
+        same time as this one.  A cancelled poll stored no validators: it is simply redone."""
         lost = set(partitions)
         ids = [fid for fid, p in self.partition_of.items() if p in lost]
         for fid in ids:
             self.remove(fid)
         pending = [self._inflight[fid] for fid in ids if fid in self._inflight]
-        if pending:
-            await asyncio.wait(pending)
+        if not pending:
+            return
+        _done, still = await asyncio.wait(pending, timeout=grace)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still)
 
     def _schedule(self, feed_id: str, due: float) -> None:
         self._due[feed_id] = due

@@ -30,6 +30,7 @@ class Seen:
     at: float
     thread: str
     client_port: int
+    done_at: float | None = None  # when the answer was complete (None: still answering)
 
 
 Route = list[Reply] | Callable[[Seen], Reply]
@@ -114,6 +115,7 @@ class ScriptedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
                 finally:
+                    seen.done_at = time.monotonic()
                     with server._lock:
                         server.in_flight -= 1
 

@@ -118,3 +118,15 @@ async def build_poller(
     robots: RobotsPolicy | None,
 ) -> FeedPoller:
     return FeedPoller(config, store=store, producer=producer, fetcher=fetcher, robots=robots)
+
+
+def write_config(path: Path, settings: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(settings))  # JSON is YAML
+    return path
+
+
+def parley_command(*args: str) -> list[str]:
+    """The installed ``parley`` console script of this interpreter's environment."""
+    import sys
+
+    return [str(Path(sys.executable).parent / "parley"), *args]
