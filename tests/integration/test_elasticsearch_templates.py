@@ -19,7 +19,7 @@ def es_settings(unique_name: str, es_client: Elasticsearch) -> Iterator[Elastics
     for name in INDICES:
         index = settings.index(name)
         es_client.indices.delete(index=index, ignore_unavailable=True)
-        es_client.indices.delete_index_template(name=index, ignore=[404])
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
 
 
 def statement(i: int, country: str, day: int, official: bool = True) -> dict[str, object]:
