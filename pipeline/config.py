@@ -40,6 +40,11 @@ class PipelineConfig(BaseModel):
     # After SIGTERM, keep retrying a failing Elasticsearch this long before giving up (then the
     # records stay uncommitted and are read again on the next start).
     shutdown_grace_seconds: float = Field(30.0, ge=0)
+    # When to commit offsets (always after Elasticsearch acknowledged): at bundle finalization
+    # (after the runner made the bundle durable), or right after each successful flush.  "auto"
+    # picks finalization on runners known to finalize fused downstream DoFns (FnApiRunner,
+    # Flink, Dataflow) and "after_flush" elsewhere (Prism 2.77 never finalizes them).
+    commit_offsets: Literal["auto", "bundle_finalization", "after_flush"] = "auto"
     # Extra post-index hooks as "module:factory" (factory(settings) -> hook).
     hooks: list[str] = Field(default_factory=list)
 

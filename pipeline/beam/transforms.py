@@ -9,6 +9,12 @@ When offsets are committed (the sink, ``WriteToElasticsearchFn``):
    offsets flushed in that bundle.  Runners call it only after the bundle completed and its
    results (and the source's checkpoint) are durable; a bundle that fails never finalizes, and
    is retried from its restriction or, after a crash, re-read from the committed offsets.
+   Where a runner does not finalize this DoFn (Prism 2.77 only finalizes stages whose *input*
+   transform requests it, and the sink is fused behind the source), ``commit_offsets =
+   "after_flush"`` commits right after each flush instead.  That is equally safe for "nothing
+   committed before it is stored": the flush has returned; the only difference is that Kafka
+   may then be ahead of the runner's own checkpoint, which costs nothing because the source
+   resumes from its checkpointed restriction, not from Kafka, while the job lives.
 
 So a committed offset always stands for documents already in Elasticsearch; the reverse (stored
 but not committed: crash between 1 and 2) only causes a re-read that deterministic ids absorb.
@@ -143,7 +149,8 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         if self._bundle_offsets is None:
             offsets: dict[tuple[str, int], int] = {}
             self._bundle_offsets = offsets
-            finalizer.register(lambda: self._commit(offsets))
+            if self._config.commit_offsets == "bundle_finalization":
+                finalizer.register(lambda: self._commit(offsets))
         self._writer.add(record)
         if self._writer.due():
             self._flush()
@@ -157,6 +164,8 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         assert self._bundle_offsets is not None
         for key, offset in result.offsets.items():
             self._bundle_offsets[key] = max(self._bundle_offsets.get(key, 0), offset)
+        if self._config.commit_offsets == "after_flush":
+            self._commit(result.offsets)
         log.debug(
             "batch stored",
             records=result.records,
