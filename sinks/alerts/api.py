@@ -7,8 +7,8 @@ subscriptions hold only the *names* of signing secrets, and target URLs (which m
 as Slack's do) come back with their path and query masked.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at
+# runtime, and the dependency aliases are local to ``create_app``.
 import hmac
 import threading
 from typing import Annotated, Any, Literal

@@ -242,6 +242,7 @@ def list_(
 
 @subscribe_app.command("show")
 def show(subscription_id: str, as_json: JsonOpt = False) -> None:
+    """Show one subscription (target URLs masked)."""
     try:
         _print_sub(_store().get(subscription_id), as_json)
     except SubscriptionNotFoundError as exc:
@@ -308,6 +309,7 @@ def update(
 
 @subscribe_app.command("delete")
 def delete(subscription_id: str) -> None:
+    """Delete a subscription; its past alerts stay in parley-alerts."""
     try:
         _store().delete(subscription_id)
     except SubscriptionNotFoundError as exc:
@@ -331,7 +333,8 @@ def test(
     if as_json:
         typer.echo(result.model_dump_json())
         return
-    typer.echo(f"{result.total} statements match")
+    plural = "" if result.total == 1 else "s"
+    typer.echo(f"{result.total} statement{plural} match")
     for hit in result.statements:
         typer.echo(f"  {hit.published_at or '-'}  {hit.speaker or '?'}: “{hit.quote}”  {hit.url}")
 
