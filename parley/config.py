@@ -9,13 +9,15 @@ in the matching ``*_file`` field (Kubernetes/Docker secrets), which wins over th
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
+    NoDecode,
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -122,7 +124,7 @@ class ServicesSettings(BaseModel):
 
 class HttpSettings(BaseModel):
     user_agent: str = "parley/0.1 (+https://github.com/parley-news/parley)"
-    allow_private_networks: list[str] = Field(
+    allow_private_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="CIDRs or hosts exempt from the SSRF guard, e.g. ['127.0.0.1/32'].",
     )
@@ -131,6 +133,9 @@ class HttpSettings(BaseModel):
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
+            # Environment variables give "a,b" or a JSON list.
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
