@@ -1,0 +1,923 @@
+"""Gazetteer of officials, organisations, roles and country terms for speaker resolution.
+
+The bundled data lives in ``pipeline/extract/data/`` as human-editable YAML:
+
+- ``officials.yaml``      persons (``persons:``): canonical name, aliases, role, organisation,
+                          country, official, optional since/until/notes
+- ``organizations.yaml``  institutions and media (``organizations:``): name, aliases, kind, country
+- ``roles.yaml``          role vocabulary (``roles:``) and country terms (``countries:``)
+
+Users extend or correct it with their own YAML files, passed to :meth:`Gazetteer.load` or named in
+the configuration (``pipeline.gazetteer_paths``) or in ``PARLEY_GAZETTEER_PATHS`` (colon-separated).
+An extension file may hold any of the four top-level lists; an entry whose canonical name (role,
+country code) matches an existing one is merged into it: list fields (aliases, forms, names) are
+united, every other field the entry sets replaces the old value.
+
+Matching is exact on normalised token sequences: case, diacritics, apostrophes and hyphens do
+not matter (``Zelenskyy`` = ``ZELENSKYY``, ``Erdoğan`` = ``Erdogan``, ``RIA-Novosti`` = ``RIA
+Novosti``). Russian and Ukrainian case forms of names, roles and country terms are generated at
+load time (``Путина``, ``пресс-секретаря``, ``Україні``). A bare surname ("Peskov") resolves only
+when no other person has it. In running text (:meth:`Gazetteer.find_mentions`) capitalisation
+counts where the data is capitalised ("Trump" the person, not "trump" the verb) and two- or
+three-letter abbreviations must be in capitals ("US", not "us").
+
+Errors: :class:`GazetteerError` (a ``ValueError``) names the file and the entry of bad data.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "ENV_PATHS",
+    "Gazetteer",
+    "GazetteerError",
+    "Mention",
+    "Organization",
+    "Person",
+    "configured_paths",
+    "normalize_name",
+]
+
+DATA_DIR = Path(__file__).resolve().with_name("data")
+BUNDLED_FILES = ("roles.yaml", "organizations.yaml", "officials.yaml")
+ENV_PATHS = "PARLEY_GAZETTEER_PATHS"
+OFFICIAL_KINDS = frozenset({"government", "state_body", "igo", "military"})
+
+MentionKind = Literal["person", "organization", "role", "country"]
+OrganizationKind = Literal[
+    "government", "state_body", "igo", "military", "media", "party", "company", "ngo"
+]
+
+
+class GazetteerError(ValueError):
+    """Gazetteer data that cannot be read or validated; the message names file and entry."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    aliases: tuple[str, ...]
+    role: str | None
+    organization: str | None
+    country: str | None
+    official: bool
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    aliases: tuple[str, ...]
+    kind: str
+    country: str | None
+    official: bool
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    kind: MentionKind
+    entity: Person | Organization | str
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+_APOSTROPHES = "'’‘ʼ`´′"
+_HYPHENS = "-‐‑‒–—―"
+# Letters that Unicode does not decompose into a base letter plus a mark.
+_FOLD: dict[int, str | None] = {ord(c): None for c in _APOSTROPHES}
+_FOLD.update({ord(h): " " for h in _HYPHENS})
+_FOLD.update(
+    {ord(k): v for k, v in {"ł": "l", "ø": "o", "đ": "d", "ı": "i", "æ": "ae", "œ": "oe"}.items()}
+)
+_FOLD.update({ord(k): v for k, v in {"þ": "th", "ð": "d", "ħ": "h"}.items()})
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_name(text: str) -> str:
+    """Matching form of a name: casefolded, without diacritics (ё→е, й→и, ğ→g), apostrophes
+    dropped, hyphens and dashes as spaces, whitespace collapsed. Stable: also used for ids."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", stripped.translate(_FOLD)).strip()
+
+
+# Tokens: dotted abbreviations (U.S., J.D.), words with inner apostrophes (Sa'ar, прем'єр),
+# and a possessive 's as its own token so "Russia's Foreign Ministry" can be matched.
+_TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|\w+(?:['’‘ʼ`](?![sS]\b)\w+)*|['’ʼ][sS]\b")
+_POSSESSIVE = "'s"
+_GAP_CHARS = frozenset(" \t\n\r\u00a0\u2009\u202f" + _HYPHENS)
+_KEY_CACHE: dict[str, str] = {}
+_KEY_CACHE_MAX = 200_000
+
+Key = tuple[str, ...]
+
+# Case requirement of an alias token in running text.
+_ANY, _CAPITAL, _CAPITALS = 0, 1, 2
+
+
+def _token_key(token: str) -> str:
+    key = _KEY_CACHE.get(token)
+    if key is None:
+        if len(token) == 2 and token[0] in _APOSTROPHES and token[1] in "sS":
+            key = _POSSESSIVE
+        else:
+            key = normalize_name(token)
+        if len(_KEY_CACHE) < _KEY_CACHE_MAX:
+            _KEY_CACHE[token] = key
+    return key
+
+
+def _phrase_key(text: str) -> Key:
+    return tuple(_token_key(m.group()) for m in _TOKEN_RE.finditer(text))
+
+
+def _token_flag(token: str) -> int:
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        return _ANY
+    if 2 <= len(letters) <= 3 and all(c.isupper() for c in letters):
+        return _CAPITALS
+    return _CAPITAL if letters[0].isupper() else _ANY
+
+
+def _phrase_flags(text: str) -> tuple[int, ...]:
+    return tuple(_token_flag(m.group()) for m in _TOKEN_RE.finditer(text))
+
+
+def _strip_article(key: Key, flags: tuple[int, ...] | None = None) -> tuple[Key, tuple[int, ...]]:
+    if len(key) > 1 and key[0] in ("the", "a", "an"):
+        return key[1:], (flags or (0,) * len(key))[1:]
+    return key, flags or (0,) * len(key)
+
+
+# --- Russian / Ukrainian case forms -------------------------------------------------------------
+
+_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
+_SLOTS = ("gen", "dat", "acc", "ins", "loc")
+# Every gender, number and case of a Russian or Ukrainian adjective.
+_ADJ_ENDINGS = (
+    "ий ый ой ая яя ое ее ие ые ого его ому ему им ым ом ем ую юю их ых ими ыми ей "
+    "а е і ої ій у ою ім"
+)
+
+
+def _is_adjective(word: str) -> bool:
+    w = word.lower()
+    if w.endswith(("ский", "цкий", "ской", "цкой", "ський", "цький", "ая", "яя", "ый")):
+        return True
+    # A capitalised -ий/-ій/-ой word is a first name (Дмитрий, Андрій) or Толстой-type surname.
+    return w.endswith(("ий", "ій", "ой")) and not word[0].isupper()
+
+
+# Case endings by declension type: (genitive, dative, accusative, instrumental, locative), each
+# a space-separated list of Russian and Ukrainian endings added to the stem. An accusative of
+# None means "like the genitive for persons, like the nominative otherwise".
+_Paradigm = tuple[str, str, str | None, str, str]
+_FEMININE_ADJECTIVE: _Paradigm = ("ой ей", "ой ей", "ую юю", "ой ою ей", "ой ей")
+_FEMININE_SURNAME: _Paradigm = ("ой ої", "ой ій", "у", "ой ою", "ой ій")
+_MASCULINE_ADJECTIVE: _Paradigm = ("ого", "ому", None, "им ым", "ом ому ім")
+_NOUN_IA: _Paradigm = ("и ї", "и ї", "ю", "ей єю", "и ї")
+_NOUN_A: _Paradigm = ("ы и", "е і", "у", "ой ою ей ею", "е і")
+_NOUN_YA: _Paradigm = ("и і", "е і", "ю", "ей ею", "е і")
+_NOUN_SOFT: _Paradigm = ("я и", "ю и", None, "ем ём ью", "е і и")
+_NOUN_IY: _Paradigm = ("ия ія", "ию ію ієві", None, "ием ієм", "ии ії")
+_NOUN_Y: _Paradigm = ("я", "ю єві", None, "ем єм", "е ї")
+_NOUN_O: _Paradigm = ("а", "у ові", None, "ом", "і ові")
+_NOUN_HARD: _Paradigm = ("а", "у ові", None, "ом ем", "е і")
+_NOUN_R: _Paradigm = ("а я", "у ові ю еві", None, "ом ем", "е і")
+_SURNAME_OV: _Paradigm = ("а", "у ові", None, "ым им", "е і")
+_CONSONANTS = frozenset("бвгджзклмнпрстфхцчшщ")
+
+
+def _paradigm(word: str, animate: bool) -> tuple[int, _Paradigm] | None:
+    """Letters to cut for the stem and the endings, from the word's ending."""
+    w = word.lower()
+    capital = word[0].isupper()
+    surname = capital and animate
+    if w.endswith(("ая", "яя")):
+        return 2, _FEMININE_ADJECTIVE
+    if w.endswith(("ська", "цька")) or (
+        surname and w.endswith(("ова", "ева", "ёва", "ина", "ына"))
+    ):
+        return 1, _FEMININE_SURNAME
+    if _is_adjective(word):
+        return 2, _MASCULINE_ADJECTIVE
+    if w.endswith(("ия", "ія")):
+        return 1, _NOUN_IA
+    if w.endswith("а"):
+        return 1, _NOUN_A
+    if w.endswith("я"):
+        return 1, _NOUN_YA
+    if w.endswith("ь"):
+        return 1, _NOUN_SOFT
+    if w.endswith(("ий", "ій")):
+        return 2, _NOUN_IY
+    if w.endswith(("ей", "ай", "яй", "уй", "ой")):
+        return 1, _NOUN_Y
+    if w.endswith("о"):
+        return (1, _NOUN_O) if capital else None
+    if w[-1] in _CONSONANTS:
+        if surname and w.endswith(("ов", "ев", "ёв", "ин", "ын", "ін", "їн", "ів", "їв")):
+            return 0, _SURNAME_OV
+        return 0, _NOUN_R if w.endswith("р") else _NOUN_HARD
+    return None
+
+
+def _case_forms(word: str, animate: bool) -> dict[str, list[str]] | None:
+    """Oblique case forms of one Russian or Ukrainian word, by slot. Generous on purpose: a form
+    that does not exist never occurs in text and so never matches."""
+    if len(word) < 3 or not _CYRILLIC.search(word) or word.isupper():
+        return None
+    if "-" in word:
+        head, _, last = word.rpartition("-")
+        inner = _case_forms(last, animate)
+        if inner is None:
+            return None
+        return {slot: [f"{head}-{f}" for f in forms] for slot, forms in inner.items()}
+    found = _paradigm(word, animate)
+    if found is None:
+        return None
+    cut, endings = found
+    stem = word[: len(word) - cut]
+    out: dict[str, list[str]] = {}
+    for slot, group in zip(_SLOTS, endings, strict=True):
+        if group is None:
+            group = endings[0] if animate else ""
+        out[slot] = [stem + e for e in group.split()]
+    return out
+
+
+def _inflect(phrase: str, *, animate: bool, head_only: bool) -> list[str]:
+    """Oblique case forms of a Russian/Ukrainian phrase: every word for personal names, the
+    leading adjectives and the head noun otherwise ("министр иностранных дел" -> "министра ...")."""
+    if not _CYRILLIC.search(phrase):
+        return []
+    words = phrase.split()
+    per_word: list[dict[str, list[str]] | None] = []
+    for i, word in enumerate(words):
+        if head_only and i > 0 and not _is_adjective(words[i - 1]):
+            per_word.append(None)
+            continue
+        per_word.append(_case_forms(word, animate))
+    if all(p is None for p in per_word):
+        return []
+    out: list[str] = []
+    for slot in _SLOTS:
+        options = [
+            (p[slot] or [word]) if p is not None else [word]
+            for word, p in zip(words, per_word, strict=True)
+        ]
+        for combo in itertools.islice(itertools.product(*options), 32):
+            form = " ".join(combo)
+            if form != phrase and form not in out:
+                out.append(form)
+    return out
+
+
+def _adjective_paradigm(adjective: str) -> list[str]:
+    """All gender/number/case forms of a Russian or Ukrainian adjective (российский ->
+    российская, российского, російської ...)."""
+    if not _CYRILLIC.search(adjective) or not adjective.lower().endswith(("ий", "ый", "ой", "ій")):
+        return []
+    stem = adjective[:-2]
+    return [stem + e for e in _ADJ_ENDINGS.split() if stem + e != adjective]
+
+
+# --- data files ---------------------------------------------------------------------------------
+
+_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+_ISO2 = r"^[A-Z]{2}$"
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError('YAML read this as a boolean: quote the country code, e.g. "NO"')
+    return value
+
+
+def _has_word(values: Iterable[str], what: str) -> None:
+    for value in values:
+        if not _TOKEN_RE.search(value):
+            raise ValueError(f"{what} {value!r} has no letters or digits")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    key_field: ClassVar[str] = "name"
+
+
+class _PersonEntry(_Entry):
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    surname: str | list[str] | None = None
+    role: str | None = None
+    organization: str | None = None
+    country: str | None = Field(default=None, pattern=_ISO2)
+    official: bool = True
+    since: str | None = Field(default=None, pattern=_DATE)
+    until: str | None = Field(default=None, pattern=_DATE)
+    notes: str | None = None
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> Any:
+        return _no_bool(value)
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        _has_word(value, "alias")
+        return value
+
+
+class _OrganizationEntry(_Entry):
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    kind: OrganizationKind
+    country: str | None = Field(default=None, pattern=_ISO2)
+    notes: str | None = None
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> Any:
+        return _no_bool(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        _has_word(value, "alias")
+        return value
+
+
+class _RoleEntry(_Entry):
+    key_field: ClassVar[str] = "role"
+    role: str = Field(min_length=1)
+    official: bool = False
+    forms: dict[str, list[str]] = Field(default_factory=dict)
+    notes: str | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        if value != value.lower():
+            raise ValueError(f"canonical role {value!r} must be lower case")
+        return value
+
+    @field_validator("forms")
+    @classmethod
+    def _forms(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for lang, forms in value.items():
+            if not re.fullmatch(r"[a-z]{2}", lang):
+                raise ValueError(f"language {lang!r} is not a two-letter code")
+            _has_word(forms, "form")
+        return value
+
+
+class _CountryEntry(_Entry):
+    key_field: ClassVar[str] = "code"
+    code: str = Field(pattern=_ISO2)
+    name: str = Field(min_length=1)
+    government: str | None = None
+    names: list[str] = Field(default_factory=list)
+    adjectives: list[str] = Field(default_factory=list)
+    capitals: list[str] = Field(default_factory=list)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> Any:
+        return _no_bool(value)
+
+
+_SECTIONS: dict[str, type[_Entry]] = {
+    "persons": _PersonEntry,
+    "organizations": _OrganizationEntry,
+    "roles": _RoleEntry,
+    "countries": _CountryEntry,
+}
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "entry"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def _merge(old: _Entry, new: _Entry) -> _Entry:
+    update: dict[str, Any] = {}
+    for field in new.model_fields_set:
+        value = getattr(new, field)
+        current = getattr(old, field)
+        if isinstance(value, list) and isinstance(current, list):
+            update[field] = current + [v for v in value if v not in current]
+        elif isinstance(value, dict) and isinstance(current, dict):
+            merged = {k: list(v) for k, v in current.items()}
+            for lang, forms in value.items():
+                merged[lang] = merged.get(lang, []) + [
+                    f for f in forms if f not in merged.get(lang, [])
+                ]
+            update[field] = merged
+        else:
+            update[field] = value
+    return old.model_copy(update=update)
+
+
+class _Data:
+    """Validated entries of all files, merged by canonical name."""
+
+    def __init__(self) -> None:
+        self.sections: dict[str, dict[str, _Entry]] = {name: {} for name in _SECTIONS}
+
+    def read(self, path: Path) -> None:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise GazetteerError(f"{path}: cannot read gazetteer file: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise GazetteerError(f"{path}: invalid YAML: {exc}") from exc
+        if raw is None:
+            return
+        if not isinstance(raw, dict):
+            raise GazetteerError(f"{path}: expected a mapping with {', '.join(_SECTIONS)}")
+        unknown = sorted(set(raw) - set(_SECTIONS))
+        if unknown:
+            raise GazetteerError(
+                f"{path}: unknown section(s) {', '.join(map(str, unknown))}; "
+                f"expected {', '.join(_SECTIONS)}"
+            )
+        for section, model in _SECTIONS.items():
+            items = raw.get(section) or []
+            if not isinstance(items, list):
+                raise GazetteerError(f"{path}: {section} must be a list")
+            for index, item in enumerate(items):
+                label = item.get(model.key_field) if isinstance(item, dict) else None
+                where = f"{path}: {section}[{index}]" + (f" ({label!r})" if label else "")
+                if not isinstance(item, dict):
+                    raise GazetteerError(f"{where}: expected a mapping, got {item!r}")
+                try:
+                    entry = model.model_validate(item)
+                except ValidationError as exc:
+                    raise GazetteerError(f"{where}: {_describe(exc)}") from exc
+                ident = normalize_name(str(getattr(entry, model.key_field)))
+                target = self.sections[section]
+                target[ident] = _merge(target[ident], entry) if ident in target else entry
+
+
+# --- index construction -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    keys: Key
+    flags: tuple[int, ...]
+    kind: MentionKind
+    entity: Person | Organization | str
+    priority: int
+
+
+_PRIORITY: dict[MentionKind, int] = {"person": 0, "organization": 1, "country": 2, "role": 3}
+
+
+class _Index:
+    """Token-sequence keys of one kind of entity. Strong keys come from the data and must be
+    unique; weak keys (bare surnames, generated case forms) are dropped when ambiguous."""
+
+    def __init__(self, kind: MentionKind, strip_article: bool = False) -> None:
+        self.kind = kind
+        self.strip_article = strip_article
+        self.strong: dict[Key, dict[str, Any]] = {}
+        self.weak: dict[Key, dict[str, Any]] = {}
+        self.flags: dict[Key, tuple[int, ...]] = {}
+        self.surface: dict[Key, str] = {}
+
+    def add(self, surface: str, ident: str, entity: Any, *, weak: bool = False) -> None:
+        key, flags = _phrase_key(surface), _phrase_flags(surface)
+        if self.strip_article:
+            key, flags = _strip_article(key, flags)
+        if not key:
+            return
+        (self.weak if weak else self.strong).setdefault(key, {})[ident] = entity
+        old = self.flags.get(key)
+        self.flags[key] = flags if old is None else tuple(map(min, old, flags))
+        self.surface.setdefault(key, surface)
+
+    def resolve(self) -> tuple[dict[Key, Any], list[str], list[str]]:
+        found: dict[Key, Any] = {}
+        conflicts: list[str] = []
+        dropped: list[str] = []
+        for key, owners in self.strong.items():
+            if len(owners) == 1:
+                found[key] = next(iter(owners.values()))
+            else:
+                conflicts.append(
+                    f"{self.kind} alias {self.surface[key]!r}: {', '.join(sorted(owners))}"
+                )
+        for key, owners in self.weak.items():
+            if key in self.strong:
+                continue
+            if len(owners) == 1:
+                found[key] = next(iter(owners.values()))
+            else:
+                dropped.append(f"{self.kind} {self.surface[key]!r}: {', '.join(sorted(owners))}")
+        return found, conflicts, dropped
+
+
+def _surnames(entry: _PersonEntry) -> list[str]:
+    if "surname" in entry.model_fields_set:
+        value = entry.surname
+        return [] if value is None else [value] if isinstance(value, str) else list(value)
+    words = [entry.name, *entry.aliases]
+    out: list[str] = []
+    for phrase in words:
+        parts = phrase.split()
+        if (
+            len(parts) > 1
+            and parts[-1][:1].isupper()
+            and not re.fullmatch(r"[IVX]+\.?|Jr\.?", parts[-1])
+        ):
+            out.append(parts[-1])
+    return out
+
+
+def _government_orgs(
+    countries: Mapping[str, _CountryEntry], orgs: dict[str, _OrganizationEntry]
+) -> None:
+    """Every country has a government organisation, named by "<Demonym> government"."""
+    for country in countries.values():
+        gov_name = country.government or f"Government of {country.name}"
+        ident = normalize_name(gov_name)
+        if ident not in orgs:
+            orgs[ident] = _OrganizationEntry(name=gov_name, kind="government", country=country.code)
+        entry = orgs[ident]
+        extra = [
+            f"{adj} government"
+            for adj in country.adjectives
+            if not _CYRILLIC.search(adj) and f"{adj} government" not in entry.aliases
+        ]
+        if extra:
+            orgs[ident] = entry.model_copy(update={"aliases": [*entry.aliases, *extra]})
+
+
+def _country_index(countries: Mapping[str, _CountryEntry]) -> _Index:
+    index = _Index("country", strip_article=True)
+    for code, c in countries.items():
+        for term in (c.name, *c.names, *c.capitals):
+            index.add(term, code, code)
+            for form in _inflect(term, animate=False, head_only=True):
+                index.add(form, code, code, weak=True)
+        for adj in c.adjectives:
+            index.add(adj, code, code)
+            for form in _adjective_paradigm(adj):
+                index.add(form, code, code, weak=True)
+    return index
+
+
+def _role_index(roles: Mapping[str, _RoleEntry]) -> _Index:
+    index = _Index("role")
+    for name, entry in roles.items():
+        index.add(name, name, name)
+        for forms in entry.forms.values():
+            for form in forms:
+                index.add(form, name, name)
+                for inflected in _inflect(form, animate=True, head_only=True):
+                    index.add(inflected, name, name, weak=True)
+    return index
+
+
+def _organization_index(orgs: Iterable[tuple[Organization, _OrganizationEntry]]) -> _Index:
+    index = _Index("organization", strip_article=True)
+    for org, entry in orgs:
+        for alias in (entry.name, *entry.aliases):
+            index.add(alias, entry.name, org)
+            for form in _inflect(alias, animate=False, head_only=True):
+                index.add(form, entry.name, org, weak=True)
+    return index
+
+
+def _person_index(people: Iterable[tuple[Person, _PersonEntry]]) -> _Index:
+    index = _Index("person")
+    for person, entry in people:
+        for alias in (entry.name, *entry.aliases):
+            index.add(alias, entry.name, person)
+            for form in _inflect(alias, animate=True, head_only=False):
+                index.add(form, entry.name, person, weak=True)
+        for surname in _surnames(entry):
+            index.add(surname, entry.name, person, weak=True)
+            for form in _inflect(surname, animate=True, head_only=False):
+                index.add(form, entry.name, person, weak=True)
+    return index
+
+
+_Generic = dict[tuple[str, Key], tuple[Organization, tuple[int, ...]]]
+
+
+def _generic_organizations(
+    found: Mapping[Key, Any], flags: Mapping[Key, tuple[int, ...]], terms: Mapping[str, list[Key]]
+) -> _Generic:
+    """(country, rest) -> organisation, for aliases "<Demonym or Country> <rest>" and
+    "<rest> of <Country>", so "Russia's Foreign Ministry" finds "Russian Foreign Ministry"."""
+    owners: dict[tuple[str, Key], dict[str, tuple[Organization, tuple[int, ...]]]] = {}
+    for key, org in found.items():
+        code = org.country if isinstance(org, Organization) else None
+        if code is None or code not in terms:
+            continue
+        key_flags = flags[key]
+        for term in terms[code]:
+            n = len(term)
+            rest: Key = ()
+            rest_flags: tuple[int, ...] = ()
+            if len(key) > n and key[:n] == term:
+                rest, rest_flags = key[n:], key_flags[n:]
+            elif len(key) > n + 1 and key[-n:] == term and key[-n - 1] == "of":
+                rest, rest_flags = key[: -n - 1], key_flags[: -n - 1]
+            if rest and rest[-1] != "of":
+                owners.setdefault((code, rest), {})[org.name] = (org, rest_flags)
+    return {k: next(iter(v.values())) for k, v in owners.items() if len(v) == 1}
+
+
+class Gazetteer:
+    """Lookup of persons, organisations, roles and countries, and mention finding in text."""
+
+    def __init__(self, data: _Data) -> None:
+        sections = data.sections
+        roles = {e.role: e for e in sections["roles"].values() if isinstance(e, _RoleEntry)}
+        countries = {
+            e.code: e for e in sections["countries"].values() if isinstance(e, _CountryEntry)
+        }
+        orgs = {
+            k: e for k, e in sections["organizations"].items() if isinstance(e, _OrganizationEntry)
+        }
+        people = [e for e in sections["persons"].values() if isinstance(e, _PersonEntry)]
+        _government_orgs(countries, orgs)
+
+        self.roles: Mapping[str, bool] = {name: e.official for name, e in roles.items()}
+        self.countries: Mapping[str, str] = {code: e.name for code, e in countries.items()}
+        self.organizations: tuple[Organization, ...] = tuple(
+            Organization(e.name, tuple(e.aliases), e.kind, e.country, e.kind in OFFICIAL_KINDS)
+            for e in orgs.values()
+        )
+        self.persons: tuple[Person, ...] = tuple(
+            Person(e.name, tuple(e.aliases), e.role, e.organization, e.country, e.official)
+            for e in people
+        )
+        self._tenure = {
+            p.name: (e.since, e.until) for p, e in zip(self.persons, people, strict=True)
+        }
+
+        indexes: list[_Index] = [
+            _person_index(zip(self.persons, people, strict=True)),
+            _organization_index(zip(self.organizations, orgs.values(), strict=True)),
+            _country_index(countries),
+            _role_index(roles),
+        ]
+        conflicts: list[str] = []
+        dropped: list[str] = []
+        tables: list[dict[Key, Any]] = []
+        for index in indexes:
+            table, index_conflicts, index_dropped = index.resolve()
+            tables.append(table)
+            conflicts += index_conflicts
+            dropped += index_dropped
+        self._person, self._org, self._country, self._role = tables
+        #: Aliases that the data gives to more than one entity (none in the bundled data).
+        self.conflicts: tuple[str, ...] = tuple(conflicts)
+        #: Bare surnames and generated forms shared by several entities, hence not matched.
+        self.dropped: tuple[str, ...] = tuple(dropped)
+
+        terms = {
+            code: [_strip_article(_phrase_key(t))[0] for t in (c.name, *c.names, *c.adjectives)]
+            for code, c in countries.items()
+        }
+        self._generic = _generic_organizations(self._org, indexes[1].flags, terms)
+
+        # One table for the text scan: first token -> candidates, longest first.
+        candidates: list[_Candidate] = []
+        kinds: tuple[MentionKind, ...] = ("person", "organization", "country", "role")
+        for kind, table, index in zip(kinds, tables, indexes, strict=True):
+            for key, entity in table.items():
+                candidates.append(_Candidate(key, index.flags[key], kind, entity, _PRIORITY[kind]))
+        for (code, rest), (org, rest_flags) in self._generic.items():
+            for name in (countries[code].name, *countries[code].names):
+                if _CYRILLIC.search(name):
+                    continue
+                term, term_flags = _strip_article(_phrase_key(name), _phrase_flags(name))
+                full = (*term, _POSSESSIVE, *rest)
+                if full not in self._org:
+                    flags = (*term_flags, _ANY, *rest_flags)
+                    candidates.append(
+                        _Candidate(full, flags, "organization", org, _PRIORITY["organization"])
+                    )
+        self._scan: dict[str, list[_Candidate]] = {}
+        for cand in candidates:
+            self._scan.setdefault(cand.keys[0], []).append(cand)
+        for bucket in self._scan.values():
+            bucket.sort(key=lambda c: (-len(c.keys), c.priority))
+
+    # --- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, extra_paths: Sequence[str | Path] = ()) -> Gazetteer:
+        """The bundled data plus the given extension files, merged in order."""
+        data = _Data()
+        for name in BUNDLED_FILES:
+            data.read(DATA_DIR / name)
+        for path in extra_paths:
+            data.read(Path(path))
+        return cls(data)
+
+    @classmethod
+    def default(cls) -> Gazetteer:
+        """Shared instance: the bundled data plus the files in ``PARLEY_GAZETTEER_PATHS``."""
+        return cls.configured(None)
+
+    @classmethod
+    def configured(cls, pipeline_settings: Mapping[str, Any] | None) -> Gazetteer:
+        """Shared instance for the ``pipeline`` configuration section (``gazetteer_paths``)
+        and ``PARLEY_GAZETTEER_PATHS``; one instance per distinct list of files."""
+        return _shared(tuple(str(p) for p in configured_paths(pipeline_settings)))
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    def person(self, text: str) -> Person | None:
+        """The person an alias names ("Zelenskyy", "Dmitri Peskov", "Зеленского", "Peskov")."""
+        key = _phrase_key(text)
+        if len(key) > 1 and key[-1] == _POSSESSIVE:
+            key = key[:-1]
+        found = self._person.get(key)
+        return found if isinstance(found, Person) else None
+
+    def organization(self, text: str) -> Organization | None:
+        """The organisation a name denotes: "the Kremlin", "Moscow", "Russia's Foreign Ministry",
+        "Foreign Ministry of Ukraine"."""
+        key, _ = _strip_article(_phrase_key(text))
+        if len(key) > 1 and key[-1] == _POSSESSIVE:
+            key = key[:-1]
+        if not key:
+            return None
+        found = self._org.get(key)
+        if isinstance(found, Organization):
+            return found
+        return self._generic_org(key)
+
+    def _generic_org(self, key: Key) -> Organization | None:
+        if _POSSESSIVE in key:
+            i = key.index(_POSSESSIVE)
+            code = self._country.get(_strip_article(key[:i])[0])
+            if code is not None:
+                return self._generic_get(code, key[i + 1 :])
+        for i in range(len(key) - 2, 0, -1):
+            if key[i] == "of":
+                code = self._country.get(_strip_article(key[i + 1 :])[0])
+                if code is not None:
+                    return self._generic_get(code, key[:i])
+        for i in range(1, min(len(key), 5)):
+            code = self._country.get(key[:i])
+            if code is not None:
+                found = self._generic_get(code, key[i:])
+                if found is not None:
+                    return found
+        return None
+
+    def _generic_get(self, code: str, rest: Key) -> Organization | None:
+        found = self._generic.get((code, rest))
+        return found[0] if found else None
+
+    def role(self, text: str) -> str | None:
+        """Canonical role of a surface form ("spokesperson" -> "spokesman",
+        "Пресс-секретарь" -> "press secretary")."""
+        key, _ = _strip_article(_phrase_key(text))
+        found = self._role.get(key)
+        return found if isinstance(found, str) else None
+
+    def is_official_role(self, role: str) -> bool:
+        """True when the canonical role alone marks a state office."""
+        return self.roles.get(role, False)
+
+    def country(self, text: str) -> str | None:
+        """ISO 3166-1 alpha-2 code of a country name, demonym, capital or state body
+        ("Russian" -> "RU", "Kyiv" -> "UA", "Kremlin" -> "RU")."""
+        key, _ = _strip_article(_phrase_key(text))
+        if len(key) > 1 and key[-1] == _POSSESSIVE:
+            key = key[:-1]
+        found = self._country.get(key)
+        if isinstance(found, str):
+            return found
+        org = self._org.get(key)
+        if isinstance(org, Organization) and org.official:
+            return org.country
+        return None
+
+    def tenure(self, person: Person) -> tuple[str | None, str | None]:
+        """(since, until) of the person's role as recorded in the data."""
+        return self._tenure.get(person.name, (None, None))
+
+    # --- running text ---------------------------------------------------------------------------
+
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Every person, organisation, role and country term in the text: leftmost-longest,
+        non-overlapping, sorted by start offset (Python string indices, end exclusive)."""
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
+        keys = [_token_key(t[2]) for t in tokens]
+        scan = self._scan
+        mentions: list[Mention] = []
+        n = len(tokens)
+        i = 0
+        while i < n:
+            bucket = scan.get(keys[i])
+            if bucket is None:
+                i += 1
+                continue
+            for cand in bucket:
+                length = len(cand.keys)
+                if i + length > n:
+                    continue
+                if length > 1 and (
+                    keys[i + 1 : i + length] != list(cand.keys[1:])
+                    or not self._joined(text, tokens, i, length)
+                ):
+                    continue
+                if not _case_ok(tokens, i, cand.flags):
+                    continue
+                start, end = tokens[i][0], tokens[i + length - 1][1]
+                mentions.append(Mention(start, end, text[start:end], cand.kind, cand.entity))
+                i += length
+                break
+            else:
+                i += 1
+        return mentions
+
+    @staticmethod
+    def _joined(text: str, tokens: list[tuple[int, int, str]], i: int, length: int) -> bool:
+        """Tokens of one name are separated by spaces or hyphens (a line break at most, and a
+        dot only after an initial: "J. D. Vance"), never by other punctuation."""
+        for j in range(i, i + length - 1):
+            gap = text[tokens[j][1] : tokens[j + 1][0]]
+            if not gap:
+                continue
+            if len(gap) > 3 or "\n\n" in gap:
+                return False
+            if gap[0] == "." and len(tokens[j][2]) == 1:
+                gap = gap[1:]
+            if any(c not in _GAP_CHARS for c in gap):
+                return False
+        return True
+
+
+def _case_ok(tokens: list[tuple[int, int, str]], i: int, flags: tuple[int, ...]) -> bool:
+    for offset, flag in enumerate(flags):
+        if flag == _ANY:
+            continue
+        token = tokens[i + offset][2]
+        if flag == _CAPITAL:
+            if not token[0].isupper():
+                return False
+        elif any(c.islower() for c in token):
+            return False
+    return True
+
+
+def configured_paths(
+    pipeline_settings: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Extension files named in the ``pipeline`` configuration section (``gazetteer_paths``:
+    a list or a colon-separated string) and in ``PARLEY_GAZETTEER_PATHS`` (colon-separated)."""
+    env = os.environ if environ is None else environ
+    out: list[Path] = []
+    configured = (pipeline_settings or {}).get("gazetteer_paths")
+    if isinstance(configured, str):
+        out += [Path(p) for p in configured.split(os.pathsep) if p.strip()]
+    elif isinstance(configured, Iterable):
+        out += [Path(str(p)) for p in configured if str(p).strip()]
+    out += [Path(p) for p in env.get(ENV_PATHS, "").split(os.pathsep) if p.strip()]
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _shared(paths: tuple[str, ...]) -> Gazetteer:
+    return Gazetteer.load(paths)
