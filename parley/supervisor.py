@@ -139,6 +139,7 @@ class Supervisor:
         state_file: Path | None = None,
         on_event: Callable[[WorkerEvent], None] | None = None,
         log_events: bool = True,
+        metadata: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         names = [s.name for s in specs]
@@ -151,6 +152,8 @@ class Supervisor:
         self._on_event = on_event
         # Off when a live terminal view shows the events instead (log lines would tear it).
         self._log_events = log_events
+        # Written into the state file as is, for its readers (``parley down`` and ``status``).
+        self._metadata = dict(metadata or {})
         self._clock = clock
         self._stopping = False
         self._started_at = datetime.now(UTC)
@@ -383,6 +386,7 @@ class Supervisor:
             "started_at": self._started_at.isoformat(),
             "updated_at": datetime.now(UTC).isoformat(),
             "stopping": self._stopping,
+            **self._metadata,
             "workers": [s.to_json() for s in self.statuses()],
         }
         write_json_atomically(self.state_file, state)

@@ -528,6 +528,7 @@ def _up(
         state_file=paths.state_file,
         on_event=events.append,
         log_events=not interactive,
+        metadata={"local_services": options.services},
     )
     console.rule("Workers")
     supervisor.start()
@@ -734,12 +735,14 @@ def stop_supervisor(paths: RuntimePaths, timeout: float, console: Console) -> bo
 
 def down(
     services: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--services/--keep-services",
-            help="Also stop the local Kafka and Elasticsearch (--keep-services: leave them).",
+            help="Also stop the local Kafka and Elasticsearch (default: when `parley up` "
+            "started them, or when no `parley up` state is left).",
+            show_default=False,
         ),
-    ] = True,
+    ] = None,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for parley up to stop its workers.")
     ] = 90.0,
@@ -750,7 +753,12 @@ def down(
     console = Console()
     settings = get_settings()
     paths = RuntimePaths.from_settings(settings)
+    last_state = read_supervisor_state(paths) or {}
     was_running = stop_supervisor(paths, timeout, console)
     console.print("workers stopped" if was_running else "parley up was not running")
+    if services is None:
+        # `parley up --no-services` used clusters it did not start: leave them alone.
+        services = bool(last_state.get("local_services", True))
     if services:
         raise typer.Exit(run_services_script("down", None, settings))
+    console.print("Kafka and Elasticsearch left running")

@@ -171,8 +171,9 @@ def test_detached_up_then_down_leaves_no_process(
     assert second.returncode == 1
     assert f"already running (pid {up_pid})" in second.stdout
 
+    # `up --no-services` did not start Kafka and Elasticsearch, so `down` leaves them alone.
     down = subprocess.run(
-        [sys.executable, "-m", "parley", "down", "--keep-services"],
+        [sys.executable, "-m", "parley", "down"],
         env=run_env,
         cwd=REPO_ROOT,
         capture_output=True,
@@ -181,6 +182,7 @@ def test_detached_up_then_down_leaves_no_process(
     )
     assert down.returncode == 0, down.stdout + down.stderr
     assert "workers stopped" in down.stdout
+    assert "Kafka and Elasticsearch left running" in down.stdout
     assert not alive(up_pid)
     assert not any(alive(pid) for pid in worker_pids)
     assert not (Path(run_env["PARLEY_SERVICES__DATA_DIR"]) / "run" / "parley-up.pid").exists()
