@@ -78,6 +78,9 @@ class BoundedDecoder:
         ]
         self._deflate_probe = [c == "deflate" for c in reversed(codings)]
         self.compressed = bool(codings)
+        # Some servers label an uncompressed body gzip/deflate; a first chunk that is plainly
+        # markup is then passed through rather than refused (browsers and feedparser do too).
+        self._passthrough = False
 
     def _budget(self) -> int:
         return self._limit - self._out
@@ -111,13 +114,21 @@ class BoundedDecoder:
         return FetchError("too_large", f"body exceeds {self._limit} bytes", self._url)
 
     def feed(self, data: bytes) -> bytes:
+        first = self._raw == 0
         self._raw += len(data)
-        for stage in range(len(self._stages)):
-            data = self._inflate(stage, data)
+        if first and self._stages and data.lstrip()[:1] == b"<":
+            self._passthrough = True
+        if not self._passthrough:
+            for stage in range(len(self._stages)):
+                data = self._inflate(stage, data)
         self._out += len(data)
         if self._out > self._limit:
             raise self._too_large()
-        if self.compressed and self._out > max(1 << 20, self._raw * self._max_ratio):
+        if (
+            self.compressed
+            and not self._passthrough
+            and self._out > max(1 << 20, self._raw * self._max_ratio)
+        ):
             raise FetchError(
                 "decompression_bomb",
                 f"{self._raw} compressed bytes inflate to more than {self._out}",
@@ -127,6 +138,8 @@ class BoundedDecoder:
 
     def flush(self) -> bytes:
         out = b""
+        if self._passthrough:
+            return out
         for stage, obj in enumerate(self._stages):
             if out:
                 out = self._inflate(stage, out)

@@ -221,3 +221,12 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("soon") is None
     assert (parse_retry_after("Wed, 21 Oct 2099 07:28:00 GMT") or 0) > 50
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_body_mislabelled_as_compressed_is_passed_through() -> None:
+    decoder = BoundedDecoder("gzip", MB, 100, "u")
+    assert decoder.feed(b"  <rss version='2.0'>") + decoder.flush() == b"  <rss version='2.0'>"
+    limited = BoundedDecoder("deflate", 10, 100, "u")
+    with pytest.raises(FetchError) as info:
+        limited.feed(b"<" + b"x" * 20)
+    assert info.value.kind == "too_large"
