@@ -24,6 +24,7 @@ Spans found here are plain offsets; speakers are resolved later (``speakers``).
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.cues import Cue, CueLexicon
@@ -34,6 +35,7 @@ from pipeline.extract.tokens import (
     DETERMINERS,
     PERSONAL_PRONOUNS,
     PREPOSITIONS,
+    TIME_NOUNS,
     Token,
     tokenize,
     wordset,
@@ -72,6 +74,9 @@ class Attribution:
     marked_parts: list[tuple[int, int]] = field(default_factory=list)
 
 
+_CONTRACTIONS = frozenset(
+    {"he's", "he’s", "she's", "she’s", "it's", "it’s", "that's", "that’s", "who's", "who’s"}
+)
 _PLURAL_SUBJECTS = frozenset({"i", "we", "they", "you", "people", "many", "some", "others"})
 _NOUN_MARKERS = DETERMINERS | frozenset({"his", "her", "its", "their", "our", "my", "your"})
 
@@ -87,6 +92,13 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
     prev = _prev_word(text, cue.start)
     low_prev = prev.lower()
     if low_prev in _NOUN_MARKERS and cue.start == cue.verb_start:
+        return False
+    # "Trump's comments", "the Post's report" - a possessive makes the cue word a noun.
+    if (
+        low_prev.endswith(("'s", "’s", "s'", "s’"))
+        and low_prev not in _CONTRACTIONS
+        and cue.start == cue.verb_start
+    ):
         return False
     # A bare form needs a plural or pronoun subject: "officials say", "I think".
     if (
@@ -190,6 +202,7 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
         if att is not None:
             doc.used_cues.add(ci)
             found.append(att)
+    found.extend(_colon_attributions(doc, found))
     found.sort(key=lambda a: a.parts[0][0])
     return _dedupe(found)
 
@@ -232,6 +245,11 @@ def _direct_after(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
                 return None
             speaker = subj
             rest = cue.end
+            if cue.cls in ("tell", "question"):
+                # "“…,” Klein told POLITICO in an email." - skip the addressee
+                addressee = _np_after(doc, cue.end, se, appositive=False)
+                if addressee is not None:
+                    rest = addressee[1]
         if not _attribution_tail(doc, rest, se):
             return None
         doc.used_cues.add(ci)
@@ -287,7 +305,7 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
     if punct not in ":," and punct not in _DASHES:
         return None
     tail = text[q.end : doc.sentence(q.end - 1)[1]].strip(_TRAILING + '”"»')
-    if tail:
+    if tail and not tail.startswith(("and ", "but ", "before ", "after ", "as ", "while ")):
         return None  # the sentence goes on after the quote: not a plain direct quote
     head_end = ss + len(head) - 1
     cands = [ci for ci in doc.cues_between(ss, head_end) if ci not in doc.used_cues]
@@ -296,6 +314,8 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
     if cands and not (punct == ":" and doc.cues[cands[-1]].form in doc.lex.colon_nouns):
         ci = cands[-1]
         cue = doc.cues[ci]
+        if punct != ":" and cue.cls not in ("speech", "tell", "cognition", "question"):
+            return None  # "rejected this proposal as unacceptable, “…”": not a quotation
         gap = text[cue.end : head_end].strip()
         speaker = _subject_before(doc, ss, cue.start)
         if cue.cls == "source":
@@ -334,12 +354,23 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
 
 
 def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
+    """Between a cue and its quote: an addressee ("told reporters:") or adjuncts ("said on
+    Monday:", "said in a statement:") - not an object ("rejected this proposal as …,")."""
     toks = [t for t in tokenize(doc.text, cue.end, end) if t.is_word]
     if not toks:
         return True
     if len(toks) > _MAX_GAP_WORDS:
         return False
-    return cue.cls == "tell" or toks[0].lower in ADJUNCT_WORDS
+    if cue.cls in ("tell", "question"):
+        return True
+    return _is_adjunct_start(toks)
+
+
+def _is_adjunct_start(toks: list[Token]) -> bool:
+    first = toks[0].lower
+    if first in ("this", "last", "next", "that"):
+        return len(toks) > 1 and toks[1].lower in TIME_NOUNS
+    return first in ADJUNCT_WORDS
 
 
 def _continuations(doc: _Doc, found: list[Attribution]) -> None:
@@ -361,7 +392,9 @@ def _continuations(doc: _Doc, found: list[Attribution]) -> None:
         # Same paragraph, and nothing but the attribution sentence in between.
         prev_end = att.cue[1] if att.cue[1] > att.marked_parts[-1][1] else att.marked_parts[-1][1]
         between = doc.text[prev_end : q.open]
-        if "\n" in between or len(between) > 200:
+        if len(between) > 200 or between.count("\n") > 2:
+            continue
+        if "\n" in between and not _quote_paragraph(doc, q):
             continue
         if not _only_attribution_between(doc, prev_end, q.open):
             continue
@@ -372,12 +405,21 @@ def _continuations(doc: _Doc, found: list[Attribution]) -> None:
         ends[i] = q.end
 
 
+def _quote_paragraph(doc: _Doc, q: Quote) -> bool:
+    """Whether ``q`` is a whole paragraph (it continues the previous speaker)."""
+    text = doc.text
+    start = text.rfind("\n", 0, q.open) + 1
+    end = text.find("\n", q.end)
+    end = len(text) if end < 0 else end
+    return text[start : q.open].strip() == "" and text[q.end : end].strip(_TRAILING) == ""
+
+
 def _only_attribution_between(doc: _Doc, start: int, end: int) -> bool:
     """Between the last part and the next quote: the rest of the attribution sentence only."""
     _, se = doc.sentence(start)
     if se >= end:
         return True
-    return doc.text[se:end].strip() == ""
+    return doc.text[se:end].strip() == "" or doc.text[start:end].strip(_TRAILING) == ""
 
 
 # -- indirect speech --------------------------------------------------------------------------
@@ -412,6 +454,9 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         speaker = _main_subject(doc, ss, cue.start)
     else:
         speaker = _subject_before(doc, floor, cue.start)
+        if speaker is None and _coordinated(prefix):
+            # "Trump joked …, declined … and told his audience …": the clause subject speaks.
+            speaker = _main_subject(doc, ss, cue.start)
     if speaker is None:
         return None
     start_after = speaker[1] if cue.passive and speaker[0] > cue.end else cue.end
@@ -420,6 +465,11 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         return None
     c_start, c_end, marked_start = content
     return _make(doc, cue, speaker, [(c_start, c_end)], [(marked_start, c_end)])
+
+
+def _coordinated(prefix: str) -> bool:
+    words = prefix.rsplit(None, 1)
+    return bool(words) and words[-1].lower() in ("and", "but", "or", "then")
 
 
 def _make(
@@ -491,24 +541,31 @@ def _clean_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int
 
 def _according_to(doc: _Doc, cue: Cue, ss: int, se: int, content_end: int) -> Attribution | None:
     text = doc.text
+    before = text[ss : cue.start].rstrip()
+    if not before or before.strip(" \t" + _DASHES) == "":
+        # "According to X, CONTENT." - the source runs to the first comma.
+        comma = text.find(",", cue.end, content_end)
+        if comma < 0 or len(text[cue.end : comma].split()) > 25:
+            return None
+        source = _trim_span(text, cue.end, comma)
+        if source is None:
+            return None
+        return _make(doc, cue, source, [(comma + 1, content_end)], [(comma + 1, content_end)])
     source = _np_after(doc, cue.end, se, appositive=False)
     if source is None:
         return None
-    before = text[ss : cue.start].rstrip()
-    if not before or before.strip(" \t" + _DASHES) == "":
-        # "According to X, CONTENT."
-        j = source[1]
-        while j < se and text[j] in " \t":
-            j += 1
-        if j >= se or text[j] != ",":
-            return None
-        return _make(doc, cue, source, [(j + 1, content_end)], [(j + 1, content_end)])
-    if before.endswith(","):
-        # "CONTENT, according to X." (or mid-sentence: the content is the clause before)
-        c_end = ss + len(before) - 1
-        c_start = _clause_start(doc, ss, c_end)
-        return _make(doc, cue, source, [(c_start, c_end)], [(c_start, c_end)])
-    return None
+    # "CONTENT, according to X." / "CONTENT according to X" (mid-sentence: the clause before)
+    c_end = ss + len(before) - (1 if before.endswith(",") else 0)
+    c_start = _clause_start(doc, ss, c_end)
+    return _make(doc, cue, source, [(c_start, c_end)], [(c_start, c_end)])
+
+
+def _trim_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
 
 
 def _clause_start(doc: _Doc, ss: int, end: int) -> int:
@@ -546,6 +603,10 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         comma = ss + len(lead) - 1
         speaker = subj
         rest = cue.end
+    if cue.cls in ("tell", "question") and speaker[1] <= cue.start:
+        addressee = _np_after(doc, cue.end, se, appositive=False)
+        if addressee is not None:
+            rest = addressee[1]
     if not _is_adjunct_tail(doc, cue, rest, se):
         return None
     c_start = _clause_start(doc, ss, comma)
@@ -554,10 +615,38 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         c_end -= 1
     if c_end <= c_start:
         return None
+    parts = [(c_start, c_end)]
+    # "A, he said, B." / "A, his aides argued; rather, B": the content goes on after it.
+    after = _continued_content(doc, rest, se)
+    if after is not None:
+        parts.append(after)
     first = text[c_start:c_end].split(None, 1)[0].lower()
     if len(text[c_start:c_end].split()) <= 3 and first.strip('“"') in _LEADING_ADVERBS:
         return None  # "Last week, the Post reported" - an adverbial, not content
-    return _make(doc, cue, speaker, [(c_start, c_end)], [(c_start, c_end)])
+    return _make(doc, cue, speaker, parts, list(parts))
+
+
+def _continued_content(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
+    """After a mid-sentence attribution (", he said, …") the rest of the sentence, unless a
+    new attribution starts there (", adding that …")."""
+    text = doc.text
+    j = pos
+    while j < se and text[j] in " \t":
+        j += 1
+    if j >= se or text[j] not in ",;":
+        return None
+    j += 1
+    end = _content_end(text, j, se)
+    span = _trim_span(text, j, end)
+    if span is None or len(text[span[0] : span[1]].split()) < 3:
+        return None
+    for ci in doc.cues_between(span[0], min(span[1], span[0] + 40)):
+        if doc.text[span[0] : doc.cues[ci].start].strip() == "":
+            return None
+    first = text[span[0] : span[1]].split(None, 1)[0].lower()
+    if first in ("and", "but") or first.endswith("ing"):
+        return None
+    return span
 
 
 def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
@@ -609,6 +698,9 @@ def _content_after(
             break
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
+    first = toks[0].lower
+    if first in PREPOSITIONS and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
+        return None  # "those already agreed in Istanbul": an adjunct, not what was said
     start = toks[0].start
     if cue.cls == "tell":
         # "told reporters the talks …": skip the addressee.
@@ -624,6 +716,15 @@ def _content_after(
         if k >= 0 and "," not in text[start:k]:
             start = k + 4
     return (start, _cut_at_next_attribution(doc, cue, start, content_end), start)
+
+
+_CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
+    "intent": ("to", "for", "on"),
+    "evaluate": ("to",),
+    "speech": ("to", "about", "of"),
+    "cognition": ("about", "of", "to"),
+    "question": ("about", "for", "to"),
+}
 
 
 def _has_complementizer(doc: _Doc, pos: int, end: int) -> bool:
@@ -642,7 +743,7 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
         return tok.text in ",()"
     if low in doc.lex.adverbs:
         return True
-    return low not in CLAUSE_WORDS and low not in doc.lex.verb_class
+    return low not in CLAUSE_WORDS
 
 
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
@@ -651,14 +752,29 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
     for ci in doc.cues_between(start, end):
         other = doc.cues[ci]
         before = text[start : other.start].rstrip()
-        if before.endswith(","):
+        if before.endswith(",") or before[-1:] in _DASHES:
             return start + len(before) - 1
+        cut = _coordination_cut(start, before)
+        if cut is not None:
+            return cut
         subj = _subject_before(doc, start, other.start)
         if subj is not None:
             lead = text[start : subj[0]].rstrip()
             if lead.endswith(","):
                 return start + len(lead) - 1
+            cut = _coordination_cut(start, lead)
+            if cut is not None:
+                return cut
     return end
+
+
+def _coordination_cut(start: int, before: str) -> int | None:
+    """``… and called …`` / ``…, and he added …``: content ends before the conjunction."""
+    for conj in (" and", " but"):
+        if before.endswith(conj):
+            head = before[: -len(conj)].rstrip()
+            return start + len(head) - (1 if head.endswith(",") else 0)
+    return None
 
 
 # -- noun phrases ------------------------------------------------------------------------------
@@ -722,32 +838,49 @@ def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
 
 
 def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
-    """``NAME, APPOSITIVE, said``: both commas present, NAME capitalised."""
-    # toks[-1] is the comma before the cue.
+    """``A, B, said``: a name and its appositive (either order), or ``A, who …, said``."""
+    # toks[-1] is the comma right before the cue.
     i = len(toks) - 2
     while i >= 0 and toks[i].text != ",":
-        if toks[i].lower in CLAUSE_WORDS or toks[i].lower in doc.lex.verb_class:
-            return None
         i -= 1
-    if i <= 0 or len(toks) - 2 - i > _MAX_SUBJECT_WORDS:
+    if i <= 0 or len(toks) - 2 - i > 2 * _MAX_SUBJECT_WORDS:
         return None
-    appos_last = len(toks) - 2
-    j = i - 1
-    name_start = -1
-    while j >= 0 and toks[j].is_word and toks[j].capitalized and toks[j].lower not in CLAUSE_WORDS:
-        name_start = j
-        j -= 1
-    if name_start < 0 or i - name_start > 5:
+    second = toks[i + 1 : len(toks) - 1]
+    if not second:
         return None
-    # "… backers Peskov, the spokesman, said" - the name must start its clause
-    if (
-        j >= 0
-        and toks[j].is_word
-        and toks[j].lower not in PREPOSITIONS
-        and toks[j].lower not in DETERMINERS
+    relative = second[0].lower in ("who", "whose", "which")
+    if not relative and (
+        len(second) > _MAX_SUBJECT_WORDS
+        or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.verb_class for t in second)
     ):
         return None
-    return (toks[name_start].start, toks[appos_last].end)
+    j = i - 1
+    first_start = -1
+    words = 0
+    while j >= 0:
+        tok = toks[j]
+        low = tok.lower
+        if tok.is_word:
+            if low in CLAUSE_WORDS or low in doc.lex.verb_class or _looks_verb(tok, words):
+                break
+            words += 1
+            if words > 8:
+                return None
+        elif tok.text not in "’'-()":
+            break
+        first_start = j
+        j -= 1
+    if first_start < 0:
+        return None
+    while first_start < i and toks[first_start].lower in PREPOSITIONS:
+        first_start += 1
+    first = toks[first_start:i]
+    if not first or not _valid_np(first):
+        return None
+    named = any(t.capitalized for t in first + second if t.is_word)
+    if not (relative or named):
+        return None
+    return (first[0].start, toks[len(toks) - 2].end)
 
 
 def _looks_verb(tok: Token, words_so_far: int) -> bool:
@@ -769,7 +902,14 @@ def _valid_np(np: list[Token]) -> bool:
     if not words:
         return False
     last = words[-1].lower
+    if len(words) == 1 and last in _PRONOUN_DETERMINERS:
+        return True  # "another said", "some say"
     return not (last in DETERMINERS or last in PREPOSITIONS or last in ("and", "or"))
+
+
+_PRONOUN_DETERMINERS = wordset(
+    "another one some many several both all most few others each these those none neither"
+)
 
 
 def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int, int] | None:
@@ -791,7 +931,9 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 break
             if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
                 break
-            if low in CLAUSE_WORDS or low in doc.lex.verb_class:
+            if low in CLAUSE_WORDS or (
+                low in doc.lex.verb_class and (not out or low.endswith(("ed", "ing")))
+            ):
                 break
             if out and _looks_verb(tok, len(out)):
                 break
@@ -801,7 +943,7 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
         elif (
             (tok.text == "." and out and _abbrev(out[-1]) and i + 1 < len(toks))
             or (tok.text in "’'" and out)
-            or (tok.text == "-" and out)
+            or (tok.text in "-/&" and out)
         ):
             out.append(tok)
         else:
@@ -848,6 +990,9 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     Leading adverbials ("However,", "Last week,", "In the fall of 2022,") are skipped.
     """
     text = doc.text
+    dateline = _DATELINE.match(text, ss, end)
+    if dateline is not None:
+        ss = dateline.end()
     toks = tokenize(text, ss, end)
     i = 0
     for _ in range(3):
@@ -908,4 +1053,58 @@ def _dedupe(found: list[Attribution]) -> list[Attribution]:
             continue
         seen.add(key)
         out.append(a)
+    return out
+
+
+# -- "Speaker: statement" -------------------------------------------------------------------
+
+_DATELINE = re.compile(r"[A-Z][A-Z.\s,'’-]{1,40}(?:\([^)\n]{1,24}\))?\s*[—–-]+\s*")
+
+
+def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:
+    """``Peskov: Russia remains open to talks.`` - a name, a colon, what was said.
+
+    Headlines and interview transcripts attribute this way.  Only at a paragraph start, with
+    a short capitalised noun phrase before the colon that is not a label ("Update:",
+    "Watch:") and not already part of another attribution.
+    """
+    text = doc.text
+    out: list[Attribution] = []
+    taken = sorted((a.parts[0][0], a.parts[-1][1]) for a in found)
+    starts = [t[0] for t in taken]
+    for ss, se in doc.sents:
+        if ss > 0 and text[ss - 1] != "\n":
+            continue
+        colon = text.find(":", ss, min(se, ss + 80))
+        if colon < 0 or colon + 1 >= se or text[colon + 1] not in " \t\n":
+            continue
+        toks = tokenize(text, ss, colon)
+        words = [t for t in toks if t.is_word]
+        if not 1 <= len(words) <= 6 or not words[0].capitalized:
+            continue
+        if any(
+            t.lower in CLAUSE_WORDS or t.lower in doc.lex.verb_class or t.text.isdigit()
+            for t in words
+        ):
+            continue
+        label = " ".join(t.lower for t in words)
+        if label in doc.lex.not_speakers or words[-1].lower in doc.lex.not_speakers:
+            continue
+        if any(not (t.is_word or t.text in ".’'-&") for t in toks):
+            continue
+        c_start = colon + 1
+        c_end = _content_end(text, c_start, se)
+        i = bisect.bisect_right(starts, c_end) - 1
+        if i >= 0 and taken[i][1] > ss:
+            continue  # overlaps an attribution found by a reporting verb
+        att = _make(
+            doc,
+            (colon, colon + 1),
+            (toks[0].start, toks[-1].end),
+            [(c_start, c_end)],
+            [(c_start, c_end)],
+            cls="speech",
+        )
+        if att is not None:
+            out.append(att)
     return out

@@ -59,6 +59,7 @@ class CueLexicon:
             for form in lexicon.words(entries or []):
                 self.phrase_class[_norm(form)] = str(cls)
         self.colon_nouns = frozenset(lexicon.words(data.get("colon_nouns") or []))
+        self.not_speakers = frozenset(lexicon.words(data.get("not_speakers") or []))
         self.adjunct_heads = frozenset(lexicon.words(data.get("adjunct_heads") or []))
         self.pronouns = frozenset(lexicon.words(data.get("pronouns") or []))
         self.complementizers = frozenset(lexicon.words(data.get("complementizers") or ["that"]))

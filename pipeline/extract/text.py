@@ -76,6 +76,8 @@ def _is_abbreviation(text: str, dot: int, start: int) -> bool:
         return False
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "Donald J. Trump", "F. Kennedy"
+    if "." in word and len(word) <= 6:
+        return True  # "U.S.", "W.W. Norton", "D.C."
     return word in _ABBREVIATIONS
 
 
@@ -95,7 +97,8 @@ def sentences(
         cut = m.end()
         while pi < len(prot) and prot[pi][1] <= m.start():
             pi += 1
-        if pi < len(prot) and prot[pi][0] < m.start() < prot[pi][1]:
+        # Inside a quotation, unless the full stop is the quote's last character ("“No.” He").
+        if pi < len(prot) and prot[pi][0] < m.start() and m.end() < prot[pi][1]:
             continue
         dot = m.start()
         if text[dot] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, dot, seg_start):

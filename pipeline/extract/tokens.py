@@ -16,7 +16,14 @@ def wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_TOKEN = re.compile(r"\w+(?:[’'&.-]\w+)*|[^\w\s]")
+# Titles, initials and dotted abbreviations keep their full stop ("Sen.", "J.", "U.S."), so
+# that noun phrases are not cut at them.
+_TOKEN = re.compile(
+    r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Reps|Gov|Gen|Lt|Col|Capt|Cmdr|Adm|Sgt|Maj|St|Jr|Sr|Rev|Prof|Fr"
+    r"|Sens|Messrs|Mt|Ft|No|[A-Z])\.(?=\s|,)"
+    r"|\w+(?:[’'&.-]\w+)*(?:(?<=\.\w)\.)?"
+    r"|[^\w\s]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,5 +74,9 @@ ADJUNCT_WORDS = wordset(
     """on at during last this late early earlier in after before while when via from to
     yesterday today tonight monday tuesday wednesday thursday friday saturday sunday
     recently later"""
+)
+TIME_NOUNS = wordset(
+    """week weekend month year morning afternoon evening night spring summer fall autumn
+    winter time monday tuesday wednesday thursday friday saturday sunday"""
 )
 WEEKDAYS = wordset("""monday tuesday wednesday thursday friday saturday sunday""")

@@ -1,0 +1,199 @@
+"""Evaluate ``parley extract`` against PolNeAR gold attributions.
+
+    python benchmarks/eval_polnear.py --data path/to/polnear_dev.jsonl [--json out.json]
+
+Input: PolNeAR records as JSON lines (optionally gzipped): ``{"id", "text", "quotes": [{
+"speaker_span", "cue_span", "quote_span", "quote_spans", …}]}``.
+
+Metrics
+- exact P/R/F1 for source, cue and content spans: a predicted span counts when its offsets
+  equal a gold span's (spans are compared as sets per document, micro-averaged);
+- attribution P/R/F1: a predicted statement matches a gold attribution (one-to-one, greedily)
+  when their contents overlap by at least half of the longer one and the predicted speaker
+  mention overlaps the gold source (gold attributions without a source need no speaker).
+
+Convention adapter (documented, applied to predictions only): parley's quotes exclude the
+quote marks and a leading complementizer ("said that …"), PolNeAR's content spans include
+both, so a predicted content span is widened over adjacent quote marks and an immediately
+preceding "that" before comparing.  ``--no-adapter`` reports the raw numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.extract import StatementExtractor
+
+_OPEN = "“\"'‘«„`"
+_CLOSE = "”\"'’»“"
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def to_polnear(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a parley content span to PolNeAR's convention (marks and "that" included)."""
+    s, e = start, end
+    while s > 0 and text[s - 1] in _OPEN:
+        s -= 1
+    while e < len(text) and text[e] in _CLOSE:
+        e += 1
+    j = s
+    while j > 0 and text[j - 1] == " ":
+        j -= 1
+    if text[max(0, j - 4) : j].lower() == "that" and (j - 4 == 0 or not text[j - 5].isalnum()):
+        s = j - 4
+    return s, e
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(100 * p, 1), "recall": round(100 * r, 1), "f1": round(100 * f, 1)}
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def evaluate(
+    records: list[dict[str, Any]], extractor: StatementExtractor, *, adapter: bool = True
+) -> dict[str, Any]:
+    counts = {k: [0, 0, 0] for k in ("source", "cue", "content")}  # tp, pred, gold
+    att_tp = att_pred = att_gold = 0
+    start = time.perf_counter()
+    for rec in records:
+        text = rec["text"]
+        result = extractor.extract(text, language="en")
+        pred_src: set[tuple[int, int]] = set()
+        pred_cue: set[tuple[int, int]] = set()
+        pred_content: set[tuple[int, int]] = set()
+        preds: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
+        for st in result.statements:
+            q = st.quote
+            content = to_polnear(text, q.start, q.end) if adapter else (q.start, q.end)
+            pred_content.add(content)
+            if st.cue is not None:
+                pred_cue.add((st.cue.start, st.cue.end))
+            mention = st.speaker.mention
+            spk = (mention.start, mention.end) if mention else None
+            if spk:
+                pred_src.add(spk)
+            preds.append((content, spk))
+        gold_src: set[tuple[int, int]] = set()
+        gold_cue: set[tuple[int, int]] = set()
+        gold_content: set[tuple[int, int]] = set()
+        golds: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
+        for q in rec["quotes"]:
+            if q.get("speaker_span"):
+                gold_src.add(tuple(q["speaker_span"]))  # type: ignore[arg-type]
+            if q.get("cue_span"):
+                gold_cue.add(tuple(q["cue_span"]))  # type: ignore[arg-type]
+            if q.get("quote_span"):
+                gs = tuple(q["quote_span"])
+                gold_content.add(gs)  # type: ignore[arg-type]
+                spk = tuple(q["speaker_span"]) if q.get("speaker_span") else None
+                golds.append((gs, spk))  # type: ignore[arg-type]
+        for name, p, g in (
+            ("source", pred_src, gold_src),
+            ("cue", pred_cue, gold_cue),
+            ("content", pred_content, gold_content),
+        ):
+            counts[name][0] += len(p & g)
+            counts[name][1] += len(p)
+            counts[name][2] += len(g)
+        used: set[int] = set()
+        for content, spk in preds:
+            for gi, (gcontent, gspk) in enumerate(golds):
+                if gi in used:
+                    continue
+                longer = max(content[1] - content[0], gcontent[1] - gcontent[0])
+                if longer <= 0 or _overlap(content, gcontent) * 2 < longer:
+                    continue
+                if gspk is not None and (spk is None or _overlap(spk, gspk) == 0):
+                    continue
+                used.add(gi)
+                att_tp += 1
+                break
+        att_pred += len(preds)
+        att_gold += len(golds)
+    elapsed = time.perf_counter() - start
+    return {
+        "documents": len(records),
+        "adapter": adapter,
+        "exact": {
+            k: {**_prf(*v), "tp": v[0], "pred": v[1], "gold": v[2]} for k, v in counts.items()
+        },
+        "attribution": {
+            **_prf(att_tp, att_pred, att_gold),
+            "tp": att_tp,
+            "pred": att_pred,
+            "gold": att_gold,
+        },
+        "seconds": round(elapsed, 3),
+    }
+
+
+PUBLISHED = {
+    "rule-based (PolNeAR paper)": (10.7, 22.8, 5.6),
+    "CRF (PolNeAR paper)": (50.6, 53.4, 28.6),
+    "BERT+Cofe": (83.2, 75.3, 72.9),
+}
+
+
+def render(report: dict[str, Any]) -> str:
+    ex = report["exact"]
+    lines = [
+        f"PolNeAR: {report['documents']} documents, {report['seconds']} s"
+        f" (convention adapter {'on' if report['adapter'] else 'off'})",
+        "",
+        f"{'exact match':<28} {'P':>6} {'R':>6} {'F1':>6}",
+    ]
+    for k in ("source", "cue", "content"):
+        lines.append(f"{k:<28} {ex[k]['precision']:>6} {ex[k]['recall']:>6} {ex[k]['f1']:>6}")
+    att = report["attribution"]
+    lines.append(
+        f"{'attribution (overlap)':<28} {att['precision']:>6} {att['recall']:>6} {att['f1']:>6}"
+    )
+    lines += ["", f"{'published exact F1':<28} {'source':>6} {'cue':>6} {'content':>7}"]
+    lines.append(
+        f"{'parley':<28} {ex['source']['f1']:>6} {ex['cue']['f1']:>6} {ex['content']['f1']:>7}"
+    )
+    for name, (s, c, q) in PUBLISHED.items():
+        lines.append(f"{name:<28} {s:>6} {c:>6} {q:>7}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, type=Path, help="PolNeAR JSONL (.gz ok)")
+    ap.add_argument("--json", type=Path, help="write the report here as JSON")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N documents")
+    ap.add_argument("--no-adapter", action="store_true", help="compare raw parley spans")
+    args = ap.parse_args(argv)
+    records = list(read_records(args.data))
+    if args.limit:
+        records = records[: args.limit]
+    report = evaluate(records, StatementExtractor(), adapter=not args.no_adapter)
+    report["data"] = args.data.name
+    print(render(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
