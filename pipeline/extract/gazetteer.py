@@ -428,23 +428,29 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _merge(old: _Entry, new: _Entry) -> _Entry:
-    update: dict[str, Any] = {}
-    for field in new.model_fields_set:
-        value = getattr(new, field)
-        current = getattr(old, field)
+def _merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """An extension entry over an existing one: lists are united, other fields replaced."""
+    merged = dict(old)
+    for field, value in new.items():
+        current = merged.get(field)
         if isinstance(value, list) and isinstance(current, list):
-            update[field] = current + [v for v in value if v not in current]
+            merged[field] = current + [v for v in value if v not in current]
         elif isinstance(value, dict) and isinstance(current, dict):
-            merged = {k: list(v) for k, v in current.items()}
-            for lang, forms in value.items():
-                merged[lang] = merged.get(lang, []) + [
-                    f for f in forms if f not in merged.get(lang, [])
-                ]
-            update[field] = merged
+            forms = {k: list(v) for k, v in current.items()}
+            for lang, items in value.items():
+                known = forms.setdefault(lang, [])
+                if isinstance(items, list):
+                    known += [i for i in items if i not in known]
+                else:
+                    forms[lang] = items  # invalid: let validation report it
+            merged[field] = forms
         else:
-            update[field] = value
-    return old.model_copy(update=update)
+            merged[field] = value
+    return merged
+
+
+# The C loader when libyaml is there (ten times faster); both are the safe loader.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Data:
@@ -455,7 +461,7 @@ class _Data:
 
     def read(self, path: Path) -> None:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
         except OSError as exc:
             raise GazetteerError(f"{path}: cannot read gazetteer file: {exc}") from exc
         except yaml.YAMLError as exc:
@@ -479,13 +485,14 @@ class _Data:
                 where = f"{path}: {section}[{index}]" + (f" ({label!r})" if label else "")
                 if not isinstance(item, dict):
                     raise GazetteerError(f"{where}: expected a mapping, got {item!r}")
+                target = self.sections[section]
+                ident = normalize_name(str(item.get(model.key_field, "")))
+                if ident in target:
+                    item = _merge(target[ident].model_dump(exclude_unset=True), item)
                 try:
-                    entry = model.model_validate(item)
+                    target[ident] = model.model_validate(item)
                 except ValidationError as exc:
                     raise GazetteerError(f"{where}: {_describe(exc)}") from exc
-                ident = normalize_name(str(getattr(entry, model.key_field)))
-                target = self.sections[section]
-                target[ident] = _merge(target[ident], entry) if ident in target else entry
 
 
 # --- index construction -------------------------------------------------------------------------
@@ -507,9 +514,14 @@ class _Index:
     """Token-sequence keys of one kind of entity. Strong keys come from the data and must be
     unique; weak keys (bare surnames, generated case forms) are dropped when ambiguous."""
 
-    def __init__(self, kind: MentionKind, strip_article: bool = False) -> None:
+    def __init__(
+        self, kind: MentionKind, strip_article: bool = False, relax_case: bool = False
+    ) -> None:
         self.kind = kind
         self.strip_article = strip_article
+        # Institutions are often written in lower case after the first word ("Russia's
+        # foreign ministry"): then only the first word must be capitalised.
+        self.relax_case = relax_case
         self.strong: dict[Key, dict[str, Any]] = {}
         self.weak: dict[Key, dict[str, Any]] = {}
         self.flags: dict[Key, tuple[int, ...]] = {}
@@ -521,6 +533,8 @@ class _Index:
             key, flags = _strip_article(key, flags)
         if not key:
             return
+        if self.relax_case:
+            flags = flags[:1] + tuple(_ANY if f == _CAPITAL else f for f in flags[1:])
         (self.weak if weak else self.strong).setdefault(key, {})[ident] = entity
         old = self.flags.get(key)
         self.flags[key] = flags if old is None else tuple(map(min, old, flags))
@@ -610,7 +624,7 @@ def _role_index(roles: Mapping[str, _RoleEntry]) -> _Index:
 
 
 def _organization_index(orgs: Iterable[tuple[Organization, _OrganizationEntry]]) -> _Index:
-    index = _Index("organization", strip_article=True)
+    index = _Index("organization", strip_article=True, relax_case=True)
     for org, entry in orgs:
         for alias in (entry.name, *entry.aliases):
             index.add(alias, entry.name, org)
