@@ -718,6 +718,12 @@ class Gazetteer:
             conflicts += index_conflicts
             dropped += index_dropped
         self._person, self._org, self._country, self._role = tables
+        # A bare surname or generated form that is also an institution, a country or a role
+        # ("Montenegro") is not a person.
+        for key in [k for k in self._person if k not in indexes[0].strong]:
+            if key in self._org or key in self._country or key in self._role:
+                del self._person[key]
+                dropped.append(f"person {indexes[0].surface[key]!r}: also an institution or place")
         #: Aliases that the data gives to more than one entity (none in the bundled data).
         self.conflicts: tuple[str, ...] = tuple(conflicts)
         #: Bare surnames and generated forms shared by several entities, hence not matched.

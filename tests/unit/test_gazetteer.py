@@ -480,8 +480,12 @@ def test_seed_gold_speakers_resolve(gazetteer: Gazetteer) -> None:
 
 
 def test_find_mentions_respects_case_and_punctuation(gazetteer: Gazetteer) -> None:
-    text = "He played his trump card and told us; Costa Rica joined. Putin. Vladimir went home."
+    text = (
+        "He played his trump card and told us; Costa Rica joined. Putin. Vladimir went home."
+        " Montenegro agreed."
+    )
     found = _found(gazetteer, text)
+    assert found["ME"] == [(*_span(text, "Montenegro"), "country")]  # not Luís Montenegro
     assert "Donald Trump" not in found
     assert "US" not in found
     assert "António Costa" not in found
