@@ -384,7 +384,11 @@ def render_view(
 
 
 def where_to_look(
-    settings: Settings, paths: RuntimePaths, options: UpOptions, plan: WorkerPlan
+    settings: Settings,
+    paths: RuntimePaths,
+    options: UpOptions,
+    plan: WorkerPlan,
+    interactive: bool = True,
 ) -> str:
     host = settings.metrics.host
     metrics = "  ".join(f"{w} :{p}" for w, p in plan.metrics_ports.items())
@@ -415,13 +419,8 @@ def where_to_look(
             ("demo alerts", f"{paths.demo_alerts}  (receiver {demo_webhook_url(options)})"),
             ("replay feed", replay_feed_url(options)),
         ]
-    rows.append(
-        (
-            "stop",
-            "Ctrl-C, or `parley down`"
-            + (" (also stops Kafka and Elasticsearch)" if options.services else ""),
-        )
-    )
+    down = "`parley down`" + (" (also stops Kafka and Elasticsearch)" if options.services else "")
+    rows.append(("stop", f"Ctrl-C, or {down}" if interactive else down))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
@@ -533,7 +532,8 @@ def _up(
     console.rule("Workers")
     supervisor.start()
     console.print(
-        "parley is running. Where to look:\n" + where_to_look(settings, paths, options, plan)
+        "parley is running. Where to look:\n"
+        + where_to_look(settings, paths, options, plan, interactive)
     )
     counts = Counts(settings, paths)
     counts.start()

@@ -12,7 +12,13 @@ import typer
 from ingest.feeds import load_feeds
 from parley.config import load_settings
 from parley.runtime_paths import RuntimePaths
-from parley.up_cli import DEFAULT_FEEDS_FILE, UpOptions, parse_worker_option, plan_workers
+from parley.up_cli import (
+    DEFAULT_FEEDS_FILE,
+    UpOptions,
+    parse_worker_option,
+    plan_workers,
+    where_to_look,
+)
 
 
 @pytest.fixture
@@ -99,3 +105,33 @@ def test_worker_option_replaces_or_adds_workers(paths: RuntimePaths) -> None:
     for bad in ("no-command=", "=parley poll", "just-a-name", "bad name=x"):
         with pytest.raises(typer.BadParameter):
             parse_worker_option(bad)
+
+
+def test_where_to_look_names_every_place(
+    paths: RuntimePaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARLEY_API_TOKEN", raising=False)
+    settings = load_settings(services={"data_dir": str(paths.data_dir)})
+    options = UpOptions()
+    plan = plan_workers(settings, paths, options, None)
+
+    text = where_to_look(settings, paths, options, plan, interactive=True)
+    for expected in (
+        "http://127.0.0.1:9200",
+        "parley search",
+        "parley status",
+        "poller :9464  pipeline :9465  dispatcher :9466  api :9467",
+        f"token in {paths.api_token_file}",
+        f"{paths.log_dir}/<worker>.log",
+        str(paths.demo_alerts),
+        "http://127.0.0.1:8765/feed.xml",
+        "Ctrl-C, or `parley down` (also stops Kafka and Elasticsearch)",
+    ):
+        assert expected in text, expected
+    assert settings.elasticsearch.index("*") in text
+
+    detached = where_to_look(
+        settings, paths, UpOptions(services=False, demo=False), plan, interactive=False
+    )
+    assert "Ctrl-C" not in detached and "also stops" not in detached
+    assert "demo alerts" not in detached
