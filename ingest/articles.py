@@ -19,6 +19,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml
 MIN_TEXT_CHARS = 1
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$", re.IGNORECASE)
+_HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)")
 
 
 class ExtractionError(Exception):
@@ -74,7 +75,7 @@ def detect_language(text: str) -> str | None:
     try:
         import py3langid
 
-        lang, _score = py3langid.classify(text[:4000])
+        lang, _score = py3langid.classify(text[:1500])
     except Exception:  # noqa: BLE001 - language id is a nicety; never fail an article for it
         return None
     return str(lang) if lang else None
@@ -93,7 +94,10 @@ def extract_article(body: bytes, *, url: str, content_type: str | None) -> Extra
     html = decode_body(body, content_type)
     try:
         document = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,  # reader comments are not the article, and cost time
         )
     except Exception as exc:  # trafilatura/lxml raise assorted errors on broken pages
         raise ExtractionError("extractor_crash", f"{type(exc).__name__}: {exc}") from exc
@@ -103,7 +107,12 @@ def extract_article(body: bytes, *, url: str, content_type: str | None) -> Extra
     text = (fields.get("text") or "").strip()
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractionError("no_text", "trafilatura found no main text")
-    language = normalise_language(fields.get("language")) or detect_language(text)
+    declared = _HTML_LANG.search(body[:4096])
+    language = (
+        normalise_language(fields.get("language"))
+        or normalise_language(declared.group(1).decode("ascii") if declared else None)
+        or detect_language(text)
+    )
     return ExtractedArticle(
         title=fields.get("title") or None,
         text=text,
