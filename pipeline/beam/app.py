@@ -25,6 +25,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineResult
+from pydantic import TypeAdapter
 
 from parley.config import Settings, configure, get_settings
 from parley.logs import get_logger
@@ -49,11 +50,16 @@ FINALIZING_RUNNERS = ("FnApiRunner", "FlinkRunner", "DataflowRunner")
 ALERT_HOOK = "sinks.alerts.hook:alert_hook"
 
 
+def alerts_enabled(settings: Settings) -> bool:
+    # From YAML this is a bool, from PARLEY_ALERTS__ENABLED a string: parse both the same way.
+    return bool(TypeAdapter(bool).validate_python(settings.alerts.get("enabled", True)))
+
+
 def default_hook_factories(settings: Settings, config: PipelineConfig) -> list[HookFactory]:
     """Alerting (when installed and not disabled) plus the configured ``pipeline.hooks``."""
     factories: list[HookFactory] = []
-    if settings.alerts.get("enabled", True) and _importable(ALERT_HOOK.partition(":")[0]):
-        factories.append(ImportedHookFactory(ALERT_HOOK))
+    if alerts_enabled(settings) and _importable(ALERT_HOOK.partition(":")[0]):
+        factories.append(ImportedHookFactory(ALERT_HOOK, drop_alerts_keys=("enabled",)))
     factories.extend(ImportedHookFactory(path) for path in config.hooks)
     return factories
 

@@ -51,16 +51,24 @@ HookFactory = Callable[[Settings], PostIndexHook]
 
 
 class ImportedHookFactory:
-    """A hook factory named ``"package.module:function"``, imported in the worker."""
+    """A hook factory named ``"package.module:function"``, imported in the worker.
 
-    def __init__(self, path: str) -> None:
+    ``drop_alerts_keys`` removes keys of ``settings.alerts`` that only the pipeline reads
+    (``enabled``) before the factory validates that section with its own strict model.
+    """
+
+    def __init__(self, path: str, drop_alerts_keys: Sequence[str] = ()) -> None:
         if ":" not in path:
             raise ValueError(f"hook {path!r}: expected 'module:function'")
         self.path = path
+        self.drop_alerts_keys = tuple(drop_alerts_keys)
 
     def __call__(self, settings: Settings) -> PostIndexHook:
         module, _, name = self.path.partition(":")
         factory: HookFactory = getattr(importlib.import_module(module), name)
+        if self.drop_alerts_keys:
+            alerts = {k: v for k, v in settings.alerts.items() if k not in self.drop_alerts_keys}
+            settings = settings.model_copy(update={"alerts": alerts})
         return factory(settings)
 
     def __repr__(self) -> str:

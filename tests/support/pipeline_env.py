@@ -337,6 +337,20 @@ def recording_hook(settings: Settings) -> Callable[[Sequence[Mapping[str, Any]]]
     return hook
 
 
+def marker_hook(settings: Settings) -> Callable[[Sequence[Mapping[str, Any]]], None]:
+    """For a `parley pipeline` subprocess (``--hook support.pipeline_env:marker_hook``): touches
+    ``$PARLEY_TEST_HOOK_MARKER`` when called, then lingers, so a test can kill the process at a
+    known point: documents stored, offsets not yet committed."""
+    marker = Path(os.environ["PARLEY_TEST_HOOK_MARKER"])
+    linger = float(os.environ.get("PARLEY_TEST_HOOK_LINGER", "1.0"))
+
+    def hook(docs: Sequence[Mapping[str, Any]]) -> None:
+        marker.write_text(",".join(str(d["statement_id"]) for d in docs))
+        time.sleep(linger)
+
+    return hook
+
+
 def iter_hook_ids() -> Iterator[str]:
     for call in HOOK_CALLS:
         yield from call["ids"]
