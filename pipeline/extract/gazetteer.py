@@ -862,22 +862,22 @@ class Gazetteer:
         """Every person, organisation, role and country term in the text: leftmost-longest,
         non-overlapping, sorted by start offset (Python string indices, end exclusive)."""
         tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
-        keys = [_token_key(t[2]) for t in tokens]
+        cache = _KEY_CACHE
+        keys = [cache.get(t[2]) or _token_key(t[2]) for t in tokens]
         scan = self._scan
         mentions: list[Mention] = []
         n = len(tokens)
-        i = 0
-        while i < n:
-            bucket = scan.get(keys[i])
-            if bucket is None:
-                i += 1
+        after = 0  # first token not yet covered by a mention
+        # Only tokens that start some name are looked at; most words start none.
+        for i in [i for i, key in enumerate(keys) if key in scan]:
+            if i < after:
                 continue
-            for cand in bucket:
+            for cand in scan[keys[i]]:
                 length = len(cand.keys)
                 if i + length > n:
                     continue
                 if length > 1 and (
-                    keys[i + 1 : i + length] != list(cand.keys[1:])
+                    tuple(keys[i + 1 : i + length]) != cand.keys[1:]
                     or not self._joined(text, tokens, i, length)
                 ):
                     continue
@@ -885,10 +885,8 @@ class Gazetteer:
                     continue
                 start, end = tokens[i][0], tokens[i + length - 1][1]
                 mentions.append(Mention(start, end, text[start:end], cand.kind, cand.entity))
-                i += length
+                after = i + length
                 break
-            else:
-                i += 1
         return mentions
 
     @staticmethod
