@@ -557,6 +557,12 @@ def _up(
     finally:
         supervisor.stop()
         counts.stop()
+    for status in supervisor.statuses():
+        if status.crash_looping:
+            console.print(
+                f"[bold red]worker {status.name} was crash-looping "
+                f"({escape(status.last_error or '')}); see {status.log_path}[/bold red]"
+            )
     console.print(
         "workers stopped."
         + (
