@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import typing
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -174,13 +175,14 @@ class NetGuard:
         self,
         *,
         limits: httpx.Limits | None = None,
-        verify: bool = True,
+        verify: bool | ssl.SSLContext = True,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> httpx.AsyncHTTPTransport:
         """An httpx transport whose every TCP connection goes to an address checked here.
 
-        ``network_backend`` is the backend that really connects (httpcore's default when None);
-        tests pass a recording one to prove that refused hosts are never dialled."""
+        ``verify`` may be a shared ``ssl.SSLContext``: building one loads the CA bundle (about a
+        megabyte), which matters to callers that keep many transports.  ``network_backend`` is
+        the backend that really connects (httpcore's default when None)."""
         return _GuardedAsyncTransport(
             _GuardedAsyncBackend(self, network_backend or httpcore.AnyIOBackend()),
             limits=limits or httpx.Limits(),
@@ -191,7 +193,7 @@ class NetGuard:
         self,
         *,
         limits: httpx.Limits | None = None,
-        verify: bool = True,
+        verify: bool | ssl.SSLContext = True,
         network_backend: httpcore.NetworkBackend | None = None,
     ) -> httpx.HTTPTransport:
         return _GuardedSyncTransport(
@@ -302,15 +304,26 @@ class _GuardedSyncBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def _ssl_context(verify: bool | ssl.SSLContext) -> ssl.SSLContext:
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 class _GuardedAsyncTransport(httpx.AsyncHTTPTransport):
     # httpx exposes no network_backend parameter, so the pool it builds is replaced by one with
     # the guarded backend.  trust_env=False and no proxy: a proxy would hide the destination.
     def __init__(
-        self, backend: httpcore.AsyncNetworkBackend, *, limits: httpx.Limits, verify: bool
+        self,
+        backend: httpcore.AsyncNetworkBackend,
+        *,
+        limits: httpx.Limits,
+        verify: bool | ssl.SSLContext,
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        context = _ssl_context(verify)
+        super().__init__(verify=context, trust_env=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -320,11 +333,16 @@ class _GuardedAsyncTransport(httpx.AsyncHTTPTransport):
 
 class _GuardedSyncTransport(httpx.HTTPTransport):
     def __init__(
-        self, backend: httpcore.NetworkBackend, *, limits: httpx.Limits, verify: bool
+        self,
+        backend: httpcore.NetworkBackend,
+        *,
+        limits: httpx.Limits,
+        verify: bool | ssl.SSLContext,
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        context = _ssl_context(verify)
+        super().__init__(verify=context, trust_env=False, limits=limits)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
