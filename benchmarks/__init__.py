@@ -1,0 +1,1 @@
+"""Reproducible measurements of parley (latency, throughput, extraction quality)."""
