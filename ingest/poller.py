@@ -91,6 +91,9 @@ class FeedPoller:
     # -- assignment ----------------------------------------------------------------------------
 
     def upsert(self, feed: Feed, partition: int | None = None) -> None:
+        if not feed.enabled:  # switched off in the feed list
+            self.remove(feed.id)
+            return
         known = feed.id in self.feeds
         self.feeds[feed.id] = feed
         self.partition_of[feed.id] = partition

@@ -273,3 +273,40 @@ def test_robots_txt_is_respected_for_article_pages(
     assert private["text_error"].startswith("robots_disallowed")
     assert server.hits("/articles/private1.html") == []
     assert len(server.hits("/robots.txt")) == 1
+
+
+def test_silent_feed_is_reported_and_metrics_count_outcomes(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(outcome: str) -> float:
+        value = REGISTRY.get_sample_value("parley_poller_polls_total", {"outcome": outcome})
+        return value or 0.0
+
+    def reports(kind: str) -> float:
+        value = REGISTRY.get_sample_value("parley_poller_feed_reports_total", {"kind": kind})
+        return value or 0.0
+
+    serve_articles(server, "s1")
+    server.route_fn("/quiet.xml", etag_reply(rss(items(server, "s1"))))
+    harness = make_poller(fetch_articles=False, schedule={"silent_after": 1.0})
+    feed = Feed(url=server.url("/quiet.xml"))
+    before_200, before_304, before_silent = count("200"), count("not_modified"), reports("silent")
+    assert harness.poll(feed).outcome == "200"
+    assert harness.state(feed).status == "active"
+    time.sleep(1.2)
+    assert harness.poll(feed).outcome == "not_modified"
+    assert harness.state(feed).status == "silent"
+    assert harness.poll(feed).outcome == "not_modified"
+    assert count("200") - before_200 == 1 and count("not_modified") - before_304 == 2
+    assert reports("silent") - before_silent == 1  # reported once, not at every poll
+
+
+def etag_reply(body: bytes) -> Any:
+    def reply(seen: Seen) -> Reply:
+        if seen.headers.get("if-none-match") == '"q"':
+            return Reply(304)
+        return Reply(200, body, {"ETag": '"q"'})
+
+    return reply
