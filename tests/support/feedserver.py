@@ -7,8 +7,10 @@ sent (conditional headers, User-Agent) and when (Retry-After, politeness).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,3 +184,13 @@ def repeat_bytes(total: int, chunk: bytes) -> Callable[[], Iterator[bytes]]:
             yield piece
 
     return gen
+
+
+@functools.lru_cache(maxsize=2)
+def gzip_bomb(decompressed_mb: int) -> bytes:
+    """A gzip body of ``decompressed_mb`` MB of zeros (about 1 kB on the wire per MB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = b"\0" * (1024 * 1024)
+    return b"".join(compressor.compress(zeros) for _ in range(decompressed_mb)) + (
+        compressor.flush()
+    )

@@ -6,13 +6,20 @@ import asyncio
 import gzip
 import itertools
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.feedserver import Reply, ScriptedServer, Seen, article_html, repeat_bytes, rss
+from support.feedserver import (
+    Reply,
+    ScriptedServer,
+    Seen,
+    article_html,
+    gzip_bomb,
+    repeat_bytes,
+    rss,
+)
 from support.ingest_kafka import PollerHarness, read_topic
 
 from ingest.feeds import Feed
@@ -180,8 +187,7 @@ def test_server_that_never_answers_is_a_timeout_with_backoff(
 
 
 def test_gzip_bomb_feed_and_huge_article_page(server: ScriptedServer, make_poller: Make) -> None:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    bomb = b"".join(compressor.compress(b"\0" * MB) for _ in range(256)) + compressor.flush()
+    bomb = gzip_bomb(256)
     server.route("/bomb.xml", Reply(200, bomb, {"Content-Encoding": "gzip"}))
     server.route("/feed.xml", Reply(200, rss(items(server, "huge"))))
     server.route(
