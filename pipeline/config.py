@@ -23,7 +23,7 @@ class PipelineConfig(BaseModel):
     bounded: bool = False
     # How long one read waits for new records; the embedded runner re-runs the source as fast as
     # it can, so this is also the idle pacing.
-    poll_timeout_ms: int = Field(100, ge=1, le=10_000)
+    poll_timeout_ms: int = Field(50, ge=1, le=10_000)
     max_poll_records: int = Field(500, ge=1)
     max_partition_fetch_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     # Records larger than this are dead-lettered unparsed ("too_large").

@@ -83,7 +83,7 @@ class KafkaReadConfig:
     group_id: str
     start_from: str = "committed"
     bounded: bool = False
-    poll_timeout_ms: int = 100
+    poll_timeout_ms: int = 50
     max_poll_records: int = 500
     max_partition_fetch_bytes: int = 32 * 1024 * 1024
     partitions: tuple[int, ...] | None = None  # None = all partitions of the topic
