@@ -43,6 +43,9 @@ from pipeline.extract.tokens import (
 
 _MAX_SUBJECT_WORDS = 14
 _MAX_GAP_WORDS = 12
+_MAX_LATER_CUES = 4
+_MAX_QUOTES = 1000
+_MAX_CUES = 1000
 _TRAILING = " \t\r\n.!?…;:,"
 _DASHES = "—–-"
 _IRREGULAR_PAST = wordset(
@@ -136,7 +139,9 @@ class _Doc:
     def __init__(self, text: str, lex: CueLexicon) -> None:
         self.text = text
         self.lex = lex
-        self.quotes = find_quotes(text)
+        # Hard caps: real articles have tens of quotes and cues; junk with thousands of them
+        # must still cost a bounded amount of work.
+        self.quotes = find_quotes(text)[:_MAX_QUOTES]
         self.quote_opens = [q.open for q in self.quotes]
         self.sents: list[tuple[int, int]] = []
         qi = 0
@@ -153,12 +158,13 @@ class _Doc:
         self.sent_starts = [s for s, _ in self.sents]
         self.cues = [
             c
-            for c in lex.find(text)
+            for c in lex.find(text)[: 2 * _MAX_CUES]
             if self.quote_at(c.verb_start) is None and _verb_reading(text, c, lex)
-        ]
+        ][:_MAX_CUES]
         self.cue_starts = [c.start for c in self.cues]
         self.used_cues: set[int] = set()
         self.used_quotes: set[int] = set()
+        self._sent_tokens: dict[int, tuple[list[Token], list[int]]] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -174,6 +180,24 @@ class _Doc:
         if i < 0:
             return (0, 0)
         return self.sents[i]
+
+    def tokens(self, start: int, end: int) -> list[Token]:
+        """Tokens inside ``[start, end)``; each sentence is tokenized once and cached."""
+        i = bisect.bisect_right(self.sent_starts, start) - 1
+        if i < 0 or end > self.sents[i][1]:
+            return tokenize(self.text, start, end)
+        cached = self._sent_tokens.get(i)
+        if cached is None:
+            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1])
+            cached = (toks, [t.start for t in toks])
+            self._sent_tokens[i] = cached
+        toks, starts = cached
+        lo = bisect.bisect_left(starts, start)
+        hi = bisect.bisect_left(starts, end)
+        out = toks[lo:hi]
+        if out and out[-1].end > end:
+            out.pop()
+        return out
 
     def cues_between(self, start: int, end: int) -> list[int]:
         lo = bisect.bisect_left(self.cue_starts, start)
@@ -212,7 +236,11 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
 
 def _starts_sentence(doc: _Doc, q: Quote) -> bool:
     ss, _ = doc.sentence(q.open)
-    return doc.text[ss : q.open].strip(" \t" + _DASHES) == ""
+    text = doc.text
+    j = q.open - 1
+    while j >= ss and (text[j] in " \t" or text[j] in _DASHES):
+        j -= 1
+    return j < ss
 
 
 def _direct_after(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
@@ -287,7 +315,7 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     c = text[pos:se].lstrip()[:1]
     if c in ",;(" or c in _DASHES or c in '“"«‘':
         return True
-    toks = tokenize(text, pos, min(se, pos + 80))
+    toks = doc.tokens(pos, min(se, pos + 80))
     if not toks:
         return True
     first = toks[0].lower
@@ -337,7 +365,7 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
     if punct != ":":
         return None
     # No reporting verb: "The spokesman gave a short but conclusive reply: “No.”"
-    words = [t.lower for t in tokenize(text, max(ss, head_end - 80), head_end) if t.is_word]
+    words = [t.lower for t in doc.tokens(max(ss, head_end - 80), head_end) if t.is_word]
     if not any(w in doc.lex.colon_nouns for w in words[-6:]):
         return None
     subj = _main_subject(doc, ss, head_end)
@@ -356,7 +384,7 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
 def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
     """Between a cue and its quote: an addressee ("told reporters:") or adjuncts ("said on
     Monday:", "said in a statement:") - not an object ("rejected this proposal as …,")."""
-    toks = [t for t in tokenize(doc.text, cue.end, end) if t.is_word]
+    toks = [t for t in doc.tokens(cue.end, end) if t.is_word]
     if not toks:
         return True
     if len(toks) > _MAX_GAP_WORDS:
@@ -468,7 +496,7 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
 
 
 def _coordinated(prefix: str) -> bool:
-    words = prefix.rsplit(None, 1)
+    words = prefix[-8:].rsplit(None, 1)
     return bool(words) and words[-1].lower() in ("and", "but", "or", "then")
 
 
@@ -655,7 +683,7 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
     rest = text[pos:se].strip(_TRAILING + '”"»')
     if not rest:
         return True
-    toks = [t for t in tokenize(text, pos, se) if t.is_word]
+    toks = [t for t in doc.tokens(pos, se) if t.is_word]
     if not toks:
         return True
     stripped = text[pos:se].lstrip()
@@ -682,20 +710,13 @@ def _content_after(
     if j < content_end and text[j] == ":":
         j += 1
         return (j, content_end, j)
-    toks = tokenize(text, j, min(content_end, j + 160))
+    comp = _complementizer(doc, j, content_end)
+    if comp is not None:
+        start = comp.end
+        return (start, _cut_at_next_attribution(doc, cue, start, content_end), comp.start)
+    toks = doc.tokens(j, min(content_end, j + 160))
     if not toks:
         return None
-    # Complementizer within a short gap of adjuncts/addressee/citing parenthetical.
-    for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
-        low = tok.lower
-        if low in doc.lex.complementizers and k <= _MAX_GAP_WORDS:
-            gap = toks[:k]
-            if all(_gap_word(doc, t) for t in gap):
-                start = tok.end
-                return (start, _cut_at_next_attribution(doc, cue, start, content_end), tok.start)
-            break
-        if low in CLAUSE_WORDS and k > 0 and low not in doc.lex.adverbs:
-            break
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
     first = toks[0].lower
@@ -728,13 +749,25 @@ _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
 
 
 def _has_complementizer(doc: _Doc, pos: int, end: int) -> bool:
-    toks = tokenize(doc.text, pos, min(end, pos + 160))
+    return _complementizer(doc, pos, end) is not None
+
+
+def _complementizer(doc: _Doc, pos: int, end: int) -> Token | None:
+    """The complementizer ("that") opening a cue's content after a short gap of adjuncts, an
+    addressee or a parenthetical ("told reporters on Monday that", "reported, citing X, that")."""
+    end = min(end, pos + 160)
+    if doc.lex.complementizer_re.search(doc.text, pos, end) is None:
+        return None  # fast path: no complementizer in reach
+    toks = doc.tokens(pos, end)
     for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
-        if tok.lower in doc.lex.complementizers:
-            return k <= _MAX_GAP_WORDS and all(_gap_word(doc, t) for t in toks[:k])
-        if tok.lower in CLAUSE_WORDS and k > 0 and tok.lower not in doc.lex.adverbs:
-            return False
-    return False
+        low = tok.lower
+        if low in doc.lex.complementizers:
+            if k <= _MAX_GAP_WORDS and all(_gap_word(doc, t) for t in toks[:k]):
+                return tok
+            return None
+        if low in CLAUSE_WORDS and k > 0 and low not in doc.lex.adverbs:
+            return None
+    return None
 
 
 def _gap_word(doc: _Doc, tok: Token) -> bool:
@@ -749,7 +782,8 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
     """Stop content before a later ``, X said`` / ``, adding …`` in the same sentence."""
     text = doc.text
-    for ci in doc.cues_between(start, end):
+    # The first few later cues decide; more would make long cue-dense sentences quadratic.
+    for ci in doc.cues_between(start, end)[:_MAX_LATER_CUES]:
         other = doc.cues[ci]
         before = text[start : other.start].rstrip()
         if before.endswith(",") or before[-1:] in _DASHES:
@@ -787,8 +821,7 @@ def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
     verbs and punctuation.  ``Dmitry Peskov, the Kremlin spokesman, said`` keeps the
     appositive; ``who said`` returns ``who`` (resolved later to its antecedent).
     """
-    text = doc.text
-    toks = tokenize(text, max(floor, end - 240), end)
+    toks = doc.tokens(max(floor, end - 240), end)
     if not toks:
         return None
     i = len(toks) - 1
@@ -919,8 +952,7 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
     ``appositive`` a following ``, APPOSITIVE`` that runs to the end of the sentence is kept
     ("said Monte Shaw, executive director of the Iowa Renewable Fuels Association.").
     """
-    text = doc.text
-    toks = tokenize(text, pos, min(limit, pos + 300))
+    toks = doc.tokens(pos, min(limit, pos + 300))
     out: list[Token] = []
     i = 0
     while i < len(toks):
@@ -993,7 +1025,7 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     dateline = _DATELINE.match(text, ss, end)
     if dateline is not None:
         ss = dateline.end()
-    toks = tokenize(text, ss, end)
+    toks = doc.tokens(ss, end)
     i = 0
     for _ in range(3):
         comma = next((k for k, t in enumerate(toks[i : i + 12]) if t.text == ","), -1)
@@ -1078,7 +1110,7 @@ def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution
         colon = text.find(":", ss, min(se, ss + 80))
         if colon < 0 or colon + 1 >= se or text[colon + 1] not in " \t\n":
             continue
-        toks = tokenize(text, ss, colon)
+        toks = doc.tokens(ss, colon)
         words = [t for t in toks if t.is_word]
         if not 1 <= len(words) <= 6 or not words[0].capitalized:
             continue

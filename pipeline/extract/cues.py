@@ -63,6 +63,9 @@ class CueLexicon:
         self.adjunct_heads = frozenset(lexicon.words(data.get("adjunct_heads") or []))
         self.pronouns = frozenset(lexicon.words(data.get("pronouns") or []))
         self.complementizers = frozenset(lexicon.words(data.get("complementizers") or ["that"]))
+        self.complementizer_re = re.compile(
+            r"(?<!\w)(?:" + "|".join(sorted(self.complementizers)) + r")(?!\w)", re.IGNORECASE
+        )
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))

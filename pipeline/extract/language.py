@@ -36,6 +36,8 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
         return None
     latin = len(_LATIN.findall(sample))
     cyrillic = len(_CYRILLIC.findall(sample))
+    if not latin and not cyrillic and not any(c.isalpha() for c in sample):
+        return None  # punctuation, digits, junk: nothing to identify (and no model to load)
     if cyrillic > latin:
         uk = len(_UK_ONLY.findall(sample))
         ru = len(_RU_ONLY.findall(sample))

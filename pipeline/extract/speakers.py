@@ -42,8 +42,10 @@ _GENERIC_ROLES: dict[str, frozenset[str]] = {
     "press secretary": frozenset({"spokesman", "spokeswoman"}),
 }
 _LOOKBACK_CHARS = 4000
+_MAX_HISTORY = 40  # speakers remembered for anaphora: bounded, so long texts stay linear
 _GROUP_LOOKBACK_CHARS = 400
 _MAX_NAME_CANDIDATES = 60
+_SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
 _NAME_SEQ = re.compile(
     rf"(?<![\w’']){_CAPITALISED}"
@@ -71,6 +73,9 @@ class SpeakerResolver:
         self._person_pronouns, self._group_pronouns, self._media_nouns, self._relative = words
         self.history: list[_Entity] = []
         self._names: list[tuple[int, int]] | None = None
+        # Name lookups per article are capped: a text with thousands of unresolvable "he said"
+        # must not cost thousands of backward scans.
+        self._scan_budget = _SCAN_BUDGET
 
     def resolve(self, mention: tuple[int, int] | None) -> Speaker:
         if mention is None:
@@ -158,7 +163,7 @@ class SpeakerResolver:
         name = parsed.unknown_name or ""
         # A surname alone: the full name introduced earlier in the article.
         if " " not in name:
-            for ent in reversed(self.history):
+            for ent in reversed(self.history[-_MAX_HISTORY:]):
                 full = ent.speaker.name
                 if full and full.split()[-1] == name and ent.position < span.start:
                     return self._copy(span, ent)
@@ -182,7 +187,7 @@ class SpeakerResolver:
         media: bool = False,
         lookback: int = _LOOKBACK_CHARS,
     ) -> _Entity | None:
-        for ent in reversed(self.history):
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
             if ent.position >= position or position - ent.position > lookback:
                 continue
             if media:
@@ -195,7 +200,7 @@ class SpeakerResolver:
         return None
 
     def _by_role(self, position: int, role: str, country: str | None) -> _Entity | None:
-        for ent in reversed(self.history):
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
             if ent.position >= position or position - ent.position > _LOOKBACK_CHARS:
                 continue
             if (
@@ -223,7 +228,8 @@ class SpeakerResolver:
         lo = max(0, position - _LOOKBACK_CHARS)
         checked = 0
         i = _bisect_start(names, position) - 1
-        while i >= 0 and checked < _MAX_NAME_CANDIDATES:
+        while i >= 0 and checked < _MAX_NAME_CANDIDATES and self._scan_budget > 0:
+            self._scan_budget -= 1
             start, end = names[i]
             i -= 1
             if start < lo:

@@ -31,6 +31,9 @@ _ABBREVIATIONS = wordset(
 )
 
 
+#: Longer "sentences" are cut: real ones are far shorter, and it bounds per-sentence work.
+MAX_SENTENCE_CHARS = 2000
+
 _MARK = re.compile(r"''|``|[\"“”„«»‘’‚]")
 _WORD_CHAR = re.compile(r"\w")
 
@@ -113,6 +116,22 @@ def sentences(
         seg_start = nxt
     if seg_start < end:
         out.append((seg_start, end))
+    if any(e - s > MAX_SENTENCE_CHARS for s, e in out):
+        out = [piece for s, e in out for piece in _chop(text, s, e)]
+    return out
+
+
+def _chop(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut a run-on "sentence" (no full stops: lists, junk, a 5 MB line) at whitespace into
+    pieces of at most MAX_SENTENCE_CHARS, so that per-sentence work stays bounded."""
+    out = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        if cut <= start:
+            cut = start + MAX_SENTENCE_CHARS
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
     return out
 
 

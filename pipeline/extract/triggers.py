@@ -80,6 +80,9 @@ class TriggerFinder:
                 )
                 head_patterns.append(f"(?P<h{len(head_patterns)}>{entry['pattern']})")
         self._head_re = _compile(head_patterns)
+        # The same heads, lower-cased, matched case-sensitively on the lower-cased text: the
+        # engine can then skip positions by first character, which IGNORECASE prevents (3-4x).
+        self._head_re_lower = _compile([_lower_pattern(p) for p in head_patterns], flags=0)
         self._left: list[_Governor] = []
         self._right: list[_Governor] = []
         left_patterns: list[str] = []
@@ -149,7 +152,14 @@ class TriggerFinder:
         strong_seen: dict[str, int] = {}
         last_end = -1
         prev_head_end = 0
-        for m in self._head_re.finditer(text):
+        lowered = text.lower()
+        # lower() keeps offsets except for a few letters (İ -> i̇): then match case-insensitively.
+        scan = (
+            self._head_re_lower.finditer(lowered)
+            if len(lowered) == len(text)
+            else self._head_re.finditer(text)
+        )
+        for m in scan:
             if m.start() < last_end:
                 continue
             idx = int(m.lastgroup[1:]) if m.lastgroup else -1
@@ -270,11 +280,22 @@ def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
     return "negative", ("reject" if act is not None and act != "mention" else None)
 
 
-def _compile(patterns: list[str]) -> re.Pattern[str]:
+def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!x)x")
     body = "|".join(patterns).replace(" ", r"\s+")
-    return re.compile(r"(?<![\w-])(?:" + body + r")(?![\w-])", re.IGNORECASE)
+    return re.compile(r"(?<![\w-])(?:" + body + r")(?![\w-])", flags)
+
+
+_ESCAPE_OR_UPPER = re.compile(r"\\.|\(\?P<[^>]+>|[^\W\d_a-z]")
+
+
+def _lower_pattern(pattern: str) -> str:
+    """Lower-case the letters of a regex, leaving escapes (\\S, \\W) and group names alone."""
+    return _ESCAPE_OR_UPPER.sub(
+        lambda m: m.group() if m.group().startswith(("\\", "(?P<")) else m.group().lower(),
+        pattern,
+    )
 
 
 def _sentence_start(text: str, pos: int) -> int:
