@@ -196,6 +196,11 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
         tracker: Any = _RESTRICTION,
         watermark: Any = _WATERMARK,
     ) -> Iterator[Any]:
+        # The body lives in a helper: Beam warns about generators in ``process`` that also use
+        # ``return`` (apache/beam#22969), and early returns are the clearest way to end a call.
+        yield from self._read_once(element, tracker, watermark)
+
+    def _read_once(self, element: KafkaPartition, tracker: Any, watermark: Any) -> Iterator[Any]:
         restriction = tracker.current_restriction()
         position = restriction.start
         if lifecycle.stop_requested() or position >= restriction.stop:
