@@ -33,6 +33,7 @@ FEED_ACCEPT = (
     "text/xml;q=0.9, application/feed+json;q=0.8, */*;q=0.5"
 )
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+DRAIN_LIMIT = 64 * 1024  # beyond this, an unwanted body costs more than a new connection
 
 
 class FetchError(Exception):
@@ -383,8 +384,14 @@ class Fetcher:
             async with self.gate.slot(host_of(url)), asyncio.timeout(remaining):
                 response = await self._client.send(request, stream=True)
                 try:
-                    if response.status_code in REDIRECT_CODES or response.status_code >= 300:
-                        # Error and redirect bodies are not needed; don't read them.
+                    if response.status_code >= 300:
+                        # Redirect, 304 and error bodies are not needed, but reading a short
+                        # one to its end lets the connection be kept alive for the next poll.
+                        drained = 0
+                        async for raw in response.aiter_raw():
+                            drained += len(raw)
+                            if drained > DRAIN_LIMIT:
+                                break
                         return response.status_code, response.headers, b""
                     decoder = BoundedDecoder(
                         response.headers.get("content-encoding"),
