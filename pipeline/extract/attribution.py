@@ -80,6 +80,7 @@ class Attribution:
 _CONTRACTIONS = frozenset(
     {"he's", "he’s", "she's", "she’s", "it's", "it’s", "that's", "that’s", "who's", "who’s"}
 )
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "who", "they", "we", "i", "you"})
 _PLURAL_SUBJECTS = frozenset({"i", "we", "they", "you", "people", "many", "some", "others"})
 _NOUN_MARKERS = DETERMINERS | frozenset({"his", "her", "its", "their", "our", "my", "your"})
 
@@ -120,6 +121,16 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
             j += 1
         if text.startswith("by ", j) and cue.form.endswith("ed"):
             return False
+        # "a company called Cambridge Analytica": a name follows a common noun
+        if (
+            cue.form in ("called", "named", "dubbed")
+            and prev[:1].islower()
+            and low_prev not in _SUBJECT_PRONOUNS
+            and text[j : j + 1].isupper()
+        ):
+            return False
+    if cue.form in lex.noun_like_forms and cue.start == cue.verb_start:
+        return low_prev in _SUBJECT_PRONOUNS or prev[:1].isupper()
     return True
 
 
@@ -165,6 +176,8 @@ class _Doc:
         self.used_cues: set[int] = set()
         self.used_quotes: set[int] = set()
         self._sent_tokens: dict[int, tuple[list[Token], list[int]]] = {}
+        #: sentence start -> speaker span of an attribution found in that sentence
+        self.sentence_speaker: dict[int, tuple[int, int]] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -218,17 +231,29 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
         if att is not None:
             found.append(att)
             doc.used_quotes.add(qi)
+            _remember_speaker(doc, att)
     _continuations(doc, found)
+    found.extend(_in_source_attributions(doc, found))
+    colon = _colon_attributions(doc, found)
+    found.extend(colon)
+    headline_spans = [(a.parts[0][0], a.parts[-1][1]) for a in colon]
     for ci, cue in enumerate(doc.cues):
         if ci in doc.used_cues:
             continue
+        if doc.text[cue.start].isupper() and any(s <= cue.start < e for s, e in headline_spans):
+            continue  # "Obama: I’m Optimistic Americans Will Say No" - title case, not a cue
         att = _indirect(doc, ci, cue)
         if att is not None:
             doc.used_cues.add(ci)
             found.append(att)
-    found.extend(_colon_attributions(doc, found))
+            _remember_speaker(doc, att)
     found.sort(key=lambda a: a.parts[0][0])
     return _dedupe(found)
+
+
+def _remember_speaker(doc: _Doc, att: Attribution) -> None:
+    if att.speaker is not None:
+        doc.sentence_speaker.setdefault(doc.sentence(att.cue[0])[0], att.speaker)
 
 
 # -- direct quotes ---------------------------------------------------------------------------
@@ -319,6 +344,8 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     if not toks:
         return True
     first = toks[0].lower
+    if first.endswith("ing"):
+        return True  # "“…,” Clinton said answering a question"
     return first in ADJUNCT_WORDS or first in ("in", "at", "and", "but", "as", "after", "before")
 
 
@@ -479,7 +506,9 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         if speaker is None:
             return None
     elif prefix.endswith(",") and _is_participle(doc, cue):
-        speaker = _main_subject(doc, ss, cue.start)
+        # "…,” she said, adding that …": the speaker of the sentence's attribution; else the
+        # subject of the main clause ("Mook refused to speculate, adding that …").
+        speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
     else:
         speaker = _subject_before(doc, floor, cue.start)
         if speaker is None and _coordinated(prefix):
@@ -626,9 +655,11 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         if subj is None:
             return None
         lead = text[ss : subj[0]].rstrip()
-        if not lead or lead[-1] not in "," + _DASHES:
+        # "…, the minister said" or "“… workforce,” he says" (comma inside the quote)
+        bare = lead.rstrip("”\"’'»")
+        if not bare or bare[-1] not in "," + _DASHES:
             return None
-        comma = ss + len(lead) - 1
+        comma = ss + len(lead) - 1 if lead[-1] in "," + _DASHES else ss + len(lead)
         speaker = subj
         rest = cue.end
     if cue.cls in ("tell", "question") and speaker[1] <= cue.start:
@@ -710,6 +741,10 @@ def _content_after(
     if j < content_end and text[j] == ":":
         j += 1
         return (j, content_end, j)
+    if j < content_end and text[j] == ",":
+        j += 1
+        while j < content_end and text[j].isspace():
+            j += 1
     comp = _complementizer(doc, j, content_end)
     if comp is not None:
         start = comp.end
@@ -776,6 +811,8 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
         return tok.text in ",()"
     if low in doc.lex.adverbs:
         return True
+    if low in doc.lex.verb_class and low.endswith(("ed", "ing")) and low != "citing":
+        return False  # "refused to speculate …, adding that": the "that" is another cue's
     return low not in CLAUSE_WORDS
 
 
@@ -846,10 +883,17 @@ def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
             if words > _MAX_SUBJECT_WORDS:
                 return None
             start = i
+        elif tok.text == ")":
+            # "Harry M. Reid (D-Nev.) told": a short parenthesis belongs to the name
+            k = i - 1
+            while k >= 0 and i - k <= 8 and toks[k].text != "(":
+                k -= 1
+            if k < 0 or toks[k].text != "(":
+                break
+            start = i = k
         elif (
             (tok.text == "." and i > 0 and _abbrev(toks[i - 1]))
             or (tok.text in "’'" and start == i + 1)
-            or tok.text in "()"
             or tok.text == "-"
         ):
             start = i
@@ -881,7 +925,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     second = toks[i + 1 : len(toks) - 1]
     if not second:
         return None
-    relative = second[0].lower in ("who", "whose", "which")
+    relative = second[0].lower in ("who", "whose", "which") or any(
+        t.lower in ("who", "whose") for t in second[1:]
+    )
     if not relative and (
         len(second) > _MAX_SUBJECT_WORDS
         or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.verb_class for t in second)
@@ -937,9 +983,12 @@ def _valid_np(np: list[Token]) -> bool:
     last = words[-1].lower
     if len(words) == 1 and last in _PRONOUN_DETERMINERS:
         return True  # "another said", "some say"
+    if last.isdigit() or (len(words) > 1 and last in _NUMBER_WORDS):
+        return True  # "one in five say", "the 30 percent" handled by the noun
     return not (last in DETERMINERS or last in PREPOSITIONS or last in ("and", "or"))
 
 
+_NUMBER_WORDS = wordset("two three four five six seven eight nine ten dozen hundred thousand")
 _PRONOUN_DETERMINERS = wordset(
     "another one some many several both all most few others each these those none neither"
 )
@@ -967,8 +1016,8 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 low in doc.lex.verb_class and (not out or low.endswith(("ed", "ing")))
             ):
                 break
-            if out and _looks_verb(tok, len(out)):
-                break
+            if out and (_looks_verb(tok, len(out)) or low in PERSONAL_PRONOUNS):
+                break  # "told AP they concluded": the addressee ends before "they"
             out.append(tok)
             if len(out) > _MAX_SUBJECT_WORDS:
                 return None
@@ -1136,6 +1185,50 @@ def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution
             [(c_start, c_end)],
             [(c_start, c_end)],
             cls="speech",
+        )
+        if att is not None:
+            out.append(att)
+    return out
+
+
+# -- "In a CNN poll released Monday, …" ---------------------------------------------------------
+
+
+def _in_source_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:
+    """A sentence opened by "In <document>," attributes the rest to that document: "In a
+    statement, the ministry …", "In a national CNN/ORC poll released Monday, 31% of …"."""
+    text = doc.text
+    out: list[Attribution] = []
+    if not doc.lex.source_nouns:
+        return out
+    taken = {a.parts[0][0] for a in found}
+    for ss, se in doc.sents:
+        if not text.startswith(doc.lex.in_word, ss):
+            continue
+        comma = text.find(",", ss, min(se, ss + 120))
+        if comma < 0:
+            continue
+        toks = [t for t in doc.tokens(ss, comma) if t.is_word]
+        if len(toks) < 2 or not any(t.lower in doc.lex.source_nouns for t in toks[1:]):
+            continue
+        if any(t.lower in CLAUSE_WORDS for t in toks[1:]):
+            continue
+        c_start = comma + 1
+        while c_start < se and text[c_start].isspace():
+            c_start += 1
+        if c_start in taken:
+            continue
+        if doc.cues_between(c_start, se):
+            continue  # "In an interview, Cruz said …": the reporting verb is the attribution
+        c_end = _content_end(text, c_start, se)
+        cue = (toks[0].start, toks[0].end)
+        att = _make(
+            doc,
+            cue,
+            (toks[1].start, toks[-1].end),
+            [(c_start, c_end)],
+            [(c_start, c_end)],
+            cls="source",
         )
         if att is not None:
             out.append(att)

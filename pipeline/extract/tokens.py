@@ -67,7 +67,7 @@ CLAUSE_WORDS = wordset(
     """that which whom whose when while because if although though as after before since but so
     where whether why how than then yet or nor unless until once also not never is was are
     were be been being has have had do does did will would can could should may might must
-    shall 's there here it's he's she's they're we're i'm however meanwhile moreover
+    shall 's there it's he's she's they're we're i'm however meanwhile moreover
     nonetheless nevertheless instead"""
 )
 PERSONAL_PRONOUNS = frozenset({"he", "she", "they", "i", "we", "it", "you"})
