@@ -80,6 +80,8 @@ class Attribution:
 _CONTRACTIONS = frozenset(
     {"he's", "he’s", "she's", "she’s", "it's", "it’s", "that's", "that’s", "who's", "who’s"}
 )
+# Openers of an introductory clause, not of quoted content: "Asked about it, he said, “…”".
+_INTRO_WORDS = wordset("asked speaking when while after before if as although though since")
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "who", "they", "we", "i", "you"})
 _PLURAL_SUBJECTS = frozenset({"i", "we", "they", "you", "people", "many", "some", "others"})
 _NOUN_MARKERS = DETERMINERS | frozenset({"his", "her", "its", "their", "our", "my", "your"})
@@ -386,8 +388,25 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
         if speaker is None:
             return None
         doc.used_cues.add(ci)
+        kind = "direct"
+        if punct == "," and speaker[1] <= cue.start:
+            # "No name change, he said, ''hides what it really is.''": the words before the
+            # attribution belong to the statement too.
+            lead = text[ss : speaker[0]].rstrip()
+            bare = lead.rstrip("”\"’'»")
+            first = bare.split(None, 1)[0].lower() if bare else ""
+            if bare.endswith(",") and (
+                lead != bare  # "But ''the more interesting issue,'' he added, ''is …''"
+                or (len(bare.split()) >= 3 and first not in PREPOSITIONS | _INTRO_WORDS)
+            ):
+                pre_end = ss + len(bare) - 1
+                pre_start = _clause_start(doc, ss, pre_end)
+                if not _inside_used_quote(doc, pre_start):
+                    parts.insert(0, (pre_start, pre_end))
+                    marked.insert(0, (pre_start, ss + len(lead)))
+                    kind = "mixed"
         return Attribution(
-            "direct", _clean_parts(text, parts), (cue.start, cue.end), cue.cls, speaker, marked
+            kind, _clean_parts(text, parts), (cue.start, cue.end), cue.cls, speaker, marked
         )
     if punct != ":":
         return None
@@ -406,6 +425,11 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
     return Attribution(
         "direct", _clean_parts(text, parts), (cue_start, head_end), "speech", subj, marked
     )
+
+
+def _inside_used_quote(doc: _Doc, pos: int) -> bool:
+    i = bisect.bisect_right(doc.quote_opens, pos) - 1
+    return i >= 0 and pos < doc.quotes[i].end and i in doc.used_quotes
 
 
 def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
@@ -453,6 +477,8 @@ def _continuations(doc: _Doc, found: list[Attribution]) -> None:
             continue
         if not _only_attribution_between(doc, prev_end, q.open):
             continue
+        if len(doc.text[q.inner_start : q.inner_end].split()) < 3:
+            continue  # "Related:" and other labels are not speech
         att.parts.append((q.inner_start, q.inner_end))
         att.marked_parts.append((q.open, q.end))
         doc.used_quotes.add(qi)
@@ -472,9 +498,13 @@ def _quote_paragraph(doc: _Doc, q: Quote) -> bool:
 def _only_attribution_between(doc: _Doc, start: int, end: int) -> bool:
     """Between the last part and the next quote: the rest of the attribution sentence only."""
     _, se = doc.sentence(start)
-    if se >= end:
-        return True
-    return doc.text[se:end].strip() == "" or doc.text[start:end].strip(_TRAILING) == ""
+    if se < end and doc.text[se:end].strip() != "":
+        return False
+    # Only the attribution itself ("Hannity said.") - not "…, remarking that …".
+    between = doc.text[start:end]
+    return len(between.split()) <= 60 and not any(
+        doc.cues[ci].form.endswith("ing") for ci in doc.cues_between(start, end)
+    )
 
 
 # -- indirect speech --------------------------------------------------------------------------
@@ -666,6 +696,8 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         addressee = _np_after(doc, cue.end, se, appositive=False)
         if addressee is not None:
             rest = addressee[1]
+    if _prev_word(text, speaker[0] if speaker[1] <= cue.start else cue.start).lower() == "as":
+        return _as_clause(doc, cue, speaker, ss, se, rest)
     if not _is_adjunct_tail(doc, cue, rest, se):
         return None
     c_start = _clause_start(doc, ss, comma)
@@ -683,6 +715,23 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     if len(text[c_start:c_end].split()) <= 3 and first.strip('“"') in _LEADING_ADVERBS:
         return None  # "Last week, the Post reported" - an adverbial, not content
     return _make(doc, cue, speaker, parts, list(parts))
+
+
+def _as_clause(
+    doc: _Doc, cue: Cue, speaker: tuple[int, int], ss: int, se: int, rest: int
+) -> Attribution | None:
+    """``…, as The New York Times reported on Tuesday, and he will …`` / ``As X said, …``:
+    the attributed content is the main clause after the as-clause (or before it)."""
+    text = doc.text
+    comma = text.find(",", rest, se)
+    if comma >= 0:
+        start = comma + 1
+        while start < se and (text[start].isspace() or text[start : start + 4] == "and "):
+            start += 4 if text[start : start + 4] == "and " else 1
+        end = _content_end(text, start, se)
+        if len(text[start:end].split()) >= 3:
+            return _make(doc, cue, speaker, [(start, end)], [(start, end)])
+    return None
 
 
 def _continued_content(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
@@ -808,7 +857,7 @@ def _complementizer(doc: _Doc, pos: int, end: int) -> Token | None:
 def _gap_word(doc: _Doc, tok: Token) -> bool:
     low = tok.lower
     if not tok.is_word:
-        return tok.text in ",()"
+        return tok.text in ",()’'-"
     if low in doc.lex.adverbs:
         return True
     if low in doc.lex.verb_class and low.endswith(("ed", "ing")) and low != "citing":

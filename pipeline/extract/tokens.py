@@ -48,7 +48,8 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     out = []
     for m in _TOKEN.finditer(text, start, end):
         word = m.group()
-        out.append(Token(m.start(), m.end(), word, word.lower()))
+        # ’ folded to ' in the lower form, so word lists need one spelling ("he's").
+        out.append(Token(m.start(), m.end(), word, word.lower().replace("’", "'")))
     return out
 
 
