@@ -81,6 +81,8 @@ class IngestSettings(BaseModel):
     max_concurrent_articles: int = Field(16, ge=1)
     extraction_threads: int = Field(2, ge=1)
     fetch_articles: bool = True
+    # Seen ids older than this are forgotten; feeds drop items long before.
+    seen_retention_days: float = Field(180.0, gt=0)
     produce_retry_max: float = Field(30.0, gt=0, description="cap of the produce retry delay")
     shutdown_grace: float = Field(20.0, ge=0, description="seconds to finish polls on SIGTERM")
     politeness: PolitenessSettings = PolitenessSettings()

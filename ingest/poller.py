@@ -32,7 +32,7 @@ from ingest.http import FEED_ACCEPT, HTML_ACCEPT, Fetcher, FetchError, parse_ret
 from ingest.ids import InvalidUrlError, article_id, canonical_url
 from ingest.parse import FeedEntry, ParsedFeed, parse_feed
 from ingest.producer import ArticleProducer, ProducerStopped, fit_record
-from ingest.records import ArticleRecord
+from ingest.records import MAX_TEXT_CHARS, ArticleRecord
 from ingest.robots import RobotsPolicy
 from ingest.schedule import (
     Bounds,
@@ -140,7 +140,11 @@ class FeedPoller:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll feeds as they fall due until ``stop`` is set, then let polls in flight finish
         (up to ``shutdown_grace`` seconds)."""
+        next_prune = 0.0
         while not stop.is_set():
+            if self.clock() >= next_prune:
+                self._prune_seen()
+                next_prune = self.clock() + 86400.0
             self._start_due_polls()
             delay = 5.0
             if self._heap and len(self._inflight) < self.config.max_concurrent_polls:
@@ -151,6 +155,14 @@ class FeedPoller:
             for waiter in waiters:
                 waiter.cancel()
         await self.drain()
+
+    def _prune_seen(self) -> None:
+        horizon = self.clock() - self.config.seen_retention_days * 86400.0
+        removed = self.store.prune_seen(horizon)
+        if removed:
+            log.info(
+                "seen_ids_pruned", removed=removed, retention_days=self.config.seen_retention_days
+            )
 
     async def drain(self) -> None:
         pending = list(self._inflight.values())
@@ -437,7 +449,13 @@ class FeedPoller:
                 if self.store.seen([aid]):  # delivered by another feed meanwhile
                     ok = True
                     return "shared"
-                record = await self._build_record(aid, entry, feed, parsed)
+                try:
+                    record = await self._build_record(aid, entry, feed, parsed)
+                except Exception as exc:  # one bad page must not lose the item: summary instead
+                    log.exception("article_build_failed", article_id=aid, url=entry.link)
+                    record = await self._build_record(
+                        aid, entry, feed, parsed, failure=f"internal_error: {exc}"
+                    )
                 await self.producer.send(aid, fit_record(record))
                 self.store.mark_seen(aid, feed.id)
                 metrics.ARTICLES_PRODUCED.inc()
@@ -451,14 +469,20 @@ class FeedPoller:
             self._articles_inflight.pop(aid, None)
 
     async def _build_record(
-        self, aid: str, entry: FeedEntry, feed: Feed, parsed: ParsedFeed
+        self,
+        aid: str,
+        entry: FeedEntry,
+        feed: Feed,
+        parsed: ParsedFeed,
+        failure: str | None = None,
     ) -> ArticleRecord:
+        """The record of one entry; ``failure`` skips the page and says why."""
         assert entry.link is not None
         extracted: ExtractedArticle | None = None
-        error: str | None = None
-        if not self.config.fetch_articles:
+        error: str | None = failure
+        if failure is None and not self.config.fetch_articles:
             error = "article_fetch_disabled"
-        else:
+        elif failure is None:
             try:
                 extracted = await self._fetch_article(entry.link)
             except ExtractionError as exc:
@@ -467,13 +491,15 @@ class FeedPoller:
                 log.info("extraction_failed", article_id=aid, url=entry.link, reason=error)
         tags = list(dict.fromkeys([*feed.tags, *entry.tags]))
         now = datetime.now(UTC)
-        fallback_text = entry.summary or entry.title or ""
+        text = extracted.text if extracted else (entry.summary or entry.title or "")
+        truncated = len(text) > MAX_TEXT_CHARS
         return ArticleRecord(
             id=aid,
             url=canonical_url(entry.link),
             original_url=entry.link,
             title=(extracted.title if extracted else None) or entry.title,
-            text=extracted.text if extracted else fallback_text,
+            text=text[:MAX_TEXT_CHARS],
+            text_truncated=True if truncated else None,
             summary=entry.summary,
             author=(extracted.author if extracted else None) or entry.author,
             language=(extracted.language if extracted else None) or entry.language or feed.language,

@@ -147,7 +147,19 @@ async def _main(
                         raise RuntimeError("feed assignment failed") from assignment.error
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(0)  # let the queued upserts run
-            reports = await poller.poll_all_once()
+            pass_task = asyncio.create_task(poller.poll_all_once())
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait([pass_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
+            stop_task.cancel()
+            if not pass_task.done():  # SIGTERM during the pass: stop as a long run would
+                _done, pending = await asyncio.wait([pass_task], timeout=config.shutdown_grace)
+                if pending:
+                    producer.stop_retrying()
+                    pass_task.cancel()
+                    await asyncio.wait([pass_task])
+                log.info("poll_pass_interrupted")
+                return 0
+            reports = pass_task.result()
             log.info(
                 "poll_pass_done", feeds=len(reports), produced=sum(r.produced for r in reports)
             )

@@ -316,3 +316,22 @@ def etag_reply(body: bytes) -> Any:
         return Reply(200, body, {"ETag": '"q"'})
 
     return reply
+
+
+def test_extractor_crash_falls_back_to_summary_and_keeps_the_item(
+    server: ScriptedServer, make_poller: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingest.poller
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("extractor bug")
+
+    monkeypatch.setattr(ingest.poller, "extract_article", crash)
+    serve_articles(server, "c1")
+    server.route("/feed.xml", Reply(200, rss(items(server, "c1"))))
+    harness = make_poller()
+    assert harness.poll(Feed(url=server.url("/feed.xml"))).outcome == "200"
+    [(_key, record)] = read_topic(_bootstrap(harness), harness.topic, expect=1)
+    assert record["text_source"] == "feed_summary"
+    assert record["text_error"] == "internal_error: extractor bug"
+    assert record["text"] == "Summary of Story c1."
