@@ -28,7 +28,14 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.cues import Cue, CueLexicon
-from pipeline.extract.text import Quote, find_quotes, paragraphs, sentences
+from pipeline.extract.text import (
+    Quote,
+    find_dash_quotes,
+    find_quotes,
+    merge_quotes,
+    paragraphs,
+    sentences,
+)
 from pipeline.extract.tokens import (
     ADJUNCT_WORDS,
     CLAUSE_WORDS,
@@ -154,7 +161,10 @@ class _Doc:
         self.lex = lex
         # Hard caps: real articles have tens of quotes and cues; junk with thousands of them
         # must still cost a bounded amount of work.
-        self.quotes = find_quotes(text)[:_MAX_QUOTES]
+        quotes = find_quotes(text)
+        if lex.dash_dialogue:
+            quotes = merge_quotes(quotes, find_dash_quotes(text))
+        self.quotes = quotes[:_MAX_QUOTES]
         self.quote_opens = [q.open for q in self.quotes]
         self.sents: list[tuple[int, int]] = []
         qi = 0
@@ -348,6 +358,8 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     first = toks[0].lower
     if first.endswith("ing"):
         return True  # "“…,” Clinton said answering a question"
+    if first in doc.lex.stop_words:
+        return True  # "— заявил Песков журналистам в понедельник"
     return first in ADJUNCT_WORDS or first in ("in", "at", "and", "but", "as", "after", "before")
 
 
@@ -522,6 +534,10 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if cue.cls == "source":
         return _according_to(doc, cue, ss, se, content_end)
     prefix = text[ss : cue.start].rstrip()
+    # "As Peskov said, …" / "Как заявил Лавров, …": the as-clause opens the sentence.
+    opener = _as_opening(doc, cue, ss, se)
+    if opener is not None:
+        return opener
     # "…, Kremlin spokesman Dmitry Peskov has said." / "…, said Peskov." - unless the cue has
     # its own that-clause ("Last week, the Post reported, citing X, that …").
     if not _has_complementizer(doc, cue.end, content_end):
@@ -696,7 +712,8 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         addressee = _np_after(doc, cue.end, se, appositive=False)
         if addressee is not None:
             rest = addressee[1]
-    if _prev_word(text, speaker[0] if speaker[1] <= cue.start else cue.start).lower() == "as":
+    as_word = _prev_word(text, speaker[0] if speaker[1] <= cue.start else cue.start).lower()
+    if as_word in doc.lex.as_words:
         return _as_clause(doc, cue, speaker, ss, se, rest)
     if not _is_adjunct_tail(doc, cue, rest, se):
         return None
@@ -732,6 +749,23 @@ def _as_clause(
         if len(text[start:end].split()) >= 3:
             return _make(doc, cue, speaker, [(start, end)], [(start, end)])
     return None
+
+
+def _as_opening(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
+    text = doc.text
+    toks = doc.tokens(ss, cue.start)
+    words = [t for t in toks if t.is_word]
+    if not words or words[0].lower not in doc.lex.as_words or len(words) > 8:
+        return None
+    if len(words) > 1:
+        speaker = _subject_before(doc, words[1].start, cue.start)  # "As Peskov said,"
+        rest = cue.end
+    else:
+        speaker = _np_after(doc, cue.end, se, appositive=False)  # "Как заявил Лавров,"
+        rest = speaker[1] if speaker else cue.end
+    if speaker is None:
+        return None
+    return _as_clause(doc, cue, speaker, ss, se, rest)
 
 
 def _continued_content(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
@@ -774,7 +808,7 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
     first = toks[0].lower
     if first in doc.lex.complementizers:
         return False
-    return first in ADJUNCT_WORDS or first in PREPOSITIONS
+    return first in ADJUNCT_WORDS or first in PREPOSITIONS or first in doc.lex.stop_words
 
 
 def _content_after(
@@ -922,7 +956,12 @@ def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
         tok = toks[i]
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.verb_class or _looks_verb(tok, words):
+            if (
+                low in CLAUSE_WORDS
+                or low in doc.lex.verb_class
+                or low in doc.lex.stop_words
+                or _looks_verb(tok, words)
+            ):
                 break
             if low in PERSONAL_PRONOUNS and words > 0:
                 break
@@ -1061,8 +1100,10 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 break
             if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
                 break
-            if low in CLAUSE_WORDS or (
-                low in doc.lex.verb_class and (not out or low.endswith(("ed", "ing")))
+            if (
+                low in CLAUSE_WORDS
+                or low in doc.lex.stop_words
+                or (low in doc.lex.verb_class and (not out or low.endswith(("ed", "ing"))))
             ):
                 break
             if out and (_looks_verb(tok, len(out)) or low in PERSONAL_PRONOUNS):
@@ -1149,7 +1190,12 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
                 i += 1
                 continue
             break
-        if low in CLAUSE_WORDS or low in doc.lex.verb_class or (out and _looks_verb(tok, len(out))):
+        if (
+            low in CLAUSE_WORDS
+            or low in doc.lex.verb_class
+            or low in doc.lex.stop_words
+            or (out and _looks_verb(tok, len(out)))
+        ):
             break
         if low in PERSONAL_PRONOUNS and out:
             break

@@ -49,7 +49,7 @@ class CueLexicon:
         for cls, entries in (data.get("verbs") or {}).items():
             for entry in entries or []:
                 forms = lexicon.words([entry])
-                if "{" in str(entry) and forms:
+                if data.get("bare_forms_need_subject") and "{" in str(entry) and forms:
                     self.bare_forms.add(_norm(forms[0]))
                 for form in forms:
                     self.verb_class.setdefault(_norm(form), str(cls))
@@ -62,6 +62,13 @@ class CueLexicon:
         self.not_speakers = frozenset(lexicon.words(data.get("not_speakers") or []))
         self.source_nouns = frozenset(lexicon.words(data.get("source_nouns") or []))
         self.noun_like_forms = frozenset(lexicon.words(data.get("noun_like_forms") or []))
+        #: language-specific words that end a speaker noun phrase (Russian/Ukrainian
+        #: prepositions and conjunctions; English uses the closed classes in ``tokens``)
+        self.stop_words = frozenset(
+            w.replace("’", "'") for w in lexicon.words(data.get("stop_words") or [])
+        )
+        self.as_words = frozenset(lexicon.words(data.get("as_words") or ["as"]))
+        self.dash_dialogue = bool(data.get("dash_dialogue", False))
         self.in_word: str = str(data.get("in_word", "In"))
         self.adjunct_heads = frozenset(lexicon.words(data.get("adjunct_heads") or []))
         self.pronouns = frozenset(lexicon.words(data.get("pronouns") or []))

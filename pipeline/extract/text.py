@@ -253,3 +253,30 @@ def _reopens(text: str, nl: int, limit: int, family: str) -> bool:
     if family == "guillemet":
         return text[j] == "«"
     return text[j] == "‘"
+
+
+# "— Мы готовы к переговорам, — заявил Песков.": a paragraph that opens with a dash is direct
+# speech up to the ", —" (or "! —", "? —", "… —") that introduces the attribution.
+_DASH_SPEECH = re.compile(
+    r"^[ \t]*([—–])[ \t\u00a0]+(\S[^\n]*?[,!?…])[ \t\u00a0]+[—–][ \t\u00a0]", re.M
+)
+
+
+def find_dash_quotes(text: str) -> list[Quote]:
+    """Dash-introduced direct speech (Russian/Ukrainian typography), as quotes whose "marks"
+    are the opening dash and the punctuation before the attribution's dash."""
+    out = []
+    for m in _DASH_SPEECH.finditer(text):
+        inner_start, inner_end = m.start(2), m.end(2)
+        out.append(Quote(m.start(1), inner_start, inner_end, inner_end, "dash"))
+    return out
+
+
+def merge_quotes(a: list[Quote], b: list[Quote]) -> list[Quote]:
+    """Both lists in document order, dropping quotes that overlap an earlier one."""
+    out: list[Quote] = []
+    for q in sorted(a + b, key=lambda q: q.open):
+        if out and q.open < out[-1].end:
+            continue
+        out.append(q)
+    return out
