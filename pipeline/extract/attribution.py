@@ -752,7 +752,6 @@ def _as_clause(
 
 
 def _as_opening(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
-    text = doc.text
     toks = doc.tokens(ss, cue.start)
     words = [t for t in toks if t.is_word]
     if not words or words[0].lower not in doc.lex.as_words or len(words) > 8:
