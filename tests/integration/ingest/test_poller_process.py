@@ -237,3 +237,42 @@ def test_two_workers_share_feeds_and_take_over_a_killed_one(
     finally:
         for server in servers:
             server.close()
+
+
+def test_poll_once_in_a_consumer_group_polls_every_published_feed(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    articles, feeds_topic = f"parley.articles.{unique_name}", f"parley.feeds.{unique_name}"
+    create_topic(kafka_bootstrap, articles)
+    create_topic(kafka_bootstrap, feeds_topic, partitions=3, compact=True)
+    with ScriptedServer() as server:
+        feeds, expected = [], set()
+        for n in range(3):
+            link = server.url(f"/a/{n}")
+            server.route(f"/f{n}.xml", Reply(200, rss([(link, f"S{n}")])))
+            feeds.append(Feed(url=server.url(f"/f{n}.xml")))
+            expected.add(article_id(link))
+        save_feeds(tmp_path / "feeds.yaml", feeds)
+        config = base_config(
+            kafka_bootstrap,
+            {"articles": articles, "feeds": feeds_topic},
+            tmp_path / "state",
+            assignment="kafka",
+            group_id=f"g-{unique_name}",
+            fetch_articles=False,
+            feeds_file=str(tmp_path / "feeds.yaml"),  # published by the worker at start
+        )
+        cfg = write_config(tmp_path / "parley.yaml", config)
+        with (tmp_path / "once.log").open("wb") as log:
+            done = subprocess.run(
+                parley_command("-c", str(cfg), "poll", "--once"),
+                stderr=log,
+                timeout=120,
+                check=False,
+            )
+        assert done.returncode == 0, (tmp_path / "once.log").read_text()[-3000:]
+        assert all(len(server.hits(f"/f{n}.xml")) == 1 for n in range(3))
+    produced = Counter(k for k, _ in read_topic(kafka_bootstrap, articles, expect=3))
+    assert set(produced) == expected and max(produced.values()) == 1
+    published = read_topic(kafka_bootstrap, feeds_topic, expect=3)
+    assert {key for key, _ in published} == {f.id for f in feeds}

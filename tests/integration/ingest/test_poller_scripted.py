@@ -335,3 +335,22 @@ def test_extractor_crash_falls_back_to_summary_and_keeps_the_item(
     assert record["text_source"] == "feed_summary"
     assert record["text_error"] == "internal_error: extractor bug"
     assert record["text"] == "Summary of Story c1."
+
+
+def test_publisher_ttl_and_max_age_set_the_floor_of_the_interval(
+    server: ScriptedServer, make_poller: Make
+) -> None:
+    serve_articles(server, "t1")
+    body = rss(items(server, "t1"), extra="<ttl>10</ttl>")
+    server.route("/ttl.xml", Reply(200, body))
+    server.route(
+        "/cached.xml",
+        Reply(200, rss(items(server, "t1")), {"Cache-Control": "public, max-age=1200"}),
+    )
+    harness = make_poller(fetch_articles=False, schedule={"min_interval": 1, "max_interval": 3600})
+    ttl_feed, cached = Feed(url=server.url("/ttl.xml")), Feed(url=server.url("/cached.xml"))
+    harness.poll(ttl_feed)
+    harness.poll(cached)
+    assert harness.state(ttl_feed).interval == 600.0
+    assert harness.state(cached).interval == 1200.0
+    assert harness.state(ttl_feed).next_poll_at - time.time() > 590
