@@ -134,7 +134,8 @@ class DispatcherSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_id: str = "parley-dispatcher"
-    max_in_flight: int = Field(64, ge=1, description="alerts being delivered at once")
+    max_in_flight: int = Field(256, ge=1, description="alerts being delivered at once")
+    per_host_concurrency: int = Field(8, ge=1, description="HTTP requests in flight per host")
     max_poll_records: int = Field(200, ge=1)
     max_poll_interval_ms: int = Field(900_000, ge=10_000)
     commit_interval: float = Field(1.0, gt=0)
@@ -146,6 +147,7 @@ class DispatcherSettings(BaseModel):
 class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    enabled: bool = Field(True, description="the pipeline calls the alert hook after indexing")
     signing_secret: SecretSource = SecretSource(env="PARLEY_ALERTS_SIGNING_SECRET")
     signing_secrets: dict[str, SecretSource] = Field(default_factory=dict)
     smtp: SmtpSettings = SmtpSettings()

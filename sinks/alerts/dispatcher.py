@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import httpcore
 import httpx
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
@@ -42,7 +42,8 @@ from parley.deadletter import DeadLetter
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
-from sinks.alerts.channels.base import Sender, deliver_with_retries
+from sinks.alerts.batching import Coalescer
+from sinks.alerts.channels.base import HostLimiter, Sender, deliver_with_retries
 from sinks.alerts.channels.email import EmailSender
 from sinks.alerts.channels.slack import SlackSender
 from sinks.alerts.channels.webhook import WebhookSender
@@ -181,6 +182,9 @@ class Dispatcher:
         self._consumer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer")
         self._active: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # One mget and one bulk per poll instead of a get and an index per alert.
+        self._reads: Coalescer[str, None, dict[str, Any] | None] = Coalescer(self._mget)
+        self._writes: Coalescer[str, dict[str, Any], None] = Coalescer(self._bulk_update)
         self._fatal: BaseException | None = None
         self.deliverer: Deliverer | None = None
 
@@ -247,23 +251,40 @@ class Dispatcher:
     async def _es_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(self._es, fn, *args, **kwargs)
 
-    async def _stored(self, alert_id: str) -> dict[str, Any] | None:
-        try:
-            response = await self._es_async(self.client.get, index=self.alerts_index, id=alert_id)
-        except NotFoundError:
-            return None
-        return dict(response["_source"])
+    async def _mget(self, ids: dict[str, None]) -> dict[str, dict[str, Any] | None]:
+        response = await self._es_async(self.client.mget, index=self.alerts_index, ids=list(ids))
+        return {
+            str(d["_id"]): dict(d["_source"]) if d.get("found") else None for d in response["docs"]
+        }
 
-    async def _update(self, alert: Alert, fields: Mapping[str, Any]) -> None:
-        doc = {**alert.to_document(), **fields}
-        # A full write (not a partial update): the alert may be missing from the index when it
-        # was produced by another tool; the record then becomes its stored state.
-        await self._es_async(
-            self.client.index, index=self.alerts_index, id=alert.alert_id, document=doc
-        )
+    async def _bulk_update(self, docs: dict[str, dict[str, Any]]) -> dict[str, Exception | None]:
+        operations: list[Mapping[str, Any]] = []
+        for alert_id, body in docs.items():
+            operations.append({"update": {"_index": self.alerts_index, "_id": alert_id}})
+            operations.append(body)
+        results: dict[str, Exception | None] = {}
+        for alert_id, item in zip(docs, await self._bulk(operations), strict=True):
+            outcome = item["update"]
+            ok = int(outcome.get("status", 500)) < 300
+            results[alert_id] = None if ok else RuntimeError(f"alert state not stored: {outcome}")
+        return results
+
+    async def _stored(self, alert_id: str) -> dict[str, Any] | None:
+        return await self._reads.call(alert_id, None)
+
+    async def _update(self, alert: Alert, fields: Mapping[str, Any], *, exists: bool) -> None:
+        # Only the changed fields travel.  An alert missing from the index (produced by another
+        # tool) is upserted: the record then becomes its stored state.
+        body: dict[str, Any] = {"doc": dict(fields)}
+        if not exists:
+            body["upsert"] = {**alert.to_document(), **fields}
+        await self._writes.call(alert.alert_id, body)
 
     async def _subscription(self, subscription_id: str) -> Subscription | None:
-        snapshot = await asyncio.to_thread(self.cache.get)
+        # Only the first load blocks; later reloads happen in the cache's own thread.
+        snapshot = (
+            self.cache.get() if self.cache.loaded else await asyncio.to_thread(self.cache.get)
+        )
         sub = snapshot.by_id.get(subscription_id)
         if sub is None:  # created after the last reload, or deleted / disabled
             try:
@@ -296,31 +317,36 @@ class Dispatcher:
     async def _handle_alert(self, record: Alert, value: bytes, source: Mapping[str, Any]) -> None:
         stored = await self._stored(record.alert_id)
         alert = Alert.model_validate(stored) if stored is not None else record
+        exists = stored is not None
         if alert.status in HANDLED:
             return
         now = datetime.now(UTC)
         sub = await self._subscription(alert.subscription_id)
         if sub is None:
-            await self._update(alert, {"status": "cancelled"})
+            await self._update(alert, {"status": "cancelled"}, exists=exists)
             return
         if sub.delivery.mode == "digest":
             due = window_end(sub.delivery.digest, now)
-            await self._update(alert, {"status": "digest_pending", "due_at": due.isoformat()})
+            await self._update(
+                alert, {"status": "digest_pending", "due_at": due.isoformat()}, exists=exists
+            )
             return
         limit = sub.delivery.rate_limit
         if limit is not None:
             free_at = self.limiter.acquire(sub.subscription_id, limit, now.timestamp())
             if free_at is not None:
                 due = datetime.fromtimestamp(free_at, UTC)
-                await self._update(alert, {"status": "deferred", "due_at": due.isoformat()})
+                await self._update(
+                    alert, {"status": "deferred", "due_at": due.isoformat()}, exists=exists
+                )
                 log.info("alert_deferred", alert_id=alert.alert_id, due_at=due.isoformat())
                 return
         assert self.deliverer is not None
         outcomes = await self.deliverer.deliver(Delivery.single(sub, alert), value, source)
-        await self._store_outcome([alert], outcomes)
+        await self._store_outcome([alert], outcomes, exists=exists)
 
     async def _store_outcome(
-        self, alerts: Sequence[Alert], outcomes: Sequence[ChannelOutcome]
+        self, alerts: Sequence[Alert], outcomes: Sequence[ChannelOutcome], *, exists: bool = True
     ) -> None:
         now = datetime.now(UTC)
         status = final_status(outcomes)
@@ -331,7 +357,7 @@ class Dispatcher:
             "delivered_at": now.isoformat() if status != "failed" else None,
         }
         if len(alerts) == 1:
-            await self._update(alerts[0], fields)
+            await self._update(alerts[0], fields, exists=exists)
         else:
             operations: list[Mapping[str, Any]] = []
             for alert in alerts:
@@ -345,7 +371,7 @@ class Dispatcher:
                     DELIVERY_LATENCY.labels(outcome.channel).observe(
                         (now - started).total_seconds()
                     )
-        log.info(
+        (log.debug if status == "delivered" else log.warning)(
             "alert_delivery",
             alert_ids=[a.alert_id for a in alerts][:20],
             status=status,
@@ -431,9 +457,10 @@ class Dispatcher:
     # -- main loop -----------------------------------------------------------------------------
 
     def _build_senders(self, http: httpx.AsyncClient) -> Mapping[str, Sender]:
+        limiter = HostLimiter(self.config.dispatcher.per_host_concurrency)
         return {
-            "webhook": WebhookSender(http, self.config),
-            "slack": SlackSender(http, self.config),
+            "webhook": WebhookSender(http, self.config, limiter),
+            "slack": SlackSender(http, self.config, limiter),
             "email": EmailSender(self.config.smtp, self.config.kibana_url),
         }
 

@@ -8,7 +8,8 @@ Kafka offsets are committed, the pipeline calls the hook with those documents.  
    (subscription + cluster): a 409 means "already alerted", so a statement syndicated by three
    outlets, or a re-run of the pipeline, creates no second alert;
 3. produces the new alerts to ``parley.alerts.v1`` (key = alert id) and waits for the acks;
-4. marks them ``queued`` (a conditional update: a dispatcher may have delivered them already).
+4. marks them ``queued`` in the background (a conditional update: a dispatcher may have
+   delivered them already); the batch does not wait for it.
 
 Any failure in steps 1–3 raises, so the pipeline retries the batch and does not commit its
 offsets.  A retry after step 2 succeeded finds alerts stored with status ``new`` — never produced
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -68,6 +70,7 @@ class AlertHook:
         self.alerts_index = settings.elasticsearch.index("alerts")
         self.topic = settings.kafka.topics.alerts
         self._producer = producer
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-hook")
 
     @property
     def producer(self) -> KafkaProducer:
@@ -102,7 +105,7 @@ class AlertHook:
             return []
         to_publish = self._store(alerts)
         self._publish([alert for alert, _ in to_publish])
-        self._mark_queued(to_publish)
+        self._background.submit(self._mark_queued, to_publish)
         return [alert for alert, _ in to_publish]
 
     def _store(self, alerts: Sequence[Alert]) -> list[tuple[Alert, tuple[int, int]]]:
@@ -180,6 +183,7 @@ class AlertHook:
             log.info("alerts_published", count=len(alerts), topic=self.topic)
 
     def close(self) -> None:
+        self._background.shutdown(wait=True)
         if self._producer is not None:
             self._producer.close(timeout=10)
             self._producer = None

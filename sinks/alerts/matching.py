@@ -6,6 +6,7 @@ against stored queries we search the batch with the queries: each subscription b
 clause, up to ``chunk_size`` of them in one search restricted to the batch's statement ids, and
 ``matched_queries`` on each hit says which subscriptions it satisfied.  All chunks plus one
 aggregation over the batch's clusters (how many outlets, which came first) go in one ``msearch``.
+Subscriptions whose compiled queries are identical (popular topics) share one named clause.
 
 Errors: a chunk rejected as a bad request (a query that no longer parses against the mapping) is
 split until the one broken subscription is isolated and skipped (logged); overload or server
@@ -14,6 +15,7 @@ errors raise ``MatchingError`` so that the caller retries the whole batch.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,14 +48,32 @@ class CompiledSubscription:
     subscription: Subscription
     query: dict[str, Any]
     prefilter: StructuredPrefilter
+    key: str  # canonical form of ``query``: equal keys, equal matches
 
     @classmethod
     def of(cls, subscription: Subscription) -> CompiledSubscription:
+        query = compile_query(subscription.query, subscription.filters)
         return cls(
             subscription=subscription,
-            query=compile_query(subscription.query, subscription.filters),
+            query=query,
             prefilter=StructuredPrefilter.of(subscription.filters),
+            key=json.dumps(query, sort_keys=True, ensure_ascii=False),
         )
+
+
+@dataclass(frozen=True)
+class QueryGroup:
+    """One distinct query and the subscriptions that share it."""
+
+    query: dict[str, Any]
+    subscriptions: tuple[Subscription, ...]
+
+
+def group_queries(compiled: Sequence[CompiledSubscription]) -> list[QueryGroup]:
+    groups: dict[str, tuple[dict[str, Any], list[Subscription]]] = {}
+    for c in compiled:
+        groups.setdefault(c.key, (c.query, []))[1].append(c.subscription)
+    return [QueryGroup(query, tuple(subs)) for query, subs in groups.values()]
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class BatchMatch:
     matches: dict[str, set[str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # subscription id → error
     searched: int = 0  # subscriptions sent to Elasticsearch after the prefilter
+    queries: int = 0  # distinct queries among them
 
 
 def candidates(
@@ -133,15 +154,16 @@ class BatchMatcher:
         statement_ids = sorted({str(d["statement_id"]) for d in docs})
         cluster_ids = sorted({cluster_of(d) for d in docs})
         result = BatchMatch()
-        todo = candidates(compiled, docs)
-        result.searched = len(todo)
+        admitted = candidates(compiled, docs)
+        todo = group_queries(admitted)
+        result.searched, result.queries = len(admitted), len(todo)
         chunks = [todo[i : i + self.chunk_size] for i in range(0, len(todo), self.chunk_size)]
         searches: list[dict[str, Any]] = [{"index": self.index}, cluster_search(cluster_ids)]
         for chunk in chunks:
             searches += self._chunk_search(chunk, statement_ids)
         responses = self._msearch(searches)
         clusters = parse_clusters(self._ok(responses[0]))
-        retry: list[list[CompiledSubscription]] = []
+        retry: list[list[QueryGroup]] = []
         for chunk, response in zip(chunks, responses[1:], strict=True):
             self._collect(chunk, response, result, retry)
         while retry:  # isolate the subscriptions Elasticsearch refuses, one split at a time
@@ -153,7 +175,7 @@ class BatchMatcher:
         return result, clusters
 
     def _chunk_search(
-        self, chunk: Sequence[CompiledSubscription], statement_ids: Sequence[str]
+        self, chunk: Sequence[QueryGroup], statement_ids: Sequence[str]
     ) -> list[dict[str, Any]]:
         queries = [named(c.query, _name(i)) for i, c in enumerate(chunk)]
         return [{"index": self.index}, multi_match_search(queries, statement_ids)]
@@ -173,10 +195,10 @@ class BatchMatcher:
 
     def _collect(
         self,
-        chunk: Sequence[CompiledSubscription],
+        chunk: Sequence[QueryGroup],
         response: Mapping[str, Any],
         result: BatchMatch,
-        retry: list[list[CompiledSubscription]],
+        retry: list[list[QueryGroup]],
     ) -> None:
         if "error" in response:
             status = int(response.get("status", 500))
@@ -185,19 +207,19 @@ class BatchMatcher:
             if len(chunk) > 1:
                 retry.append(list(chunk))
                 return
-            sub = chunk[0].subscription
-            result.skipped[sub.subscription_id] = _reason(response)
-            log.error(
-                "subscription_query_failed",
-                subscription_id=sub.subscription_id,
-                error=_reason(response),
-            )
+            for sub in chunk[0].subscriptions:
+                result.skipped[sub.subscription_id] = _reason(response)
+                log.error(
+                    "subscription_query_failed",
+                    subscription_id=sub.subscription_id,
+                    error=_reason(response),
+                )
             return
         for hit in response["hits"]["hits"]:
             statement = str(hit["_source"]["statement_id"])
             for name in hit.get("matched_queries", []):
-                sub = chunk[int(name[1:])].subscription
-                result.matches.setdefault(sub.subscription_id, set()).add(statement)
+                for sub in chunk[int(name[1:])].subscriptions:
+                    result.matches.setdefault(sub.subscription_id, set()).add(statement)
 
 
 def _reason(response: Mapping[str, Any]) -> str:

@@ -261,6 +261,10 @@ class SubscriptionCache:
         self._snapshot = snapshot
         return snapshot
 
+    @property
+    def loaded(self) -> bool:
+        return self._snapshot is not None
+
     def get(self) -> SubscriptionSnapshot:
         snapshot = self._snapshot
         if snapshot is None:

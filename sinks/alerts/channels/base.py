@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +38,24 @@ class RefusedTargetError(DeliveryError):
 
 class Sender(Protocol):
     async def send(self, channel: Channel, delivery: Delivery, attempt: int) -> None: ...
+
+
+class HostLimiter:
+    """At most ``per_host`` requests in flight to one host: a burst of alerts for one receiver
+    queues here instead of opening hundreds of connections (which slows the connection pool
+    down and overruns small receivers), and a slow host cannot take every slot."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        semaphore = self._slots.setdefault(key, asyncio.Semaphore(self.per_host))
+        async with semaphore:
+            yield
 
 
 def classify_http(response: httpx.Response) -> None:

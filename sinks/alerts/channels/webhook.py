@@ -13,7 +13,12 @@ import json
 
 import httpx
 
-from sinks.alerts.channels.base import DeliveryError, classify_http, transport_error
+from sinks.alerts.channels.base import (
+    DeliveryError,
+    HostLimiter,
+    classify_http,
+    transport_error,
+)
 from sinks.alerts.config import AlertsSettings
 from sinks.alerts.models import Channel, WebhookChannel
 from sinks.alerts.render import Delivery, webhook_payload
@@ -23,9 +28,12 @@ USER_AGENT = "parley-webhook/1"
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient, settings: AlertsSettings) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: AlertsSettings, limiter: HostLimiter
+    ) -> None:
         self.client = client
         self.settings = settings
+        self.limiter = limiter
 
     async def send(self, channel: Channel, delivery: Delivery, attempt: int) -> None:
         assert isinstance(channel, WebhookChannel)
@@ -44,13 +52,14 @@ class WebhookSender:
             **signed_headers(secret, body),
         }
         try:
-            response = await self.client.post(
-                channel.url,
-                content=body,
-                headers=headers,
-                timeout=self.settings.retry.timeout,
-                follow_redirects=False,
-            )
+            async with self.limiter.slot(channel.url):
+                response = await self.client.post(
+                    channel.url,
+                    content=body,
+                    headers=headers,
+                    timeout=self.settings.retry.timeout,
+                    follow_redirects=False,
+                )
         except Exception as exc:  # every transport failure is classified, none escapes
             raise transport_error(exc) from exc
         classify_http(response)

@@ -1,18 +1,21 @@
-"""``parley subscribe …`` and ``parley alerts list`` against the real Elasticsearch."""
+"""``parley subscribe …`` and ``parley alerts list`` against the real Elasticsearch, run as the
+installed command in a child process (as a user runs it)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from elasticsearch import Elasticsearch
 from support.alerting import index_statements, seed_text, statement_docs
-from typer.testing import CliRunner
 
-from parley.cli import app
 from parley.config import Settings
+
+PARLEY = str(Path(sys.executable).with_name("parley"))
 
 
 def config_file(settings: Settings, tmp_path: Path) -> Path:
@@ -35,11 +38,15 @@ def test_subscribe_commands(
 ) -> None:
     settings = make_settings()
     config = config_file(settings, tmp_path)
-    runner = CliRunner()
 
     def parley(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, ["--config", str(config), *args])
-        return result.exit_code, result.stdout, result.stderr
+        result = subprocess.run(
+            [PARLEY, "--config", str(config), "--log-format", "console", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return result.returncode, result.stdout, result.stderr
 
     code, _, err = parley(
         "subscribe", "create", "--name", "broken", "--query", "speaker.name:(Putin AND",

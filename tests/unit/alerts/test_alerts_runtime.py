@@ -161,3 +161,28 @@ def test_api_tokens_map_to_owners(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_settings_are_rejected() -> None:
     with pytest.raises(ValueError, match="extra"):
         AlertsSettings.model_validate({"smtp": {"hots": "x"}})
+
+
+def test_concurrent_calls_of_one_loop_turn_share_one_bulk_call() -> None:
+    import asyncio
+
+    from sinks.alerts.batching import Coalescer
+
+    calls: list[dict[str, int]] = []
+
+    async def bulk(items: dict[str, int]) -> dict[str, int | BaseException]:
+        calls.append(dict(items))
+        return {k: (ValueError(k) if v < 0 else v * 10) for k, v in items.items()}
+
+    async def main() -> list[object]:
+        coalescer: Coalescer[str, int, int] = Coalescer(bulk)
+        results = await asyncio.gather(
+            *(coalescer.call(k, v) for k, v in [("a", 1), ("b", 2), ("c", -1)]),
+            return_exceptions=True,
+        )
+        later = await coalescer.call("d", 4)
+        return [*results, later]
+
+    results = asyncio.run(main())
+    assert results[:2] == [10, 20] and isinstance(results[2], ValueError) and results[3] == 40
+    assert calls == [{"a": 1, "b": 2, "c": -1}, {"d": 4}]
