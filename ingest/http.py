@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 import zlib
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -36,13 +37,39 @@ HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 DRAIN_LIMIT = 64 * 1024  # beyond this, an unwanted body costs more than a new connection
 
 
+_SECRET_PARAMS = re.compile(
+    r"(?i)^(?:.*token|.*key|.*secret|password|passwd|pwd|auth|sig|signature|session.*)$"
+)
+
+
+def safe_url(url: str | None) -> str:
+    """The URL for logs and errors: no user:password, and secret-looking query values masked
+    (private feeds often carry an access token in the query)."""
+    if url is None:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<malformed url>"
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(
+        f"{name}=***"
+        if _SECRET_PARAMS.match(name) and value
+        else f"{name}={value}"
+        if sep
+        else name
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 class FetchError(Exception):
     """A request that produced no usable response; ``kind`` is a short machine-readable label:
     timeout, connect, blocked, unresolvable, invalid_url, too_large, decompression_bomb,
     bad_encoding, redirect_loop, too_many_redirects, protocol."""
 
     def __init__(self, kind: str, message: str, url: str) -> None:
-        super().__init__(f"{kind}: {message} ({url})")
+        super().__init__(f"{kind}: {message} ({safe_url(url)})")
         self.kind = kind
         self.url = url
 

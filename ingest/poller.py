@@ -28,7 +28,14 @@ from ingest import metrics
 from ingest.articles import ExtractedArticle, ExtractionError, extract_article
 from ingest.config import IngestSettings
 from ingest.feeds import Feed
-from ingest.http import FEED_ACCEPT, HTML_ACCEPT, Fetcher, FetchError, parse_retry_after
+from ingest.http import (
+    FEED_ACCEPT,
+    HTML_ACCEPT,
+    Fetcher,
+    FetchError,
+    parse_retry_after,
+    safe_url,
+)
 from ingest.ids import InvalidUrlError, article_id, canonical_url
 from ingest.parse import FeedEntry, ParsedFeed, parse_feed
 from ingest.producer import ArticleProducer, ProducerStopped, fit_record
@@ -213,7 +220,7 @@ class FeedPoller:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in one poll must not stop the worker
-            log.exception("poll_crashed", feed_id=feed_id, url=feed.url, error=str(exc))
+            log.exception("poll_crashed", feed_id=feed_id, url=safe_url(feed.url), error=str(exc))
             metrics.POLLS.labels("internal_error").inc()
             report = PollReport(feed_id, "internal_error")
             state = self.store.get_state(feed_id)
@@ -254,12 +261,21 @@ class FeedPoller:
             )
         except FetchError as exc:
             log.warning(
-                "feed_fetch_failed", feed_id=feed.id, url=state.url, kind=exc.kind, error=str(exc)
+                "feed_fetch_failed",
+                feed_id=feed.id,
+                url=safe_url(state.url),
+                kind=exc.kind,
+                error=str(exc),
             )
             return self._after_failure(state, exc.kind, str(exc), None)
 
         if result.permanent_url and result.permanent_url != state.url:
-            log.info("feed_moved", feed_id=feed.id, old=state.url, new=result.permanent_url)
+            log.info(
+                "feed_moved",
+                feed_id=feed.id,
+                old=safe_url(state.url),
+                new=safe_url(result.permanent_url),
+            )
             state.url = result.permanent_url
             if self.on_moved is not None:
                 self.on_moved(
@@ -278,7 +294,9 @@ class FeedPoller:
             self.store.save_state(state)
             metrics.POLLS.labels("gone").inc()
             metrics.FEED_REPORTS.labels("disabled").inc()
-            log.warning("feed_disabled", feed_id=feed.id, url=state.url, reason="410 Gone")
+            log.warning(
+                "feed_disabled", feed_id=feed.id, url=safe_url(state.url), reason="410 Gone"
+            )
             return PollReport(feed.id, "gone")
         if status in (429, 503):
             retry_after = parse_retry_after(result.headers.get("retry-after"))
@@ -299,7 +317,7 @@ class FeedPoller:
             log.warning(
                 "not_a_feed",
                 feed_id=feed.id,
-                url=state.url,
+                url=safe_url(state.url),
                 reason=parsed.bozo,
                 content_type=result.headers.get("content-type"),
             )
@@ -308,7 +326,7 @@ class FeedPoller:
             log.info(
                 "feed_ill_formed",
                 feed_id=feed.id,
-                url=state.url,
+                url=safe_url(state.url),
                 reason=parsed.bozo,
                 entries=len(parsed.entries),
             )
@@ -360,7 +378,7 @@ class FeedPoller:
             log.warning(
                 "feed_silent",
                 feed_id=feed.id,
-                url=state.url,
+                url=safe_url(state.url),
                 days=round((now - silent_since) / 86400, 1),
             )
             metrics.FEED_REPORTS.labels("silent").inc()
@@ -392,7 +410,7 @@ class FeedPoller:
             log.error(
                 "feed_failing",
                 feed_id=state.feed_id,
-                url=state.url,
+                url=safe_url(state.url),
                 failures=state.consecutive_failures,
                 last_error=state.last_error,
             )
@@ -422,7 +440,9 @@ class FeedPoller:
                 aid = article_id(entry.link)
             except InvalidUrlError as exc:
                 metrics.ENTRIES_SKIPPED.labels("invalid_url").inc()
-                log.info("entry_invalid_url", feed_id=feed.id, link=entry.link, error=str(exc))
+                log.info(
+                    "entry_invalid_url", feed_id=feed.id, link=safe_url(entry.link), error=str(exc)
+                )
                 continue
             candidates.setdefault(aid, entry)
         if not candidates:
@@ -452,7 +472,7 @@ class FeedPoller:
                 try:
                     record = await self._build_record(aid, entry, feed, parsed)
                 except Exception as exc:  # one bad page must not lose the item: summary instead
-                    log.exception("article_build_failed", article_id=aid, url=entry.link)
+                    log.exception("article_build_failed", article_id=aid, url=safe_url(entry.link))
                     record = await self._build_record(
                         aid, entry, feed, parsed, failure=f"internal_error: {exc}"
                     )
@@ -462,7 +482,7 @@ class FeedPoller:
                 ok = True
                 return "produced"
         except ProducerStopped:
-            log.warning("article_not_acknowledged", article_id=aid, url=entry.link)
+            log.warning("article_not_acknowledged", article_id=aid, url=safe_url(entry.link))
             return "failed"
         finally:
             done.set_result(ok)
@@ -488,7 +508,9 @@ class FeedPoller:
             except ExtractionError as exc:
                 error = str(exc)
                 metrics.EXTRACTION_FAILURES.labels(exc.reason).inc()
-                log.info("extraction_failed", article_id=aid, url=entry.link, reason=error)
+                log.info(
+                    "extraction_failed", article_id=aid, url=safe_url(entry.link), reason=error
+                )
         tags = list(dict.fromkeys([*feed.tags, *entry.tags]))
         now = datetime.now(UTC)
         text = extracted.text if extracted else (entry.summary or entry.title or "")

@@ -222,3 +222,12 @@ def test_body_mislabelled_as_compressed_is_passed_through() -> None:
     with pytest.raises(FetchError) as info:
         limited.feed(b"<" + b"x" * 20)
     assert info.value.kind == "too_large"
+
+
+def test_safe_url_hides_credentials_and_tokens() -> None:
+    from ingest.http import safe_url
+
+    url = "https://alice:s3cret@feeds.example/rss?token=abc&page=2&api_key=k&flag"
+    assert safe_url(url) == "https://feeds.example/rss?token=***&page=2&api_key=***&flag"
+    assert "s3cret" not in str(FetchError("timeout", "slow", url))
+    assert safe_url(None) == ""
