@@ -13,6 +13,7 @@ from pathlib import Path
 
 import apache_beam as beam
 import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from support import pipeline_fakes as fakes
@@ -28,8 +29,10 @@ SEED = (Path(__file__).resolve().parents[2] / "fixtures" / "seed-article.txt").r
 
 
 def embedded(streaming: bool = False) -> BeamTestPipeline:
-    args = ["--runner=FnApiRunner"] + (["--streaming"] if streaming else [])
-    return BeamTestPipeline(argv=args, blocking=True)
+    # The runner is named: Beam's default DirectRunner would first try to download Prism.
+    # (TestPipeline's argv only carries --test-pipeline-options, hence options=.)
+    options = PipelineOptions(["--streaming"] if streaming else [])
+    return BeamTestPipeline(runner="FnApiRunner", options=options, blocking=True)
 
 
 @pytest.fixture(autouse=True)
