@@ -752,6 +752,9 @@ def _as_clause(
 
 
 def _as_opening(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
+    head = doc.text[ss : ss + 12].split(None, 1)
+    if not head or head[0].lower() not in doc.lex.as_words:
+        return None  # cheap test first: most sentences do not open with "As"
     toks = doc.tokens(ss, cue.start)
     words = [t for t in toks if t.is_word]
     if not words or words[0].lower not in doc.lex.as_words or len(words) > 8:

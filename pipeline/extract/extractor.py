@@ -6,12 +6,20 @@ pure function of its input, cheap enough to call per article in a Beam ``DoFn``.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 from pipeline.extract.attribution import Attribution, find_attributions
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.language import detect_language
-from pipeline.extract.model import ExtractionResult, Span, Speaker, Statement, StatementKind
+from pipeline.extract.model import (
+    ExtractionResult,
+    Span,
+    Speaker,
+    Statement,
+    StatementKind,
+    Trigger,
+)
 from pipeline.extract.speakers import SpeakerResolver
 from pipeline.extract.triggers import TriggerFinder
 
@@ -78,8 +86,7 @@ class StatementExtractor:
         finder = TriggerFinder.for_language(lang or self.default_language)
         if finder is not None:
             result.triggers = finder.find(text, statements)
-            for st in statements:
-                st.triggers = [t for t in result.triggers if st.contains(t.start, t.end)]
+            _attach(statements, result.triggers)
         result.statements = statements
         return result
 
@@ -97,3 +104,17 @@ def unresolved(mention: tuple[int, int] | None, text: str) -> Speaker:
     if mention is None:
         return Speaker(None)
     return Speaker(Span(text[mention[0] : mention[1]], mention[0], mention[1]))
+
+
+def _attach(statements: list[Statement], triggers: list[Trigger]) -> None:
+    """Give each statement the triggers inside its quote (triggers are in text order)."""
+    starts = [t.start for t in triggers]
+    for st in statements:
+        found: list[Trigger] = []
+        for part in st.parts:
+            i = bisect.bisect_left(starts, part.start)
+            while i < len(triggers) and triggers[i].start < part.end:
+                if triggers[i].end <= part.end:
+                    found.append(triggers[i])
+                i += 1
+        st.triggers = found

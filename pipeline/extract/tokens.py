@@ -28,28 +28,34 @@ _TOKEN = re.compile(
 
 class Token(NamedTuple):
     """A word or punctuation mark.  A NamedTuple because articles have thousands of tokens
-    and tuple construction is several times cheaper than a frozen dataclass's."""
+    and tuple construction is several times cheaper than a frozen dataclass's; ``lower`` and
+    ``is_word`` are computed once here because the rules test them over and over."""
 
     start: int
     end: int
     text: str
     lower: str
-
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum() or self.text[0] == "_"
+    is_word: bool
 
     @property
     def capitalized(self) -> bool:
         return self.text[0].isupper()
 
 
+_new_token = tuple.__new__
+
+
 def tokenize(text: str, start: int, end: int) -> list[Token]:
-    out = []
+    out: list[Token] = []
+    append = out.append
     for m in _TOKEN.finditer(text, start, end):
         word = m.group()
+        first = word[0]
         # ’ folded to ' in the lower form, so word lists need one spelling ("he's").
-        out.append(Token(m.start(), m.end(), word, word.lower().replace("’", "'")))
+        lower = word.lower().replace("’", "'") if "’" in word else word.lower()
+        append(
+            _new_token(Token, (m.start(), m.end(), word, lower, first.isalnum() or first == "_"))
+        )
     return out
 
 

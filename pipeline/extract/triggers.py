@@ -14,6 +14,7 @@ linear in the text and independent of the number of lexicon entries' interaction
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -100,6 +101,7 @@ class TriggerFinder:
                     _Governor(act, int(entry.get("max_gap", _GOVERNOR_MAX_GAP_WORDS)))
                 )
         self._left_re = _compile(left_patterns)
+        self._left_re_lower = _compile([_lower_pattern(p) for p in left_patterns], flags=0)
         self._right_re = (
             re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
             if right_patterns
@@ -120,6 +122,9 @@ class TriggerFinder:
             else None
         )
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
+        # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
+        self._starts: list[int] = [0]
+        self._lowered: str | None = None
         answers = data.get("answers") or {}
         self._answers: dict[str, Stance] = {}
         for a in answers.get("negative") or []:
@@ -149,14 +154,16 @@ class TriggerFinder:
 
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
+        self._starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         strong_seen: dict[str, int] = {}
         last_end = -1
         prev_head_end = 0
         lowered = text.lower()
         # lower() keeps offsets except for a few letters (İ -> i̇): then match case-insensitively.
+        self._lowered = lowered if len(lowered) == len(text) else None
         scan = (
             self._head_re_lower.finditer(lowered)
-            if len(lowered) == len(text)
+            if self._lowered is not None
             else self._head_re.finditer(text)
         )
         for m in scan:
@@ -183,7 +190,7 @@ class TriggerFinder:
         return out
 
     def _trigger(self, text: str, start: int, end: int, head: _Head, floor: int) -> Trigger | None:
-        sent_start = _sentence_start(text, start)
+        sent_start = self._starts[bisect.bisect_right(self._starts, start) - 1]
         # A governor belongs to the nearest head: never look back past the previous one.
         gov_act, gov_start, gov_end = self._governor(text, max(sent_start, floor), start, end)
         if head.weak and gov_act is None:
@@ -191,9 +198,7 @@ class TriggerFinder:
         anchor = gov_start if gov_act is not None and gov_start < start else start
         neg_start = self._negation(text, sent_start, anchor)
         head_text = text[start:end]
-        negated = neg_start is not None or bool(
-            re.search(r"\bnot\b|n['’]t\b", head_text, re.IGNORECASE)
-        )
+        negated = neg_start is not None or _INNER_NOT.search(head_text) is not None
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
         if negated:
@@ -215,7 +220,13 @@ class TriggerFinder:
         """The governing act of a head: negative governors in the window win."""
         best: tuple[str, int, int] | None = None
         lo = max(sent_start, start - _GOVERNOR_WINDOW_CHARS)
-        for g in self._left_re.finditer(text, lo, start):
+        lowered = self._lowered
+        scan = (
+            self._left_re_lower.finditer(lowered, lo, start)
+            if lowered is not None
+            else self._left_re.finditer(text, lo, start)
+        )
+        for g in scan:
             idx = int(g.lastgroup[1:]) if g.lastgroup else -1
             if idx < 0:
                 continue
@@ -254,6 +265,11 @@ class TriggerFinder:
         """Stance given by the answer to the reported question this head is asked in."""
         if self._question_re is None or not self._answers:
             return None
+        if (
+            "?" not in text[sent_start : end + 200]
+            and self._question_re.search(text, sent_start, min(len(text), end + 200)) is None
+        ):
+            return None
         sent_end_m = _SENTENCE_BREAK.search(text, end)
         sent_end = sent_end_m.end() if sent_end_m else len(text)
         if not self._question_re.search(text, sent_start, sent_end) and (
@@ -270,6 +286,7 @@ class TriggerFinder:
 
 
 _STANCES = frozenset({"positive", "negative", "neutral"})
+_INNER_NOT = re.compile(r"\bnot\b|n['’]t\b", re.IGNORECASE)
 
 
 def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:

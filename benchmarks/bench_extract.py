@@ -1,0 +1,151 @@
+"""Throughput of ``parley extract --input … --output …``, start-up included.
+
+    python benchmarks/bench_extract.py [--articles 5000] [--data polnear_dev.jsonl] [--json out]
+
+Articles: by default synthetic 3-5 KB news articles about talks and ceasefires, assembled
+deterministically from the paragraphs of the committed test fixtures (seed article, extraction
+cases) and a few neutral paragraphs - trigger- and quote-dense, i.e. parley's real workload.
+With ``--data`` the texts of a JSONL file (for example PolNeAR) are used instead.
+
+Measured, each in a fresh process:
+- ``parley extract`` (the console script: loads every sub-command, then the gazetteer);
+- ``python -m pipeline.extract`` (the same command without the other sub-commands);
+- start-up alone (an empty input), so the steady-state rate can be told apart;
+- in-process ``StatementExtractor.extract`` per article (no JSON, no start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+NEUTRAL = [
+    "The meeting took place in a government building in the capital, where security was "
+    "tight and journalists waited outside for several hours before the delegations appeared.",
+    "Analysts noted that the economic situation in the region has deteriorated over the past "
+    "year, with inflation rising and the currency losing value against the dollar.",
+    "Local residents described long queues at petrol stations and pharmacies, and many "
+    "families have left for safer areas in the west of the country since the spring.",
+    "The European Union is expected to discuss a new package of measures at its summit next "
+    "month, diplomats in Brussels said, although no draft has been circulated yet.",
+]
+
+
+def synthetic_articles(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    seed_text = (FIXTURES / "seed-article.txt").read_text(encoding="utf-8")
+    cases = yaml.safe_load((FIXTURES / "extract_cases.yaml").read_text(encoding="utf-8"))
+    english = [
+        c["text"]
+        for c in cases["cases"]
+        if not any("\u0400" <= ch <= "\u04ff" for ch in c["text"]) and "language" not in c
+    ]
+    pool = [p for p in seed_text.split("\n") if p.strip()] + english + NEUTRAL
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        target = rng.randint(3000, 5000)
+        paras: list[str] = []
+        size = 0
+        while size < target:
+            p = rng.choice(pool)
+            paras.append(p)
+            size += len(p) + 1
+        out.append({"id": f"bench-{i}", "text": "\n".join(paras), "language": "en"})
+    return out
+
+
+def file_articles(path: Path, n: int) -> list[dict[str, Any]]:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    texts = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return [{"id": f"doc-{i}", "text": texts[i % len(texts)]} for i in range(n)]
+
+
+def run_command(cmd: list[str], records: list[dict[str, Any]]) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        dst = Path(tmp) / "out.jsonl"
+        src.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+        )
+        start = time.perf_counter()
+        subprocess.run(
+            [*cmd, "--input", str(src), "--output", str(dst)],
+            check=True,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        elapsed = time.perf_counter() - start
+        lines = sum(1 for _ in dst.open(encoding="utf-8"))
+    if lines != len(records):
+        raise SystemExit(f"{cmd}: {lines} output lines for {len(records)} inputs")
+    return {
+        "seconds": round(elapsed, 3),
+        "articles_per_s": round(len(records) / elapsed, 1) if records else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=5000)
+    ap.add_argument("--data", type=Path, help="JSONL with a 'text' field instead of synthetic")
+    ap.add_argument("--json", type=Path, help="write the results here")
+    args = ap.parse_args(argv)
+    records = (
+        file_articles(args.data, args.articles) if args.data else synthetic_articles(args.articles)
+    )
+    avg = sum(len(r["text"]) for r in records) / len(records)
+    parley = str(Path(sys.executable).with_name("parley"))
+    results: dict[str, Any] = {
+        "articles": len(records),
+        "average_chars": round(avg),
+        "source": args.data.name if args.data else "synthetic",
+    }
+    results["startup_parley_s"] = run_command([parley, "extract"], [])["seconds"]
+    results["startup_module_s"] = run_command([sys.executable, "-m", "pipeline.extract"], [])[
+        "seconds"
+    ]
+    results["parley_extract"] = run_command([parley, "extract"], records)
+    results["python_m_pipeline_extract"] = run_command(
+        [sys.executable, "-m", "pipeline.extract"], records
+    )
+
+    from pipeline.extract import StatementExtractor
+
+    extractor = StatementExtractor()
+    extractor.extract(records[0]["text"])
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    for r in records:
+        extractor.extract(r["text"], language=r.get("language"))
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    results["in_process"] = {
+        "ms_per_article_wall": round(1000 * wall / len(records), 3),
+        "ms_per_article_cpu": round(1000 * cpu / len(records), 3),
+        "articles_per_s_cpu": round(len(records) / cpu, 1),
+    }
+    print(json.dumps(results, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
