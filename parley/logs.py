@@ -8,6 +8,24 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """A file-like that writes to whatever ``sys.stderr`` is at the time of the write.
+
+    Binding the stream once breaks when stderr is swapped later (test runners, CLI runners,
+    daemonisation) and leaves loggers writing to a closed file."""
+
+    def write(self, message: str) -> int:
+        return sys.stderr.write(message)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        super().__init__(_CurrentStderr())  # type: ignore[arg-type]
+
+
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
@@ -29,11 +47,11 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Route stdlib logging (kafka-python, elasticsearch, httpx) through the same renderer.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared)
     )
