@@ -190,6 +190,10 @@ class _Doc:
         self._sent_tokens: dict[int, tuple[list[Token], list[int]]] = {}
         #: sentence start -> speaker span of an attribution found in that sentence
         self.sentence_speaker: dict[int, tuple[int, int]] = {}
+        # The same subject/complementizer questions come up for a cue and for the cues
+        # before it (content cutting): answer each once.
+        self.subject_memo: dict[tuple[int, int], tuple[int, int] | None] = {}
+        self.complementizer_memo: dict[tuple[int, int], Token | None] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -876,6 +880,13 @@ def _complementizer(doc: _Doc, pos: int, end: int) -> Token | None:
     """The complementizer ("that") opening a cue's content after a short gap of adjuncts, an
     addressee or a parenthetical ("told reporters on Monday that", "reported, citing X, that")."""
     end = min(end, pos + 160)
+    key = (pos, end)
+    if key not in doc.complementizer_memo:
+        doc.complementizer_memo[key] = _complementizer_uncached(doc, pos, end)
+    return doc.complementizer_memo[key]
+
+
+def _complementizer_uncached(doc: _Doc, pos: int, end: int) -> Token | None:
     if doc.lex.complementizer_re.search(doc.text, pos, end) is None:
         return None  # fast path: no complementizer in reach
     toks = doc.tokens(pos, end)
@@ -937,6 +948,15 @@ def _coordination_cut(start: int, before: str) -> int | None:
 
 
 def _subject_before(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
+    key = (floor, end)
+    if key in doc.subject_memo:
+        return doc.subject_memo[key]
+    found = _subject_before_uncached(doc, floor, end)
+    doc.subject_memo[key] = found
+    return found
+
+
+def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int] | None:
     """The noun phrase that ends right before ``end`` (the cue): the subject of the cue.
 
     Walks left over words that can sit in a noun phrase and stops at clause words, finite

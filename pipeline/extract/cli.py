@@ -41,7 +41,12 @@ def extract(
         str, typer.Option("--output", "-o", help="Where the JSONL results go; - = stdout.")
     ] = "-",
     language: Annotated[
-        str | None, typer.Option("--language", "-l", help="Language code; detected if omitted.")
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="Language code (for --input: records without one); detected if omitted.",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON result of SOURCE instead of a table.")
@@ -58,7 +63,7 @@ def extract(
     if input_path is not None:
         if source is not None:
             raise typer.BadParameter("give either SOURCE or --input, not both")
-        count = run_jsonl(input_path, output_path)
+        count = run_jsonl(input_path, output_path, default_language=language)
         typer.echo(f"{count} records", err=True)
         return
     if source is None:
@@ -73,8 +78,9 @@ def extract(
     _print_table(source, text, result)
 
 
-def run_jsonl(input_path: str, output_path: str) -> int:
-    """Process a JSONL stream; returns the number of lines written."""
+def run_jsonl(input_path: str, output_path: str, default_language: str | None = None) -> int:
+    """Process a JSONL stream; returns the number of lines written.  ``default_language``
+    is used for records that do not declare theirs."""
     from pipeline.extract.record import default_extractor, extract_line
 
     extractor = default_extractor()
@@ -88,7 +94,7 @@ def run_jsonl(input_path: str, output_path: str) -> int:
             # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
             # its output line (usually an error line) and the stream goes on.
             line = raw.decode("utf-8", errors="replace")
-            out = extract_line(line, extractor)
+            out = extract_line(line, extractor, default_language)
             dst.write(json.dumps(out, ensure_ascii=False))
             dst.write("\n")
             count += 1

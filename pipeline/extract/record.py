@@ -57,12 +57,18 @@ def extract_record(record: Any, extractor: StatementExtractor | None = None) -> 
     return out
 
 
-def extract_line(line: str, extractor: StatementExtractor | None = None) -> dict[str, Any]:
-    """One JSONL input line → output line; empty and unparsable lines give an error line."""
+def extract_line(
+    line: str, extractor: StatementExtractor | None = None, default_language: str | None = None
+) -> dict[str, Any]:
+    """One JSONL input line → output line; empty and unparsable lines give an error line.
+
+    ``default_language`` applies to records without a ``language`` field."""
     if not line.strip():
         return error_line(None, "empty input line")
     try:
         record = json.loads(line)
     except ValueError as exc:
         return error_line(None, f"invalid JSON: {exc}")
+    if default_language and isinstance(record, dict) and not record.get("language"):
+        record["language"] = default_language
     return extract_record(record, extractor)
