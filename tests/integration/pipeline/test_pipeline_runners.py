@@ -92,7 +92,8 @@ def test_flink_local_runner_produces_the_same_documents(env: PipelineEnv) -> Non
     if fetched.returncode == FLINK_NOT_SERVED:
         # Not a failure of this code: the package registry lacks the artifact (see
         # docs/pipeline.md, "Runners").  Any other fetch error fails below.
-        pytest.skip(f"Beam's Flink job server is not obtainable here: {fetched.stderr.strip()}")
+        reason = " ".join(fetched.stderr.split())
+        pytest.skip(f"Beam's Flink job server is not obtainable here: {reason}")
     assert fetched.returncode == 0, f"deploy/flink/job-server.sh failed: {fetched.stderr}"
     jar = fetched.stdout.strip().splitlines()[-1]
     env.produce([seed_article(i) for i in range(6)])
