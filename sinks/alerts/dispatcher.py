@@ -473,6 +473,8 @@ class Dispatcher:
             self.deliverer = Deliverer(
                 self._senders or self._build_senders(http), self.config, self._dead_letter
             )
+            # Loaded before the first record: alerts must not wait for it one by one.
+            await asyncio.to_thread(self.cache.get)
             self._consumer = await self._on_consumer(self._make_consumer)
             digests = asyncio.create_task(self._digest_loop())
             try:

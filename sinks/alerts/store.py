@@ -249,6 +249,7 @@ class SubscriptionCache:
         self._clock = clock
         self._snapshot: SubscriptionSnapshot | None = None
         self._lock = threading.Lock()
+        self._first_load = threading.Lock()
         self._refreshing = False
 
     @classmethod
@@ -268,7 +269,8 @@ class SubscriptionCache:
     def get(self) -> SubscriptionSnapshot:
         snapshot = self._snapshot
         if snapshot is None:
-            return self.refresh()
+            with self._first_load:  # concurrent first callers share one load
+                return self._snapshot or self.refresh()
         if self._clock() - snapshot.loaded_at >= self._ttl:
             self._refresh_in_background()
         return snapshot
