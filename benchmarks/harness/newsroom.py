@@ -59,6 +59,9 @@ def statement_for(serial: int, templates: Sequence[str] = STATEMENT_TEMPLATES) -
     return template.format(subject=subject, n=100_000 + serial)
 
 
+STATEMENT_MARKER = re.compile(r"meeting number \d{6}")
+
+
 def statement_marker(serial: int) -> str:
     """Text that appears in the story's quote and nowhere else."""
     return f"meeting number {100_000 + serial}"
@@ -166,52 +169,14 @@ def _candidate_slots(page: str, body: str, limit: int = 6) -> Iterator[_Slot]:
             return
 
 
-_WORDS = [
-    "council",
-    "budget",
-    "harbour",
-    "railway",
-    "ministry",
-    "regional",
-    "delegation",
-    "report",
-    "committee",
-    "winter",
-    "energy",
-    "supply",
-    "prices",
-    "farmers",
-    "export",
-    "grain",
-    "port",
-    "convoy",
-    "village",
-    "mayor",
-    "residents",
-    "repair",
-    "school",
-    "hospital",
-    "bridge",
-    "power",
-    "station",
-    "shelling",
-    "front",
-    "line",
-    "reporters",
-    "officials",
-    "statement",
-    "agency",
-    "week",
-    "month",
-    "spring",
-    "talks",
-    "envoy",
-    "capital",
-    "summit",
-    "analysts",
-    "market",
-    "currency",
-]
+# Neutral vocabulary: no speech verbs, roles or talk words, so a generated page holds no
+# statement besides the inserted one.
+_WORDS = (  # noqa: SIM905 - a word list reads better as one string
+    "budget harbour railway regional winter energy supply prices farmers export grain port "
+    "village residents repair school hospital bridge power station week month spring capital "
+    "market currency river road bakery orchard museum library tram bus weather rain snow "
+    "harvest timber festival concert garden stadium ferry canal warehouse factory bicycle"
+).split()
 
 
 class GeneratedPages:
@@ -524,7 +489,7 @@ def statement_survives(page: bytes, statement: str) -> bool:
         extracted = extract_article(page, url="http://127.0.0.1/check", content_type="text/html")
     except ExtractionError:
         return False
-    marker = re.search(r"meeting number \d+", statement)
+    marker = STATEMENT_MARKER.search(statement)
     assert marker is not None
     record = ArticleRecord(
         id="0" * 32,

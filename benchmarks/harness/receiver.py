@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -97,11 +96,6 @@ class WebhookReceiver:
     def snapshot(self) -> list[Arrival]:
         with self._cond:
             return list(self.arrivals)
-
-    def duplicates(self) -> int:
-        """Deliveries beyond the first of each alert id."""
-        counts = Counter(a.alert_id for a in self.snapshot())
-        return sum(n - 1 for n in counts.values() if n > 1)
 
     def wait_until(self, predicate: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class Worker:
     process: subprocess.Popen[bytes]
     log: Path
     started_at: float = field(default_factory=time.time)
+    replaced: bool = False  # exited and restarted by the supervisor
 
     @property
     def pid(self) -> int:
@@ -110,6 +112,10 @@ class Stack:
         self.feeds_path = workdir / "feeds.yaml"
         self.workers: dict[str, list[Worker]] = {role: [] for role in ROLES}
         self.subscription_id = f"{name}-officials-on-talks"
+        self.restarts: list[tuple[str, float, int | None]] = []  # role, when, exit code
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._lock = threading.RLock()
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = self._config()
         self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False), encoding="utf-8")
@@ -255,6 +261,10 @@ class Stack:
         return env
 
     def start(self, role: str, extra_args: tuple[str, ...] = ()) -> Worker:
+        with self._lock:
+            return self._start(role, extra_args)
+
+    def _start(self, role: str, extra_args: tuple[str, ...]) -> Worker:
         index = len(self.workers[role])
         log = self.workdir / f"{role}-{index}.log"
         command = [
@@ -285,6 +295,30 @@ class Stack:
         for _ in range(self.options.pollers):
             self.start("poller")
 
+    def supervise(self, restart_delay: float = 2.0, interval: float = 0.5) -> None:
+        """Restart a worker that exited, after ``restart_delay`` seconds, as systemd
+        (``Restart=always``) or Kubernetes would; every restart is recorded."""
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                with self._lock:
+                    exited = [
+                        w
+                        for ws in self.workers.values()
+                        for w in ws
+                        if not w.alive() and not w.replaced
+                    ]
+                for worker in exited:
+                    if self._stopping.wait(restart_delay):
+                        return
+                    with self._lock:
+                        worker.replaced = True
+                        self.restarts.append((worker.role, time.time(), worker.process.returncode))
+                        self._start(worker.role, ())
+
+        self._supervisor = threading.Thread(target=loop, name="supervisor", daemon=True)
+        self._supervisor.start()
+
     def running(self, role: str) -> list[Worker]:
         return [w for w in self.workers[role] if w.alive()]
 
@@ -307,6 +341,9 @@ class Stack:
 
     def stop_all(self, timeout: float = 40.0) -> dict[str, list[int | None]]:
         # Pollers first (nothing new enters), the dispatcher last (it delivers what is queued).
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(30)
         codes: dict[str, list[int | None]] = {}
         for role in ("poller", "pipeline", "dispatcher"):
             for worker in self.workers[role]:
