@@ -199,6 +199,7 @@ class Stack:
         from sinks.elasticsearch.setup import install_templates
 
         ensure_topics(self.settings.kafka)
+        self._wait_for_topics()
         client = make_client(self.settings.elasticsearch)
         try:
             install_templates(client, self.settings.elasticsearch)
@@ -219,6 +220,29 @@ class Stack:
             )
         finally:
             client.close()
+
+    def _wait_for_topics(self, timeout: float = 60.0) -> None:
+        """Until the broker serves metadata for every topic of the run.  Creating a topic
+        returns before its metadata is served; a consumer that subscribes in between sees no
+        partitions and, with kafka-python, looks again only after ``metadata_max_age_ms``
+        (5 minutes), which is not what a run started right after its topics should measure."""
+        from kafka import KafkaConsumer
+
+        topics = self.settings.kafka.topics
+        names = [topics.articles, topics.alerts, topics.deadletter, topics.feeds]
+        consumer = KafkaConsumer(**self.settings.kafka.client_kwargs())
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                missing = [n for n in names if not consumer.partitions_for_topic(n)]
+                if not missing:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no metadata for topics {missing} after {timeout}s")
+                time.sleep(0.2)
+                consumer.topics()  # forces a metadata refresh
+        finally:
+            consumer.close()
 
     def destroy(self) -> None:
         """Delete this run's topics and indices (best effort: the services may be down)."""
