@@ -4,13 +4,16 @@
                                       [--json results.json]
 
 1. **Matching**: ``--subscriptions`` subscriptions (a seeded mix of structured filters, Lucene
-   queries and both, like a newsroom's) and batches of ``--batch`` new statements; the time of one
-   ``AlertHook`` match (refresh + one msearch + alert building).  Reported twice: the realistic
-   mix, and a worst case where every subscription is a Lucene query, so the structured prefilter
-   cannot skip any and all of them run in Elasticsearch.
-2. **Latency**: the same subscriptions, each with a signed webhook to a receiver on 127.0.0.1;
-   the dispatcher runs; from "the bulk write of the statements returned" to "the webhook request
-   arrived", for every alert of every round: median, p95, max.
+   queries and both) and batches of ``--batch`` new statements (one article about talks among
+   unrelated statements); the time of one match (staging + one msearch + alert building).
+   Profiles: "typical" (most subscribers follow specific people and phrases), "broad" (many follow
+   whole topics, so an article about talks alerts far more of them) and "lucene-only" (every
+   subscription is a query string: the structured prefilter can skip none).
+2. **Latency**: the same kind of subscriptions, each with a signed webhook to a receiver on
+   127.0.0.1; the pipeline side (index + hook) in this process, the dispatcher and the receiver in
+   their own; from "the bulk write of the statements returned" to "the webhook request arrived",
+   for every alert of every round: median, p95, max.  It grows with the alerts per batch, so it is
+   measured for "selective" (a few alerts per batch), "typical" and "broad" subscriptions.
 
 Uses its own index prefix and topics and removes them afterwards.  Needs the services running
 (``parley services up``).
@@ -86,9 +89,13 @@ WORDS = ["talk", "negotiat", "ceasefir", "peace", "truce", "summit", "treaty", "
 ]
 
 
-def lucene(rng: random.Random, broad: bool) -> str:
+def lucene(rng: random.Random, profile: str) -> str:
     # "typical": most subscribers follow specific people and phrases; "broad": many follow
-    # whole topics ("talk*", "negotiat*"), so one statement about talks matches far more of them.
+    # whole topics ("talk*", "negotiat*"), so one statement about talks matches far more of them;
+    # "selective": every subscription is narrow (a few alerts per batch).
+    broad = profile == "broad"
+    if profile == "selective" and rng.random() < 0.5:
+        return f'speaker.name:"{rng.choice(SPEAKERS)}" AND quote.text:"{rng.choice(PHRASES)}"'
     speakers = SPEAKERS if broad else SPEAKERS + [f"Person{i}" for i in range(400, 2000)]
     phrases = PHRASES if broad else PHRASES + [f"phrase number {i}" for i in range(200, 2000)]
     words = WORDS if broad else WORDS + [f"zz{i}" for i in range(300, 3000)]
@@ -106,7 +113,8 @@ def lucene(rng: random.Random, broad: bool) -> str:
     return f'title:{rng.choice(words)}* OR quote.text:"{rng.choice(phrases)}"'
 
 
-def structured(rng: random.Random, broad: bool) -> dict[str, Any]:
+def structured(rng: random.Random, profile: str) -> dict[str, Any]:
+    broad = profile == "broad"
     filters: dict[str, Any] = {"countries": rng.sample(COUNTRIES, rng.randint(1, 2))}
     if rng.random() < 0.5:
         filters["officials_only"] = True
@@ -120,11 +128,13 @@ def structured(rng: random.Random, broad: bool) -> dict[str, Any]:
         filters["languages"] = [rng.choice(["en", "ru", "uk", "de"])]
     if not broad and rng.random() < 0.4:
         filters["speakers"] = [rng.choice(SPEAKERS)]
+    if profile == "selective":
+        filters["outlets"] = rng.sample(OUTLETS, rng.randint(1, 5))
     return filters
 
 
 def subscriptions(
-    n: int, webhook: str, seed: int, *, lucene_only: bool = False, broad: bool = False
+    n: int, webhook: str, seed: int, *, profile: str = "typical", lucene_only: bool = False
 ) -> list[Subscription]:
     rng = random.Random(seed)
     out = []
@@ -132,12 +142,12 @@ def subscriptions(
         kind = 1.0 if lucene_only else rng.random()
         spec: dict[str, Any] = {"name": f"bench {i}"}
         if kind < 0.4:
-            spec["filters"] = structured(rng, broad)
+            spec["filters"] = structured(rng, profile)
         elif kind < 0.8 or lucene_only:
-            spec["query"] = lucene(rng, broad)
+            spec["query"] = lucene(rng, profile)
         else:
-            spec["query"] = lucene(rng, broad)
-            spec["filters"] = structured(rng, broad)
+            spec["query"] = lucene(rng, profile)
+            spec["filters"] = structured(rng, profile)
         spec["channels"] = [{"type": "webhook", "url": webhook}]
         spec["owner"] = f"owner{i % 50}"
         out.append(Subscription.model_validate(spec))
@@ -230,6 +240,7 @@ def setup(base: Settings, es: Elasticsearch, tag: str) -> Settings:
 
 
 def teardown(settings: Settings, es: Elasticsearch) -> None:
+    es.indices.delete(index=settings.elasticsearch.index("matching"), ignore_unavailable=True)
     for name in INDICES:
         es.indices.delete(index=settings.elasticsearch.index(name), ignore_unavailable=True)
         es.options(ignore_status=404).indices.delete_index_template(
@@ -249,7 +260,12 @@ def store_subs(settings: Settings, es: Elasticsearch, subs: list[Subscription]) 
 
 
 def bench_matching(
-    base: Settings, es: Elasticsearch, args: argparse.Namespace, *, lucene_only: bool, broad: bool
+    base: Settings,
+    es: Elasticsearch,
+    args: argparse.Namespace,
+    *,
+    profile: str,
+    lucene_only: bool = False,
 ) -> dict[str, Any]:
     settings = setup(base, es, "bench" + uuid.uuid4().hex[:8])
     try:
@@ -258,7 +274,7 @@ def bench_matching(
             "http://127.0.0.1:9/hook",
             args.seed,
             lucene_only=lucene_only,
-            broad=broad,
+            profile=profile,
         )
         store_subs(settings, es, subs)
         hook = AlertHook(settings)
@@ -271,17 +287,17 @@ def bench_matching(
             docs = next(gen)
             index_statements(es, statements, docs)
             started = time.perf_counter()
-            es.indices.refresh(index=statements)
-            batch, clusters = hook.matcher.match(snapshot.compiled, docs)
+            batch, clusters, staged = hook.matcher.match(snapshot.compiled, docs)
             alerts = build_alerts(batch, snapshot.by_id, docs, clusters)
             times.append(time.perf_counter() - started)
+            hook.matcher.unstage(staged)
             searched.append(batch.searched)
             queries.append(batch.queries)
             matched.append(len(alerts))
         hook.close()
         return {
             "subscriptions": args.subscriptions,
-            "profile": "lucene-only" if lucene_only else ("broad" if broad else "typical"),
+            "profile": "lucene-only" if lucene_only else profile,
             "batch": args.batch,
             "rounds": args.rounds,
             "sent_to_es_median": statistics.median(searched[1:]),
@@ -352,7 +368,7 @@ def collect(arrivals: Any, ids: set[str], into: dict[str, float], timeout: float
 
 
 def bench_latency(
-    base: Settings, es: Elasticsearch, args: argparse.Namespace, *, broad: bool
+    base: Settings, es: Elasticsearch, args: argparse.Namespace, *, profile: str
 ) -> dict[str, Any]:
     """Pipeline (this process: index + hook), dispatcher and receiver in three processes."""
     ctx = multiprocessing.get_context("spawn")
@@ -364,7 +380,7 @@ def bench_latency(
     try:
         receiver.start()
         url = f"http://127.0.0.1:{ports.get(timeout=30)}/hook"
-        subs = subscriptions(args.subscriptions, url, args.seed, broad=broad)
+        subs = subscriptions(args.subscriptions, url, args.seed, profile=profile)
         store_subs(settings, es, subs)
         hook = AlertHook(settings)
         hook.cache.refresh()
@@ -392,7 +408,7 @@ def bench_latency(
         hook.close()
         return {
             "subscriptions": args.subscriptions,
-            "profile": "broad" if broad else "typical",
+            "profile": profile,
             "batch": args.batch,
             "rounds": args.rounds,
             "alerts_per_batch_median": statistics.median(per_batch),
@@ -426,14 +442,15 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     if args.only in (None, "matching"):
         results["matching"] = [
-            bench_matching(base, es, args, lucene_only=False, broad=False),
-            bench_matching(base, es, args, lucene_only=False, broad=True),
-            bench_matching(base, es, args, lucene_only=True, broad=True),
+            bench_matching(base, es, args, profile="typical"),
+            bench_matching(base, es, args, profile="broad"),
+            bench_matching(base, es, args, profile="broad", lucene_only=True),
         ]
     if args.only in (None, "latency"):
         results["latency"] = [
-            bench_latency(base, es, args, broad=False),
-            bench_latency(base, es, args, broad=True),
+            bench_latency(base, es, args, profile="selective"),
+            bench_latency(base, es, args, profile="typical"),
+            bench_latency(base, es, args, profile="broad"),
         ]
     print(json.dumps(results, indent=2))
     if args.json:

@@ -122,12 +122,10 @@ class MatchingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cache_ttl: float = Field(5.0, gt=0, description="seconds between subscription reloads")
-    # Subscriptions per search inside the one msearch: each is a named clause; Elasticsearch caps
-    # the clauses of one query (indices.query.bool.max_clause_count), so batches are split.
-    chunk_size: int = Field(100, ge=1, le=2000)
-    # The pipeline's bulk write does not refresh; the hook refreshes the statements index so the
-    # batch is searchable.  Turn off when the writer already uses refresh=wait_for.
-    refresh_before_match: bool = True
+    # Distinct queries per search inside the one msearch, each a named clause.  Small searches
+    # are cheaper in total (every hit is checked against every named clause of its search) and
+    # Elasticsearch caps the clauses of one query (indices.query.bool.max_clause_count).
+    chunk_size: int = Field(20, ge=1, le=2000)
 
 
 class DispatcherSettings(BaseModel):

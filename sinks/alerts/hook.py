@@ -63,10 +63,11 @@ class AlertHook:
         )
         self.cache = SubscriptionCache.for_store(self.store, config.matching.cache_ttl)
         self.matcher = BatchMatcher(
-            self.client, settings.elasticsearch.index("statements"), config.matching.chunk_size
+            self.client,
+            settings.elasticsearch.index("statements"),
+            settings.elasticsearch.index("matching"),
+            config.matching.chunk_size,
         )
-        self.refresh_before_match = config.matching.refresh_before_match
-        self.statements_index = settings.elasticsearch.index("statements")
         self.alerts_index = settings.elasticsearch.index("alerts")
         self.topic = settings.kafka.topics.alerts
         self._producer = producer
@@ -95,9 +96,8 @@ class AlertHook:
         if not snapshot.compiled:
             return []
         started = time.perf_counter()
-        if self.refresh_before_match:
-            self.client.indices.refresh(index=self.statements_index)
-        batch, clusters = self.matcher.match(snapshot.compiled, usable)
+        batch, clusters, staged = self.matcher.match(snapshot.compiled, usable)
+        self._background.submit(self._unstage, staged)
         alerts = build_alerts(batch, snapshot.by_id, usable, clusters)
         MATCH_SECONDS.observe(time.perf_counter() - started)
         SUBSCRIPTIONS_SEARCHED.observe(batch.searched)
@@ -142,6 +142,12 @@ class AlertHook:
             for doc in response["docs"]
             if doc.get("found") and doc["_source"].get("status") == "new"
         ]
+
+    def _unstage(self, staged: Sequence[str]) -> None:
+        try:
+            self.matcher.unstage(staged)
+        except Exception as exc:  # noqa: BLE001 - leftovers never match another batch
+            log.warning("matching_index_cleanup_failed", error=str(exc))
 
     def _mark_queued(self, alerts: Sequence[tuple[Alert, tuple[int, int]]]) -> None:
         operations: list[Mapping[str, Any]] = []

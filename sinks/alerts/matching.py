@@ -3,10 +3,17 @@
 Elasticsearch does the matching, so an alert fires exactly when the subscription's query finds the
 statement in Kibana.  The test distribution has no percolator, so instead of percolating documents
 against stored queries we search the batch with the queries: each subscription becomes a *named*
-clause, up to ``chunk_size`` of them in one search restricted to the batch's statement ids, and
-``matched_queries`` on each hit says which subscriptions it satisfied.  All chunks plus one
-aggregation over the batch's clusters (how many outlets, which came first) go in one ``msearch``.
-Subscriptions whose compiled queries are identical (popular topics) share one named clause.
+clause, up to ``chunk_size`` of them in one search restricted to the batch, and ``matched_queries``
+on each hit says which subscriptions it satisfied.  All chunks plus one aggregation over the batch's
+clusters (how many outlets, which came first) go in one ``msearch``.  Subscriptions whose compiled
+queries are identical (popular topics) share one named clause.
+
+The batch is searched in a small *matching index* (``<prefix>-matching``) that has the statements
+index's mapping and settings — same analysis, same default fields, so the same hits — and holds
+only the batches being matched.  Searching the big statements index instead would cost more with
+every statement it holds (wildcards and prefixes are expanded over its whole term dictionary) and
+would need a refresh of that index per batch.  Staged documents get batch-unique ids and are
+deleted afterwards; a search only ever looks at its own batch's ids.
 
 Errors: a chunk rejected as a bad request (a query that no longer parses against the mapping) is
 split until the one broken subscription is isolated and skipped (logged); overload or server
@@ -16,13 +23,14 @@ errors raise ``MatchingError`` so that the caller retries the whole batch.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 from parley.logs import get_logger
 from sinks.alerts.models import Alert, Source, Span, Speaker, Subscription, alert_id, utcnow
@@ -35,6 +43,7 @@ from sinks.alerts.query import (
     named,
     union_facts,
 )
+from sinks.elasticsearch.templates import index_template
 
 log = get_logger(__name__)
 
@@ -101,8 +110,11 @@ def candidates(
     return [c for c in compiled if c.subscription.enabled and c.prefilter.admits_any(facts, union)]
 
 
+MAX_OUTLETS = 1000
+
+
 def cluster_search(cluster_ids: Sequence[str]) -> dict[str, Any]:
-    """Per cluster: distinct outlets and the earliest published statement (the first source)."""
+    """Per cluster: the outlets and the earliest published statement (the first source)."""
     return {
         "size": 0,
         "query": {"terms": {"cluster_id": list(cluster_ids)}},
@@ -110,7 +122,7 @@ def cluster_search(cluster_ids: Sequence[str]) -> dict[str, Any]:
             "clusters": {
                 "terms": {"field": "cluster_id", "size": max(1, len(cluster_ids))},
                 "aggs": {
-                    "outlets": {"cardinality": {"field": "outlet"}},
+                    "outlets": {"terms": {"field": "outlet", "size": MAX_OUTLETS}},
                     "first": {
                         "top_hits": {
                             "size": 1,
@@ -127,15 +139,49 @@ def cluster_search(cluster_ids: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def parse_clusters(response: Mapping[str, Any]) -> dict[str, ClusterInfo]:
-    out: dict[str, ClusterInfo] = {}
+def parse_clusters(
+    response: Mapping[str, Any], docs: Sequence[Mapping[str, Any]]
+) -> dict[str, ClusterInfo]:
+    """Clusters as the statements index knows them, merged with the batch (which that index may
+    not show yet: it is not refreshed for matching)."""
+    outlets: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, Source] = {}
     for bucket in response.get("aggregations", {}).get("clusters", {}).get("buckets", []):
+        key = str(bucket["key"])
+        outlets[key].update(str(b["key"]) for b in bucket["outlets"]["buckets"])
         hits = bucket["first"]["hits"]["hits"]
-        source = Source.model_validate(hits[0]["_source"]) if hits else Source()
-        out[str(bucket["key"])] = ClusterInfo(
-            outlets_count=max(1, int(bucket["outlets"]["value"])), first_source=source
-        )
-    return out
+        if hits:
+            first[key] = Source.model_validate(hits[0]["_source"])
+    for doc in docs:
+        key = cluster_of(doc)
+        if doc.get("outlet"):
+            outlets[key].add(str(doc["outlet"]))
+        candidate = Source.model_validate(doc)
+        if key not in first or _earlier(candidate, first[key]):
+            first[key] = candidate
+    return {
+        key: ClusterInfo(outlets_count=max(1, len(outlets[key])), first_source=source)
+        for key, source in first.items()
+    }
+
+
+def _earlier(a: Source, b: Source) -> bool:
+    if a.published_at is None:
+        return False
+    return b.published_at is None or a.published_at < b.published_at
+
+
+def matching_index_body(statements_index: str) -> dict[str, Any]:
+    """Settings and mappings of the matching index: those of the statements index (same
+    analysis and default fields), one shard, refreshed only when a batch is staged."""
+    template = index_template("statements", statements_index)["template"]
+    settings = {
+        **template["settings"],
+        "number_of_shards": 1,
+        "number_of_replicas": 0,
+        "refresh_interval": "-1",
+    }
+    return {"settings": settings, "mappings": template["mappings"]}
 
 
 def _name(position: int) -> str:
@@ -143,42 +189,97 @@ def _name(position: int) -> str:
 
 
 class BatchMatcher:
-    def __init__(self, client: Elasticsearch, statements_index: str, chunk_size: int = 100):
+    def __init__(
+        self,
+        client: Elasticsearch,
+        statements_index: str,
+        matching_index: str,
+        chunk_size: int = 20,
+    ) -> None:
         self.client = client
-        self.index = statements_index
+        self.statements_index = statements_index
+        self.index = matching_index
         self.chunk_size = chunk_size
+        self._index_ready = False
+
+    def ensure_index(self) -> None:
+        if self._index_ready:
+            return
+        if not self.client.indices.exists(index=self.index):
+            try:
+                self.client.indices.create(
+                    index=self.index, **matching_index_body(self.statements_index)
+                )
+            except BadRequestError as exc:  # another worker created it first
+                if exc.error != "resource_already_exists_exception":
+                    raise
+        self._index_ready = True
 
     def match(
         self, compiled: Sequence[CompiledSubscription], docs: Sequence[Mapping[str, Any]]
-    ) -> tuple[BatchMatch, dict[str, ClusterInfo]]:
-        statement_ids = sorted({str(d["statement_id"]) for d in docs})
+    ) -> tuple[BatchMatch, dict[str, ClusterInfo], list[str]]:
+        """Returns the matches, the clusters, and the staged ids to ``unstage`` afterwards."""
         cluster_ids = sorted({cluster_of(d) for d in docs})
         result = BatchMatch()
         admitted = candidates(compiled, docs)
         todo = group_queries(admitted)
         result.searched, result.queries = len(admitted), len(todo)
+        if not todo:  # no subscription can match: no round trip at all
+            return result, {}, []
+        staged = self._stage(docs)
         chunks = [todo[i : i + self.chunk_size] for i in range(0, len(todo), self.chunk_size)]
-        searches: list[dict[str, Any]] = [{"index": self.index}, cluster_search(cluster_ids)]
+        searches: list[dict[str, Any]] = [
+            {"index": self.statements_index},
+            cluster_search(cluster_ids),
+        ]
         for chunk in chunks:
-            searches += self._chunk_search(chunk, statement_ids)
+            searches += self._chunk_search(chunk, staged)
         responses = self._msearch(searches)
-        clusters = parse_clusters(self._ok(responses[0]))
+        clusters = parse_clusters(self._ok(responses[0]), docs)
         retry: list[list[QueryGroup]] = []
         for chunk, response in zip(chunks, responses[1:], strict=True):
             self._collect(chunk, response, result, retry)
         while retry:  # isolate the subscriptions Elasticsearch refuses, one split at a time
             halves = [h for c in retry for h in (c[: len(c) // 2], c[len(c) // 2 :]) if h]
             retry = []
-            searches = [line for h in halves for line in self._chunk_search(h, statement_ids)]
+            searches = [line for h in halves for line in self._chunk_search(h, staged)]
             for chunk, response in zip(halves, self._msearch(searches), strict=True):
                 self._collect(chunk, response, result, retry)
-        return result, clusters
+        return result, clusters, staged
+
+    def _stage(self, docs: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Index the batch into the matching index (refreshed); returns the staged ``_id``s."""
+        self.ensure_index()
+        batch = uuid.uuid4().hex[:12]
+        operations: list[Mapping[str, Any]] = []
+        staged = []
+        for doc in docs:
+            staged.append(f"{batch}:{doc['statement_id']}")
+            operations.append({"index": {"_index": self.index, "_id": staged[-1]}})
+            operations.append(doc)
+        try:
+            response = self.client.bulk(operations=operations, refresh=True)
+        except Exception as exc:
+            self._index_ready = False  # deleted meanwhile? check again next time
+            raise MatchingError(f"staging the batch failed: {exc}") from exc
+        if response["errors"]:
+            failed = [i["index"] for i in response["items"] if i["index"].get("error")]
+            raise MatchingError(f"staging the batch failed: {failed[0]['error']}")
+        return staged
+
+    def unstage(self, staged: Sequence[str]) -> None:
+        """Delete a matched batch from the matching index (leftovers are harmless: every search
+        is restricted to its own batch's ids)."""
+        if not staged:
+            return
+        operations = [{"delete": {"_index": self.index, "_id": i}} for i in staged]
+        self.client.bulk(operations=operations)
 
     def _chunk_search(
-        self, chunk: Sequence[QueryGroup], statement_ids: Sequence[str]
+        self, chunk: Sequence[QueryGroup], staged: Sequence[str]
     ) -> list[dict[str, Any]]:
         queries = [named(c.query, _name(i)) for i, c in enumerate(chunk)]
-        return [{"index": self.index}, multi_match_search(queries, statement_ids)]
+        return [{"index": self.index}, multi_match_search(queries, staged)]
 
     def _msearch(self, searches: list[dict[str, Any]]) -> list[Mapping[str, Any]]:
         try:

@@ -92,16 +92,17 @@ def named(query: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def multi_match_search(
-    named_queries: Sequence[dict[str, Any]], statement_ids: Sequence[str]
+    named_queries: Sequence[dict[str, Any]], doc_ids: Sequence[str]
 ) -> dict[str, Any]:
-    """One search body testing many named subscription queries against the batch at once."""
+    """One search body testing many named subscription queries against the batch (the documents
+    with ``_id`` in ``doc_ids``) at once."""
     return {
-        "size": len(statement_ids),
+        "size": len(doc_ids),
         "track_total_hits": False,
         "_source": [FIELD_STATEMENT_ID],
         "query": {
             "bool": {
-                "filter": [{"terms": {FIELD_STATEMENT_ID: list(statement_ids)}}],
+                "filter": [{"ids": {"values": list(doc_ids)}}],
                 "should": list(named_queries),
                 "minimum_should_match": 1,
             }

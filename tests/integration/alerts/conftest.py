@@ -47,6 +47,7 @@ def make_settings(
     yield make
     if created:
         s = created[0]
+        es_client.indices.delete(index=s.elasticsearch.index("matching"), ignore_unavailable=True)
         for name in INDICES:
             es_client.indices.delete(index=s.elasticsearch.index(name), ignore_unavailable=True)
             es_client.options(ignore_status=404).indices.delete_index_template(

@@ -151,6 +151,7 @@ def test_a_lucene_subscription_fires_exactly_when_kibana_finds_the_statement(
     index = settings.elasticsearch.index("statements")
     index_statements(es_client, index, docs)
     alerts = hook_for(settings).process(docs)
+    es_client.indices.refresh(index=index)  # what Kibana sees a second later
 
     for query, sub_id in subs.items():
         # What Kibana's Discover runs in Lucene mode for this query.

@@ -71,7 +71,7 @@ def test_filters_become_filter_clauses_on_statement_fields() -> None:
 def test_named_queries_are_restricted_to_the_batch() -> None:
     body = multi_match_search([named({"match_all": {}}, "s0")], ["a", "b"])
     assert body["size"] == 2
-    assert body["query"]["bool"]["filter"] == [{"terms": {"statement_id": ["a", "b"]}}]
+    assert body["query"]["bool"]["filter"] == [{"ids": {"values": ["a", "b"]}}]
     assert body["query"]["bool"]["should"][0]["bool"]["_name"] == "s0"
     assert body["query"]["bool"]["minimum_should_match"] == 1
 
