@@ -260,7 +260,9 @@ def test_same_article_in_two_feeds_is_fetched_and_produced_once(
     harness.runner.run(both())
     produced = keys(harness, expect=3)
     assert max(produced.values()) == 1 and len(produced) == 3
-    assert len(server.hits("/articles/shared.html")) == 1
+    # Either feed may win the race to fetch it (with or without the tracking parameters).
+    fetched = [r for r in server.requests if r.path.startswith("/articles/shared.html")]
+    assert len(fetched) == 1
 
 
 def test_robots_txt_is_respected_for_article_pages(
