@@ -161,7 +161,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"pages: {pages_info}", file=sys.stderr)
 
     workdir = Path(tempfile.mkdtemp(prefix=f"parley-{name}-"))
-    newsroom = Newsroom(pages, args.feeds, window=args.window).start()
+    names = [n.strip() for n in args.hosts.split(",") if n.strip()]
+    newsroom = Newsroom(pages, args.feeds, window=args.window, names=names).start()
     receiver = WebhookReceiver(secrets.token_hex(16)).start()
     stack = Stack(
         workdir,
@@ -191,6 +192,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.prepare()
         journeys.start()
         stack.start_all()
+        # A worker that exits is restarted, as systemd or Kubernetes would; restarts are part
+        # of the result.
+        stack.supervise()
         # Warm-up: one article per feed must go all the way through before the clock starts
         # (Beam start-up, consumer group joins and first polls are not steady state).
         warm = [newsroom.publish(feed=k) for k in range(args.feeds)]
@@ -243,6 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "pollers": args.pollers,
                 "extraction_threads": args.extraction_threads,
                 "partitions": args.partitions,
+                "hosts": names,
                 "feed_window": args.window,
                 "search_poll_s": journeys.search.interval,
                 "pages": pages_info,
@@ -269,7 +274,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "requests": newsroom.page_requests,
                 "stories_fetched_twice": sum(1 for s in measured if s.fetches > 1),
             },
-            "crashed_workers": [f"{w.role}-{w.index}" for w in stack.crashed()],
+            "worker_restarts": [
+                {"role": role, "at_s": round(at - t0, 1), "exit_code": code}
+                for role, at, code in stack.restarts
+            ],
             "wall_s": round(drained_at - t0, 1),
         }
         if args.profile:
@@ -315,7 +323,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds, every feed")
     parser.add_argument("--pollers", type=int, default=1, help="parley poll processes")
     parser.add_argument("--extraction-threads", type=int, default=2)
-    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument(
+        "--hosts",
+        default="127.0.0.1,localhost",
+        help="host names of the newsroom's outlets (each must resolve to 127.0.0.1); parley "
+        "assigns feeds to pollers by host, so two names let two pollers share the load",
+    )
     parser.add_argument("--window", type=int, default=200, help="items listed per feed")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--generated", action="store_true", help="generated pages only")

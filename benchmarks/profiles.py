@@ -83,7 +83,8 @@ def render(role: str, summary: dict[str, object], seconds: float, rate: int) -> 
     samples = int(summary["samples"])  # type: ignore[call-overload]
     lines = [
         f"## {role}: {samples} samples at {rate} Hz over {seconds:.0f} s "
-        f"(≈ {samples / rate / seconds:.2f} CPU cores busy in Python, idle threads excluded)",
+        f"(≈ {samples / rate / seconds:.2f} threads busy on average; py-spy leaves idle threads "
+        "out, but a thread waiting for the GIL counts as busy)",
         "",
         "self time (the function on top of the stack):",
     ]

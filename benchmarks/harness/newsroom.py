@@ -269,7 +269,11 @@ class Newsroom:
         window: int = 100,
         host: str = "127.0.0.1",
         port: int = 0,
+        names: Sequence[str] = (),
     ) -> None:
+        """``names``: host names the feeds are published under, in turn (default: ``host``).
+        Every name must resolve to ``host``; several names make several "outlets", which
+        parley spreads over its poller workers (feeds are assigned by host)."""
         if feeds < 1:
             raise ValueError("at least one feed")
         self.pages = pages
@@ -286,6 +290,7 @@ class Newsroom:
         self.server = ThreadingHTTPServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self.host = host
+        self.names = tuple(names) or (host,)
         self.port = int(self.server.server_address[1])
         self._thread = threading.Thread(
             target=self.server.serve_forever, name="newsroom", daemon=True
@@ -297,8 +302,11 @@ class Newsroom:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def feed_base(self, feed: int) -> str:
+        return f"http://{self.names[feed % len(self.names)]}:{self.port}"
+
     def feed_url(self, feed: int) -> str:
-        return f"{self.base_url}/feeds/{feed}.xml"
+        return f"{self.feed_base(feed)}/feeds/{feed}.xml"
 
     def start(self) -> Newsroom:
         self._thread.start()
@@ -316,7 +324,7 @@ class Newsroom:
             serial = len(self.stories)
             feed = serial % self.feed_count if feed is None else feed
             path = f"/news/{feed}/{serial}.html"
-            url = self.base_url + path
+            url = self.feed_base(feed) + path
             story = Story(
                 serial=serial,
                 feed=feed,
@@ -404,7 +412,7 @@ class Newsroom:
     def _rss(self, feed: int, items: Sequence[Story], modified: str) -> bytes:
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
-            f"<title>Newsroom desk {feed}</title><link>{self.base_url}/</link>",
+            f"<title>Newsroom desk {feed}</title><link>{self.feed_base(feed)}/</link>",
             f"<description>Local newsroom feed {feed}</description>",
             f"<lastBuildDate>{modified}</lastBuildDate>",
         ]

@@ -69,7 +69,7 @@ class Worker:
 class StackOptions:
     pollers: int = 1
     poll_interval: float = 1.0
-    partitions: int = 4
+    partitions: int = 3
     ingest: dict[str, Any] = field(default_factory=dict)
     pipeline: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
@@ -352,10 +352,13 @@ class Stack:
             if sig == signal.SIGKILL:
                 worker.process.wait(30)
 
-    def stop(self, worker: Worker, timeout: float = 40.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
+    def stop(self, worker: Worker, timeout: float = 40.0, *, signalled: bool = False) -> int | None:
+        """SIGTERM (unless ``signalled`` already: a second SIGTERM during the clean shutdown
+        would kill the process with the default action), then SIGKILL after ``timeout``;
+        returns the exit code."""
         if worker.alive():
-            worker.process.send_signal(signal.SIGTERM)
+            if not signalled:
+                worker.process.send_signal(signal.SIGTERM)
             try:
                 worker.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -373,18 +376,8 @@ class Stack:
             for worker in self.workers[role]:
                 if worker.alive():
                     worker.process.send_signal(signal.SIGTERM)
-            codes[role] = [self.stop(w, timeout) for w in self.workers[role]]
+            codes[role] = [self.stop(w, timeout, signalled=True) for w in self.workers[role]]
         return codes
-
-    def crashed(self) -> list[Worker]:
-        """Workers that exited without being told to (the harness never stops a worker and
-        leaves it in ``workers`` alive-looking: an exit code here is a crash)."""
-        return [
-            w
-            for ws in self.workers.values()
-            for w in ws
-            if w.process.poll() is not None and w.process.returncode not in (0, -15, -9)
-        ]
 
     def log_tail(self, role: str, lines: int = 40) -> str:
         out = []
