@@ -137,6 +137,9 @@ class DispatcherSettings(BaseModel):
     max_poll_records: int = Field(200, ge=1)
     max_poll_interval_ms: int = Field(900_000, ge=10_000)
     commit_interval: float = Field(1.0, gt=0)
+    # On stop, deliveries still running after this are abandoned uncommitted (and redelivered by
+    # the next dispatcher), so a receiver in a long retry cannot block a shutdown.
+    shutdown_grace: float = Field(10.0, ge=0)
     digest_check_interval: float = Field(15.0, gt=0)
     # A digest claimed by a dispatcher that died is taken over after this many seconds.
     digest_claim_timeout: float = Field(600.0, gt=0)

@@ -533,9 +533,10 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _drain(self, grace: float = 10.0) -> None:
+    async def _drain(self) -> None:
         pending = {t for t in self._tasks if not t.done()}
         if pending:
+            grace = self.config.dispatcher.shutdown_grace
             _, still = await asyncio.wait(pending, timeout=grace)
             for task in still:  # uncommitted, so re-delivered after the restart
                 task.cancel()

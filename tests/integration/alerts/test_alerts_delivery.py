@@ -495,3 +495,46 @@ def test_an_unreadable_alert_record_is_dead_lettered_and_the_dispatcher_goes_on(
     assert [(d.reason, d.payload(), d.source_key) for d in letters] == [
         ("invalid_alert", b"{not json", "junk")
     ]
+
+
+def test_an_alert_interrupted_by_a_dispatcher_stop_is_delivered_after_the_restart(
+    make_settings: Callable[..., Settings],
+    store_for: Callable[[Settings], SubscriptionStore],
+    hook_for: Callable[[Settings], AlertHook],
+    start_dispatcher: Callable[..., Any],
+    es_client: Elasticsearch,
+) -> None:
+    settings = make_settings(
+        retry={"max_attempts": 50, "backoff_base": 0.2, "backoff_max": 0.5},
+        dispatcher={"shutdown_grace": 0.5},
+    )
+    port = free_port()  # the receiver is down while the first dispatcher runs
+    store_for(settings).create(
+        SubscriptionSpec(
+            name="Peskov on talks",
+            filters=PESKOV_TALKS,
+            channels=[{"type": "webhook", "url": f"http://127.0.0.1:{port}/hook"}],
+        ),
+        owner="desk",
+    )
+    first = start_dispatcher(settings)
+    alerts = run_seed(settings, es_client, hook_for)
+    assert len(alerts) == 2
+    time.sleep(2.0)  # retrying
+    first.close()  # stopped mid-retry: nothing stored, offsets not committed
+    for alert in alerts:
+        assert alert_doc(es_client, settings, alert.alert_id)["status"] in ("new", "queued")
+
+    receiver = WebhookReceiver(port=port).start()
+    try:
+        start_dispatcher(settings)  # same consumer group: resumes from the committed offsets
+        received = receiver.wait_for(2, timeout=30)
+        assert {r.json()["alert"]["alert_id"] for r in received} == {a.alert_id for a in alerts}
+        for alert in alerts:
+            assert wait_until(
+                lambda a=alert: alert_doc(es_client, settings, a.alert_id)["status"] == "delivered"
+            )
+        time.sleep(1.0)
+        assert len(receiver.received) == 2
+    finally:
+        receiver.stop()
