@@ -2,13 +2,97 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from parley.config import configure
 from parley.logs import setup_logging
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context
+
+
+def _function(module: str, attr: str, **settings: Any) -> Callable[[str], Command]:
+    """A sub-command that is a function of ``module``."""
+
+    def load(name: str) -> Command:
+        single = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+        single.command(name, **settings)(getattr(importlib.import_module(module), attr))
+        return typer.main.get_command(single)
+
+    return load
+
+
+def _group(module: str, attr: str) -> Callable[[str], Command]:
+    """A sub-command group that is a ``typer.Typer`` of ``module``."""
+
+    def load(name: str) -> Command:
+        group = typer.main.get_group(getattr(importlib.import_module(module), attr))
+        group.name = name
+        return group
+
+    return load
+
+
+def _pipeline(name: str) -> Command:
+    """``parley pipeline`` passes its arguments on to Beam (its own settings, no --help)."""
+    from pipeline import cli as pipeline_cli
+
+    settings = {"context_settings": pipeline_cli.CONTEXT_SETTINGS, "add_help_option": False}
+    return _function("pipeline.cli", "pipeline", **settings)(name)
+
+
+#: Every sub-command, in help order (commands, then groups).  Each is imported only when it
+#: is run (or listed by ``parley --help``): the areas import Elasticsearch, FastAPI, Beam …,
+#: which would add seconds to the start of every command, e.g. ``parley extract`` in a batch.
+_COMMANDS: dict[str, Callable[[str], Command]] = {
+    "setup": _function("parley.services_cli", "setup"),
+    "poll": _function("ingest.cli", "poll"),
+    "up": _function("parley.up_cli", "up"),
+    "down": _function("parley.up_cli", "down"),
+    "status": _function("parley.status", "status"),
+    "search": _function("parley.search", "search"),
+    "pipeline": _pipeline,
+    "extract": _function("pipeline.extract.cli", "extract"),
+    "services": _group("parley.services_cli", "app"),
+    "feeds": _group("ingest.cli", "feeds_app"),
+    "subscribe": _group("sinks.alerts.cli", "subscribe_app"),
+    "alerts": _group("sinks.alerts.cli", "alerts_app"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: built-in commands plus ``_COMMANDS``, each loaded on first use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*_COMMANDS, *(n for n in super().list_commands(ctx) if n not in _COMMANDS)]
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            # Typer suggests among loaded commands only: suggest among all of them.
+            matches = difflib.get_close_matches(name, self.list_commands(ctx))
+            if matches:
+                suggestions = ", ".join(repr(m) for m in matches)
+                ctx.fail(f"No such command {name!r}. Did you mean {suggestions}?")
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _COMMANDS:
+            command = _COMMANDS[cmd_name](cmd_name)
+            self.commands[cmd_name] = command
+        return command
+
 
 app = typer.Typer(
     name="parley",
@@ -20,6 +104,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    cls=_LazyGroup,
 )
 
 
@@ -40,38 +125,6 @@ def _root(
 ) -> None:
     settings = configure(config)
     setup_logging(settings.log.level, log_format or settings.log.format)
-
-
-def _register() -> None:
-    from parley import services_cli
-
-    app.add_typer(services_cli.app, name="services")
-    app.command("setup")(services_cli.setup)
-    from ingest import cli as ingest_cli
-
-    app.command("poll")(ingest_cli.poll)
-    app.add_typer(ingest_cli.feeds_app, name="feeds")
-    from parley import search, status, up_cli
-
-    app.command("up")(up_cli.up)
-    app.command("down")(up_cli.down)
-    app.command("status")(status.status)
-    app.command("search")(search.search)
-    from sinks.alerts import cli as alerts_cli
-
-    app.add_typer(alerts_cli.subscribe_app, name="subscribe")
-    app.add_typer(alerts_cli.alerts_app, name="alerts")
-    from pipeline import cli as pipeline_cli
-
-    app.command("pipeline", context_settings=pipeline_cli.CONTEXT_SETTINGS, add_help_option=False)(
-        pipeline_cli.pipeline
-    )
-    from pipeline.extract import cli as extract_cli
-
-    app.command("extract")(extract_cli.extract)
-
-
-_register()
 
 
 def main() -> None:

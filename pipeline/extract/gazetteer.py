@@ -21,15 +21,24 @@ when no other person has it. In running text (:meth:`Gazetteer.find_mentions`) c
 counts where the data is capitalised ("Trump" the person, not "trump" the verb) and two- or
 three-letter abbreviations must be in capitals ("US", not "us").
 
+The shared instances (:meth:`Gazetteer.default`, :meth:`Gazetteer.configured`) are compiled once
+and kept as a pickle in ``$PARLEY_CACHE_DIR`` (default ``~/.cache/parley``; empty = off), keyed by
+a hash of this module and of every data file, so that a process starts in ~0.1 s instead of ~0.7 s.
+
 Errors: :class:`GazetteerError` (a ``ValueError``) names the file and the entry of bad data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import itertools
 import os
+import pickle
 import re
+import sys
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -938,4 +947,80 @@ def configured_paths(
 
 @functools.lru_cache(maxsize=8)
 def _shared(paths: tuple[str, ...]) -> Gazetteer:
-    return Gazetteer.load(paths)
+    return load_cached(paths)
+
+
+#: Where compiled gazetteers are kept between processes (default: the user's cache dir);
+#: an empty value turns the cache off.
+ENV_CACHE_DIR = "PARLEY_CACHE_DIR"
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The directory for compiled gazetteers, or None when caching is off."""
+    env = os.environ if environ is None else environ
+    configured = env.get(ENV_CACHE_DIR)
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "parley"
+
+
+def _cache_key(paths: Sequence[str | Path]) -> str:
+    """A digest of everything the compiled gazetteer depends on: this module's code, the
+    Python version and the bytes of every data file (bundled and extension, in order)."""
+    digest = hashlib.sha256()
+    digest.update(sys.version.encode())
+    digest.update(Path(__file__).read_bytes())
+    for path in [*(DATA_DIR / name for name in BUNDLED_FILES), *map(Path, paths)]:
+        data = path.read_bytes()
+        digest.update(f"\0{path}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:32]
+
+
+def load_cached(paths: Sequence[str | Path] = (), directory: Path | None = None) -> Gazetteer:
+    """``Gazetteer.load(paths)`` through a pickle cache: building the match tables takes
+    ~0.7 s (YAML, validation, ~19,000 generated keys), unpickling them ~0.1 s.  Any problem
+    with the cache (unreadable, stale, corrupt, read-only disk) falls back to building."""
+    directory = directory if directory is not None else cache_dir()
+    if directory is None:
+        return Gazetteer.load(paths)
+    try:
+        target = directory / f"gazetteer-{_cache_key(paths)}.pickle"
+    except OSError:
+        return Gazetteer.load(paths)  # a missing file: let load() report it
+    cached: object = None
+    # A missing, corrupt or foreign file is rebuilt below.
+    with contextlib.suppress(Exception), target.open("rb") as fh:
+        cached = pickle.load(fh)  # noqa: S301 - our own cache file, keyed by content
+    if isinstance(cached, Gazetteer):
+        return cached
+    gazetteer = Gazetteer.load(paths)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".gazetteer-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(gazetteer, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)  # atomic: concurrent workers never read half a file
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _prune(directory, keep=_CACHE_ENTRIES)
+    except OSError:
+        pass
+    return gazetteer
+
+
+#: Compiled gazetteers kept (each data or code change makes a new one; ~2 MB each).
+_CACHE_ENTRIES = 8
+
+
+def _prune(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written compiled gazetteers."""
+    entries = sorted(
+        directory.glob("gazetteer-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in entries[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
