@@ -94,6 +94,62 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (``/proc/<pid>/stat``), None if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def service_pids(data_dir: Path) -> dict[str, int]:
+    pids = {}
+    for label, path in (
+        ("kafka", data_dir / "kafka" / "kafka.pid"),
+        ("elasticsearch", data_dir / "elasticsearch" / "elasticsearch.pid"),
+    ):
+        try:
+            pids[label] = int(path.read_text().strip())
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def cpu_snapshot(stack: Stack, services: dict[str, int]) -> dict[str, float]:
+    """CPU seconds per process of the run: workers, the services, this harness."""
+    out: dict[str, float] = {}
+    for role, workers in stack.workers.items():
+        for worker in workers:
+            value = cpu_seconds(worker.pid)
+            if value is not None:
+                out[f"{role}-{worker.index}"] = value
+    for label, pid in services.items():
+        value = cpu_seconds(pid)
+        if value is not None:
+            out[label] = value
+    own = os.times()
+    out["harness (newsroom, receiver, watchers)"] = own.user + own.system
+    return out
+
+
+def cpu_figures(
+    before: dict[str, float], after: dict[str, float], seconds: float, articles: int
+) -> dict[str, dict[str, float]]:
+    """CPU per process over the measured part: cores used on average, ms per article.  A
+    worker restarted meanwhile appears under its new index, counted from its start."""
+    out = {}
+    for label, end in after.items():
+        used = end - before.get(label, 0.0)
+        out[label] = {
+            "cpu_s": round(used, 1),
+            "cores": round(used / seconds, 2),
+            "ms_per_article": round(1000 * used / max(articles, 1), 1),
+        }
+    return out
+
+
 def check_statements() -> None:
     """Every statement variant must come out of the extractor as an official's quote about
     talks; otherwise the run would measure a subscription that never fires."""
@@ -213,6 +269,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             profile_dir.mkdir()
             profilers = start_profilers(stack, args.duration, args.profile_rate, profile_dir)
 
+        services = service_pids(base.services.data_dir)
+        cpu_before = cpu_snapshot(stack, services)
         t0 = time.time()
         newsroom.run_schedule([Phase(args.rate, args.duration)])
         newsroom.schedule_done(args.duration + 60)
@@ -220,6 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         measured = newsroom.snapshot()[measured_from:]
         complete = journeys.wait_complete(measured, timeout=args.drain_timeout)
         drained_at = time.time()
+        cpu_after = cpu_snapshot(stack, services)
         load_end = load_average()
         for _, _, proc in profilers:
             proc.wait(60)
@@ -279,6 +338,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for role, at, code in stack.restarts
             ],
             "wall_s": round(drained_at - t0, 1),
+            "cpu": cpu_figures(cpu_before, cpu_after, drained_at - t0, len(measured)),
         }
         if args.profile:
             profile_out: dict[str, Any] = {}

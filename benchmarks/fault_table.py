@@ -23,10 +23,12 @@ def row(r: dict[str, Any]) -> str:
     restarts = Counter(r.get("worker_restarts") or [])
     restart_text = ", ".join(f"{role} ×{n}" for role, n in sorted(restarts.items())) or "none"
     recovered = r.get("recovered_s")
+    # With articles lost, "the last alert" is not a recovery time.
+    after = "never (lost)" if r["lost"] else "-" if recovered is None else f"{recovered:g} s"
     return (
         f"| {r['fault']} | {r['published']} | {r['in_kafka']} | {r['indexed']} | {r['alerted']} "
         f"| **{r['lost']}** | **{r['duplicate_alerts']}** | {r['redeliveries']} | {restart_text} "
-        f"| {'-' if recovered is None else f'{recovered:g} s'} |"
+        f"| {after} |"
     )
 
 

@@ -39,13 +39,21 @@ STAGE_PREFIXES = (
     "kafka/",
     "elasticsearch/",
     "elastic_transport/",
-    "apache_beam/",
     "httpx/",
     "httpcore/",
     "pydantic/",
     "py3langid/",
     "json/",
     "sqlite3/",
+)
+# Frames that say which worker it is rather than what it does: left out of the inclusive list.
+ENTRY_POINTS = (
+    "ingest/cli.py:",
+    "ingest/runner.py:run_poller",
+    "pipeline/cli.py:",
+    "pipeline/beam/app.py:run",
+    "sinks/alerts/cli.py:",
+    "sinks/alerts/dispatcher.py:run_dispatcher",
 )
 
 
@@ -62,7 +70,7 @@ def summarise(raw: Path, top: int = 15) -> dict[str, object]:
         frames = [_short(f) for f in stack.split(";")]
         self_time[frames[-1]] += count
         for frame in set(frames):
-            if frame.startswith(STAGE_PREFIXES):
+            if frame.startswith(STAGE_PREFIXES) and not frame.startswith(ENTRY_POINTS):
                 inclusive[frame] += count
     return {
         "samples": total,
