@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PARLEY := $(VENV)/bin/parley
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-up services-down lint typecheck unit integration clean
+.PHONY: run test faults install services-up services-down lint typecheck unit integration clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ install: $(STAMP)
 run: install
 	$(PARLEY) --log-format console up
 
-## test: set up, start Kafka and Elasticsearch, then lint, type-check and run every test
+## test: set up, start Kafka and Elasticsearch, then lint, type-check and run the tests (faults: `make faults`)
 test: install services-up
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	bash deploy/validate.sh
-	$(VENV)/bin/pytest tests
+	$(VENV)/bin/pytest tests --ignore=tests/faults
+
+## faults: the fault-injection suite (private Kafka and Elasticsearch it kills and restarts; ~20 min)
+faults: install services-up
+	$(VENV)/bin/pytest tests/faults
 
 services-up: install
 	$(PARLEY) services up
