@@ -21,7 +21,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import secrets
 import shutil
 import subprocess
@@ -35,6 +34,7 @@ from typing import Any
 
 from benchmarks import profiles
 from benchmarks.harness.journey import Journeys, account, hop_figures, summary
+from benchmarks.harness.machine import commit, load_average, machine
 from benchmarks.harness.newsroom import (
     STATEMENT_TEMPLATES,
     SUBJECTS,
@@ -51,47 +51,6 @@ from parley.config import REPO_ROOT, load_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_CORPUS = REPO_ROOT / ".." / "shared" / "corpus" / "article-pages"
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": mem_gb,
-        "python": platform.python_version(),
-        "system": f"{platform.system()} {platform.release()}",
-    }
-
-
-def commit() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(git("status", "--porcelain")),
-    }
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -9,12 +9,14 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.harness.journey import Accounting, Journeys, Timeline, account
+from benchmarks.harness.machine import commit, load_average, machine
 from benchmarks.harness.newsroom import GeneratedPages, Newsroom, Story
 from benchmarks.harness.receiver import WebhookReceiver
 from benchmarks.harness.stack import Stack, StackOptions
@@ -107,6 +109,10 @@ def report(fault: str, acc: Accounting, run: FaultRun, **extra: Any) -> None:
     """One line of the fault table: printed, and appended to ``PARLEY_FAULTS_REPORT``."""
     row = {
         "fault": fault,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **commit(),
+        "machine": machine(),
+        "load_average": load_average(),
         **acc.as_dict(),
         "worker_restarts": [role for role, _, _ in run.stack.restarts],
         **extra,
