@@ -334,6 +334,40 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def profile_text(result: dict[str, Any]) -> str:
+    """The committed summary of a profiled run: CPU per process, then each worker's top
+    frames."""
+    params = result["params"]
+    lines = [
+        f"# Where the time goes at {params['rate']:g} articles/s ({params['pages']['source']} "
+        f"pages, {params['pollers']} pollers), commit {result['commit']}, {result['at']}",
+        "",
+        f"Load average before/after: {result['load_average']['start']} / "
+        f"{result['load_average']['end']}; worker restarts: "
+        + (
+            ", ".join(
+                f"{r['role']} at {r['at_s']} s (exit {r['exit_code']})"
+                for r in result["worker_restarts"]
+            )
+            or "none"
+        )
+        + " (a restarted worker's replacement is not sampled).",
+        "",
+        "## CPU per process over the measured part (/proc, user + system)",
+        "",
+        "| process | CPU s | cores | ms per article |",
+        "|---|---|---|---|",
+    ]
+    for label, fig in result["cpu"].items():
+        lines.append(f"| {label} | {fig['cpu_s']} | {fig['cores']} | {fig['ms_per_article']} |")
+    lines.append("")
+    for label, summary_ in result["profile"]["workers"].items():
+        lines.append(
+            profiles.render(label, summary_, params["duration_s"], result["profile"]["rate_hz"])
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=10.0, help="articles per second")
@@ -377,18 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             pdir = path.parent / "profiles"
             pdir.mkdir(exist_ok=True)
             stamp = result["at"].replace(":", "").replace("-", "")[:15]
-            text = [
-                f"# CPU profile per worker, {result['params']['rate']:g} articles/s, "
-                f"commit {result['commit']}, {result['at']}",
-                "",
-            ]
-            for label, s in result["profile"]["workers"].items():
-                text.append(
-                    profiles.render(
-                        label, s, result["params"]["duration_s"], result["profile"]["rate_hz"]
-                    )
-                )
-            (pdir / f"e2e-{stamp}.txt").write_text("\n".join(text), encoding="utf-8")
+            (pdir / f"e2e-{stamp}.txt").write_text(profile_text(result), encoding="utf-8")
     printable = {k: v for k, v in result.items() if k not in ("profile", "hops_s")}
     print(json.dumps(printable, indent=1))
     print(table(result))
