@@ -264,7 +264,11 @@ class Dispatcher:
     async def _bulk_update(self, docs: dict[str, dict[str, Any]]) -> dict[str, Exception | None]:
         operations: list[Mapping[str, Any]] = []
         for alert_id, body in docs.items():
-            operations.append({"update": {"_index": self.alerts_index, "_id": alert_id}})
+            # The pipeline's hook may mark the same alert "queued" concurrently; a partial-doc
+            # update is safe to re-apply on the newer version instead of failing the worker.
+            operations.append(
+                {"update": {"_index": self.alerts_index, "_id": alert_id, "retry_on_conflict": 5}}
+            )
             operations.append(body)
         results: dict[str, Exception | None] = {}
         for alert_id, item in zip(docs, await self._bulk(operations), strict=True):
