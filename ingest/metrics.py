@@ -32,3 +32,9 @@ FEED_REPORTS = Counter(
     ["kind"],
 )
 FEEDS_ASSIGNED = Gauge("parley_poller_feeds_assigned", "Feeds this worker polls.")
+STORE_WRITE_ERRORS = Counter(
+    "parley_poller_store_write_errors_total",
+    "Writes to the poller's state store that failed (disk full, I/O error), by table; the "
+    "poller carries on from memory.",
+    ["table"],
+)

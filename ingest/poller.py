@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import itertools
 import random
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from ingest.schedule import (
     jittered,
     next_interval,
 )
-from ingest.store import FeedState, IngestStore
+from ingest.store import FeedState, IngestStore, StoreWriteError
 from parley.logs import get_logger
 
 log = get_logger(__name__)
@@ -111,7 +112,7 @@ class FeedPoller:
                 # The feed list changed the URL: it wins over a remembered redirect.
                 state.url = state.listed_url = feed.url
                 state.status = "active" if state.status == "disabled" else state.status
-                self.store.save_state(state)
+                self._save_state(state)
             self._schedule(feed.id, state.next_poll_at if state else self.clock())
 
     def remove(self, feed_id: str) -> None:
@@ -223,9 +224,8 @@ class FeedPoller:
             log.exception("poll_crashed", feed_id=feed_id, url=safe_url(feed.url), error=str(exc))
             metrics.POLLS.labels("internal_error").inc()
             report = PollReport(feed_id, "internal_error")
-            state = self.store.get_state(feed_id)
-            if state is not None and feed_id in self.feeds:
-                self._after_failure(state, "internal_error", str(exc), None)
+            if feed_id in self.feeds:
+                self._reschedule_after_crash(feed_id, str(exc))
         self.polls_done += 1
         return report
 
@@ -291,7 +291,7 @@ class FeedPoller:
             state.status = "disabled"
             state.last_outcome = "gone"
             state.last_error = "410 Gone: feed disabled"
-            self.store.save_state(state)
+            self._save_state(state)
             metrics.POLLS.labels("gone").inc()
             metrics.FEED_REPORTS.labels("disabled").inc()
             log.warning(
@@ -422,9 +422,29 @@ class FeedPoller:
 
     def _reschedule(self, state: FeedState, due: float) -> None:
         state.next_poll_at = due
-        self.store.save_state(state)
+        # Scheduled in memory first: a feed must keep being polled even when its state cannot
+        # be written (disk full), or its new items would wait for a restart.
         if state.feed_id in self.feeds and state.status != "disabled":
             self._schedule(state.feed_id, due)
+        self._save_state(state)
+
+    def _save_state(self, state: FeedState) -> None:
+        try:
+            self.store.save_state(state)
+        except StoreWriteError as exc:
+            metrics.STORE_WRITE_ERRORS.labels("feed_state").inc()
+            log.error("feed_state_not_saved", feed_id=state.feed_id, error=str(exc))
+
+    def _reschedule_after_crash(self, feed_id: str, error: str) -> None:
+        try:
+            state = self.store.get_state(feed_id)
+        except sqlite3.Error as exc:  # the store itself is broken: retry from memory alone
+            log.error("feed_state_unreadable", feed_id=feed_id, error=str(exc))
+            state = None
+        if state is None:
+            feed = self.feeds[feed_id]
+            state = self._new_state(feed)
+        self._after_failure(state, "internal_error", error, None)
 
     # -- entries → articles --------------------------------------------------------------------
 
@@ -452,12 +472,14 @@ class FeedPoller:
         results = await asyncio.gather(
             *(self._deliver_once(aid, entry, feed, parsed) for aid, entry in fresh)
         )
-        return sum(1 for r in results if r == "produced"), all(r != "failed" for r in results)
+        produced = sum(1 for r in results if r in ("produced", "unmarked"))
+        return produced, all(r in ("produced", "shared") for r in results)
 
     async def _deliver_once(
         self, aid: str, entry: FeedEntry, feed: Feed, parsed: ParsedFeed
     ) -> str:
-        """Outcome: "produced", "shared" (another feed delivered it) or "failed"."""
+        """Outcome: "produced", "unmarked" (produced, but the seen id could not be saved),
+        "shared" (another feed delivered it) or "failed"."""
         other = self._articles_inflight.get(aid)
         if other is not None:  # the same article in another feed: fetched once
             return "shared" if await asyncio.shield(other) else "failed"
@@ -477,9 +499,16 @@ class FeedPoller:
                         aid, entry, feed, parsed, failure=f"internal_error: {exc}"
                     )
                 await self.producer.send(aid, fit_record(record))
-                self.store.mark_seen(aid, feed.id)
                 metrics.ARTICLES_PRODUCED.inc()
                 ok = True
+                try:
+                    self.store.mark_seen(aid, feed.id)
+                except StoreWriteError as exc:
+                    # In Kafka but not remembered: the feed keeps its old validators, so the
+                    # entry is read again and produced once more (same id, same document).
+                    metrics.STORE_WRITE_ERRORS.labels("seen").inc()
+                    log.error("seen_id_not_saved", article_id=aid, error=str(exc))
+                    return "unmarked"
                 return "produced"
         except ProducerStopped:
             log.warning("article_not_acknowledged", article_id=aid, url=safe_url(entry.link))
@@ -553,6 +582,7 @@ class FeedPoller:
             result.body,
             url=result.url,
             content_type=result.headers.get("content-type"),
+            fast=self.config.fast_extraction,
         )
 
 

@@ -79,6 +79,12 @@ class FeedState:
 _COLUMNS = [f.name for f in fields(FeedState)]
 
 
+class StoreWriteError(Exception):
+    """A write to the state store failed (disk full, I/O error, locked too long).  The poller
+    carries on from memory: an unmarked id is produced once more later (same article id, so
+    harmless downstream) and feed state is written again at the next poll."""
+
+
 class IngestStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,10 +113,16 @@ class IngestStore:
         return found
 
     def mark_seen(self, article_id: str, feed_id: str | None, at: float | None = None) -> None:
-        self._db.execute(
+        self._write(
             "INSERT OR IGNORE INTO seen (id, feed_id, produced_at) VALUES (?, ?, ?)",
             (article_id, feed_id, at if at is not None else time.time()),
         )
+
+    def _write(self, sql: str, params: Sequence[object]) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreWriteError(f"{self.path.name}: {exc}") from exc
 
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
@@ -132,7 +144,7 @@ class IngestStore:
 
     def save_state(self, state: FeedState) -> None:
         values = asdict(state)
-        self._db.execute(
+        self._write(
             f"INSERT OR REPLACE INTO feed_state ({', '.join(_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(_COLUMNS))})",
             [values[c] for c in _COLUMNS],

@@ -356,3 +356,40 @@ def test_publisher_ttl_and_max_age_set_the_floor_of_the_interval(
     assert harness.state(ttl_feed).interval == 600.0
     assert harness.state(cached).interval == 1200.0
     assert harness.state(ttl_feed).next_poll_at - time.time() > 590
+
+
+def test_state_store_write_errors_lose_nothing_and_keep_the_feed_scheduled(
+    server: ScriptedServer, make_poller: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.store import IngestStore
+
+    serve_articles(server, "s1", "s2")
+    server.route("/feed.xml", Reply(200, rss(items(server, "s1", "s2")), {"ETag": '"e1"'}))
+    harness = make_poller()
+    feed = Feed(url=server.url("/feed.xml"))
+    harness.poller.upsert(feed)
+    disk_full = True
+    real_write = IngestStore._write
+
+    def write(self: IngestStore, sql: str, params: Any) -> None:
+        if disk_full:
+            # A real sqlite3.Error from SQLite, as with a full disk (the ENOSPC case itself, on a
+            # tmpfs, is in tests/faults).
+            real_write(self, "INSERT INTO no_such_table VALUES (?)", (1,))
+        real_write(self, sql, params)
+
+    monkeypatch.setattr(IngestStore, "_write", write)
+    report = harness.runner.run(harness.poller._tracked_poll(feed.id))
+    assert report.outcome == "200" and report.new_items == 2
+    assert feed.id in harness.poller._due, "the feed must stay scheduled while writes fail"
+    assert harness.store.seen([article_id(u) for u, _ in items(server, "s1", "s2")]) == set()
+    assert harness.store.get_state(feed.id) is None
+
+    disk_full = False
+    # Nothing was remembered, so the same items are produced again (same ids: harmless) and
+    # now marked; a third poll finds nothing new.
+    assert harness.runner.run(harness.poller._tracked_poll(feed.id)).new_items == 2
+    assert harness.runner.run(harness.poller._tracked_poll(feed.id)).new_items == 0
+    produced = keys(harness, expect=4)
+    assert produced == Counter({article_id(u): 2 for u, _ in items(server, "s1", "s2")})
+    assert harness.state(feed).etag == '"e1"'
