@@ -131,11 +131,21 @@ class MatchingSettings(BaseModel):
 class DispatcherSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="after")
+    def _heartbeat_below_session(self) -> DispatcherSettings:
+        if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
+            raise ValueError("heartbeat_interval_ms must be at most a third of session_timeout_ms")
+        return self
+
     group_id: str = "parley-dispatcher"
     max_in_flight: int = Field(256, ge=1, description="alerts being delivered at once")
     per_host_concurrency: int = Field(8, ge=1, description="HTTP requests in flight per host")
     max_poll_records: int = Field(200, ge=1)
     max_poll_interval_ms: int = Field(900_000, ge=10_000)
+    # How soon the group notices a dispatcher that died (kill -9, lost host) and hands its
+    # partitions to another: kafka-python's default (45 s) would hold alerts that long.
+    session_timeout_ms: int = Field(10_000, ge=1000)
+    heartbeat_interval_ms: int = Field(3_000, ge=100)
     commit_interval: float = Field(1.0, gt=0)
     # On stop, deliveries still running after this are abandoned uncommitted (and redelivered by
     # the next dispatcher), so a receiver in a long retry cannot block a shutdown.

@@ -199,6 +199,8 @@ class Dispatcher:
             auto_offset_reset="earliest",
             max_poll_records=cfg.max_poll_records,
             max_poll_interval_ms=cfg.max_poll_interval_ms,
+            session_timeout_ms=cfg.session_timeout_ms,
+            heartbeat_interval_ms=cfg.heartbeat_interval_ms,
             # A dispatcher may start before the alerts topic exists (auto-created on first
             # produce); refresh metadata often so its partitions are assigned within seconds,
             # not after kafka-python's default five minutes.
