@@ -12,17 +12,21 @@ Imports are deferred into the command so that ``parley --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
+import orjson
 import typer
 
 if TYPE_CHECKING:
     from pipeline.extract.model import ExtractionResult
 
 _MAX_FETCH_BYTES = 10_000_000
+_GC_THRESHOLD = 50_000
 _FETCH_TIMEOUT_S = 20.0
 
 
@@ -86,25 +90,56 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
     extractor = default_extractor()
     count = 0
     src: IO[bytes] = sys.stdin.buffer if input_path == "-" else open(input_path, "rb")  # noqa: SIM115
-    dst: IO[str] = (
-        sys.stdout if output_path == "-" else open(output_path, "w", encoding="utf-8")  # noqa: SIM115
-    )
+    dst: IO[bytes] | None = None
+    write: Callable[[bytes], object]
+    if output_path != "-":
+        dst = open(output_path, "wb")  # noqa: SIM115
+        write = dst.write
+    elif hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        write = sys.stdout.buffer.write
+    else:  # a replaced sys.stdout (a test's StringIO) has no byte layer
+        stdout = sys.stdout
+        write = lambda data: stdout.write(data.decode("utf-8"))  # noqa: E731
+    thresholds = gc.get_threshold()
+    # The gazetteer and the compiled lexicons are hundreds of thousands of long-lived objects
+    # that every full collection would walk again; per article the extractor makes thousands
+    # of short-lived tuples and no reference cycles, so the default gen-0 threshold (700)
+    # spends ~10% of the time in collections that free nothing.
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), *thresholds[1:])
     try:
         for raw in src:
             # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
             # its output line (usually an error line) and the stream goes on.
             line = raw.decode("utf-8", errors="replace")
-            out = extract_line(line, extractor, default_language)
-            dst.write(json.dumps(out, ensure_ascii=False))
-            dst.write("\n")
+            write(_encode(extract_line(line, extractor, default_language)))
             count += 1
-        dst.flush()
+        if dst is None:
+            sys.stdout.flush()
+            if hasattr(sys.stdout, "buffer"):
+                sys.stdout.buffer.flush()
     finally:
+        gc.set_threshold(*thresholds)
+        if not frozen_before:
+            gc.unfreeze()
         if src is not sys.stdin.buffer:
             src.close()
-        if dst is not sys.stdout:
+        if dst is not None:
             dst.close()
     return count
+
+
+def _encode(out: dict[str, Any]) -> bytes:
+    """One JSONL output line in UTF-8, non-ASCII unescaped, compact separators.  orjson
+    encodes these records ~10x faster than ``json.dumps``."""
+    try:
+        return orjson.dumps(out, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # A lone surrogate (a "\\ud800" escape in the input text) is not UTF-8: the line is
+        # still written, with the surrogate escaped, so the stream keeps one line per record.
+        return (json.dumps(out) + "\n").encode("ascii")
 
 
 def _read_source(source: str, allow_private: bool) -> tuple[str, str | None, str | None]:
