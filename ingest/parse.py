@@ -62,7 +62,7 @@ def html_to_text(value: str | None) -> str | None:
     return cleaned[:MAX_SUMMARY_CHARS] or None
 
 
-def _http_url(value: Any, base: str) -> str | None:
+def http_url(value: Any, base: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     absolute = urljoin(base, value.strip())
@@ -76,19 +76,19 @@ def _http_url(value: Any, base: str) -> str | None:
 
 
 def _entry_link(entry: Any, base: str) -> str | None:
-    link = _http_url(entry.get("link"), base)
+    link = http_url(entry.get("link"), base)
     if link:
         return link
     for candidate in entry.get("links", []) or []:
         if candidate.get("rel", "alternate") == "alternate":
-            link = _http_url(candidate.get("href"), base)
+            link = http_url(candidate.get("href"), base)
             if link:
                 return link
     # A guid counts only when it is an absolute URL by itself: "abc-123" is an opaque id, not
     # a path relative to the feed.
     guid = entry.get("id")
     if isinstance(guid, str) and guid.strip().lower().startswith(("http://", "https://")):
-        return _http_url(guid, base)
+        return http_url(guid, base)
     return None
 
 

@@ -29,6 +29,7 @@ from ingest import metrics
 from ingest.articles import ExtractedArticle, ExtractionError, extract_article
 from ingest.config import IngestSettings
 from ingest.feeds import Feed
+from ingest.feedtrim import TrimmedFeed, scan_feed
 from ingest.http import (
     FEED_ACCEPT,
     HTML_ACCEPT,
@@ -310,9 +311,16 @@ class FeedPoller:
             self._remember_validators(state, result.headers, body_hash)
             return self._after_success(state, feed, "unchanged", 0, [], hints)
 
-        parsed = await asyncio.to_thread(
-            parse_feed, result.body, url=result.url, content_type=result.headers.get("content-type")
-        )
+        # Items produced before are dropped before feedparser runs (see ingest.feedtrim).
+        scan = await asyncio.to_thread(scan_feed, result.body, result.url)
+        known = self.store.seen(scan.ids) if scan.ids else set()
+
+        def parse() -> tuple[ParsedFeed, TrimmedFeed]:
+            trimmed = scan.without(known)
+            content_type = result.headers.get("content-type")
+            return parse_feed(trimmed.body, url=result.url, content_type=content_type), trimmed
+
+        parsed, trimmed = await asyncio.to_thread(parse)
         if not parsed.is_feed:
             log.warning(
                 "not_a_feed",
@@ -338,6 +346,7 @@ class FeedPoller:
         if complete:
             self._remember_validators(state, result.headers, body_hash)
         published = [e.published.timestamp() for e in parsed.entries if e.published]
+        published += trimmed.dropped_dates
         report = self._after_success(state, feed, "200", new_items, published, hints)
         report.produced = new_items
         return report
