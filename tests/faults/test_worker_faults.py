@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -81,7 +82,13 @@ def fill(directory: Path) -> Path:
     """Write zeros into ``directory`` until the file system says ENOSPC."""
     filler = directory / "filler"
     chunk = b"\0" * 65536
-    with filler.open("wb") as fh:
+    usage = {p.name: p.stat().st_size for p in directory.iterdir()}
+    df = subprocess.run(["df", "-i", "-h", str(directory)], capture_output=True, text=True).stdout
+    try:
+        fh0 = filler.open("wb")
+    except OSError as exc:
+        raise AssertionError(f"{exc} {usage} {shutil.disk_usage(directory)} {df}") from exc
+    with fh0 as fh:
         while True:
             try:
                 fh.write(chunk)
