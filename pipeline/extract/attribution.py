@@ -592,7 +592,7 @@ def _make(
     if not parts:
         return None
     # At least two words of content: "said." or "said so" are not statements.
-    if sum(len(text[s:e].split()) for s, e in parts) < 2 and not _is_whole_quote(doc, parts):
+    if _fewer_than_two_words(text, parts) and not _is_whole_quote(doc, parts):
         return None
     kind = _kind(doc, parts)
     if isinstance(cue, Cue):
@@ -606,6 +606,16 @@ def _make(
             parts = [(q.inner_start, q.inner_end)]
             marked = [(q.open, q.end)]
     return Attribution(kind, parts, span, cls, speaker, marked)
+
+
+def _fewer_than_two_words(text: str, parts: list[tuple[int, int]]) -> bool:
+    words = 0
+    for s, e in parts:
+        # maxsplit: a long content need not be split into all of its words to count two
+        words += min(2, len(text[s:e].split(None, 2)))
+        if words >= 2:
+            return False
+    return True
 
 
 def _is_whole_quote(doc: _Doc, parts: list[tuple[int, int]]) -> bool:

@@ -8,9 +8,8 @@ the cue span ("has repeatedly said", "did not say"), as in PolNeAR's annotation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.extract import lexicon
 
@@ -20,11 +19,11 @@ _IRREGULAR_PARTICIPLES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     """One cue occurrence.  ``cls`` is the lexicon class (speech, tell, cognition, intent,
     evaluate, question, evidence) or ``source`` ("according to") / ``passive`` ("was quoted as
-    saying")."""
+    saying").  A NamedTuple: an article has dozens of cue candidates, and a frozen dataclass
+    costs a ``object.__setattr__`` call per field to build."""
 
     start: int
     end: int

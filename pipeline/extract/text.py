@@ -8,7 +8,7 @@ and index walks) so that 5 MB of text or 10,000 quote marks cost time proportion
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.extract.tokens import wordset
 
@@ -34,18 +34,20 @@ _ABBREVIATIONS = wordset(
 #: Longer "sentences" are cut: real ones are far shorter, and it bounds per-sentence work.
 MAX_SENTENCE_CHARS = 2000
 
-_MARK = re.compile(r"''|``|[\"“”„«»‘’‚]")
+# = ``''|``|["“”„«»‘’‚]``, written to start with one character class so that the regex
+# engine skips from candidate to candidate instead of trying every position.
+_MARK = re.compile(r"['`\"“”„«»‘’‚](?:(?<=')'|(?<=`)`|(?<!['`]))")
 _WORD_CHAR = re.compile(r"\w")
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
     """A quotation: ``open`` is the index of the opening mark, ``end`` is just after the closer.
 
     ``inner_start``/``inner_end`` delimit the quoted words (without marks).  ``family`` is
     ``double`` (“…”, "…", „…“, ''…''), ``guillemet`` («…») or ``single`` (‘…’).  A quote that
     runs over several paragraphs (each opened, only the last closed) is one Quote whose inner
-    span contains the paragraph breaks.
+    span contains the paragraph breaks.  (A NamedTuple because it is built for every pair
+    of quote marks and a frozen dataclass is several times slower to construct.)
     """
 
     open: int

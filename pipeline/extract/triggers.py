@@ -40,7 +40,9 @@ _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s(?:but|while|although|though|whereas)\s")
 _WORDS = re.compile(r"[\w’'-]+")
-_SENTENCE_BREAK = re.compile(r"[.!?…][\"”’»)]*\s|\n")
+# = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
+# then skips to the candidates instead of trying each position.
+_SENTENCE_BREAK = re.compile(r"[.!?…\n](?:(?<=\n)|[\"”’»)]*\s)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ class TriggerFinder:
                         str(entry.get("codes_act", category)),
                     )
                 )
-                head_patterns.append(f"(?P<h{len(head_patterns)}>{entry['pattern']})")
+                head_patterns.append(_tagged(entry["pattern"], f"h{len(head_patterns)}"))
         self._head_re = _compile(head_patterns)
         # The same heads, lower-cased, matched case-sensitively on the lower-cased text: the
         # engine can then skip positions by first character, which IGNORECASE prevents (3-4x).
@@ -96,7 +98,7 @@ class TriggerFinder:
                 right_patterns.append(f"(?P<g{len(right_patterns)}>{entry['pattern']})")
                 self._right.append(_Governor(act))
             else:
-                left_patterns.append(f"(?P<g{len(left_patterns)}>{entry['pattern']})")
+                left_patterns.append(_tagged(entry["pattern"], f"g{len(left_patterns)}"))
                 self._left.append(
                     _Governor(act, int(entry.get("max_gap", _GOVERNOR_MAX_GAP_WORDS)))
                 )
@@ -265,9 +267,10 @@ class TriggerFinder:
         """Stance given by the answer to the reported question this head is asked in."""
         if self._question_re is None or not self._answers:
             return None
+        limit = min(len(text), end + 200)
         if (
-            "?" not in text[sent_start : end + 200]
-            and self._question_re.search(text, sent_start, min(len(text), end + 200)) is None
+            text.find("?", sent_start, limit) < 0
+            and self._question_re.search(text, sent_start, limit) is None
         ):
             return None
         sent_end_m = _SENTENCE_BREAK.search(text, end)
@@ -295,6 +298,14 @@ def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
     if stance == "negative":
         return "positive", ("intent" if act in _NEGATIVE_ACTS else act)
     return "negative", ("reject" if act is not None and act != "mention" else None)
+
+
+def _tagged(pattern: str, name: str) -> str:
+    """``pattern`` followed by an empty named group, so that ``lastgroup`` tells which entry
+    matched.  The group goes after the pattern, not around it: a branch that starts with a
+    group cannot be skipped on its first character by the regex engine, and the scan tries
+    every entry at every word start (1.6x slower for the heads)."""
+    return f"(?:{pattern})(?P<{name}>)"
 
 
 def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
