@@ -112,17 +112,14 @@ class TriggerFinder:
         negators = [str(n) for n in data.get("negators") or []]
         words = [n for n in negators if n[:1] not in "n’'" or (n[:1].isalpha() and "'" not in n)]
         clitics = [n for n in negators if n not in words]  # "n't" attaches to its verb
-        self._neg_re = (
-            re.compile(
-                r"(?<![\w-])(?:"
-                + "|".join(words).replace(" ", r"\s+")
-                + r")(?![\w-])"
-                + ("|(?:" + "|".join(clitics) + r")(?![\w-])" if clitics else ""),
-                re.IGNORECASE,
-            )
-            if negators
-            else None
+        neg_pattern = (
+            r"(?<![\w-])(?:"
+            + "|".join(words).replace(" ", r"\s+")
+            + r")(?![\w-])"
+            + ("|(?:" + "|".join(clitics) + r")(?![\w-])" if clitics else "")
         )
+        self._neg_re = re.compile(neg_pattern, re.IGNORECASE) if negators else None
+        self._neg_re_lower = re.compile(_lower_pattern(neg_pattern)) if negators else None
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
         # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
         self._starts: list[int] = [0]
@@ -135,17 +132,18 @@ class TriggerFinder:
             self._answers[str(a).lower()] = "positive"
         qcues = [str(q) for q in data.get("question_cues") or []]
         qwords = [str(q) for q in data.get("question_words") or []]
+        question_pattern = (
+            r"(?<![\w-])(?:"
+            + "|".join(qcues)
+            + r")(?![\w-]).{0,120}?(?<![\w-])(?:"
+            + "|".join(qwords)
+            + r")(?![\w-])"
+        )
         self._question_re = (
-            re.compile(
-                r"(?<![\w-])(?:"
-                + "|".join(qcues)
-                + r")(?![\w-]).{0,120}?(?<![\w-])(?:"
-                + "|".join(qwords)
-                + r")(?![\w-])",
-                re.IGNORECASE | re.DOTALL,
-            )
-            if qcues and qwords
-            else None
+            re.compile(question_pattern, re.IGNORECASE | re.DOTALL) if qcues and qwords else None
+        )
+        self._question_re_lower = (
+            re.compile(_lower_pattern(question_pattern), re.DOTALL) if qcues and qwords else None
         )
 
     @classmethod
@@ -161,8 +159,12 @@ class TriggerFinder:
         last_end = -1
         prev_head_end = 0
         lowered = text.lower()
-        # lower() keeps offsets except for a few letters (İ -> i̇): then match case-insensitively.
-        self._lowered = lowered if len(lowered) == len(text) else None
+        # lower() keeps offsets except for a few letters (İ -> i̇), and case-insensitive
+        # matching also equates a few letters that lower() keeps apart (ı and i, ſ and s): in
+        # such texts match case-insensitively.
+        self._lowered = (
+            lowered if len(lowered) == len(text) and not _FOLD_TRAPS.search(text) else None
+        )
         scan = (
             self._head_re_lower.finditer(lowered)
             if self._lowered is not None
@@ -255,7 +257,13 @@ class TriggerFinder:
             return None
         lo = max(sent_start, anchor - 60)
         found: int | None = None
-        for n in self._neg_re.finditer(text, lo, anchor):
+        lowered = self._lowered
+        scan = (
+            self._neg_re_lower.finditer(lowered, lo, anchor)
+            if lowered is not None and self._neg_re_lower is not None
+            else self._neg_re.finditer(text, lo, anchor)
+        )
+        for n in scan:
             gap = text[n.end() : anchor]
             if _CLAUSE_BREAK.search(gap):
                 continue
@@ -268,14 +276,20 @@ class TriggerFinder:
         if self._question_re is None or not self._answers:
             return None
         limit = min(len(text), end + 200)
+        # The lower-cased text with a case-sensitive regex: several times faster than
+        # IGNORECASE, which defeats the regex engine's literal-prefix search.
+        question_re = self._question_re
+        subject = text
+        if self._lowered is not None and self._question_re_lower is not None:
+            question_re, subject = self._question_re_lower, self._lowered
         if (
             text.find("?", sent_start, limit) < 0
-            and self._question_re.search(text, sent_start, limit) is None
+            and question_re.search(subject, sent_start, limit) is None
         ):
             return None
         sent_end_m = _SENTENCE_BREAK.search(text, end)
         sent_end = sent_end_m.end() if sent_end_m else len(text)
-        if not self._question_re.search(text, sent_start, sent_end) and (
+        if not question_re.search(subject, sent_start, sent_end) and (
             text[:sent_end].rstrip()[-1:] != "?"
         ):
             return None
@@ -289,6 +303,9 @@ class TriggerFinder:
 
 
 _STANCES = frozenset({"positive", "negative", "neutral"})
+# Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
+# i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
+_FOLD_TRAPS = re.compile("[\u0131\u017f\u1c80-\u1c88]")
 _INNER_NOT = re.compile(r"\bnot\b|n['’]t\b", re.IGNORECASE)
 
 
