@@ -81,6 +81,13 @@ def detect_language(text: str) -> str | None:
     return str(lang) if lang else None
 
 
+def load_language_model() -> None:
+    """Load py3langid's model now (a few seconds of CPU, decompressing it) rather than inside
+    the first article's extraction, where it delays that article and, with several extraction
+    threads starting at once, is loaded by each of them."""
+    detect_language("warm-up")
+
+
 def normalise_language(value: str | None) -> str | None:
     if not value or not _LANG.match(value.strip()):
         return None

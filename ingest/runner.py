@@ -13,6 +13,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from ingest.articles import load_language_model
 from ingest.assignment import FeedAssignment, FeedPublisher
 from ingest.config import IngestSettings, ingest_settings
 from ingest.feeds import Feed, load_feeds
@@ -102,6 +103,8 @@ async def _main(
     publisher: FeedPublisher | None = None
     assignment: FeedAssignment | None = None
     exit_code = 0
+    if config.fetch_articles:
+        await asyncio.to_thread(load_language_model)
     try:
         if config.assignment == "kafka":
             publisher = FeedPublisher(settings.kafka.client_kwargs(), settings.kafka.topics.feeds)
