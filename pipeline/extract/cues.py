@@ -87,6 +87,7 @@ class CueLexicon:
         self.regex = re.compile(
             r"(?<![\w'’-])(?:" + lexicon.trie_pattern(variants) + r")(?![\w'’-])"
         )
+        self._surfaces: dict[str, tuple[str, str | None, str | None, bool, bool]] = {}
         self._suffix = (
             re.compile(r"\s+(?:" + lexicon.trie_pattern(suffixes) + r")(?![\w'’-])")
             if suffixes
@@ -100,29 +101,45 @@ class CueLexicon:
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[Cue]:
         out: list[Cue] = []
         stop = len(text) if end is None else end
+        surfaces = self._surfaces
         for m in self.regex.finditer(text, start, stop):
-            form = _norm(m.group().lower())
-            phrase_cls = self.phrase_class.get(form)
+            surface = m.group()
+            known = surfaces.get(surface)
+            if known is None:
+                known = self._classify(surface)
+                if len(surfaces) < _MAX_SURFACES:
+                    surfaces[surface] = known
+            form, phrase_cls, cls, participle, bare = known
+            m_start, m_end = m.span()
             if phrase_cls is not None:
-                out.append(Cue(m.start(), m.end(), m.start(), m.end(), form, phrase_cls))
+                out.append(Cue(m_start, m_end, m_start, m_end, form, phrase_cls))
                 continue
-            cls = self.verb_class.get(form)
             if cls is None:
                 continue
-            cue_start, aux, negated = self._verb_group_start(text, m.start())
-            passive = aux in _PASSIVE_AUX and (
-                form.endswith("ed") or form in _IRREGULAR_PARTICIPLES
-            )
-            cue_end = m.end()
+            cue_start, aux, negated = self._verb_group_start(text, m_start)
+            passive = participle and aux in _PASSIVE_AUX
+            cue_end = m_end
             if self._suffix is not None:
                 sm = self._suffix.match(text, cue_end)
                 if sm:
                     cue_end = sm.end()
-            bare = form in self.bare_forms
-            out.append(
-                Cue(cue_start, cue_end, m.start(), m.end(), form, cls, passive, negated, bare)
-            )
+            out.append(Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare))
         return out
+
+    def _classify(self, surface: str) -> tuple[str, str | None, str | None, bool, bool]:
+        """What a matched cue word is: (form, phrase class, verb class, participle-like, bare).
+
+        Depends on the surface string only, and news text uses the same few dozen cue words
+        over and over, so ``find`` remembers the answer per surface string."""
+        form = _norm(surface.lower())
+        participle = form.endswith("ed") or form in _IRREGULAR_PARTICIPLES
+        return (
+            form,
+            self.phrase_class.get(form),
+            self.verb_class.get(form),
+            participle,
+            form in self.bare_forms,
+        )
 
     def _verb_group_start(self, text: str, verb_start: int) -> tuple[int, str, bool]:
         """Extend a cue left over adverbs, a negation and an auxiliary ("has not yet said").
@@ -175,6 +192,8 @@ class CueLexicon:
 
 
 _WORD = re.compile(r"[\w'’]+")
+#: Bound on remembered cue surfaces (line breaks inside phrases make new ones in junk text).
+_MAX_SURFACES = 10_000
 
 
 def _strip_nt(word: str) -> str:

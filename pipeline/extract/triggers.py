@@ -145,6 +145,12 @@ class TriggerFinder:
         self._question_re_lower = (
             re.compile(_lower_pattern(question_pattern), re.DOTALL) if qcues and qwords else None
         )
+        # A literal that every match of the question regex contains (lower case), per cue;
+        # None when some cue has none (then the regex alone decides).
+        prefixes = [_literal_prefix(q).lower() for q in qcues]
+        self._question_cue_prefixes: tuple[str, ...] | None = (
+            tuple(prefixes) if prefixes and all(prefixes) else None
+        )
 
     @classmethod
     def for_language(cls, language: str | None) -> TriggerFinder | None:
@@ -282,15 +288,20 @@ class TriggerFinder:
         subject = text
         if self._lowered is not None and self._question_re_lower is not None:
             question_re, subject = self._question_re_lower, self._lowered
-        if (
-            text.find("?", sent_start, limit) < 0
-            and question_re.search(subject, sent_start, limit) is None
+        if text.find("?", sent_start, limit) < 0 and (
+            # Most heads are in no reported question: rule that out with plain substring
+            # searches for the question cues before running the regex.
+            (
+                subject is self._lowered
+                and not _any_in(self._question_cue_prefixes, subject, sent_start, limit)
+            )
+            or question_re.search(subject, sent_start, limit) is None
         ):
             return None
         sent_end_m = _SENTENCE_BREAK.search(text, end)
         sent_end = sent_end_m.end() if sent_end_m else len(text)
         if not question_re.search(subject, sent_start, sent_end) and (
-            text[:sent_end].rstrip()[-1:] != "?"
+            _last_visible(text, sent_end) != "?"
         ):
             return None
         # The answer is a short quote within the next two sentences.
@@ -300,6 +311,35 @@ class TriggerFinder:
             if said in self._answers:
                 return self._answers[said]
         return None
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The plain text a regex starts with ("спросил" of "спросил\\w*"); "" when unsure."""
+    if "|" in pattern:
+        return ""
+    out: list[str] = []
+    for ch in pattern:
+        if ch.isalnum() or ch in " '’-":
+            out.append(ch)
+            continue
+        if ch in "?*{" and out:
+            out.pop()  # the character before an optional part is not certain
+        break
+    return "".join(out).strip()
+
+
+def _any_in(needles: tuple[str, ...] | None, haystack: str, start: int, end: int) -> bool:
+    if needles is None:
+        return True
+    return any(haystack.find(n, start, end) >= 0 for n in needles)
+
+
+def _last_visible(text: str, end: int) -> str:
+    """The last non-whitespace character of ``text[:end]`` ("" if none), without copying."""
+    j = end
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    return text[j - 1] if j > 0 else ""
 
 
 _STANCES = frozenset({"positive", "negative", "neutral"})
