@@ -173,13 +173,17 @@ def _earlier(a: Source, b: Source) -> bool:
 
 def matching_index_body(statements_index: str) -> dict[str, Any]:
     """Settings and mappings of the matching index: those of the statements index (same
-    analysis and default fields), one shard, refreshed only when a batch is staged."""
+    analysis and default fields), one shard, refreshed only when a batch is staged, no
+    per-request translog fsync."""
     template = index_template("statements", statements_index)["template"]
     settings = {
         **template["settings"],
         "number_of_shards": 1,
         "number_of_replicas": 0,
         "refresh_interval": "-1",
+        # Staged documents live for one search and are re-staged if anything fails, so they
+        # need no fsync per request (the statements themselves are durable in their index).
+        "translog": {"durability": "async"},
     }
     return {"settings": settings, "mappings": template["mappings"]}
 
@@ -213,6 +217,9 @@ class BatchMatcher:
             except BadRequestError as exc:  # another worker created it first
                 if exc.error != "resource_already_exists_exception":
                     raise
+        else:  # created by an older version: the dynamic settings follow this one
+            translog = matching_index_body(self.statements_index)["settings"]["translog"]
+            self.client.indices.put_settings(index=self.index, settings={"translog": translog})
         self._index_ready = True
 
     def match(
