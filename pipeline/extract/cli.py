@@ -114,7 +114,7 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
             # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
             # its output line (usually an error line) and the stream goes on.
             line = raw.decode("utf-8", errors="replace")
-            write(_encode(extract_line(line, extractor, default_language)))
+            write(_encode(extract_line(line, extractor, default_language, encodable=True)))
             count += 1
         if dst is None:
             sys.stdout.flush()
@@ -139,7 +139,15 @@ def _encode(out: dict[str, Any]) -> bytes:
     except TypeError:
         # A lone surrogate (a "\\ud800" escape in the input text) is not UTF-8: the line is
         # still written, with the surrogate escaped, so the stream keeps one line per record.
-        return (json.dumps(out) + "\n").encode("ascii")
+        return (json.dumps(out, default=_plain) + "\n").encode("ascii")
+
+
+def _plain(obj: Any) -> Any:
+    """The contract dict of a result dataclass left in an encodable line."""
+    to_dict = getattr(obj, "to_dict", None)
+    if to_dict is None:
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+    return to_dict()
 
 
 def _read_source(source: str, allow_private: bool) -> tuple[str, str | None, str | None]:

@@ -137,3 +137,22 @@ class ExtractionResult:
             "statements": [s.to_dict() for s in self.statements],
             "triggers": [t.to_dict() for t in self.triggers],
         }
+
+    def to_encodable(self) -> dict[str, Any]:
+        """``to_dict`` with the spans, speakers and triggers left as the dataclasses they are,
+        for an encoder that serialises dataclasses field by field (orjson): their fields are
+        exactly their ``to_dict`` keys, in order, and building the nested dicts in Python
+        costs several times more than encoding them."""
+        return {
+            "statements": [
+                {
+                    "kind": s.kind,
+                    "quote": s.quote,
+                    "cue": s.cue,
+                    "speaker": s.speaker,
+                    "triggers": s.triggers,
+                }
+                for s in self.statements
+            ],
+            "triggers": self.triggers,
+        }

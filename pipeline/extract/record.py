@@ -32,8 +32,13 @@ def error_line(record_id: Any, reason: str) -> dict[str, Any]:
     }
 
 
-def extract_record(record: Any, extractor: StatementExtractor | None = None) -> dict[str, Any]:
-    """Map a contract input record to its output line (``error`` set when it cannot be done)."""
+def extract_record(
+    record: Any, extractor: StatementExtractor | None = None, *, encodable: bool = False
+) -> dict[str, Any]:
+    """Map a contract input record to its output line (``error`` set when it cannot be done).
+
+    With ``encodable`` the line keeps the result's dataclasses (``ExtractionResult.
+    to_encodable``): for writers that encode with orjson, not for consumers of the dict."""
     if not isinstance(record, dict):
         return error_line(None, f"record is not a JSON object but {type(record).__name__}")
     record_id = record.get("id")
@@ -53,12 +58,16 @@ def extract_record(record: Any, extractor: StatementExtractor | None = None) -> 
     except Exception as exc:  # noqa: BLE001 - one bad record must not stop the stream
         return error_line(record_id, f"extractor failed: {type(exc).__name__}: {exc}")
     out: dict[str, Any] = {"id": record_id}
-    out.update(result.to_dict())
+    out.update(result.to_encodable() if encodable else result.to_dict())
     return out
 
 
 def extract_line(
-    line: str, extractor: StatementExtractor | None = None, default_language: str | None = None
+    line: str,
+    extractor: StatementExtractor | None = None,
+    default_language: str | None = None,
+    *,
+    encodable: bool = False,
 ) -> dict[str, Any]:
     """One JSONL input line → output line; empty and unparsable lines give an error line.
 
@@ -71,4 +80,4 @@ def extract_line(
         return error_line(None, f"invalid JSON: {exc}")
     if default_language and isinstance(record, dict) and not record.get("language"):
         record["language"] = default_language
-    return extract_record(record, extractor)
+    return extract_record(record, extractor, encodable=encodable)
