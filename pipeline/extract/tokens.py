@@ -8,6 +8,7 @@ conjunctions - which is enough for the subjects and sources of reporting verbs.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -45,6 +46,7 @@ class Token(NamedTuple):
 
 
 _new_token = tuple.__new__
+_second = itemgetter(1)
 # Every character of a text is whitespace or part of a token, so one ``findall`` of
 # (whitespace before, token) pairs gives the offsets by summing lengths, which is cheaper
 # than a match object per token.
@@ -57,7 +59,7 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
         return []
     # One lower() for all words (tokens never contain spaces, so split() undoes the join);
     # ’ folded to ' in the lower form, so word lists need one spelling ("he's").
-    lowered = " ".join([word for _, word in pairs]).lower()
+    lowered = " ".join(map(_second, pairs)).lower()
     if "’" in lowered:
         lowered = lowered.replace("’", "'")
     out: list[Token] = []
@@ -65,9 +67,12 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     pos = start
     for (space, word), lower in zip(pairs, lowered.split(" "), strict=True):
         begin = pos + len(space)
-        pos = begin + len(word)
-        first = word[0]
-        append(_new_token(Token, (begin, pos, word, lower, first.isalnum() or first == "_")))
+        size = len(word)
+        pos = begin + size
+        # Punctuation tokens are single characters: a longer token is a word.
+        append(
+            _new_token(Token, (begin, pos, word, lower, size > 1 or word.isalnum() or word == "_"))
+        )
     return out
 
 
