@@ -86,6 +86,7 @@ class TriggerFinder:
         # The same heads, lower-cased, matched case-sensitively on the lower-cased text: the
         # engine can then skip positions by first character, which IGNORECASE prevents (3-4x).
         self._head_re_lower = _compile([_lower_pattern(p) for p in head_patterns], flags=0)
+        self._head_tags = _tag_index(self._head_re)
         self._left: list[_Governor] = []
         self._right: list[_Governor] = []
         left_patterns: list[str] = []
@@ -104,6 +105,7 @@ class TriggerFinder:
                 )
         self._left_re = _compile(left_patterns)
         self._left_re_lower = _compile([_lower_pattern(p) for p in left_patterns], flags=0)
+        self._left_tags = _tag_index(self._left_re)
         self._right_re = (
             re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
             if right_patterns
@@ -179,7 +181,7 @@ class TriggerFinder:
         for m in scan:
             if m.start() < last_end:
                 continue
-            idx = int(m.lastgroup[1:]) if m.lastgroup else -1
+            idx = self._head_tags[m.lastgroup] if m.lastgroup else -1
             if idx < 0:
                 continue
             head = self._heads[idx]
@@ -237,7 +239,7 @@ class TriggerFinder:
             else self._left_re.finditer(text, lo, start)
         )
         for g in scan:
-            idx = int(g.lastgroup[1:]) if g.lastgroup else -1
+            idx = self._left_tags[g.lastgroup] if g.lastgroup else -1
             if idx < 0:
                 continue
             gov = self._left[idx]
@@ -358,11 +360,102 @@ def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
 
 
 def _tagged(pattern: str, name: str) -> str:
-    """``pattern`` followed by an empty named group, so that ``lastgroup`` tells which entry
-    matched.  The group goes after the pattern, not around it: a branch that starts with a
-    group cannot be skipped on its first character by the regex engine, and the scan tries
-    every entry at every word start (1.6x slower for the heads)."""
-    return f"(?:{pattern})(?P<{name}>)"
+    """``pattern`` as alternatives that each end with an empty named group ``name_<k>``, so
+    that ``lastgroup`` tells which entry matched.
+
+    The regex engine skips an alternative on its first character only when it starts with a
+    literal or a character class, and the scan tries every entry at every word start: so the
+    group goes after each alternative, not around the entry, and a leading ``(?:a|b)c`` is
+    distributed into ``ac|bc`` (same matches, tried in the same order).  1.6x and another
+    1.25x faster for the heads."""
+    return "|".join(f"{alt}(?P<{name}_{k}>)" for k, alt in enumerate(_distributed(pattern)))
+
+
+def _tag_index(regex: re.Pattern[str]) -> dict[str, int]:
+    """Group name of ``_tagged`` → index of its entry."""
+    return {name: int(name[1:].split("_")[0]) for name in regex.groupindex}
+
+
+def _distributed(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern``, with a leading non-capturing group
+    multiplied out: ``(?:a|b)?c|d`` → ``ac``, ``bc``, ``c``, ``d``."""
+    out: list[str] = []
+    for alt in _split_alternatives(pattern):
+        if not alt.startswith("(?:"):
+            out.append(alt)
+            continue
+        close = _group_end(alt)
+        inner, rest = alt[3 : close - 1], alt[close:]
+        optional = rest[:1] == "?" and rest[1:2] not in ("?", "+")
+        if optional:
+            rest = rest[1:]
+        elif rest[:1] in ("?", "*", "+", "{"):
+            out.append(alt)  # repeated, lazy or possessive: left alone
+            continue
+        # A greedy optional group is tried first, then skipped: its alternatives go first.
+        parts = [x + rest for x in _distributed(inner)] + ([rest] if optional else [])
+        if "" in parts or len(parts) > _MAX_DISTRIBUTED:
+            out.append(alt)
+            continue
+        # "(?:the\\s+)?(?:war|conflict)…": the skipped-group part starts with a group again.
+        expanded = [y for x in parts for y in _distributed(x)]
+        out.extend(expanded if len(expanded) <= _MAX_DISTRIBUTED else parts)
+    return out
+
+
+_MAX_DISTRIBUTED = 64
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (escapes, classes and groups respected)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _group_end(pattern: str) -> int:
+    """Index just after the group that opens ``pattern``."""
+    depth = 0
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
 
 
 def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
