@@ -19,15 +19,15 @@ install: $(STAMP)
 run: install
 	$(PARLEY) --log-format console up
 
-## test: set up, start Kafka and Elasticsearch, then lint, type-check and run the tests (faults: `make faults`)
+## test: set up, start Kafka and Elasticsearch, then lint, type-check and run every test (fault suite included)
 test: install services-up
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	bash deploy/validate.sh
-	$(VENV)/bin/pytest tests --ignore=tests/faults
+	$(VENV)/bin/pytest tests
 
-## faults: the fault-injection suite (private Kafka and Elasticsearch it kills and restarts; ~20 min)
+## faults: only the fault-injection suite (private Kafka and Elasticsearch it kills and restarts; ~10 min)
 faults: install services-up
 	$(VENV)/bin/pytest tests/faults
 
