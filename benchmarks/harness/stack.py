@@ -119,7 +119,9 @@ class Stack:
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = self._config()
         self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False), encoding="utf-8")
-        self.settings: Settings = load_settings(self.config_path)
+        # The run's YAML is the whole configuration here too, as for the workers (which get no
+        # PARLEY_* variables): the caller's environment must not point the harness elsewhere.
+        self.settings: Settings = load_settings(self.config_path, **self.config)
 
     # -- configuration -----------------------------------------------------------------------
 
