@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,9 +36,19 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _PLAIN_URL = re.compile(r"https?://[\x21-\x7e]+", re.IGNORECASE)  # printable ASCII, no spaces
 MIN_ITEMS = 8  # below this, feedparser is fast enough and trimming is not worth a second parse
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False
-)
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # One parser per thread: scans run in worker threads, and an lxml parser object must not
+    # be used by two threads at once.
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False
+        )
+        _PARSERS.parser = parser
+    return parser
 
 
 @dataclass
@@ -164,7 +175,7 @@ def scan_feed(body: bytes, feed_url: str, *, min_items: int = MIN_ITEMS) -> Feed
     """Parse ``body`` strictly and find each item's article id (call from a worker thread)."""
     scan = FeedScan(body)
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except (etree.XMLSyntaxError, ValueError):
         return scan
     if root is None or root.getroottree().docinfo.internalDTD is not None:

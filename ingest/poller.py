@@ -21,6 +21,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +95,9 @@ class FeedPoller:
         self._inflight: dict[str, asyncio.Task[PollReport]] = {}
         self._articles_inflight: dict[str, asyncio.Future[bool]] = {}
         self._article_slots = asyncio.Semaphore(config.max_concurrent_articles)
+        # Feed documents are scanned, trimmed and parsed in this one thread: an lxml tree must
+        # be changed only in the thread that parsed it.
+        self._feed_thread = ThreadPoolExecutor(1, thread_name_prefix="feed-parse")
         self._wake = asyncio.Event()
         self.polls_done = 0
 
@@ -312,7 +316,8 @@ class FeedPoller:
             return self._after_success(state, feed, "unchanged", 0, [], hints)
 
         # Items produced before are dropped before feedparser runs (see ingest.feedtrim).
-        scan = await asyncio.to_thread(scan_feed, result.body, result.url)
+        loop = asyncio.get_running_loop()
+        scan = await loop.run_in_executor(self._feed_thread, scan_feed, result.body, result.url)
         known = self.store.seen(scan.ids) if scan.ids else set()
 
         def parse() -> tuple[ParsedFeed, TrimmedFeed]:
@@ -320,7 +325,7 @@ class FeedPoller:
             content_type = result.headers.get("content-type")
             return parse_feed(trimmed.body, url=result.url, content_type=content_type), trimmed
 
-        parsed, trimmed = await asyncio.to_thread(parse)
+        parsed, trimmed = await loop.run_in_executor(self._feed_thread, parse)
         if not parsed.is_feed:
             log.warning(
                 "not_a_feed",
