@@ -144,7 +144,11 @@ class SpeakerResolver:
         if role is not None:
             found = self._by_role(span.start, role, parsed.country)
             if found is not None:
-                return self._copy(span, found)
+                # The person is the one introduced earlier; the role is the article's own word
+                # for them here ("the Ukrainian leader" is a leader, whatever else he is).
+                speaker = self._copy(span, found)
+                speaker.role = role
+                return speaker
             org = parsed.org
             return Speaker(
                 span,

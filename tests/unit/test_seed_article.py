@@ -82,11 +82,14 @@ def test_statement(
         "cue": st.cue.text if st.cue else None,
         "speaker_mention": sp.mention.text if sp.mention else None,
         "speaker_name": sp.name,
+        # Roles are compared without case: the gold keeps the article's capitals ("President").
+        "role": sp.role.lower() if sp.role else None,
         "organization": sp.organization,
         "country": sp.country,
         "official": sp.official,
     }
     expected = {k: g[k] for k in found}
+    expected["role"] = g["role"].lower() if g["role"] else None
     assert found == expected
 
 
