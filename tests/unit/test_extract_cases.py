@@ -1,5 +1,6 @@
 """Data-driven extraction cases: tests/fixtures/extract_cases.yaml (one case per entry,
-expectations inside it), in English, Russian and Ukrainian."""
+expectations inside it), in English, Russian and Ukrainian; triggers also in German, French
+and Spanish."""
 
 from __future__ import annotations
 
@@ -56,3 +57,7 @@ def test_case(case: dict[str, Any]) -> None:
         assert any(_statement_matches(s, want) for s in result.statements), f"{want}\n{found}"
     for want in case.get("triggers") or []:
         assert any(_trigger_matches(t, want) for t in result.triggers), f"{want}\n{found}"
+    if case.get("no_triggers"):
+        assert result.triggers == [], found
+    if "detected" in case:
+        assert EXTRACTOR.extract(case["text"]).language == case["detected"]
