@@ -47,12 +47,15 @@ def services_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_services_script(action: str, service: str | None, settings: Settings) -> int:
+def run_services_script(
+    action: str, service: str | None, settings: Settings, *, quiet: bool = False
+) -> int:
     if not SERVICES_SCRIPT.exists():
         typer.echo(f"missing {SERVICES_SCRIPT}: run parley from its source checkout", err=True)
         return 2
     args = ["bash", str(SERVICES_SCRIPT), action, *([service] if service else [])]
-    return subprocess.call(args, env=services_env(settings))
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.call(args, env=services_env(settings), stdout=output, stderr=output)
 
 
 @app.command()

@@ -389,6 +389,7 @@ def where_to_look(
     options: UpOptions,
     plan: WorkerPlan,
     interactive: bool = True,
+    owns_services: bool | None = None,
 ) -> str:
     host = settings.metrics.host
     metrics = "  ".join(f"{w} :{p}" for w, p in plan.metrics_ports.items())
@@ -419,7 +420,8 @@ def where_to_look(
             ("demo alerts", f"{paths.demo_alerts}  (receiver {demo_webhook_url(options)})"),
             ("replay feed", replay_feed_url(options)),
         ]
-    down = "`parley down`" + (" (also stops Kafka and Elasticsearch)" if options.services else "")
+    stops_services = options.services if owns_services is None else owns_services
+    down = "`parley down`" + (" (also stops Kafka and Elasticsearch)" if stops_services else "")
     rows.append(("stop", f"Ctrl-C, or {down}" if interactive else down))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
@@ -494,8 +496,12 @@ def _up(
 
     from parley.services_cli import run_services_script
 
+    # Services that were running before `parley up` (started by `parley services up`, or by
+    # another tool) are not ours: `parley down` leaves them running.
+    owns_services = False
     if options.services:
         console.rule("Kafka and Elasticsearch on 127.0.0.1")
+        owns_services = run_services_script("status", None, settings, quiet=True) != 0
         code = run_services_script("up", None, settings)
         if code != 0:
             console.print(f"[red]starting the local services failed (exit {code})[/red]")
@@ -527,13 +533,13 @@ def _up(
         state_file=paths.state_file,
         on_event=events.append,
         log_events=not interactive,
-        metadata={"local_services": options.services},
+        metadata={"local_services": owns_services},
     )
     console.rule("Workers")
     supervisor.start()
     console.print(
         "parley is running. Where to look:\n"
-        + where_to_look(settings, paths, options, plan, interactive)
+        + where_to_look(settings, paths, options, plan, interactive, owns_services)
     )
     counts = Counts(settings, paths)
     counts.start()
@@ -567,6 +573,8 @@ def _up(
         "workers stopped."
         + (
             " Kafka and Elasticsearch keep running (`parley down` stops them)."
+            if owns_services
+            else " Kafka and Elasticsearch keep running (`parley services down` stops them)."
             if options.services
             else ""
         )

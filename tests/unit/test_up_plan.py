@@ -135,3 +135,6 @@ def test_where_to_look_names_every_place(
     )
     assert "Ctrl-C" not in detached and "also stops" not in detached
     assert "demo alerts" not in detached
+    # Kafka and Elasticsearch that were running before `parley up` are left to their owner.
+    borrowed = where_to_look(settings, paths, options, plan, interactive=True, owns_services=False)
+    assert "parley down" in borrowed and "also stops" not in borrowed
