@@ -64,6 +64,7 @@ from sinks.alerts.store import SubscriptionCache, SubscriptionNotFoundError, Sub
 from sinks.elasticsearch.client import make_client
 
 log = get_logger(__name__)
+METADATA_WAIT_S = 30.0
 
 WORKER = "dispatcher"
 T = TypeVar("T")
@@ -206,7 +207,16 @@ class Dispatcher:
             # not after kafka-python's default five minutes.
             metadata_max_age_ms=5_000,
         )
-        consumer.subscribe([self.settings.kafka.topics.alerts], listener=_Rebalance(self))
+        topic = self.settings.kafka.topics.alerts
+        # Join the group only once this client's metadata shows the topic's partitions (up to
+        # METADATA_WAIT_S; the topic may not exist yet, it is created on first produce).  A
+        # member that joins while its metadata still lacks them gets an empty assignment, and
+        # kafka-python has been seen not to rejoin from that state for minutes.
+        deadline = time.monotonic() + METADATA_WAIT_S
+        while not consumer.partitions_for_topic(topic) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            consumer.topics()  # forces a metadata refresh
+        consumer.subscribe([topic], listener=_Rebalance(self))
         return consumer
 
     @property
