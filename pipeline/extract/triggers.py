@@ -15,7 +15,9 @@ linear in the text and independent of the number of lexicon entries' interaction
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -406,11 +408,10 @@ def _distributed(pattern: str) -> list[str]:
 _MAX_DISTRIBUTED = 64
 
 
-def _split_alternatives(pattern: str) -> list[str]:
-    """``pattern`` split at its top-level ``|`` (escapes, classes and groups respected)."""
-    out: list[str] = []
+def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) of each ``(``, ``)`` and ``|`` of ``pattern``
+    that is regex syntax: escapes and character classes are skipped."""
     depth = 0
-    start = 0
     in_class = False
     i = 0
     while i < len(pattern):
@@ -422,39 +423,24 @@ def _split_alternatives(pattern: str) -> list[str]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            out.append(pattern[start:i])
-            start = i + 1
+        elif ch in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[ch]
+            yield i, ch, depth
         i += 1
-    out.append(pattern[start:])
-    return out
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (escapes, classes and groups respected)."""
+    cuts = [i for i, ch, depth in _structure(pattern) if ch == "|" and depth == 0]
+    bounds = [-1, *cuts, len(pattern)]
+    return [pattern[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 def _group_end(pattern: str) -> int:
     """Index just after the group that opens ``pattern``."""
-    depth = 0
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    for i, ch, depth in _structure(pattern):
+        if ch == ")" and depth == 0:
+            return i + 1
     raise ValueError(f"unbalanced group in {pattern!r}")
 
 
