@@ -58,16 +58,15 @@ class TrimmedFeed:
     dropped_dates: list[float] = field(default_factory=list)  # epoch seconds
 
 
-def _absolute(url: str | None) -> str | None:
-    url = (url or "").strip()
-    return url if url.lower().startswith(("http://", "https://")) else None
+def _stripped(url: str | None) -> str | None:
+    return (url or "").strip() or None
 
 
 def _rss_link(item: etree._Element) -> str | None:
     links = [c for c in item if isinstance(c.tag, str) and etree.QName(c).localname == "link"]
     if len(links) != 1 or links[0].tag != "link":
         return None  # none, several, or an atom:link that feedparser may prefer
-    return _absolute(links[0].text)
+    return _stripped(links[0].text)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
@@ -76,7 +75,7 @@ def _atom_link(entry: etree._Element) -> str | None:
         return None
     if links[0].get("rel", "alternate") != "alternate":
         return None
-    return _absolute(links[0].get("href"))
+    return _stripped(links[0].get("href"))
 
 
 # The order in which ingest.parse picks an entry's date, as feedparser files the elements:
@@ -125,9 +124,9 @@ class FeedScan:
         return list(dict.fromkeys(aid for _e, aid in self.items if aid is not None))
 
     def without(self, known: set[str]) -> TrimmedFeed:
-        """The document minus the items whose id is in ``known`` (call from a worker thread:
-        serialising a big feed takes a few milliseconds)."""
-        if self.tree is None or not known.intersection(self.ids):
+        """The document minus the items whose id is in ``known``; call it from the thread that
+        scanned the document (an lxml tree is changed only by the thread that parsed it)."""
+        if self.tree is None or not known:
             return TrimmedFeed(self.body)
         trimmed = TrimmedFeed(self.body)
         for element, aid in self.items:
@@ -146,7 +145,8 @@ class FeedScan:
                     parent.text = (parent.text or "") + element.tail
             parent.remove(element)
             trimmed.dropped += 1
-        trimmed.body = etree.tostring(self.tree, xml_declaration=True, encoding="utf-8")
+        if trimmed.dropped:
+            trimmed.body = etree.tostring(self.tree, xml_declaration=True, encoding="utf-8")
         self.tree = None  # the tree was changed: one use only
         return trimmed
 

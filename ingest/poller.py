@@ -318,7 +318,8 @@ class FeedPoller:
         # Items produced before are dropped before feedparser runs (see ingest.feedtrim).
         loop = asyncio.get_running_loop()
         scan = await loop.run_in_executor(self._feed_thread, scan_feed, result.body, result.url)
-        known = self.store.seen(scan.ids) if scan.ids else set()
+        ids = scan.ids
+        known = self.store.seen(ids) if ids else set()
 
         def parse() -> tuple[ParsedFeed, TrimmedFeed]:
             trimmed = scan.without(known)
