@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -82,25 +81,19 @@ def fill(directory: Path) -> Path:
     """Write zeros into ``directory`` until the file system says ENOSPC."""
     filler = directory / "filler"
     chunk = b"\0" * 65536
-    usage = {p.name: p.stat().st_size for p in directory.iterdir()}
-    df = subprocess.run(["df", "-i", "-h", str(directory)], capture_output=True, text=True).stdout
-    try:
-        fh0 = filler.open("wb")
-    except OSError as exc:
-        raise AssertionError(f"{exc} {usage} {shutil.disk_usage(directory)} {df}") from exc
-    with fh0 as fh:
+    # Unbuffered: a buffered file would try to write its rest again when closed, and that
+    # close would fail with ENOSPC as well.
+    with filler.open("wb", buffering=0) as fh:
         while True:
             try:
                 fh.write(chunk)
-                fh.flush()
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC, exc
                 break
     # Also the last partial pages, so that not even a small write fits.
-    with contextlib.suppress(OSError), (directory / "filler-tail").open("wb") as fh:
+    with contextlib.suppress(OSError), (directory / "filler-tail").open("wb", buffering=0) as fh:
         while True:
             fh.write(b"\0" * 512)
-            fh.flush()
     return filler
 
 
