@@ -50,6 +50,8 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.extract.lexicon import YAML_LOADER
+
 __all__ = [
     "ENV_PATHS",
     "Gazetteer",
@@ -459,10 +461,6 @@ def _merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-# The C loader when libyaml is there (ten times faster); both are the safe loader.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class _Data:
     """Validated entries of all files, merged by canonical name."""
 
@@ -471,7 +469,7 @@ class _Data:
 
     def read(self, path: Path) -> None:
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506
         except OSError as exc:
             raise GazetteerError(f"{path}: cannot read gazetteer file: {exc}") from exc
         except yaml.YAMLError as exc:

@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+# The C loader when libyaml is there (ten times faster, a visible share of start-up); both
+# are the safe loader.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
 
@@ -72,7 +76,7 @@ def load(name: str) -> dict[str, Any]:
         .joinpath(name)
         .read_text(encoding="utf-8")
     )
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     if not isinstance(data, dict):
         raise ValueError(f"lexicon {name} must be a mapping")
     return data

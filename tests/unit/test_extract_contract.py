@@ -169,6 +169,34 @@ def test_cli_stdin_to_stdout() -> None:
     assert out[0]["statements"][0]["quote"]["text"] == "Talks are over,"
 
 
+def test_parley_extract_runs_without_loading_the_other_commands() -> None:
+    """``parley extract`` (the console script's entry point) skips the root callback's
+    configuration and logging imports, and still writes the contract lines."""
+    script = (
+        "import sys\n"
+        "from parley.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    loaded = [m for m in ('parley.config', 'parley.logs', 'pydantic_settings')"
+        " if m in sys.modules]\n"
+        "    print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    line = json.dumps({"id": "x", "text": "“Talks are over,” the minister said."})
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "extract", "--input", "-", "--output", "-"],
+        input=line + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["x"]
+    assert out[0]["statements"][0]["cue"]["text"] == "said"
+    assert "LOADED []" in proc.stderr
+
+
 def test_cli_table_for_a_file(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text(SEED, encoding="utf-8")
