@@ -990,7 +990,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         if tok.is_word:
             if (
                 low in CLAUSE_WORDS
-                or low in doc.lex.verb_class
+                or low in doc.lex.np_verbs
                 or low in doc.lex.stop_words
                 or _looks_verb(tok, words)
             ):
@@ -1050,7 +1050,7 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     )
     if not relative and (
         len(second) > _MAX_SUBJECT_WORDS
-        or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.verb_class for t in second)
+        or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.np_verbs for t in second)
     ):
         return None
     j = i - 1
@@ -1060,7 +1060,7 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         tok = toks[j]
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.verb_class or _looks_verb(tok, words):
+            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words):
                 break
             words += 1
             if words > 8:
@@ -1135,7 +1135,7 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             if (
                 low in CLAUSE_WORDS
                 or low in doc.lex.stop_words
-                or (low in doc.lex.verb_class and (not out or low.endswith(("ed", "ing"))))
+                or (low in doc.lex.np_verbs and (not out or low.endswith(("ed", "ing"))))
             ):
                 break
             if out and (_looks_verb(tok, len(out)) or low in PERSONAL_PRONOUNS):
@@ -1165,7 +1165,7 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             words
             and len(words) <= 2 * _MAX_SUBJECT_WORDS
             and rest[-1].text in ".!?"
-            and not any(t.lower in doc.lex.verb_class for t in words)
+            and not any(t.lower in doc.lex.np_verbs for t in words)
         ):
             end = rest[-2].end if len(rest) > 1 else end
     return (out[0].start, end)
@@ -1224,7 +1224,7 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
             break
         if (
             low in CLAUSE_WORDS
-            or low in doc.lex.verb_class
+            or low in doc.lex.np_verbs
             or low in doc.lex.stop_words
             or (out and _looks_verb(tok, len(out)))
         ):
@@ -1291,7 +1291,7 @@ def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution
         if not 1 <= len(words) <= 6 or not words[0].capitalized:
             continue
         if any(
-            t.lower in CLAUSE_WORDS or t.lower in doc.lex.verb_class or t.text.isdigit()
+            t.lower in CLAUSE_WORDS or t.lower in doc.lex.np_verbs or t.text.isdigit()
             for t in words
         ):
             continue

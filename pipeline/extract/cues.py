@@ -52,6 +52,10 @@ class CueLexicon:
                     self.bare_forms.add(_norm(forms[0]))
                 for form in forms:
                     self.verb_class.setdefault(_norm(form), str(cls))
+        # Cue forms that are nouns inside a speaker's noun phrase ("the State Department",
+        # "a new report", "the state party chairwoman"): they do not end the phrase there.
+        subject_nouns = frozenset(lexicon.words(data.get("subject_nouns") or []))
+        self.np_verbs = frozenset(self.verb_class) - subject_nouns
         phrases: dict[str, list[str]] = data.get("phrases") or {}
         self.phrase_class: dict[str, str] = {}
         for cls, entries in phrases.items():

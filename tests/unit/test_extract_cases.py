@@ -26,6 +26,12 @@ def _statement_matches(st: Statement, want: dict[str, Any]) -> bool:
         return False
     if "cue" in want and (st.cue is None or st.cue.text != want["cue"]):
         return False
+    if "mention" in want and (
+        st.speaker.mention is None or st.speaker.mention.text != want["mention"]
+    ):
+        return False
+    if "exact_quote" in want and st.quote.text != want["exact_quote"]:
+        return False
     return all(getattr(st.speaker, f) == want[f] for f in _SPEAKER_FIELDS if f in want)
 
 
