@@ -20,7 +20,9 @@ _UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 _WORD = re.compile(r"[A-Za-z]+")
 _EN_FUNCTION_WORDS = wordset(
-    """the of and to in is that for on with was as by it he said at from his are be has have"""
+    """the of and to in is that for on with was as by it he said at from his are be has have
+    an were this who whose which not but or they we will would been had their its after
+    about than more she her"""
 )
 
 

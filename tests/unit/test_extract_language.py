@@ -1,0 +1,51 @@
+"""Language detection: the cheap script/function-word tests decide the languages parley has
+lexicons for; only other text pays for py3langid (whose model takes ~0.4 s to load)."""
+
+from __future__ import annotations
+
+import pytest
+
+import pipeline.extract.language as language
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(sample: str) -> str | None:
+        raise AssertionError(f"py3langid asked about {sample[:60]!r}")
+
+    monkeypatch.setattr(language, "_langid", refuse)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Why Senators Won’t Back the Plan.\n\nWhen the minister attacked a judge whose "
+            "parents were born abroad, voters were outraged.",
+            "en",
+        ),
+        ("Peskov: no talks this week, but they will not rule them out.", "en"),
+        ("Песков заявил, что переговоры не ведутся.", "ru"),
+        ("Зеленський заявив, що переговори неможливі.", "uk"),
+    ],
+)
+def test_languages_with_lexicons_need_no_model(no_model: None, text: str, expected: str) -> None:
+    assert language.detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("O ministro disse que as negociações com a Rússia não vão continuar este ano.", "pt"),
+        ("Il ministro ha detto che i negoziati con la Russia non sono possibili per ora.", "it"),
+        ("Der Minister sagte, dass die Gespräche mit Russland vorerst ausgesetzt sind.", "de"),
+    ],
+)
+def test_other_latin_script_text_goes_to_the_model(text: str, expected: str) -> None:
+    assert language.detect_language(text) == expected
+
+
+def test_hint_wins_and_junk_has_no_language(no_model: None) -> None:
+    assert language.detect_language("anything", hint="pt-BR") == "pt"
+    assert language.detect_language("12 345 --- !!!") is None
+    assert language.detect_language("") is None
