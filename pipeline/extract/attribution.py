@@ -1028,10 +1028,52 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         start += 1
     if start >= len(toks):
         return None
-    np = toks[start:]
-    if not _valid_np(np):
+    np = _trim_subject_tail(toks[start:])
+    if not np or not _valid_np(np):
         return None
     return (np[0].start, np[-1].end)
+
+
+def _trim_subject_tail(np: list[Token]) -> list[Token]:
+    """Drop a time adjunct or an adverb between a subject and its cue ("Sean Spicer on
+    Thursday evening said", "Mr. Trump officially said"): they are not the speaker."""
+    end = len(np)
+    while end > 1 and np[end - 1].is_word:
+        low = np[end - 1].lower
+        if low in _SUBJECT_ADVERBS or (
+            low.endswith("ly")
+            and len(low) > 4
+            and low not in _LY_NOUNS
+            and np[end - 1].text.islower()
+        ):
+            end -= 1
+        else:
+            break
+    for k in range(1, end):
+        low = np[k].lower
+        if low in _TIME_OPENERS and all(
+            t.lower in _TIME_WORDS or t.lower.isdigit() for t in np[k + 1 : end]
+        ):
+            if low in _TIME_WORDS or k + 1 < end:
+                end = k
+            break
+    return np[:end]
+
+
+_SUBJECT_ADVERBS = wordset(
+    "later even just only often finally himself herself themselves itself too further then now"
+    " still again already first recently"
+)
+_LY_NOUNS = wordset(
+    "family ally daily assembly supply rally weekly monthly quarterly italy reilly kelly"
+    " o'reilly sally holly emily bully monopoly anomaly"
+)
+_TIME_OPENERS = wordset("on last this earlier late early in during yesterday today tonight")
+_TIME_WORDS = TIME_NOUNS | wordset(
+    """yesterday today tonight day days evening night morning afternoon last this earlier late
+    early week month year january february march april may june july august september
+    october november december jan feb mar apr jun jul aug sep sept oct nov dec"""
+)
 
 
 def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
@@ -1045,6 +1087,12 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     second = toks[i + 1 : len(toks) - 1]
     if not second:
         return None
+    if " ".join(t.lower for t in second) in _PARENTHETICALS:
+        # "Humphrey, for example, said": a sentence adverb, not part of the speaker
+        head = _subject_before(doc, toks[0].start, toks[i].start)
+        if head is None or head[0] < toks[0].start:
+            return None
+        return head
     relative = second[0].lower in ("who", "whose", "which") or any(
         t.lower in ("who", "whose") for t in second[1:]
     )
@@ -1073,6 +1121,12 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         return None
     while first_start < i and toks[first_start].lower in PREPOSITIONS:
         first_start += 1
+    if first_start == i - 1 and toks[first_start].text.isdigit() and toks[j].text == ",":
+        # "Ramil Carr, 31, a freelance photographer, said": the age follows the name
+        name = _subject_before(doc, toks[0].start, toks[j].start)
+        if name is None or name[0] < toks[0].start:
+            return None
+        return (name[0], toks[len(toks) - 2].end)
     first = toks[first_start:i]
     if not first or not _valid_np(first):
         return None
@@ -1080,6 +1134,47 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     if not (relative or named):
         return None
     return (first[0].start, toks[len(toks) - 2].end)
+
+
+# Sentence adverbs set off by commas between a subject and its cue ("Humphrey, for example,
+# said"): not part of the speaker's noun phrase.
+_PARENTHETICALS = frozenset(
+    {
+        "for example",
+        "for instance",
+        "in turn",
+        "however",
+        "too",
+        "meanwhile",
+        "by contrast",
+        "in contrast",
+        "in fact",
+        "of course",
+        "though",
+        "in particular",
+        "instead",
+        "in response",
+        "likewise",
+        "similarly",
+        "indeed",
+        "moreover",
+        "for his part",
+        "for her part",
+        "for its part",
+        "for their part",
+        "at the time",
+        "in addition",
+        "also",
+        "nonetheless",
+        "nevertheless",
+        "still",
+        "then",
+        "now",
+        "separately",
+        "later",
+        "earlier",
+    }
+)
 
 
 def _looks_verb(tok: Token, words_so_far: int) -> bool:
