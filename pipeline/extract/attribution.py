@@ -290,6 +290,12 @@ def _direct_after(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
     if not _starts_sentence(doc, q):
         return None
     _, se = doc.sentence(q.end - 1)
+    if se <= q.end + 1 and text[q.inner_end - 1 : q.inner_end] in ("?", "!"):
+        # "“Why is he attacking me?” Trump said.": the question mark ended the sentence
+        # before its attribution; take the next sentence of the paragraph along.
+        nxt_start, nxt_end = doc.sentence(se + 1)
+        if nxt_start > q.end and "\n" not in text[q.end : nxt_start]:
+            se = nxt_end
     for ci in doc.cues_between(q.end, min(se, q.end + 160)):
         cue = doc.cues[ci]
         if ci in doc.used_cues:
@@ -700,12 +706,14 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     if cue.cls not in ("speech", "cognition", "tell", "passive", "question", "evidence"):
         return None
     before = text[ss : cue.start].rstrip()
+    # "They ''had chemistry,'' said X": the comma sits inside a closing quote mark
+    unquoted = before.rstrip("”\"’'»")
     speaker: tuple[int, int] | None
-    if before.endswith(",") or (before and before[-1] in _DASHES):
+    if unquoted.endswith(",") or (before and before[-1] in _DASHES):
         if cue.cls in ("tell",) and not cue.passive:
             return None
         # Inverted: ", said Peskov."
-        comma = ss + len(before) - 1
+        comma = ss + len(before) - (1 if before[-1] in "," + _DASHES else 0)
         speaker = _np_after(doc, cue.end, se, appositive=True)
         if speaker is None:
             return None
