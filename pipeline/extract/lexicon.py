@@ -90,6 +90,9 @@ def words(items: list[str]) -> list[str]:
     """Expand and lower-case a list of lexicon entries, dropping duplicates (order kept)."""
     out: dict[str, None] = {}
     for item in items:
-        for w in expand(str(item)):
+        if not isinstance(item, str):
+            # YAML reads a bare on/off/yes/no as a boolean: the word would silently be lost.
+            raise ValueError(f"lexicon entry {item!r} is not a string (quote it in the YAML)")
+        for w in expand(item):
             out[w.lower()] = None
     return list(out)
