@@ -264,7 +264,33 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
             found.append(att)
             _remember_speaker(doc, att)
     found.sort(key=lambda a: a.parts[0][0])
-    return _dedupe(found)
+    return _drop_nested(_dedupe(found))
+
+
+#: Cue classes whose attributions inside another statement's content are not statements of
+#: their own: "he said he thought …", "told friends that she wanted …" report one statement.
+_NESTABLE = frozenset({"cognition", "intent", "evidence", "question", "evaluate"})
+
+
+def _drop_nested(found: list[Attribution]) -> list[Attribution]:
+    """Drop beliefs, plans and judgements reported inside another attribution's content."""
+    if len(found) < 2:
+        return found
+    parts = sorted(p for a in found for p in a.parts)
+    starts = [s for s, _ in parts]
+    reach: list[int] = []  # reach[i] = the furthest end among parts[0..i]
+    furthest = -1
+    for _, e in parts:
+        furthest = max(furthest, e)
+        reach.append(furthest)
+    out = []
+    for a in found:
+        if a.cue_class in _NESTABLE:
+            i = bisect.bisect_right(starts, a.cue[0]) - 1
+            if i >= 0 and reach[i] >= a.cue[1]:
+                continue
+        out.append(a)
+    return out
 
 
 def _remember_speaker(doc: _Doc, att: Attribution) -> None:

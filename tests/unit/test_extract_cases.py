@@ -59,6 +59,8 @@ def test_case(case: dict[str, Any]) -> None:
     found = _describe(result)
     if case.get("no_statements"):
         assert result.statements == [], found
+    if "statement_count" in case:
+        assert len(result.statements) == case["statement_count"], found
     for want in case.get("statements") or []:
         assert any(_statement_matches(s, want) for s in result.statements), f"{want}\n{found}"
     for want in case.get("triggers") or []:
