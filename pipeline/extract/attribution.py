@@ -396,7 +396,11 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
         return True  # "“…,” Clinton said answering a question"
     if first in doc.lex.stop_words:
         return True  # "— заявил Песков журналистам в понедельник"
-    return first in ADJUNCT_WORDS or first in ("in", "at", "and", "but", "as", "after", "before")
+    return (
+        first in ADJUNCT_WORDS
+        or first in PREPOSITIONS  # "“…,” Tenney said about the ads."
+        or first in ("and", "but", "as")
+    )
 
 
 def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
@@ -525,8 +529,9 @@ def _continuations(doc: _Doc, found: list[Attribution]) -> None:
             continue
         if not _only_attribution_between(doc, prev_end, q.open):
             continue
-        if len(doc.text[q.inner_start : q.inner_end].split()) < 3:
-            continue  # "Related:" and other labels are not speech
+        words = len(doc.text[q.inner_start : q.inner_end].split(None, 2))
+        if words < 2 or (words == 2 and doc.text[q.inner_end - 1] not in ".!?…"):
+            continue  # "Related:" and other labels are not speech; "Bodies everywhere." is
         att.parts.append((q.inner_start, q.inner_end))
         att.marked_parts.append((q.open, q.end))
         doc.used_quotes.add(qi)
