@@ -127,6 +127,8 @@ class CueLexicon:
                 sm = self._suffix.match(text, cue_end)
                 if sm:
                     cue_end = sm.end()
+            if text[cue_end : cue_end + 1] == ":":
+                cue_end += 1  # "He said: …" - the colon introduces the quote with the verb
             out.append(Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare))
         return out
 
