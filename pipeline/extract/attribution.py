@@ -608,7 +608,16 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
+    particle = _CUE_PARTICLE.match(text, cue.end, c_end)
+    if particle is not None and particle.start(1) == c_start == marked_start:
+        # "warned of …", "railed against …": the preposition belongs to the cue
+        c_start = particle.end()
+        cue_span = (cue.start, particle.end(1))
+        return _make(doc, cue_span, speaker, [(c_start, c_end)], [(c_start, c_end)], cue.cls)
     return _make(doc, cue, speaker, [(c_start, c_end)], [(marked_start, c_end)])
+
+
+_CUE_PARTICLE = re.compile(r"[ \t]+(about|against|of|for|with)[ \t]+")
 
 
 def _coordinated(prefix: str) -> bool:
