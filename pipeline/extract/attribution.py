@@ -965,8 +965,10 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
         return tok.text in ",()’'-"
     if low in doc.lex.adverbs:
         return True
-    if low in doc.lex.verb_class and low.endswith(("ed", "ing")) and low != "citing":
-        return False  # "refused to speculate …, adding that": the "that" is another cue's
+    if low in doc.lex.np_verbs and low != "citing":
+        # "refused to speculate …, adding that", "accused X of lying said that": the "that"
+        # is another cue's
+        return False
     return low not in CLAUSE_WORDS
 
 
@@ -1071,7 +1073,9 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     if start < 0:
         return None
     while start < len(toks) and (
-        toks[start].lower in PREPOSITIONS or toks[start].lower == "and" or not toks[start].is_word
+        toks[start].lower in PREPOSITIONS
+        or toks[start].lower in _NOT_SUBJECT_START
+        or not toks[start].is_word
     ):
         start += 1
     if start >= len(toks):
@@ -1080,6 +1084,10 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     if not np or not _valid_np(np):
         return None
     return (np[0].start, np[-1].end)
+
+
+# Words that open a clause before its subject ("Even Lindsey Graham, …, said").
+_NOT_SUBJECT_START = frozenset({"and", "even", "perhaps"})
 
 
 def _trim_subject_tail(np: list[Token]) -> list[Token]:
@@ -1167,7 +1175,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         j -= 1
     if first_start < 0:
         return None
-    while first_start < i and toks[first_start].lower in PREPOSITIONS:
+    while first_start < i and (
+        toks[first_start].lower in PREPOSITIONS or toks[first_start].lower in _NOT_SUBJECT_START
+    ):
         first_start += 1
     if first_start == i - 1 and toks[first_start].text.isdigit() and toks[j].text == ",":
         # "Ramil Carr, 31, a freelance photographer, said": the age follows the name
