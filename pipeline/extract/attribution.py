@@ -1034,21 +1034,25 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         return _appositive_subject(doc, toks)
     words = 0
     start = -1
+    conj = -1  # a lower-case "and" crossed tentatively ("many experts and some lawmakers")
+    verb_stop = False
     while i >= 0:
         tok = toks[i]
         low = tok.lower
         if tok.is_word:
-            if (
-                low in CLAUSE_WORDS
-                or low in doc.lex.np_verbs
-                or low in doc.lex.stop_words
-                or _looks_verb(tok, words)
-            ):
+            if low in CLAUSE_WORDS:
+                break
+            if low in doc.lex.np_verbs or low in doc.lex.stop_words or _looks_verb(tok, words):
+                verb_stop = True
                 break
             if low in PERSONAL_PRONOUNS and words > 0:
+                if conj == i + 1 and low != "it":
+                    start = i  # "She and her aides said"
                 break
-            if low == "and" and not (i > 0 and toks[i - 1].capitalized):
-                break
+            if low == "and":
+                if conj >= 0 or i == 0 or not toks[i - 1].is_word:
+                    break
+                conj = i
             words += 1
             if words > _MAX_SUBJECT_WORDS:
                 return None
@@ -1070,6 +1074,8 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         else:
             break
         i -= 1
+    if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])):
+        start = conj + 1  # "the vote was close and analysts said": only the second conjunct
     if start < 0:
         return None
     while start < len(toks) and (
@@ -1084,6 +1090,19 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     if not np or not _valid_np(np):
         return None
     return (np[0].start, np[-1].end)
+
+
+def _conjunct_start(tok: Token) -> bool:
+    """Whether a coordinated subject can start with ``tok`` ("Many experts and …")."""
+    low = tok.lower
+    return (
+        tok.capitalized
+        or low in DETERMINERS
+        or low in _PRONOUN_DETERMINERS
+        or low in PERSONAL_PRONOUNS
+        or low in _NOUN_MARKERS
+        or low.isdigit()
+    )
 
 
 # Words that open a clause before its subject ("Even Lindsey Graham, …, said").
