@@ -1321,6 +1321,15 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             or (tok.text in "-/&" and out)
         ):
             out.append(tok)
+        elif tok.text == "(" and out and out[-1].capitalized:
+            # "said Rep. Jim Clyburn (D-S.C.), …": a short parenthesis belongs to the name
+            k = i + 1
+            while k < len(toks) and k - i <= 8 and toks[k].text not in "()":
+                k += 1
+            if k >= len(toks) or toks[k].text != ")":
+                break
+            out.extend(toks[i : k + 1])
+            i = k
         else:
             break
         i += 1
@@ -1329,7 +1338,12 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
     if not out or not _valid_np(out):
         return None
     end = out[-1].end
-    if appositive and i < len(toks) and toks[i].text == "," and out[-1].capitalized:
+    if (
+        appositive
+        and i < len(toks)
+        and toks[i].text == ","
+        and (out[-1].capitalized or out[-1].text == ")")
+    ):
         # Appositive running to the sentence end.
         rest = toks[i + 1 :]
         words = [t for t in rest if t.is_word]
