@@ -5,15 +5,19 @@ PY := $(VENV)/bin/python
 PARLEY := $(VENV)/bin/parley
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults install services-up services-down lint typecheck unit integration clean
+.PHONY: run test faults install native services-up services-down lint typecheck unit integration clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## native: recompile the mypyc extraction modules after editing them (stale builds are not used)
+native: install
+	$(PY) -m pip install --quiet --no-deps -e .
 
 ## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
 run: install

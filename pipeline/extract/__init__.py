@@ -7,9 +7,22 @@ ceasefires.  No Beam, Kafka or Elasticsearch imports here (the Beam DoFns wrap t
     extract_record({"id": "a1", "text": text})           # one contract output line
 """
 
-from pipeline.extract.extractor import StatementExtractor
-from pipeline.extract.model import ExtractionResult, Span, Speaker, Statement, Trigger
-from pipeline.extract.record import extract_record
+from pathlib import Path
+
+from pipeline.extract import native
+
+# Before any compiled module is imported: an out-of-date build must not shadow its sources.
+NATIVE = native.select_modules(Path(__file__).resolve().parent)
+
+from pipeline.extract.extractor import StatementExtractor  # noqa: E402
+from pipeline.extract.model import (  # noqa: E402
+    ExtractionResult,
+    Span,
+    Speaker,
+    Statement,
+    Trigger,
+)
+from pipeline.extract.record import extract_record  # noqa: E402
 
 __all__ = [
     "ExtractionResult",
