@@ -1042,7 +1042,11 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         if tok.is_word:
             if low in CLAUSE_WORDS:
                 break
-            if low in doc.lex.np_verbs or low in doc.lex.stop_words or _looks_verb(tok, words):
+            if (
+                low in doc.lex.np_verbs
+                or low in doc.lex.stop_words
+                or (_looks_verb(tok, words) and not _adjectival(toks, i))
+            ):
                 verb_stop = True
                 break
             if low in PERSONAL_PRONOUNS and words > 0:
@@ -1254,6 +1258,17 @@ _PARENTHETICALS = frozenset(
 )
 
 
+def _adjectival(toks: list[Token], i: int) -> bool:
+    """An -ed word after a determiner, a number or an -ly adverb modifies a noun ("some
+    undecided voters", "the newly elected mayor"): not a verb that ends the subject."""
+    if i == 0 or toks[i].lower in _IRREGULAR_PAST or not toks[i].lower.endswith("ed"):
+        return False
+    prev = toks[i - 1].lower
+    return (
+        prev in DETERMINERS or prev in _PRONOUN_DETERMINERS or prev.isdigit() or prev.endswith("ly")
+    )
+
+
 def _looks_verb(tok: Token, words_so_far: int) -> bool:
     """A lower-case past-tense or common finite verb inside what would be a subject."""
     low = tok.text
@@ -1261,7 +1276,12 @@ def _looks_verb(tok: Token, words_so_far: int) -> bool:
         return False
     if low in _IRREGULAR_PAST or low in _COMMON_VERBS:
         return True
-    return low.endswith("ed") and len(low) > 4 and low not in ("united", "based", "armed", "red")
+    return (
+        low.endswith("ed")
+        and len(low) > 4
+        and "-" not in low  # "teary-eyed", "long-awaited"
+        and low not in ("united", "based", "armed", "red")
+    )
 
 
 def _abbrev(tok: Token) -> bool:
