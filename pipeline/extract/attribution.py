@@ -248,7 +248,7 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
             found.append(att)
             doc.used_quotes.add(qi)
             _remember_speaker(doc, att)
-    _continuations(doc, found)
+    _continuations(doc, found, ("direct",))
     found.extend(_in_source_attributions(doc, found))
     colon = _colon_attributions(doc, found)
     found.extend(colon)
@@ -263,6 +263,8 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
             doc.used_cues.add(ci)
             found.append(att)
             _remember_speaker(doc, att)
+    # Quote sentences after an indirect or mixed statement continue it as well.
+    _continuations(doc, found, ("direct", "mixed", "indirect"))
     found.sort(key=lambda a: a.parts[0][0])
     return _drop_nested(_dedupe(found))
 
@@ -504,10 +506,11 @@ def _is_adjunct_start(toks: list[Token]) -> bool:
     return first in ADJUNCT_WORDS
 
 
-def _continuations(doc: _Doc, found: list[Attribution]) -> None:
-    """``“A,” he said. “B.”``: a quote sentence after a direct attribution continues it."""
+def _continuations(doc: _Doc, found: list[Attribution], kinds: tuple[str, ...]) -> None:
+    """``“A,” he said. “B.”`` / ``He said A. “B.”``: a quote sentence right after an
+    attribution continues it."""
     by_end = sorted(
-        ((a.marked_parts[-1][1], a) for a in found if a.kind == "direct"), key=lambda x: x[0]
+        ((a.marked_parts[-1][1], a) for a in found if a.kind in kinds), key=lambda x: x[0]
     )
     ends = [e for e, _ in by_end]
     for qi, q in enumerate(doc.quotes):
@@ -534,6 +537,8 @@ def _continuations(doc: _Doc, found: list[Attribution]) -> None:
             continue  # "Related:" and other labels are not speech; "Bodies everywhere." is
         att.parts.append((q.inner_start, q.inner_end))
         att.marked_parts.append((q.open, q.end))
+        if att.kind == "indirect":
+            att.kind = "mixed"  # now with quoted words
         doc.used_quotes.add(qi)
         by_end[i] = (q.end, att)
         ends[i] = q.end
