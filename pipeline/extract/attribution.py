@@ -852,7 +852,10 @@ def _continued_content(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
     if span is None or len(text[span[0] : span[1]].split()) < 3:
         return None
     for ci in doc.cues_between(span[0], min(span[1], span[0] + 40)):
-        if doc.text[span[0] : doc.cues[ci].start].strip() == "":
+        # ", also noting that …" starts a new attribution; "CNN, Cruz said, called it …"
+        # goes on with the clause the attribution interrupted
+        other = doc.cues[ci]
+        if doc.text[span[0] : other.start].strip() == "" and other.form.endswith("ing"):
             return None
     first = text[span[0] : span[1]].split(None, 1)[0].lower()
     if first in ("and", "but") or first.endswith("ing"):
