@@ -23,3 +23,27 @@ def test_bundled_lexicons_load() -> None:
         assert CueLexicon.for_language(language) is not None
     for language in ("en", "ru", "uk", "de", "fr", "es"):
         assert TriggerFinder.for_language(language) is not None
+
+
+def test_trigger_alternatives_grouped_by_first_letter_match_the_same() -> None:
+    import re
+
+    from pipeline.extract.triggers import _by_first_letter
+
+    body = r"peace\s+talks(?P<a>)|talks(?P<b>)|peace(?P<c>)|truce(?P<d>)"
+    grouped = _by_first_letter(body, 0)
+    assert grouped == r"p(?:eace\s+talks(?P<a>)|eace(?P<c>))|t(?:alks(?P<b>)|ruce(?P<d>))"
+    text = "peace talks, a truce, talks on peace"
+    for flags in (0, re.IGNORECASE):
+        plain = [(m.span(), m.lastgroup) for m in re.finditer(body, text, flags)]
+        ours = [
+            (m.span(), m.lastgroup) for m in re.finditer(_by_first_letter(body, flags), text, flags)
+        ]
+        assert ours == plain
+    assert (
+        _by_first_letter("Talks(?P<a>)|talks(?P<b>)", re.IGNORECASE)
+        == "t(?:alks(?P<a>)|alks(?P<b>))"
+    )
+    # Not a plain first letter: the order across alternatives could matter, left alone.
+    for body in (r"\s*open(?P<a>)|often(?P<b>)", "s?talks(?P<a>)|sea(?P<b>)", "(?:a|b)c(?P<x>)"):
+        assert _by_first_letter(body, 0) == body
