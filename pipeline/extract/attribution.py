@@ -725,6 +725,18 @@ def _according_to(doc: _Doc, cue: Cue, ss: int, se: int, content_end: int) -> At
     # "CONTENT, according to X." / "CONTENT according to X" (mid-sentence: the clause before)
     c_end = ss + len(before) - (1 if before.endswith(",") else 0)
     c_start = _clause_start(doc, ss, c_end)
+    tail = text[source[1] : content_end]
+    src_end = content_end
+    while src_end > source[1] and text[src_end - 1] in "”\"’')":
+        src_end -= 1
+    if (
+        tail.strip()
+        and len(tail.split()) <= 16
+        and not any(ch in tail for ch in ',;:“"(')
+        and not doc.cues_between(source[1], src_end)
+    ):
+        # "…, according to the poll released Wednesday.": the source runs to the sentence end
+        source = (source[0], src_end)
     return _make(doc, cue, source, [(c_start, c_end)], [(c_start, c_end)])
 
 
