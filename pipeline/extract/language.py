@@ -36,8 +36,14 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
     sample = _sample(text)
     if not sample.strip():
         return None
-    latin = len(_LATIN.findall(sample))
-    cyrillic = len(_CYRILLIC.findall(sample))
+    # Counting every letter is the costly part: without Cyrillic only whether there is any
+    # Latin letter matters.
+    if _CYRILLIC.search(sample) is None:
+        cyrillic = 0
+        latin = 1 if _LATIN.search(sample) else 0
+    else:
+        latin = len(_LATIN.findall(sample))
+        cyrillic = len(_CYRILLIC.findall(sample))
     if not latin and not cyrillic and not any(c.isalpha() for c in sample):
         return None  # punctuation, digits, junk: nothing to identify (and no model to load)
     if cyrillic > latin:
@@ -51,7 +57,7 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
     if latin:
         words = _WORD.findall(sample)
         if words:
-            hits = sum(1 for w in words if w.lower() in _EN_FUNCTION_WORDS)
+            hits = sum(map(_EN_FUNCTION_WORDS.__contains__, map(str.lower, words)))
             # English prose has ~25-35 % function words from this list; other Latin-script
             # languages almost none (a few shared forms like "in", "is", "has").
             if hits / len(words) >= 0.12 and len(words) >= 5:
