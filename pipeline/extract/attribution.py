@@ -104,7 +104,11 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
         return True
     prev = _prev_word(text, cue.start)
     low_prev = prev.lower()
-    if low_prev in _NOUN_MARKERS and cue.start == cue.verb_start:
+    if (
+        low_prev in _NOUN_MARKERS
+        and cue.start == cue.verb_start
+        and not _quantifier_subject(low_prev, cue, lex)
+    ):
         return False
     # "Trump's comments", "the Post's report" - a possessive makes the cue word a noun.
     if (
@@ -141,6 +145,21 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
     if cue.form in lex.noun_like_forms and cue.start == cue.verb_start:
         return low_prev in _SUBJECT_PRONOUNS or prev[:1].isupper()
     return True
+
+
+# Bare verb forms that follow a quantifier as verbs ("some say", "many believe"), where
+# "some comment", "several reports" would be nouns.
+_QUANTIFIED_BARE = wordset(
+    """say think believe agree argue feel fear know expect hope worry doubt suspect wonder
+    insist contend suggest warn want acknowledge admit predict"""
+)
+
+
+def _quantifier_subject(low_prev: str, cue: Cue, lex: CueLexicon) -> bool:
+    """A quantifier standing alone as the subject: "Several said", "another told", "some say"."""
+    if low_prev not in _PRONOUN_DETERMINERS or cue.form in lex.noun_like_forms:
+        return False
+    return not cue.bare or cue.form in _QUANTIFIED_BARE
 
 
 def _prev_word(text: str, pos: int) -> str:
