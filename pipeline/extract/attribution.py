@@ -1035,8 +1035,9 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
 
 
 def _coordination_cut(start: int, before: str) -> int | None:
-    """``… and called …`` / ``…, and he added …``: content ends before the conjunction."""
-    for conj in (" and", " but"):
+    """``… and called …`` / ``…, and he added …`` / ``…, while others said …``: content ends
+    before the conjunction."""
+    for conj in (" and", " but", " while", " whereas"):
         if before.endswith(conj):
             head = before[: -len(conj)].rstrip()
             return start + len(head) - (1 if head.endswith(",") else 0)
@@ -1170,7 +1171,8 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
     for k in range(1, end):
         low = np[k].lower
         if low in _TIME_OPENERS and all(
-            t.lower in _TIME_WORDS or t.lower.isdigit() for t in np[k + 1 : end]
+            t.lower in _TIME_WORDS or (t.lower.isdigit() and (len(t.lower) == 4 or j > k + 1))
+            for j, t in enumerate(np[k + 1 : end], k + 1)
         ):
             if low in _TIME_WORDS or k + 1 < end:
                 end = k
