@@ -30,18 +30,14 @@ Errors: :class:`GazetteerError` (a ``ValueError``) names the file and the entry 
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import itertools
 import os
-import pickle
 import re
 import sys
-import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,6 +46,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.extract.diskcache import cache_dir, load_or_build
 from pipeline.extract.lexicon import YAML_LOADER
 
 __all__ = [
@@ -949,21 +946,6 @@ def _shared(paths: tuple[str, ...]) -> Gazetteer:
     return load_cached(paths)
 
 
-#: Where compiled gazetteers are kept between processes (default: the user's cache dir);
-#: an empty value turns the cache off.
-ENV_CACHE_DIR = "PARLEY_CACHE_DIR"
-
-
-def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The directory for compiled gazetteers, or None when caching is off."""
-    env = os.environ if environ is None else environ
-    configured = env.get(ENV_CACHE_DIR)
-    if configured is not None:
-        return Path(configured) if configured.strip() else None
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "parley"
-
-
 def _cache_key(paths: Sequence[str | Path]) -> str:
     """A digest of everything the compiled gazetteer depends on: this module's code, the
     Python version and the bytes of every data file (bundled and extension, in order)."""
@@ -982,58 +964,19 @@ def load_cached(paths: Sequence[str | Path] = (), directory: Path | None = None)
     ~0.7 s (YAML, validation, ~19,000 generated keys), unpickling them ~0.1 s.  Any problem
     with the cache (unreadable, stale, corrupt, read-only disk) falls back to building."""
     directory = directory if directory is not None else cache_dir()
-    if directory is None:
-        return Gazetteer.load(paths)
     try:
-        target = directory / f"gazetteer-{_cache_key(paths)}.pickle"
+        key = _cache_key(paths) if directory is not None else ""
     except OSError:
         return Gazetteer.load(paths)  # a missing file: let load() report it
-    cached: object = None
-    # A missing, corrupt or foreign file is rebuilt below.
-    with contextlib.suppress(Exception), target.open("rb") as fh, _gc_paused():
-        cached = pickle.load(fh)  # noqa: S301 - our own cache file, keyed by content
-    if isinstance(cached, Gazetteer):
-        return cached
-    gazetteer = Gazetteer.load(paths)
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".gazetteer-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(gazetteer, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)  # atomic: concurrent workers never read half a file
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _prune(directory, keep=_CACHE_ENTRIES)
-    except OSError:
-        pass
-    return gazetteer
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No garbage collection while unpickling: the gazetteer is ~100,000 objects without
-    reference cycles, and the collections their allocation triggers would walk the growing
-    heap again and again (unpickling takes half the time without them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return load_or_build(
+        directory,
+        "gazetteer",
+        key,
+        lambda: Gazetteer.load(paths),
+        lambda cached: isinstance(cached, Gazetteer),
+        keep=_CACHE_ENTRIES,
+    )
 
 
 #: Compiled gazetteers kept (each data or code change makes a new one; ~2 MB each).
 _CACHE_ENTRIES = 8
-
-
-def _prune(directory: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently written compiled gazetteers."""
-    entries = sorted(
-        directory.glob("gazetteer-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for old in entries[keep:]:
-        with contextlib.suppress(OSError):
-            old.unlink()

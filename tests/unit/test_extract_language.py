@@ -3,6 +3,8 @@ lexicons for; only other text pays for py3langid (whose model takes ~0.4 s to lo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import pipeline.extract.language as language
@@ -49,3 +51,30 @@ def test_hint_wins_and_junk_has_no_language(no_model: None) -> None:
     assert language.detect_language("anything", hint="pt-BR") == "pt"
     assert language.detect_language("12 345 --- !!!") is None
     assert language.detect_language("") is None
+
+
+def test_model_read_through_the_disk_cache_classifies_like_py3langid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import py3langid
+
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    samples = [
+        "O ministro disse que as negociações com a Rússia não vão continuar este ano.",
+        "Il ministro ha detto che i negoziati con la Russia non sono possibili per ora.",
+        "Menteri itu mengatakan bahwa perundingan dengan Rusia belum mungkin dilakukan.",
+    ]
+    try:
+        language._identifier.cache_clear()
+        built = language._identifier()  # decompresses the model and writes the cache file
+        (entry,) = tmp_path.glob("langid-*.pickle")
+        language._identifier.cache_clear()
+        cached = language._identifier()  # read back from the file
+        assert cached is not built
+        for sample in samples:
+            assert cached.classify(sample) == built.classify(sample) == py3langid.classify(sample)
+        entry.write_bytes(b"not a pickle")  # a corrupt file is rebuilt, not an error
+        language._identifier.cache_clear()
+        assert language._identifier().classify(samples[0])[0] == "pt"
+    finally:
+        language._identifier.cache_clear()
