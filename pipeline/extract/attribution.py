@@ -1231,7 +1231,7 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
             if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words):
                 break
             words += 1
-            if words > 8:
+            if words > _MAX_SUBJECT_WORDS:
                 return None
         elif tok.text not in "’'-()":
             break
@@ -1255,6 +1255,14 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     named = any(t.capitalized for t in first + second if t.is_word)
     if not (relative or named):
         return None
+    if relative and first_start >= 2 and toks[first_start - 1].text == ",":
+        # "Elward Edd, an official at the authority, which has …, said": the name first
+        k = first_start - 2
+        while k >= 0 and first_start - 2 - k < 5 and toks[k].is_word and toks[k].capitalized:
+            k -= 1
+        names = toks[k + 1 : first_start - 1]
+        if names and (k < 0 or not toks[k].is_word) and not first[0].capitalized:
+            return (names[0].start, toks[len(toks) - 2].end)
     return (first[0].start, toks[len(toks) - 2].end)
 
 
