@@ -39,15 +39,19 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.extract.diskcache import cache_dir, load_or_build
-from pipeline.extract.lexicon import YAML_LOADER
+
+if TYPE_CHECKING:
+    from pipeline.extract.gazetteer_files import (
+        _CountryEntry,
+        _Data,
+        _OrganizationEntry,
+        _PersonEntry,
+        _RoleEntry,
+    )
 
 __all__ = [
     "ENV_PATHS",
@@ -307,199 +311,6 @@ def _adjective_paradigm(adjective: str) -> list[str]:
     return [stem + e for e in _ADJ_ENDINGS.split() if stem + e != adjective]
 
 
-# --- data files ---------------------------------------------------------------------------------
-
-_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
-_ISO2 = r"^[A-Z]{2}$"
-
-
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError('YAML read this as a boolean: quote the country code, e.g. "NO"')
-    return value
-
-
-def _has_word(values: Iterable[str], what: str) -> None:
-    for value in values:
-        if not _TOKEN_RE.search(value):
-            raise ValueError(f"{what} {value!r} has no letters or digits")
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-    key_field: ClassVar[str] = "name"
-
-
-class _PersonEntry(_Entry):
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
-    surname: str | list[str] | None = None
-    role: str | None = None
-    organization: str | None = None
-    country: str | None = Field(default=None, pattern=_ISO2)
-    official: bool = True
-    since: str | None = Field(default=None, pattern=_DATE)
-    until: str | None = Field(default=None, pattern=_DATE)
-    notes: str | None = None
-
-    @field_validator("country", mode="before")
-    @classmethod
-    def _country(cls, value: Any) -> Any:
-        return _no_bool(value)
-
-    @field_validator("since", "until", mode="before")
-    @classmethod
-    def _date(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        _has_word(value, "alias")
-        return value
-
-
-class _OrganizationEntry(_Entry):
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
-    kind: OrganizationKind
-    country: str | None = Field(default=None, pattern=_ISO2)
-    notes: str | None = None
-
-    @field_validator("country", mode="before")
-    @classmethod
-    def _country(cls, value: Any) -> Any:
-        return _no_bool(value)
-
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        _has_word(value, "alias")
-        return value
-
-
-class _RoleEntry(_Entry):
-    key_field: ClassVar[str] = "role"
-    role: str = Field(min_length=1)
-    official: bool = False
-    forms: dict[str, list[str]] = Field(default_factory=dict)
-    notes: str | None = None
-
-    @field_validator("role")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        if value != value.lower():
-            raise ValueError(f"canonical role {value!r} must be lower case")
-        return value
-
-    @field_validator("forms")
-    @classmethod
-    def _forms(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for lang, forms in value.items():
-            if not re.fullmatch(r"[a-z]{2}", lang):
-                raise ValueError(f"language {lang!r} is not a two-letter code")
-            _has_word(forms, "form")
-        return value
-
-
-class _CountryEntry(_Entry):
-    key_field: ClassVar[str] = "code"
-    code: str = Field(pattern=_ISO2)
-    name: str = Field(min_length=1)
-    government: str | None = None
-    names: list[str] = Field(default_factory=list)
-    adjectives: list[str] = Field(default_factory=list)
-    capitals: list[str] = Field(default_factory=list)
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code(cls, value: Any) -> Any:
-        return _no_bool(value)
-
-
-_SECTIONS: dict[str, type[_Entry]] = {
-    "persons": _PersonEntry,
-    "organizations": _OrganizationEntry,
-    "roles": _RoleEntry,
-    "countries": _CountryEntry,
-}
-
-
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "entry"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
-def _merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """An extension entry over an existing one: lists are united, other fields replaced."""
-    merged = dict(old)
-    for field, value in new.items():
-        current = merged.get(field)
-        if isinstance(value, list) and isinstance(current, list):
-            merged[field] = current + [v for v in value if v not in current]
-        elif isinstance(value, dict) and isinstance(current, dict):
-            forms = {k: list(v) for k, v in current.items()}
-            for lang, items in value.items():
-                known = forms.setdefault(lang, [])
-                if isinstance(items, list):
-                    known += [i for i in items if i not in known]
-                else:
-                    forms[lang] = items  # invalid: let validation report it
-            merged[field] = forms
-        else:
-            merged[field] = value
-    return merged
-
-
-class _Data:
-    """Validated entries of all files, merged by canonical name."""
-
-    def __init__(self) -> None:
-        self.sections: dict[str, dict[str, _Entry]] = {name: {} for name in _SECTIONS}
-
-    def read(self, path: Path) -> None:
-        try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506
-        except OSError as exc:
-            raise GazetteerError(f"{path}: cannot read gazetteer file: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise GazetteerError(f"{path}: invalid YAML: {exc}") from exc
-        if raw is None:
-            return
-        if not isinstance(raw, dict):
-            raise GazetteerError(f"{path}: expected a mapping with {', '.join(_SECTIONS)}")
-        unknown = sorted(set(raw) - set(_SECTIONS))
-        if unknown:
-            raise GazetteerError(
-                f"{path}: unknown section(s) {', '.join(map(str, unknown))}; "
-                f"expected {', '.join(_SECTIONS)}"
-            )
-        for section, model in _SECTIONS.items():
-            items = raw.get(section) or []
-            if not isinstance(items, list):
-                raise GazetteerError(f"{path}: {section} must be a list")
-            for index, item in enumerate(items):
-                label = item.get(model.key_field) if isinstance(item, dict) else None
-                where = f"{path}: {section}[{index}]" + (f" ({label!r})" if label else "")
-                if not isinstance(item, dict):
-                    raise GazetteerError(f"{where}: expected a mapping, got {item!r}")
-                target = self.sections[section]
-                ident = normalize_name(str(item.get(model.key_field, "")))
-                if ident in target:
-                    item = _merge(target[ident].model_dump(exclude_unset=True), item)
-                try:
-                    target[ident] = model.model_validate(item)
-                except ValidationError as exc:
-                    raise GazetteerError(f"{where}: {_describe(exc)}") from exc
-
-
 # --- index construction -------------------------------------------------------------------------
 
 
@@ -587,6 +398,8 @@ def _government_orgs(
     countries: Mapping[str, _CountryEntry], orgs: dict[str, _OrganizationEntry]
 ) -> None:
     """Every country has a government organisation, named by "<Demonym> government"."""
+    from pipeline.extract.gazetteer_files import _OrganizationEntry
+
     for country in countries.values():
         gov_name = country.government or f"Government of {country.name}"
         ident = normalize_name(gov_name)
@@ -683,6 +496,13 @@ class Gazetteer:
     """Lookup of persons, organisations, roles and countries, and mention finding in text."""
 
     def __init__(self, data: _Data) -> None:
+        from pipeline.extract.gazetteer_files import (
+            _CountryEntry,
+            _OrganizationEntry,
+            _PersonEntry,
+            _RoleEntry,
+        )
+
         sections = data.sections
         roles = {e.role: e for e in sections["roles"].values() if isinstance(e, _RoleEntry)}
         countries = {
@@ -768,6 +588,10 @@ class Gazetteer:
     @classmethod
     def load(cls, extra_paths: Sequence[str | Path] = ()) -> Gazetteer:
         """The bundled data plus the given extension files, merged in order."""
+        # The data-file models (pydantic) are imported only to build: a process that reads
+        # the compiled gazetteer from the cache starts without them.
+        from pipeline.extract.gazetteer_files import _Data
+
         data = _Data()
         for name in BUNDLED_FILES:
             data.read(DATA_DIR / name)
@@ -952,6 +776,7 @@ def _cache_key(paths: Sequence[str | Path]) -> str:
     digest = hashlib.sha256()
     digest.update(sys.version.encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(__file__).with_name("gazetteer_files.py").read_bytes())
     for path in [*(DATA_DIR / name for name in BUNDLED_FILES), *map(Path, paths)]:
         data = path.read_bytes()
         digest.update(f"\0{path}\0{len(data)}\0".encode())
