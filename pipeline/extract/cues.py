@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from pipeline.extract import lexicon
+from pipeline.extract.tokens import wordset
 
 _PASSIVE_AUX = frozenset({"was", "is", "were", "are", "been", "being", "be"})
 _IRREGULAR_PARTICIPLES = frozenset(
@@ -159,8 +160,14 @@ class CueLexicon:
         k = j
         while k > 0 and not text[k - 1].isspace():
             k -= 1
-        prev = text[k:j].lower()
-        if not (prev in self._adv or prev in self._neg or _strip_nt(prev) in self._aux):
+        raw = text[k:j]
+        prev = raw.lower()
+        if not (
+            prev in self._adv
+            or prev in self._neg
+            or _strip_nt(prev) in self._aux
+            or _ly_adverb(raw)
+        ):
             return verb_start, "", False
         window_start = max(0, verb_start - 48)
         words = [
@@ -175,7 +182,11 @@ class CueLexicon:
         for w_start, w_end, word in reversed(words):
             if not text[w_end:start].isspace():
                 break  # punctuation between: the verb group ends here
-            if stage == 0 and word in self._adv and adverbs < 2:
+            if (
+                stage == 0
+                and adverbs < 2
+                and (word in self._adv or _ly_adverb(text[w_start:w_end]))
+            ):
                 adverbs += 1
             elif stage <= 1 and word in self._neg:
                 negated = True
@@ -200,6 +211,20 @@ class CueLexicon:
 _WORD = re.compile(r"[\w'’]+")
 #: Bound on remembered cue surfaces (line breaks inside phrases make new ones in junk text).
 _MAX_SURFACES = 10_000
+
+
+# -ly words that are not adverbs of the verb ("the family said", "a rally", "the daily").
+_LY_NOT_ADVERBS = wordset(
+    """family ally daily assembly supply rally weekly monthly quarterly yearly elderly belly
+    jelly folly lily homily bully monopoly anomaly melancholy early likely friendly reply
+    apply comply imply rely"""
+)
+
+
+def _ly_adverb(word: str) -> bool:
+    """A lower-case -ly adverb ("eventually said", "sharply criticized"): part of the cue,
+    as in PolNeAR's annotation."""
+    return len(word) > 4 and word.endswith("ly") and word.islower() and word not in _LY_NOT_ADVERBS
 
 
 def _strip_nt(word: str) -> str:
