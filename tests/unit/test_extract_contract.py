@@ -154,6 +154,17 @@ def test_cli_batch_mode_through_parley(tmp_path: Path) -> None:
     _check_shape(out[0], SEED)
 
 
+def test_cli_unreadable_input_or_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "x", "text": "He said so."}) + "\n", encoding="utf-8")
+    missing = CliRunner().invoke(app, ["extract", "--input", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert "Traceback" not in missing.output
+    dst = tmp_path / "no-such-dir" / "out.jsonl"
+    unwritable = CliRunner().invoke(app, ["extract", "--input", str(src), "--output", str(dst)])
+    assert unwritable.exit_code == 2 and "cannot write" in unwritable.output
+
+
 def test_cli_stdin_to_stdout() -> None:
     line = json.dumps({"id": "x", "text": "“Talks are over,” the minister said."})
     proc = subprocess.run(
