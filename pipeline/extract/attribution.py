@@ -952,6 +952,13 @@ def _content_after(
         start = addressee[1]
         while start < content_end and text[start] in " \t,":
             start += 1
+    elif cue.cls == "question":
+        # "asked Clinton whether …": the question starts after the addressee
+        for k, tok in enumerate(toks[1:7], 1):
+            if tok.lower in _QUESTION_OPENERS:
+                if all(t.is_word and t.lower not in CLAUSE_WORDS for t in toks[:k]):
+                    start = tok.start
+                break
     elif cue.cls == "evaluate":
         # "rejected this proposal as unacceptable …": the judgement is what follows "as".
         k = text.find(" as ", start, min(content_end, start + 120))
@@ -959,6 +966,8 @@ def _content_after(
             start = k + 4
     return (start, _cut_at_next_attribution(doc, cue, start, content_end), start)
 
+
+_QUESTION_OPENERS = wordset("whether if what how why who when where which")
 
 _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "intent": ("to", "for", "on"),
