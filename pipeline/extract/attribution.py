@@ -781,6 +781,8 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     text = doc.text
     if cue.cls not in ("speech", "cognition", "tell", "passive", "question", "evidence"):
         return None
+    if cue.passive and _by_agent(doc, cue.end, se) is None:
+        return None  # "…, Clinton was asked": the one asked is not the speaker
     before = text[ss : cue.start].rstrip()
     # "They ''had chemistry,'' said X": the comma sits inside a closing quote mark
     unquoted = before.rstrip("”\"’'»")
