@@ -1,6 +1,6 @@
 """``python -m parley``: the same command line as the ``parley`` script (used to start workers
 with the interpreter of the running ``parley up``)."""
 
-from parley.cli import main
+from parley.entry import main
 
 main()

@@ -1,12 +1,15 @@
-"""``python -m pipeline.extract`` = ``parley extract`` without loading the other commands.
+"""``python -m pipeline.extract`` = ``parley extract`` without the other commands."""
 
-``parley``'s entry point imports every area's CLI (Elasticsearch, FastAPI, …); a batch job
-that only extracts starts several times faster this way.
-"""
+import sys
 
-import typer
-
-from pipeline.extract.cli import extract
+from pipeline.extract.batch import run_from_argv
 
 if __name__ == "__main__":
+    status = run_from_argv(sys.argv[1:])
+    if status is not None:
+        sys.exit(status)
+    import typer
+
+    from pipeline.extract.cli import extract
+
     typer.run(extract)

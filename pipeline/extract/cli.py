@@ -12,21 +12,21 @@ Imports are deferred into the command so that ``parley --help`` stays fast.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
+
+from pipeline.extract.batch import BatchFileError, run_jsonl
 
 if TYPE_CHECKING:
     from pipeline.extract.model import ExtractionResult
 
+__all__ = ["extract", "fetch_article", "run_jsonl"]
+
 _MAX_FETCH_BYTES = 10_000_000
-_GC_THRESHOLD = 50_000
 _FETCH_TIMEOUT_S = 20.0
 
 
@@ -67,7 +67,10 @@ def extract(
     if input_path is not None:
         if source is not None:
             raise typer.BadParameter("give either SOURCE or --input, not both")
-        count = run_jsonl(input_path, output_path, default_language=language)
+        try:
+            count = run_jsonl(input_path, output_path, default_language=language)
+        except BatchFileError as exc:
+            raise typer.BadParameter(str(exc), param_hint=exc.option) from None
         typer.echo(f"{count} records", err=True)
         return
     if source is None:
@@ -80,86 +83,6 @@ def extract(
         typer.echo(json.dumps({"id": source, **result.to_dict()}, ensure_ascii=False, indent=1))
         return
     _print_table(source, text, result)
-
-
-def run_jsonl(input_path: str, output_path: str, default_language: str | None = None) -> int:
-    """Process a JSONL stream; returns the number of lines written.  ``default_language``
-    is used for records that do not declare theirs."""
-    from pipeline.extract.record import default_extractor, extract_line
-
-    count = 0
-    try:
-        src: IO[bytes] = sys.stdin.buffer if input_path == "-" else open(input_path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        raise typer.BadParameter(
-            f"cannot read {input_path}: {exc.strerror}", param_hint="--input"
-        ) from None
-    dst: IO[bytes] | None = None
-    write: Callable[[bytes], object]
-    if output_path != "-":
-        try:
-            dst = open(output_path, "wb")  # noqa: SIM115
-        except OSError as exc:
-            src.close()
-            raise typer.BadParameter(
-                f"cannot write {output_path}: {exc.strerror}", param_hint="--output"
-            ) from None
-        write = dst.write
-    elif hasattr(sys.stdout, "buffer"):
-        sys.stdout.flush()
-        write = sys.stdout.buffer.write
-    else:  # a replaced sys.stdout (a test's StringIO) has no byte layer
-        stdout = sys.stdout
-        write = lambda data: stdout.write(data.decode("utf-8"))  # noqa: E731
-    # Files first, then the extractor (~0.2 s): a wrong path is reported at once.
-    extractor = default_extractor()
-    thresholds = gc.get_threshold()
-    # The gazetteer and the compiled lexicons are hundreds of thousands of long-lived objects
-    # that every full collection would walk again; per article the extractor makes thousands
-    # of short-lived tuples and no reference cycles, so the default gen-0 threshold (700)
-    # spends ~10% of the time in collections that free nothing.
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), *thresholds[1:])
-    try:
-        for raw in src:
-            # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
-            # its output line (usually an error line) and the stream goes on.
-            line = raw.decode("utf-8", errors="replace")
-            write(_encode(extract_line(line, extractor, default_language, encodable=True)))
-            count += 1
-        if dst is None:
-            sys.stdout.flush()
-            if hasattr(sys.stdout, "buffer"):
-                sys.stdout.buffer.flush()
-    finally:
-        gc.set_threshold(*thresholds)
-        if not frozen_before:
-            gc.unfreeze()
-        if src is not sys.stdin.buffer:
-            src.close()
-        if dst is not None:
-            dst.close()
-    return count
-
-
-def _encode(out: dict[str, Any]) -> bytes:
-    """One JSONL output line in UTF-8, non-ASCII unescaped, compact separators.  orjson
-    encodes these records ~10x faster than ``json.dumps``."""
-    try:
-        return orjson.dumps(out, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        # A lone surrogate (a "\\ud800" escape in the input text) is not UTF-8: the line is
-        # still written, with the surrogate escaped, so the stream keeps one line per record.
-        return (json.dumps(out, default=_plain) + "\n").encode("ascii")
-
-
-def _plain(obj: Any) -> Any:
-    """The contract dict of a result dataclass left in an encodable line."""
-    to_dict = getattr(obj, "to_dict", None)
-    if to_dict is None:
-        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-    return to_dict()
 
 
 def _read_source(source: str, allow_private: bool) -> tuple[str, str | None, str | None]:

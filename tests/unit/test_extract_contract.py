@@ -180,32 +180,58 @@ def test_cli_stdin_to_stdout() -> None:
     assert out[0]["statements"][0]["quote"]["text"] == "Talks are over,"
 
 
-def test_parley_extract_runs_without_loading_the_other_commands() -> None:
-    """``parley extract`` (the console script's entry point) skips the root callback's
-    configuration and logging imports, and still writes the contract lines."""
+def _console_script(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+    """``parley ARGS`` through the console script's entry point, reporting on stderr which
+    of the heavier modules it loaded."""
     script = (
         "import sys\n"
-        "from parley.cli import main\n"
+        "from parley.entry import main\n"
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    loaded = [m for m in ('parley.config', 'parley.logs', 'pydantic_settings')"
-        " if m in sys.modules]\n"
-        "    print('LOADED', loaded, file=sys.stderr)\n"
+        "    heavy = ('typer', 'pydantic', 'parley.config', 'parley.logs')\n"
+        "    print('LOADED', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
     )
-    line = json.dumps({"id": "x", "text": "“Talks are over,” the minister said."})
-    proc = subprocess.run(
-        [sys.executable, "-c", script, "extract", "--input", "-", "--output", "-"],
-        input=line + "\n",
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
+        check=False,
     )
+
+
+def test_parley_extract_batch_starts_without_the_command_line_machinery() -> None:
+    """A batch run loads neither typer nor the configuration model nor pydantic (the
+    gazetteer comes from its cache), and writes the same contract lines."""
+    line = json.dumps({"id": "x", "text": "“Talks are over,” the minister said."})
+    proc = _console_script(["extract", "--input", "-", "--output", "-"], line + "\n")
+    assert proc.returncode == 0, proc.stderr
     out = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["x"]
     assert out[0]["statements"][0]["cue"]["text"] == "said"
+    assert "1 records" in proc.stderr
     assert "LOADED []" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "shown"),
+    [
+        (["extract", "--help"], 0, "Usage: parley extract"),
+        (["extract", "--input", "-", "--json"], 0, "invalid JSON"),
+        (["extract", "--input", "/no/such/file.jsonl"], 2, "cannot read"),
+        (["extract", "--input"], 2, "requires an argument"),
+        (["extract", "-"], 0, "language en"),  # the table for people
+    ],
+)
+def test_anything_but_a_plain_batch_run_gets_the_full_command(
+    args: list[str], status: int, shown: str
+) -> None:
+    proc = _console_script(args, "He said talks were over.\n")
+    assert proc.returncode == status
+    assert shown in proc.stdout + proc.stderr
+    assert "'typer'" in proc.stderr.splitlines()[-1]
 
 
 def test_cli_table_for_a_file(tmp_path: Path) -> None:
