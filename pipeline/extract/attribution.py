@@ -213,6 +213,7 @@ class _Doc:
         # before it (content cutting): answer each once.
         self.subject_memo: dict[tuple[int, int], tuple[int, int] | None] = {}
         self.complementizer_memo: dict[tuple[int, int], Token | None] = {}
+        self.sentence_quotes: list[int] | None = None
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -272,16 +273,20 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
     colon = _colon_attributions(doc, found)
     found.extend(colon)
     headline_spans = [(a.parts[0][0], a.parts[-1][1]) for a in colon]
+    recent: list[tuple[int, int]] = []  # content parts of the latest indirect attributions
     for ci, cue in enumerate(doc.cues):
         if ci in doc.used_cues:
             continue
         if doc.text[cue.start].isupper() and any(s <= cue.start < e for s, e in headline_spans):
             continue  # "Obama: I’m Optimistic Americans Will Say No" - title case, not a cue
+        if cue.cls in _NESTABLE and any(s <= cue.start and cue.end <= e for s, e in recent):
+            continue  # inside another statement's content: dropped by _drop_nested anyway
         att = _indirect(doc, ci, cue)
         if att is not None:
             doc.used_cues.add(ci)
             found.append(att)
             _remember_speaker(doc, att)
+            recent = (recent + att.parts)[-4:]
     # Quote sentences after an indirect or mixed statement continue it as well.
     _continuations(doc, found, ("direct", "mixed", "indirect"))
     found.sort(key=lambda a: a.parts[0][0])
@@ -532,12 +537,19 @@ def _continuations(doc: _Doc, found: list[Attribution], kinds: tuple[str, ...]) 
         ((a.marked_parts[-1][1], a) for a in found if a.kind in kinds), key=lambda x: x[0]
     )
     ends = [e for e, _ in by_end]
-    for qi, q in enumerate(doc.quotes):
-        if qi in doc.used_quotes or not _starts_sentence(doc, q):
+    if doc.sentence_quotes is None:
+        # Quotes that are a sentence of their own, found once for both passes.
+        doc.sentence_quotes = [
+            qi
+            for qi, q in enumerate(doc.quotes)
+            if qi not in doc.used_quotes
+            and _starts_sentence(doc, q)
+            and not doc.text[q.end : doc.sentence(q.end - 1)[1]].strip(_TRAILING + '”"»')
+        ]
+    for qi in doc.sentence_quotes:
+        if qi in doc.used_quotes:
             continue
-        rest = doc.text[q.end : doc.sentence(q.end - 1)[1]].strip(_TRAILING + '”"»')
-        if rest:
-            continue
+        q = doc.quotes[qi]
         i = bisect.bisect_right(ends, q.open) - 1
         if i < 0:
             continue
@@ -1087,6 +1099,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     start = -1
     conj = -1  # a lower-case "and" crossed tentatively ("many experts and some lawmakers")
     verb_stop = False
+    relative = False
     while i >= 0:
         tok = toks[i]
         low = tok.lower
@@ -1098,8 +1111,17 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
                 or low in doc.lex.stop_words
                 or (_looks_verb(tok, words) and not _adjectival(toks, i))
             ):
-                verb_stop = True
-                break
+                r = -1 if relative or words == 0 else _relative_pronoun(doc, toks, i)
+                if r < 0:
+                    verb_stop = True
+                    break
+                # "A woman who has accused him of fraud said": the relative clause is part
+                # of the speaker
+                relative = True
+                words += i - r + 1
+                start = i = r
+                i -= 1
+                continue
             if low in PERSONAL_PRONOUNS and words > 0:
                 if conj == i + 1 and low != "it":
                     start = i  # "She and her aides said"
@@ -1145,6 +1167,29 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     if not np or not _valid_np(np):
         return None
     return (np[0].start, np[-1].end)
+
+
+_RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")
+
+
+def _relative_pronoun(doc: _Doc, toks: list[Token], i: int) -> int:
+    """Index of the "who"/"that" opening a relative clause whose verb is ``toks[i]``
+    ("people who have battled …"), or -1."""
+    j = i - 1
+    while j >= 0 and i - j <= 3 and toks[j].lower in _RELATIVE_AUX:
+        j -= 1
+    if j < 1 or toks[j].lower not in ("who", "that"):
+        return -1
+    head = toks[j - 1]
+    if (
+        not head.is_word
+        or head.lower in CLAUSE_WORDS
+        or head.lower in doc.lex.verb_class
+        or head.lower in PERSONAL_PRONOUNS
+        or _looks_verb(head, 1)
+    ):
+        return -1
+    return j
 
 
 def _conjunct_start(tok: Token) -> bool:
@@ -1324,6 +1369,8 @@ def _adjectival(toks: list[Token], i: int) -> bool:
     if i == 0 or toks[i].lower in _IRREGULAR_PAST or not toks[i].lower.endswith("ed"):
         return False
     prev = toks[i - 1].lower
+    if prev == "that":
+        return False  # "the groups that signed the letter": a relative clause
     return (
         prev in DETERMINERS or prev in _PRONOUN_DETERMINERS or prev.isdigit() or prev.endswith("ly")
     )
