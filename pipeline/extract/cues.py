@@ -84,6 +84,10 @@ class CueLexicon:
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))
         self.adverbs = self._adv | {"instead", "however", "too"}
+        # Words that may precede a verb inside its group, for the one-lookup fast path.
+        self._group_words = (
+            self._adv | self._neg | self._aux | {a + nt for a in self._aux for nt in ("n't", "n’t")}
+        )
         suffixes = lexicon.words(data.get("cue_suffixes") or [])
         heads = [*self.verb_class, *self.phrase_class]
         # Case-sensitive matching with explicit capitalised variants: re.IGNORECASE defeats
@@ -128,7 +132,7 @@ class CueLexicon:
                 sm = self._suffix.match(text, cue_end)
                 if sm:
                     cue_end = sm.end()
-            if text[cue_end : cue_end + 1] == ":":
+            if cue_end < stop and text[cue_end] == ":":
                 cue_end += 1  # "He said: …" - the colon introduces the quote with the verb
             out.append(Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare))
         return out
@@ -161,13 +165,7 @@ class CueLexicon:
         while k > 0 and not text[k - 1].isspace():
             k -= 1
         raw = text[k:j]
-        prev = raw.lower()
-        if not (
-            prev in self._adv
-            or prev in self._neg
-            or _strip_nt(prev) in self._aux
-            or _ly_adverb(raw)
-        ):
+        if not (raw.lower() in self._group_words or (raw.endswith("ly") and _ly_adverb(raw))):
             return verb_start, "", False
         window_start = max(0, verb_start - 48)
         words = [
