@@ -11,7 +11,7 @@ by each language's cue lexicon):
 - source phrases:             ``According to X, …`` / ``…, according to X.``
 - participles:                ``…, claiming instead that …`` (speaker = the clause subject)
 - passives:                   ``X was quoted as saying …`` / ``X was asked by Y whether …``
-- "as" judgements:            ``have rejected this proposal as unacceptable, …``
+- judgements:                 ``have rejected this proposal as unacceptable`` (object and "as")
 
 A quote that the attribution splits (``“A,” he said, “B.”``) and quote sentences that follow
 an attribution in the same paragraph (``“A,” he said. “B.”``) become parts of one statement.
@@ -973,11 +973,6 @@ def _content_after(
                 if all(t.is_word and t.lower not in CLAUSE_WORDS for t in toks[:k]):
                     start = tok.start
                 break
-    elif cue.cls == "evaluate":
-        # "rejected this proposal as unacceptable …": the judgement is what follows "as".
-        k = text.find(" as ", start, min(content_end, start + 120))
-        if k >= 0 and "," not in text[start:k]:
-            start = k + 4
     return (start, _cut_at_next_attribution(doc, cue, start, content_end), start)
 
 
