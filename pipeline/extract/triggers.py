@@ -221,7 +221,9 @@ class TriggerFinder:
             answer = self._answer(text, sent_start, end)
             if answer is not None:
                 stance = answer
-        t_start = min(start, gov_start if gov_act else start, neg_start or start)
+        t_start = min(
+            start, gov_start if gov_act else start, start if neg_start is None else neg_start
+        )
         t_end = max(end, gov_end if gov_act else end)
         codes = tuple(self._codes.get(head.codes_key, {}).get(act or "", ()))
         if head.codes_key != head.category and not codes:

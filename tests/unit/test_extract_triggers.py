@@ -1,0 +1,23 @@
+"""Trigger spans and stance at the edges of a text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.triggers import TriggerFinder
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("No talks with Kyiv are possible, the minister said.", "No talks"),
+        ("Not ready for talks, he said.", "Not ready for talks"),
+        ("There will be no talks this year.", "no talks"),
+    ],
+)
+def test_a_negator_is_inside_the_span_even_at_the_start_of_the_text(text: str, span: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    (trigger,) = finder.find(text)
+    assert (trigger.text, trigger.stance) == (span, "negative")
+    assert text[trigger.start : trigger.end] == span
