@@ -300,7 +300,7 @@ _NESTABLE = frozenset({"cognition", "intent", "evidence", "question", "evaluate"
 
 def _drop_nested(found: list[Attribution]) -> list[Attribution]:
     """Drop beliefs, plans and judgements reported inside another attribution's content."""
-    if len(found) < 2:
+    if len(found) < 2 or all(a.cue_class not in _NESTABLE for a in found):
         return found
     parts = sorted(p for a in found for p in a.parts)
     starts = [s for s, _ in parts]
@@ -1052,10 +1052,15 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
     return end
 
 
+_CONJUNCTIONS = (" and", " but", " while", " whereas")
+
+
 def _coordination_cut(start: int, before: str) -> int | None:
     """``… and called …`` / ``…, and he added …`` / ``…, while others said …``: content ends
     before the conjunction."""
-    for conj in (" and", " but", " while", " whereas"):
+    if not before.endswith(_CONJUNCTIONS):
+        return None
+    for conj in _CONJUNCTIONS:
         if before.endswith(conj):
             head = before[: -len(conj)].rstrip()
             return start + len(head) - (1 if head.endswith(",") else 0)
@@ -1208,6 +1213,8 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
     """Drop a time adjunct or an adverb between a subject and its cue ("Sean Spicer on
     Thursday evening said", "Mr. Trump officially said"): they are not the speaker."""
     end = len(np)
+    if end == 1:
+        return np  # most subjects: one word
     while end > 1 and np[end - 1].is_word:
         low = np[end - 1].lower
         if low in _SUBJECT_ADVERBS or (
@@ -1219,16 +1226,17 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
             end -= 1
         else:
             break
-    for k in range(1, end):
-        low = np[k].lower
-        if low in _TIME_OPENERS and all(
-            t.lower in _TIME_WORDS or (t.lower.isdigit() and (len(t.lower) == 4 or j > k + 1))
-            for j, t in enumerate(np[k + 1 : end], k + 1)
-        ):
-            if low in _TIME_WORDS or k + 1 < end:
-                end = k
-            break
-    return np[:end]
+    if end > 1 and not _TIME_OPENERS.isdisjoint([t.lower for t in np[1:end]]):
+        for k in range(1, end):
+            low = np[k].lower
+            if low in _TIME_OPENERS and all(
+                t.lower in _TIME_WORDS or (t.lower.isdigit() and (len(t.lower) == 4 or j > k + 1))
+                for j, t in enumerate(np[k + 1 : end], k + 1)
+            ):
+                if low in _TIME_WORDS or k + 1 < end:
+                    end = k
+                break
+    return np if end == len(np) else np[:end]
 
 
 _SUBJECT_ADVERBS = wordset(

@@ -105,14 +105,15 @@ def sentences(
         # Inside a quotation, unless the full stop is the quote's last character ("“No.” He").
         if pi < len(prot) and prot[pi][0] < m.start() and m.end() < prot[pi][1]:
             continue
-        dot = m.start()
-        if text[dot] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, dot, seg_start):
-            continue
-        # "U.S. officials said" - only split when the next word starts like a sentence.
+        # "U.S. officials said" - only split when the next word starts like a sentence
+        # (checked first: it is cheaper than the abbreviation test).
         nxt = cut
         while nxt < end and text[nxt].isspace():
             nxt += 1
         if nxt < end and text[nxt].islower():
+            continue
+        dot = m.start()
+        if text[dot] == "." and cut - dot == 1 and _is_abbreviation(text, dot, seg_start):
             continue
         out.append((seg_start, cut))
         seg_start = nxt
