@@ -66,15 +66,18 @@ def test_model_read_through_the_disk_cache_classifies_like_py3langid(
     ]
     try:
         language._identifier.cache_clear()
-        built = language._identifier()  # decompresses the model and writes the cache file
-        (entry,) = tmp_path.glob("langid-*.pickle")
+        built = language._identifier()  # decompresses the model and writes the cache
+        (entry,) = tmp_path.glob("langid-*")
         language._identifier.cache_clear()
         cached = language._identifier()  # read back from the file
         assert cached is not built
         for sample in samples:
             assert cached.classify(sample) == built.classify(sample) == py3langid.classify(sample)
-        entry.write_bytes(b"not a pickle")  # a corrupt file is rebuilt, not an error
+        (entry / "ptc.npy").write_bytes(b"not an array")  # corrupt: rebuilt, not an error
         language._identifier.cache_clear()
         assert language._identifier().classify(samples[0])[0] == "pt"
+        assert [p.name for p in tmp_path.glob("langid-*")] == [entry.name]
+        language._identifier.cache_clear()
+        assert language._identifier().classify(samples[1]) == py3langid.classify(samples[1])
     finally:
         language._identifier.cache_clear()
