@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import runpy
 import sys
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 PACKAGE = Path("pipeline") / "extract"
-#: Kept in step with ``pipeline.extract.native.COMPILED``.
-COMPILED = ("attribution", "cues", "speakers", "text", "tokens", "triggers")
-MANIFEST = "_native.json"
+# The list and the manifest name come from the run-time guard (standard library only, so it
+# runs here without the package's dependencies): the two can never disagree.
+_GUARD = runpy.run_path(str(PACKAGE / "native.py"))
+COMPILED: tuple[str, ...] = _GUARD["COMPILED"]
+MANIFEST: str = _GUARD["MANIFEST"]
 
 
 def _digest(path: Path) -> str:

@@ -131,9 +131,9 @@ def _root(
 
 def main() -> None:
     if sys.argv[1:2] == ["extract"]:
-        # A batch job runs one ``parley extract`` per file or stream, so its start-up is part
-        # of every run's cost: it needs neither the configuration model nor the structured
-        # logging that the root callback sets up (~0.1 s of imports), only its own command.
+        # Plain batch runs never get here (parley/entry.py); the rest of ``parley extract``
+        # (a table, --help, usage errors) needs neither the configuration model nor the
+        # structured logging that the root callback sets up (~0.1 s of imports).
         _COMMANDS["extract"]("extract").main(sys.argv[2:], prog_name="parley extract")
         return
     app()

@@ -1,9 +1,9 @@
-"""Pickle files of things that are slow to build and the same in every process.
+"""The cache directory, and pickle files of things slow to build and the same in every process.
 
-The compiled gazetteer (~0.7 s to build) and the language identifier's model (~0.4 s to
-decompress) are kept in ``$PARLEY_CACHE_DIR`` (default ``~/.cache/parley``; an empty value
-turns caching off), one file per content key.  Any problem with a file (missing, corrupt,
-foreign, read-only disk) only means building again.
+``$PARLEY_CACHE_DIR`` (default ``~/.cache/parley``; an empty value turns caching off) holds the
+compiled gazetteer (~0.7 s to build; ``load_or_build``, one file per content key) and the
+language identifier's model tables (memory-mapped, see ``language.py``).  Any problem with a
+file (missing, corrupt, foreign, read-only disk) only means building again.
 """
 
 from __future__ import annotations

@@ -44,22 +44,33 @@ class _Entry(BaseModel):
     key_field: ClassVar[str] = "name"
 
 
-class _PersonEntry(_Entry):
+class _NamedEntry(_Entry):
+    """A person or an organisation: a name, aliases, a country code."""
+
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
-    surname: str | list[str] | None = None
-    role: str | None = None
-    organization: str | None = None
     country: str | None = Field(default=None, pattern=_ISO2)
-    official: bool = True
-    since: str | None = Field(default=None, pattern=_DATE)
-    until: str | None = Field(default=None, pattern=_DATE)
     notes: str | None = None
 
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, value: Any) -> Any:
         return _no_bool(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        _has_word(value, "alias")
+        return value
+
+
+class _PersonEntry(_NamedEntry):
+    surname: str | list[str] | None = None
+    role: str | None = None
+    organization: str | None = None
+    official: bool = True
+    since: str | None = Field(default=None, pattern=_DATE)
+    until: str | None = Field(default=None, pattern=_DATE)
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -70,30 +81,9 @@ class _PersonEntry(_Entry):
             return value.isoformat()
         return value
 
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        _has_word(value, "alias")
-        return value
 
-
-class _OrganizationEntry(_Entry):
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
+class _OrganizationEntry(_NamedEntry):
     kind: OrganizationKind
-    country: str | None = Field(default=None, pattern=_ISO2)
-    notes: str | None = None
-
-    @field_validator("country", mode="before")
-    @classmethod
-    def _country(cls, value: Any) -> Any:
-        return _no_bool(value)
-
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        _has_word(value, "alias")
-        return value
 
 
 class _RoleEntry(_Entry):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-#: Kept in step with ``COMPILED`` in setup.py.
+#: Also read by setup.py (which compiles them): standard-library imports only in this module.
 COMPILED = ("attribution", "cues", "speakers", "text", "tokens", "triggers")
 MANIFEST = "_native.json"
 ENV_SWITCH = "PARLEY_EXTRACT_NATIVE"

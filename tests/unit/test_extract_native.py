@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -87,18 +86,6 @@ def test_switch_off_runs_sources_without_a_warning(tmp_path: Path) -> None:
             assert native.select_modules(tmp_path, {native.ENV_SWITCH: "0"}) is False
     finally:
         sys.meta_path[:] = before
-
-
-def test_setup_compiles_the_modules_the_guard_checks() -> None:
-    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
-    assigned = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id == "COMPILED"
-    }
-    assert assigned["COMPILED"] == native.COMPILED
 
 
 def test_this_checkout_runs_a_current_build() -> None:
