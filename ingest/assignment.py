@@ -11,16 +11,19 @@ the current feed table.
 Records are partitioned by the feed's *host* (not by the default key hash) so that all feeds of
 one site land on one worker, whose per-host gate then bounds the load on that site globally.
 
-kafka-python is blocking, so the consumer runs in its own thread; its rebalance callbacks hand
-the changes to the poller's event loop and wait for them (a revoked feed's poll in flight
-finishes before the partition is released, so no feed is polled by two workers at once).
+kafka-python is blocking, so the consumer runs in its own thread.  Its rebalance callbacks run on
+kafka-python's IO thread, where nothing may block: they hand the changes to the consumer thread
+(seek, end offsets) and to the poller's event loop (a revoked feed's poll in flight is cancelled
+at once), and return.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,9 +103,6 @@ class FeedAssignment:
         self._stop = threading.Event()
         self._end_offsets: dict[TopicPartition, int] = {}
         self._pending_assignment: list[TopicPartition] = []
-        # A revoked feed's poll in flight may finish within this; then it is cancelled, so the
-        # consumer rejoins before its session times out.
-        self._revoke_grace = max(1.0, session_timeout_ms / 1000 * 0.6)
         self._consumer = KafkaConsumer(
             **client_kwargs,
             group_id=group_id,
@@ -174,7 +174,7 @@ class FeedAssignment:
         self.caught_up.set()
         log.info("feeds_assigned", partitions=sorted(self.assigned))
 
-    # Rebalance callbacks (run inside consumer.poll on the consumer thread).
+    # Rebalance callbacks (kafka-python's IO thread: never block here).
 
     def on_assigned(self, assigned: list[TopicPartition]) -> None:
         # kafka-python runs this on its IO thread, where blocking consumer calls are refused:
@@ -194,6 +194,11 @@ class FeedAssignment:
         self._check_caught_up()
 
     def on_revoked(self, revoked: list[TopicPartition]) -> None:
+        # On the IO thread, which must not block (it also heartbeats): the poller drops the feeds
+        # and cancels their polls in flight on its own loop, without this thread waiting.  The
+        # handover is then quicker than the rebalance itself (every member must rejoin and the
+        # next owner read the feed table first), so no feed is polled by two workers at once;
+        # a cancelled poll stored no validators and is simply redone by the next owner.
         lost = {tp.partition for tp in revoked if tp.topic == self.topic}
         self.assigned -= lost
         for tp in revoked:
@@ -201,14 +206,16 @@ class FeedAssignment:
         if not lost:
             return
         self._pending_assignment = [tp for tp in self._pending_assignment if tp not in revoked]
-        future = asyncio.run_coroutine_threadsafe(
-            self.poller.revoke(lost, grace=self._revoke_grace), self.loop
-        )
-        try:
-            future.result(timeout=self._revoke_grace + 5)
-        except Exception as exc:  # noqa: BLE001 - a stuck poll must not keep the group from rebalancing
-            log.error("revoke_incomplete", partitions=sorted(lost), error=str(exc))
-        log.info("feeds_revoked", partitions=sorted(lost))
+        future = asyncio.run_coroutine_threadsafe(self.poller.revoke(lost, grace=0), self.loop)
+        future.add_done_callback(partial(_log_revoke, sorted(lost)))
+
+
+def _log_revoke(partitions: list[int], future: concurrent.futures.Future[None]) -> None:
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        log.error("revoke_incomplete", partitions=partitions, error=str(error))
+    else:
+        log.info("feeds_revoked", partitions=partitions)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

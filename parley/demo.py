@@ -43,10 +43,21 @@ def ensure_secret_file(path: Path) -> Path:
     return path
 
 
-def ensure_demo_subscription(settings: Settings, webhook_url: str) -> str:
+def demo_subscription_id(edition: str | None) -> str:
+    return f"{DEMO_SUBSCRIPTION_ID}-{edition}" if edition else DEMO_SUBSCRIPTION_ID
+
+
+def ensure_demo_subscription(
+    settings: Settings, webhook_url: str, edition: str | None = None
+) -> str:
     """Create or refresh the demo subscription through the subscription store (which validates
     the query against the statements index and the webhook target against the SSRF guard).
-    ``settings`` must already name the ``demo`` signing secret and allow 127.0.0.1."""
+    ``settings`` must already name the ``demo`` signing secret and allow 127.0.0.1.
+
+    With an *edition* (one per ``parley up`` start) the subscription is a new one and the demo
+    subscriptions of earlier editions are deleted.  A statement alerts once per subscription
+    however often it is republished; the replayed newsroom republishes the same quotes on every
+    start, so a renewed subscription is what lets a newcomer see alerts arrive again."""
     from elasticsearch import Elasticsearch
 
     from parley.netguard import NetGuard
@@ -62,8 +73,15 @@ def ensure_demo_subscription(settings: Settings, webhook_url: str) -> str:
             alerts_settings(settings),
             NetGuard.from_settings(settings.http),
         )
+        subscription_id = demo_subscription_id(edition)
+        for earlier in store.list_subscriptions(owner=DEMO_OWNER):
+            if (
+                earlier.subscription_id.startswith(DEMO_SUBSCRIPTION_ID)
+                and earlier.subscription_id != subscription_id
+            ):
+                store.delete(earlier.subscription_id)
         subscription = Subscription(
-            subscription_id=DEMO_SUBSCRIPTION_ID,
+            subscription_id=subscription_id,
             name=DEMO_SUBSCRIPTION_NAME,
             query=DEMO_QUERY,
             channels=[WebhookChannel(url=webhook_url, secret=DEMO_SECRET_NAME)],
@@ -72,7 +90,7 @@ def ensure_demo_subscription(settings: Settings, webhook_url: str) -> str:
         store.put(subscription)
     finally:
         client.close()
-    return DEMO_SUBSCRIPTION_ID
+    return subscription_id
 
 
 def create_receiver_app(secret: str, output: Path) -> FastAPI:

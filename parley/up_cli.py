@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -72,6 +72,8 @@ class UpOptions:
     replay_interval: float = 5.0
     webhook_port: int = 8766
     stop_timeout: float = 30.0
+    # The demo newsroom's edition: a new one on every start (see ``parley.demo``).
+    edition: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
     # name → argv: replaces the built-in worker of that name, or adds one.
     workers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -195,6 +197,8 @@ def plan_workers(
                     str(options.replay_port),
                     "--interval",
                     str(options.replay_interval),
+                    "--edition",
+                    options.edition,
                 ],
             )
         )
@@ -276,7 +280,7 @@ def run_setup(settings: Settings, console: Console, attempts: int = 5) -> None:
 def ensure_demo(settings: Settings, options: UpOptions, console: Console) -> None:
     from parley.demo import DEMO_QUERY, DEMO_SUBSCRIPTION_NAME, ensure_demo_subscription
 
-    ensure_demo_subscription(settings, demo_webhook_url(options))
+    ensure_demo_subscription(settings, demo_webhook_url(options), options.edition)
     console.print(
         f"  subscription “{DEMO_SUBSCRIPTION_NAME}” ({escape(DEMO_QUERY)}) → "
         f"{demo_webhook_url(options)}"

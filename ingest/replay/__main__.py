@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between releases")
     parser.add_argument("--initial", type=int, default=2, help="articles released at start")
     parser.add_argument("--newsroom", type=Path, help="another newsroom YAML file")
+    parser.add_argument(
+        "--edition",
+        help="published under /articles/EDITION/…: a new edition is a new set of articles",
+    )
     args = parser.parse_args(argv)
     # The demo server has no authentication and is only meant for this machine.
     if not ipaddress.ip_address(args.host).is_loopback:
@@ -38,8 +42,10 @@ def main(argv: list[str] | None = None) -> None:
         feed=f"http://{args.host}:{args.port}/feed.xml",
         articles=len(newsroom.articles),
         interval=args.interval,
+        edition=args.edition,
     )
-    uvicorn.run(create_app(newsroom, schedule), host=args.host, port=args.port, log_level="warning")
+    app = create_app(newsroom, schedule, edition=args.edition)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -108,8 +108,10 @@ class ReleaseSchedule:
         return self.released_at(len(self.articles) - 1)
 
 
-def article_path(slug: str) -> str:
-    return f"/articles/{slug}"
+def article_path(slug: str, edition: str | None = None) -> str:
+    """An article's URL path; an *edition* (one per ``parley up`` start) gives the same article
+    a new URL, so a restarted demo publishes new articles rather than ones already seen."""
+    return f"/articles/{edition}/{slug}" if edition else f"/articles/{slug}"
 
 
 def feed_etag(releases: Sequence[Release]) -> str:
@@ -119,7 +121,9 @@ def feed_etag(releases: Sequence[Release]) -> str:
     return f'"{digest}"'
 
 
-def render_feed(newsroom: Newsroom, releases: Sequence[Release], base_url: str) -> bytes:
+def render_feed(
+    newsroom: Newsroom, releases: Sequence[Release], base_url: str, edition: str | None = None
+) -> bytes:
     """RSS 2.0 with one item per released article (link, guid, pubDate, summary)."""
     base = base_url.rstrip("/")
     rss = ET.Element("rss", version="2.0")
@@ -133,7 +137,7 @@ def render_feed(newsroom: Newsroom, releases: Sequence[Release], base_url: str) 
     for release in releases:
         article = release.article
         item = ET.SubElement(channel, "item")
-        url = f"{base}{article_path(article.slug)}"
+        url = f"{base}{article_path(article.slug, edition)}"
         ET.SubElement(item, "title").text = article.title
         ET.SubElement(item, "link").text = url
         ET.SubElement(item, "guid", isPermaLink="true").text = url

@@ -37,6 +37,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = _utcnow,
     announce_releases: bool = True,
+    edition: str | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -54,15 +55,28 @@ def create_app(
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
-        body = render_feed(newsroom, releases, str(request.base_url))
+        body = render_feed(newsroom, releases, str(request.base_url), edition)
         return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
 
-    @app.get("/articles/{slug}", response_class=HTMLResponse)
-    def article(slug: str) -> Response:
+    def page(slug: str) -> Response:
         release = schedule.release_of(slug, clock())
         if release is None:
             return PlainTextResponse("not found", status_code=404)
         return HTMLResponse(render_article(newsroom, release))
+
+    if edition:
+
+        @app.get("/articles/{article_edition}/{slug}", response_class=HTMLResponse)
+        def edition_article(article_edition: str, slug: str) -> Response:
+            if article_edition != edition:
+                return PlainTextResponse("not found", status_code=404)
+            return page(slug)
+
+    else:
+
+        @app.get("/articles/{slug}", response_class=HTMLResponse)
+        def article(slug: str) -> Response:
+            return page(slug)
 
     @app.get("/robots.txt", response_class=PlainTextResponse)
     def robots() -> str:
@@ -80,7 +94,7 @@ def create_app(
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         links = "".join(
-            f'<li><a href="{article_path(r.article.slug)}">{r.article.title}</a></li>'
+            f'<li><a href="{article_path(r.article.slug, edition)}">{r.article.title}</a></li>'
             for r in schedule.released(clock())
         )
         return f'<html><body><a href="/feed.xml">feed</a><ul>{links}</ul></body></html>'

@@ -23,7 +23,7 @@ but not committed: crash between 1 and 2) only causes a re-read that determinist
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -153,7 +153,9 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
 
     def process(
         self, record: ProcessedRecord, finalizer: Any = beam.DoFn.BundleFinalizerParam
-    ) -> None:
+    ) -> Iterable[Any]:
+        # A sink emits nothing; Beam (>= 2.78) requires process's declared return type to be
+        # iterable, so the empty tuple is returned rather than None.
         if self._bundle_offsets is None:
             offsets: dict[tuple[str, int], int] = {}
             self._bundle_offsets = offsets
@@ -162,6 +164,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         self._writer.add(record)
         if self._writer.due():
             self._flush()
+        return ()
 
     def finish_bundle(self) -> None:
         if self._bundle_offsets is not None and len(self._writer):

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpcore
 import httpx
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from kafka import AsyncConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
@@ -49,7 +49,13 @@ from sinks.alerts.channels.slack import SlackSender
 from sinks.alerts.channels.webhook import WebhookSender
 from sinks.alerts.config import AlertsSettings, alerts_settings
 from sinks.alerts.digest import claimed_alerts, due_query, group_by_subscription, window_end
-from sinks.alerts.metrics import DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY
+from sinks.alerts.metrics import (
+    COMMIT_FAILURES,
+    COMMITTED_OFFSET,
+    DEAD_LETTERS,
+    DELIVERIES,
+    DELIVERY_LATENCY,
+)
 from sinks.alerts.models import (
     FINAL_STATUSES,
     Alert,
@@ -143,17 +149,38 @@ class Deliverer:
         return outcomes
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits what is done before partitions are given up.
+
+    kafka-python 3 runs rebalance listeners on its IO thread, which also drives heartbeats and
+    every request; a blocking consumer call there is refused ("Cannot block on net.run() from
+    the IO thread").  As an async listener it awaits the asynchronous commit instead, so the
+    loop keeps heartbeating while the commit is in flight.
+    """
+
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
 
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # Runs inside poll(), on the consumer thread: commit what is done before losing it.
-        self.dispatcher._commit_sync()
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.dispatcher._commit_on_io_thread()
         self.dispatcher.tracker.forget(list(revoked))
 
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        pass
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions_assigned", partitions=_partition_list(assigned))
+
+    async def on_partitions_lost(self, lost: set[TopicPartition]) -> None:
+        # Evicted from the group: a commit would be refused.  In-flight records of these
+        # partitions are delivered again by their new owner (receivers dedupe on the id).
+        log.warning("partitions_lost", partitions=_partition_list(lost))
+        self.dispatcher.tracker.forget(list(lost))
+
+
+def _partition_list(partitions: set[TopicPartition]) -> list[str]:
+    return sorted(f"{tp.topic}:{tp.partition}" for tp in partitions)
+
+
+def _offsets_and_metadata(offsets: Mapping[Any, int]) -> dict[TopicPartition, OffsetAndMetadata]:
+    return {tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}  # type: ignore[misc]
 
 
 class Dispatcher:
@@ -178,6 +205,7 @@ class Dispatcher:
         self._senders = senders
         self.limiter = RateLimiter()
         self.tracker = OffsetTracker()
+        self.commit_failures = 0  # consecutive; reset by a successful commit
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
         self._consumer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer")
@@ -239,12 +267,35 @@ class Dispatcher:
         if not offsets or self._consumer is None:
             return
         try:
-            self._consumer.commit(
-                {tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}  # type: ignore[misc]
-            )
+            self._consumer.commit(_offsets_and_metadata(offsets))
         except Exception as exc:  # noqa: BLE001 - a rebalance in progress; commit them later
             self.tracker.restore(offsets)
-            log.warning("commit_failed", error=str(exc))
+            self._commit_failed(exc)
+        else:
+            self._committed(offsets)
+
+    async def _commit_on_io_thread(self) -> None:
+        """The same from a rebalance listener: awaits the asynchronous commit on the IO loop."""
+        offsets = self.tracker.take_committable()
+        if not offsets or self._consumer is None:
+            return
+        try:
+            await self._consumer.commit_async(_offsets_and_metadata(offsets))
+        except Exception as exc:  # noqa: BLE001 - generation gone: the new owner re-reads them
+            self.tracker.restore(offsets)
+            self._commit_failed(exc)
+        else:
+            self._committed(offsets)
+
+    def _committed(self, offsets: Mapping[Any, int]) -> None:
+        self.commit_failures = 0
+        for tp, offset in offsets.items():
+            COMMITTED_OFFSET.labels(tp.topic, str(tp.partition)).set(offset)
+
+    def _commit_failed(self, exc: BaseException) -> None:
+        self.commit_failures += 1
+        COMMIT_FAILURES.inc()
+        log.warning("commit_failed", error=str(exc), consecutive=self.commit_failures)
 
     async def _on_consumer(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._consumer_thread, fn)

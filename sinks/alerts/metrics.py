@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 ALERTS_MATCHED = Counter(
     "parley_alerts_matched_total", "Alerts created by the matcher (new alert ids only)"
@@ -35,4 +35,13 @@ DEAD_LETTERS = Counter(
     "parley_alert_dead_letters_total",
     "Records the dispatcher sent to the dead-letter topic",
     ["reason"],
+)
+COMMITTED_OFFSET = Gauge(
+    "parley_alert_dispatcher_committed_offset",
+    "Last offset the dispatcher committed (next record to read), per partition",
+    ["topic", "partition"],
+)
+COMMIT_FAILURES = Counter(
+    "parley_alert_dispatcher_commit_failures_total",
+    "Offset commits of the dispatcher that failed (the offsets are committed later)",
 )
