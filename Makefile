@@ -5,19 +5,23 @@ PY := $(VENV)/bin/python
 PARLEY := $(VENV)/bin/parley
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults install native services-up services-down lint typecheck unit integration clean
+.PHONY: run test faults smoke install native lock lock-upgrade latest services-up services-down clean
 
-$(STAMP): pyproject.toml setup.py
+# Installs exactly what requirements.lock pins (hashes checked, nothing resolved), then parley
+# itself, compiled with the locked build tools.  `make lock` refreshes the lock.
+$(STAMP): pyproject.toml setup.py requirements.lock
+	@$(PYTHON) deploy/python/lock.py check
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## native: recompile the mypyc extraction modules after editing them (stale builds are not used)
 native: install
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 
 ## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
 run: install
@@ -25,6 +29,7 @@ run: install
 
 ## test: set up, start Kafka and Elasticsearch, then lint, type-check and run every test (fault suite included)
 test: install services-up
+	$(PY) deploy/python/lock.py check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -34,6 +39,24 @@ test: install services-up
 ## faults: only the fault-injection suite (private Kafka and Elasticsearch it kills and restarts; ~10 min)
 faults: install services-up
 	$(VENV)/bin/pytest tests/faults
+
+## smoke: a newcomer's path: `parley up` twice on the same data directory, alerts each time, dispatcher killed
+smoke: install
+	$(PY) tests/smoke/newcomer.py
+
+## lock: re-resolve requirements.lock after editing pyproject.toml's dependencies (keeps other pins)
+lock:
+	test -x $(VENV)/bin/uv || ($(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet "uv>=0.9,<1")
+	$(PY) deploy/python/lock.py lock
+
+## lock-upgrade: move every pin to the newest release inside pyproject.toml's ranges
+lock-upgrade:
+	test -x $(VENV)/bin/uv || ($(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet "uv>=0.9,<1")
+	$(PY) deploy/python/lock.py lock --upgrade
+
+## latest: test with the newest releases in range, in a separate virtualenv (CI runs it too)
+latest: install services-up
+	bash deploy/python/latest.sh
 
 services-up: install
 	$(PARLEY) services up
