@@ -272,7 +272,10 @@ def parse_spec(lines: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def locate(text: str, phrase: str, occurrence: int | None) -> tuple[int, int]:
-    starts = [m.start() for m in re.finditer(re.escape(phrase), text)]
+    """A space in the phrase matches any run of white space (pages use no-break spaces)."""
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in phrase.split()))
+    found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    starts = [start for start, _ in found]
     if not starts:
         raise ValueError(f"not in the text: {phrase!r}")
     if occurrence is None and len(starts) > 1:
@@ -284,7 +287,7 @@ def locate(text: str, phrase: str, occurrence: int | None) -> tuple[int, int]:
     index = (occurrence or 1) - 1
     if not 0 <= index < len(starts):
         raise ValueError(f"{phrase!r} has no occurrence #{occurrence} ({len(starts)} found)")
-    return starts[index], starts[index] + len(phrase)
+    return found[index]
 
 
 def triggers_for(text: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
