@@ -83,11 +83,13 @@ def test_trigger_offsets_text_and_vocabulary(docs: dict[str, list[dict[str, Any]
 
 
 def test_spans_start_and_end_on_word_boundaries(docs: dict[str, list[dict[str, Any]]]) -> None:
-    """A span cut inside a word is a bookkeeping slip (a phrase found inside a longer word)."""
+    """A span cut inside a word is a bookkeeping slip (a phrase found inside a longer word), and
+    clause punctuation at either end is not part of the phrase."""
     for doc in _all(docs):
         text = doc["text"]
         for trigger in doc["triggers"]:
             start, end = trigger["start"], trigger["end"]
+            assert text[start] not in ".,;:" and text[end - 1] not in ".,;:", (doc["id"], trigger)
             assert start == 0 or not (text[start - 1].isalnum() and text[start].isalnum()), (
                 doc["id"],
                 trigger,
