@@ -40,7 +40,8 @@ _NEGATIVE_ACTS = frozenset({"reject", "obstacle", "violate"})
 _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
-_CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s(?:but|while|although|though|whereas)\s")
+_OUTCOME_WINDOW_CHARS = 120
+_OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
 # then skips to the candidates instead of trying each position.
@@ -53,6 +54,9 @@ class _Head:
     stance: Stance
     weak: bool
     codes_key: str
+    # Counts only in an article that names the event with a strong head of the same
+    # category somewhere ("the meeting", "the terms" in a story about talks).
+    context: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +85,17 @@ class TriggerFinder:
                         stance,
                         bool(entry.get("weak", False)),
                         str(entry.get("codes_act", category)),
+                        bool(entry.get("context", False)),
                     )
                 )
                 head_patterns.append(_tagged(entry["pattern"], f"h{len(head_patterns)}"))
-        self._head_re = _compile(head_patterns)
-        # The same heads, lower-cased, matched case-sensitively on the lower-cased text: the
-        # engine can then skip positions by first character, which IGNORECASE prevents (3-4x).
+        # The heads lower-cased, matched case-sensitively on the lower-cased text: the engine
+        # can then skip positions by first character, which IGNORECASE prevents (3-4x).  The
+        # case-insensitive forms are only for the rare text that lower() would misalign, and
+        # are compiled when one comes (re's compiler is Python: half the start-up cost).
         self._head_re_lower = _compile([_lower_pattern(p) for p in head_patterns], flags=0)
-        self._head_tags = _tag_index(self._head_re)
+        self._head_re = _Lazy(_source(head_patterns, re.IGNORECASE), re.IGNORECASE)
+        self._head_tags = _tag_index(self._head_re_lower)
         self._left: list[_Governor] = []
         self._right: list[_Governor] = []
         left_patterns: list[str] = []
@@ -105,14 +112,45 @@ class TriggerFinder:
                 self._left.append(
                     _Governor(act, int(entry.get("max_gap", _GOVERNOR_MAX_GAP_WORDS)))
                 )
-        self._left_re = _compile(left_patterns)
         self._left_re_lower = _compile([_lower_pattern(p) for p in left_patterns], flags=0)
-        self._left_tags = _tag_index(self._left_re)
+        self._left_re = _Lazy(_source(left_patterns, re.IGNORECASE), re.IGNORECASE)
+        self._left_tags = _tag_index(self._left_re_lower)
         self._right_re = (
             re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
             if right_patterns
             else None
         )
+        # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
+        contrast = [str(c) for c in data.get("contrast") or []]
+        contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
+        self._clause_re = re.compile(
+            r"[,;:.!?()\n]" + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
+            re.IGNORECASE,
+        )
+        inner = [str(n) for n in data.get("inner_negators") or []]
+        self._inner_not_re = (
+            re.compile(r"(?<![\w'’-])(?:" + "|".join(inner) + r")(?![\w-])", re.IGNORECASE)
+            if inner
+            else None
+        )
+        # Outcome words: how the event went or stands, anywhere in the head's clause
+        # ("the talks were constructive", "no breakthrough in the negotiations").
+        outcomes = data.get("outcomes") or {}
+        outcome_patterns = [
+            f"(?P<o{i}>{'|'.join(str(w) for w in outcomes.get(stance) or [])})"
+            for i, stance in enumerate(_OUTCOME_STANCES)
+            if outcomes.get(stance)
+        ]
+        self._outcome_stances: dict[str, Stance] = {
+            f"o{i}": stance for i, stance in enumerate(_OUTCOME_STANCES) if outcomes.get(stance)
+        }
+        outcome_pattern = (
+            r"(?<![\w-])(?:" + "|".join(outcome_patterns).replace(" ", r"\s+") + r")(?![\w-])"
+        )
+        self._outcome_re_lower = (
+            re.compile(_lower_pattern(outcome_pattern)) if outcome_patterns else None
+        )
+        self._outcome_re = _Lazy(outcome_pattern, re.IGNORECASE) if outcome_patterns else None
         negators = [str(n) for n in data.get("negators") or []]
         words = [n for n in negators if n[:1] not in "n’'" or (n[:1].isalpha() and "'" not in n)]
         clitics = [n for n in negators if n not in words]  # "n't" attaches to its verb
@@ -122,7 +160,7 @@ class TriggerFinder:
             + r")(?![\w-])"
             + ("|(?:" + "|".join(clitics) + r")(?![\w-])" if clitics else "")
         )
-        self._neg_re = re.compile(neg_pattern, re.IGNORECASE) if negators else None
+        self._neg_re = _Lazy(neg_pattern, re.IGNORECASE) if negators else None
         self._neg_re_lower = re.compile(_lower_pattern(neg_pattern)) if negators else None
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
         # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
@@ -144,7 +182,7 @@ class TriggerFinder:
             + r")(?![\w-])"
         )
         self._question_re = (
-            re.compile(question_pattern, re.IGNORECASE | re.DOTALL) if qcues and qwords else None
+            _Lazy(question_pattern, re.IGNORECASE | re.DOTALL) if qcues and qwords else None
         )
         self._question_re_lower = (
             re.compile(_lower_pattern(question_pattern), re.DOTALL) if qcues and qwords else None
@@ -165,9 +203,6 @@ class TriggerFinder:
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
         self._starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
-        strong_seen: dict[str, int] = {}
-        last_end = -1
-        prev_head_end = 0
         lowered = text.lower()
         # lower() keeps offsets except for a few letters (İ -> i̇), and case-insensitive
         # matching also equates a few letters that lower() keeps apart (ı and i, ſ and s): in
@@ -178,27 +213,38 @@ class TriggerFinder:
         scan = (
             self._head_re_lower.finditer(lowered)
             if self._lowered is not None
-            else self._head_re.finditer(text)
+            else self._head_re.get().finditer(text)
         )
+        heads: list[tuple[int, int, _Head]] = []
+        strong: set[str] = set()
         for m in scan:
-            if m.start() < last_end:
-                continue
             idx = self._head_tags[m.lastgroup] if m.lastgroup else -1
             if idx < 0:
                 continue
             head = self._heads[idx]
-            trig = self._trigger(text, m.start(), m.end(), head, prev_head_end)
-            prev_head_end = m.end()
+            heads.append((m.start(), m.end(), head))
+            if not head.weak and not head.context:
+                strong.add(head.category)
+        strong_seen: dict[str, int] = {}
+        last_end = -1
+        prev_head_end = 0
+        for start, end, head in heads:
+            if start < last_end:
+                continue
+            if head.context and head.category not in strong:
+                continue
+            trig = self._trigger(text, start, end, head, prev_head_end)
+            prev_head_end = end
             if trig is None:
                 continue
             if head.weak:
                 if trig.codes == () and trig.stance == "neutral":
                     continue  # a bare "the plan" is not about the peace process
                 seen = strong_seen.get(head.category)
-                if seen is None or m.start() - seen > 3000:
+                if seen is None or start - seen > 3000:
                     continue
-            else:
-                strong_seen[head.category] = m.start()
+            elif not head.context:
+                strong_seen[head.category] = start
             out.append(trig)
             last_end = trig.end
         return out
@@ -212,11 +258,18 @@ class TriggerFinder:
         anchor = gov_start if gov_act is not None and gov_start < start else start
         neg_start = self._negation(text, sent_start, anchor)
         head_text = text[start:end]
-        negated = neg_start is not None or _INNER_NOT.search(head_text) is not None
+        negated = neg_start is not None or (
+            self._inner_not_re is not None and self._inner_not_re.search(head_text) is not None
+        )
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
         if negated:
             stance, act = _negate(stance, act)
+        elif act is None or act in ("engage", "mention"):
+            # No judgement from a predicate: how the event went, said in its clause.
+            outcome = self._outcome(text, sent_start, start, end)
+            if outcome is not None:
+                stance = outcome
         if act is None or act == "mention":
             answer = self._answer(text, sent_start, end)
             if answer is not None:
@@ -230,6 +283,44 @@ class TriggerFinder:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
+    def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
+        """The stance of the outcome words in the head's clause, nearest to the head; a
+        negator just before an outcome word flips it ("were not productive").  Other heads in
+        the clause do not stop the search: the outcome of "efforts to end the war have
+        stalled" is said of the efforts and of ending the war alike."""
+        if self._outcome_re is None:
+            return None
+        clause_lo = lo
+        for b in self._clause_re.finditer(text, lo, start):
+            clause_lo = b.end()
+        hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
+        right = self._clause_re.search(text, end, hi)
+        clause_hi = right.start() if right is not None else hi
+        if clause_hi <= clause_lo:
+            return None
+        lowered = self._lowered
+        scan = (
+            self._outcome_re_lower.finditer(lowered, clause_lo, clause_hi)
+            if lowered is not None and self._outcome_re_lower is not None
+            else self._outcome_re.get().finditer(text, clause_lo, clause_hi)
+        )
+        best: Stance | None = None
+        best_distance = -1
+        for o in scan:
+            if o.start() < end and o.end() > start:
+                continue  # the head itself
+            group = o.lastgroup
+            if group is None:
+                continue
+            stance = self._outcome_stances[group]
+            distance = start - o.end() if o.end() <= start else o.start() - end
+            if best is not None and distance >= best_distance:
+                continue
+            if self._negation(text, clause_lo, o.start()) is not None:
+                stance = "negative" if stance == "positive" else "positive"
+            best, best_distance = stance, distance
+        return best
+
     def _governor(
         self, text: str, sent_start: int, start: int, end: int
     ) -> tuple[str | None, int, int]:
@@ -240,7 +331,7 @@ class TriggerFinder:
         scan = (
             self._left_re_lower.finditer(lowered, lo, start)
             if lowered is not None
-            else self._left_re.finditer(text, lo, start)
+            else self._left_re.get().finditer(text, lo, start)
         )
         for g in scan:
             idx = self._left_tags[g.lastgroup] if g.lastgroup else -1
@@ -248,7 +339,7 @@ class TriggerFinder:
                 continue
             gov = self._left[idx]
             gap = text[g.end() : start]
-            if _CLAUSE_BREAK.search(gap) or len(_WORDS.findall(gap)) > gov.max_gap:
+            if self._clause_re.search(gap) or len(_WORDS.findall(gap)) > gov.max_gap:
                 continue
             act = gov.act
             # The nearer (later) governor wins, unless a negative one was found already.
@@ -273,11 +364,11 @@ class TriggerFinder:
         scan = (
             self._neg_re_lower.finditer(lowered, lo, anchor)
             if lowered is not None and self._neg_re_lower is not None
-            else self._neg_re.finditer(text, lo, anchor)
+            else self._neg_re.get().finditer(text, lo, anchor)
         )
         for n in scan:
             gap = text[n.end() : anchor]
-            if _CLAUSE_BREAK.search(gap):
+            if self._clause_re.search(gap):
                 continue
             if len(_WORDS.findall(gap)) <= _NEGATOR_MAX_GAP_WORDS:
                 found = n.start()
@@ -290,10 +381,12 @@ class TriggerFinder:
         limit = min(len(text), end + 200)
         # The lower-cased text with a case-sensitive regex: several times faster than
         # IGNORECASE, which defeats the regex engine's literal-prefix search.
-        question_re = self._question_re
-        subject = text
+        question_re: re.Pattern[str]
+        subject: str
         if self._lowered is not None and self._question_re_lower is not None:
             question_re, subject = self._question_re_lower, self._lowered
+        else:
+            question_re, subject = self._question_re.get(), text
         if text.find("?", sent_start, limit) < 0 and (
             # Most heads are in no reported question: rule that out with plain substring
             # searches for the question cues before running the regex.
@@ -352,7 +445,6 @@ _STANCES = frozenset({"positive", "negative", "neutral"})
 # Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
 # i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
 _FOLD_TRAPS = re.compile("[\u0131\u017f\u1c80-\u1c88]")
-_INNER_NOT = re.compile(r"\bnot\b|n['’]t\b", re.IGNORECASE)
 
 
 def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
@@ -447,10 +539,29 @@ def _group_end(pattern: str) -> int:
 
 
 def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(_source(patterns, flags), flags)
+
+
+def _source(patterns: list[str], flags: int) -> str:
+    """One regex for whole-word matches of any of ``patterns``."""
     if not patterns:
-        return re.compile(r"(?!x)x")
+        return r"(?!x)x"
     body = _by_first_letter("|".join(patterns).replace(" ", r"\s+"), flags)
-    return re.compile(r"(?<![\w-])(?:" + body + r")(?![\w-])", flags)
+    return r"(?<![\w-])(?:" + body + r")(?![\w-])"
+
+
+class _Lazy:
+    """A regex compiled on first use."""
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
 
 
 def _by_first_letter(body: str, flags: int) -> str:
