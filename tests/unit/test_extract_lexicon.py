@@ -47,3 +47,21 @@ def test_trigger_alternatives_grouped_by_first_letter_match_the_same() -> None:
     # Not a plain first letter: the order across alternatives could matter, left alone.
     for body in (r"\s*open(?P<a>)|often(?P<b>)", "s?talks(?P<a>)|sea(?P<b>)", "(?:a|b)c(?P<x>)"):
         assert _by_first_letter(body, 0) == body
+
+
+def test_bundled_trigger_patterns_start_with_a_letter() -> None:
+    """Heads and left governors are grouped by first letter (``_by_first_letter``), which
+    only happens when every alternative starts with a plain letter: one pattern that starts
+    with a lookbehind, a class or an optional part makes the whole scan several times slower
+    without changing a single result.  Put lookbehinds after the first word instead."""
+    from pipeline.extract.triggers import _split_alternatives, _tagged
+
+    for language in ("en", "ru", "uk", "de", "fr", "es"):
+        data = lexicon.load(f"triggers.{language}.yaml")
+        patterns = [e["pattern"] for entries in data["heads"].values() for e in entries]
+        patterns += [g["pattern"] for g in data["governors"] if g.get("side", "left") == "left"]
+        for pattern in patterns:
+            for alt in _split_alternatives(_tagged(pattern, "x")):
+                assert alt[:1].isalpha() and alt[1:2] not in ("?", "*", "+", "{"), (
+                    f"{language}: {alt!r}"
+                )
