@@ -24,6 +24,8 @@ from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
+from pipeline.extract.stance_model import StanceModel
+from pipeline.extract.stance_model import features as stance_features
 
 _ACT_STANCE: dict[str, Stance] = {
     "intent": "positive",
@@ -32,6 +34,7 @@ _ACT_STANCE: dict[str, Stance] = {
     "declare": "positive",
     "engage": "neutral",
     "mention": "neutral",
+    "named": "neutral",
     "reject": "negative",
     "obstacle": "negative",
     "violate": "negative",
@@ -41,6 +44,11 @@ _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
+_FEATURE_WINDOW_CHARS = 300
+_COORDINATION_MAX_WORDS = 4
+_UNDECIDED_ACTS: frozenset[str | None] = frozenset({None, "engage", "mention"})
+_COORDINATION_MAX_CHARS = 40
+_COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
@@ -57,6 +65,11 @@ class _Head:
     # Counts only in an article that names the event with a strong head of the same
     # category somewhere ("the meeting", "the terms" in a story about talks).
     context: bool = False
+    # A predicate itself ("agreed on", "settle the conflict"): it may also govern the next
+    # head ("agreed on a ceasefire" is an agreement and a ceasefire agreed on).
+    verb: bool = False
+    # A second category the same phrase names ("a just peace": the plan and the war's end).
+    also: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +81,12 @@ class _Governor:
 class TriggerFinder:
     """The compiled trigger lexicon of one language."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], stance_model: StanceModel | None = None) -> None:
         self.language = str(data.get("language", ""))
+        # Re-decides the rules' stance from the words around each trigger (stance_model.py).
+        self.stance_model = stance_model
+        self._act: str | None = None
+        self._collect: list[tuple[Trigger, list[str]]] | None = None
         self._heads: list[_Head] = []
         head_patterns: list[str] = []
         for category, entries in (data.get("heads") or {}).items():
@@ -86,6 +103,8 @@ class TriggerFinder:
                         bool(entry.get("weak", False)),
                         str(entry.get("codes_act", category)),
                         bool(entry.get("context", False)),
+                        bool(entry.get("verb", False)),
+                        _category(entry.get("also"), self.language),
                     )
                 )
                 head_patterns.append(_tagged(entry["pattern"], f"h{len(head_patterns)}"))
@@ -200,6 +219,17 @@ class TriggerFinder:
 
     # -- scanning ------------------------------------------------------------------------
 
+    def candidates(self, text: str) -> list[tuple[Trigger, list[str]]]:
+        """The triggers as the rules alone judge them, each with its stance-model features
+        (what ``parley train triggers`` learns from)."""
+        model, self.stance_model = self.stance_model, None
+        self._collect = []
+        try:
+            self.find(text)
+            return self._collect
+        finally:
+            self.stance_model, self._collect = model, None
+
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
         self._starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
@@ -234,7 +264,7 @@ class TriggerFinder:
             if head.context and head.category not in strong:
                 continue
             trig = self._trigger(text, start, end, head, prev_head_end)
-            prev_head_end = end
+            prev_head_end = start if head.verb else end
             if trig is None:
                 continue
             if head.weak:
@@ -245,9 +275,59 @@ class TriggerFinder:
                     continue
             elif not head.context:
                 strong_seen[head.category] = start
-            out.append(trig)
+            if (self.stance_model is not None or self._collect is not None) and (
+                trig.stance == "neutral" and self._act in _UNDECIDED_ACTS
+            ):
+                # Only where the rules saw no predicate, negation or outcome word: those
+                # are reliable, and the annotations hold few refusals to learn them from.
+                trig = self._learned_stance(text, trig)
             last_end = trig.end
+            if out and self._coordinated(text, out[-1], trig):
+                out[-1] = _merged(text, out[-1], trig)
+                continue
+            out.append(trig)
+            if head.also is not None:
+                out.append(
+                    Trigger(head.also, trig.stance, trig.text, trig.start, trig.end, trig.codes)
+                )
         return out
+
+    def _learned_stance(self, text: str, trig: Trigger) -> Trigger:
+        # The sentence, but never more than a few hundred characters of it (texts without
+        # sentence breaks would make this quadratic).
+        sent_start = max(
+            self._starts[bisect.bisect_right(self._starts, trig.start) - 1],
+            trig.start - _FEATURE_WINDOW_CHARS,
+        )
+        hi = min(len(text), trig.end + _FEATURE_WINDOW_CHARS)
+        sent_end_m = _SENTENCE_BREAK.search(text, trig.end, hi)
+        sent_end = sent_end_m.start() if sent_end_m is not None else hi
+        feats = stance_features(
+            text, sent_start, sent_end, trig.start, trig.end, trig.category, trig.stance, self._act
+        )
+        if self._collect is not None:
+            self._collect.append((trig, feats))
+        if self.stance_model is None or trig.category not in self.stance_model.categories:
+            return trig
+        stance = self.stance_model.predict(feats)
+        if stance == trig.stance:
+            return trig
+        # The codes name the act the rules found, which no longer holds.
+        return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
+
+    def _coordinated(self, text: str, prev: Trigger, trig: Trigger) -> bool:
+        """Whether ``trig`` continues ``prev``'s phrase: the same category a few words on in
+        the same clause ("talks and consultations", "the round of Geneva negotiations in the
+        2 + 3 format"), which a reader counts once."""
+        if prev.category != trig.category or trig.start < prev.end:
+            return False
+        gap = text[prev.end : trig.start]
+        return (
+            len(gap) <= _COORDINATION_MAX_CHARS
+            and trig.end - prev.start <= _COORDINATION_MAX_SPAN
+            and not self._clause_re.search(gap)
+            and len(_WORDS.findall(gap)) <= _COORDINATION_MAX_WORDS
+        )
 
     def _trigger(self, text: str, start: int, end: int, head: _Head, floor: int) -> Trigger | None:
         sent_start = self._starts[bisect.bisect_right(self._starts, start) - 1]
@@ -281,6 +361,7 @@ class TriggerFinder:
         codes = tuple(self._codes.get(head.codes_key, {}).get(act or "", ()))
         if head.codes_key != head.category and not codes:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
+        self._act = f"not-{gov_act or '-'}" if negated else act
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
@@ -290,8 +371,8 @@ class TriggerFinder:
         stalled" is said of the efforts and of ending the war alike."""
         if self._outcome_re is None:
             return None
-        clause_lo = lo
-        for b in self._clause_re.finditer(text, lo, start):
+        clause_lo = max(lo, start - _OUTCOME_WINDOW_CHARS)
+        for b in self._clause_re.finditer(text, clause_lo, start):
             clause_lo = b.end()
         hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
         right = self._clause_re.search(text, end, hi)
@@ -445,6 +526,23 @@ _STANCES = frozenset({"positive", "negative", "neutral"})
 # Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
 # i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
 _FOLD_TRAPS = re.compile("[\u0131\u017f\u1c80-\u1c88]")
+
+
+def _merged(text: str, prev: Trigger, trig: Trigger) -> Trigger:
+    """One trigger over two coordinated ones; the first judgement made wins."""
+    first = prev if prev.stance != "neutral" or trig.stance == "neutral" else trig
+    end = max(prev.end, trig.end)
+    return Trigger(
+        prev.category, first.stance, text[prev.start : end], prev.start, end, first.codes
+    )
+
+
+def _category(value: object, language: str) -> str | None:
+    if value is None:
+        return None
+    if value not in TRIGGER_CATEGORIES:
+        raise ValueError(f"unknown trigger category {value!r} in {language}")
+    return str(value)
 
 
 def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
@@ -607,4 +705,4 @@ def _cached(language: str) -> TriggerFinder | None:
     name = f"triggers.{language}.yaml"
     if not language or not lexicon.available(name):
         return None
-    return TriggerFinder(lexicon.load(name))
+    return TriggerFinder(lexicon.load(name), StanceModel.for_language(language))
