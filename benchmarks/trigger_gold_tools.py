@@ -38,9 +38,11 @@ import random
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.eval_polnear import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "triggers"
@@ -70,14 +72,6 @@ POLNEAR_LICENCE = "research use under the PolNeAR repository's licence (see its 
 # -- reading the sources ---------------------------------------------------------------------
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
@@ -86,7 +80,7 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def kremlin_index(corpus: Path) -> dict[str, dict[str, Any]]:
-    return {row["id"]: row for row in read_jsonl(corpus / "index.jsonl")}
+    return {row["id"]: row for row in read_records(corpus / "index.jsonl")}
 
 
 def kremlin_page(corpus: Path, page_id: str) -> tuple[str, str, str | None]:
@@ -118,7 +112,7 @@ def cmd_catalog(args: argparse.Namespace) -> None:
             title, text, date = kremlin_page(args.kremlin, page_id)
             print(f"{page_id}\t{date}\t{row['keyword_hits']}\t{len(text)}\t{title}")
     for path in args.polnear or []:
-        for row in read_jsonl(path):
+        for row in read_records(path):
             print(
                 f"{row['id']}\t{row['date']}\t{row['publisher']}\t{len(row['text'])}\t{row['title']}"
             )
@@ -187,7 +181,7 @@ def cmd_split(args: argparse.Namespace) -> None:
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    polnear = {row["id"]: row for path in args.polnear or [] for row in read_jsonl(path)}
+    polnear = {row["id"]: row for path in args.polnear or [] for row in read_records(path)}
     index = kremlin_index(args.kremlin) if args.kremlin else {}
     docs = []
     for doc_id in json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["strata"]:
@@ -226,7 +220,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    docs = {d["id"]: d for d in read_jsonl(args.staging)}
+    docs = {d["id"]: d for d in read_records(args.staging)}
     doc = docs[args.id]
     print(f"{doc['id']}  {doc.get('date')}  {len(doc['text'])} chars  {doc.get('url', '')}")
     for n, para in enumerate(doc["text"].split("\n")):
@@ -321,7 +315,7 @@ def load_split() -> dict[str, str]:
 
 
 def cmd_annotate(args: argparse.Namespace) -> None:
-    staging = {d["id"]: d for d in read_jsonl(args.staging)}
+    staging = {d["id"]: d for d in read_records(args.staging)}
     part_of = load_split()
     specs: dict[str, list[dict[str, Any]]] = {}
     for path in args.spec:
@@ -331,7 +325,7 @@ def cmd_annotate(args: argparse.Namespace) -> None:
             specs[doc_id] = entries
     files = {part: GOLD / f"{part}.jsonl" for part in ("dev", "test")}
     annotated = {
-        part: {d["id"]: d for d in read_jsonl(path)} if path.exists() else {}
+        part: {d["id"]: d for d in read_records(path)} if path.exists() else {}
         for part, path in files.items()
     }
     failed = False
@@ -357,25 +351,33 @@ def cmd_annotate(args: argparse.Namespace) -> None:
         )
 
 
-def cmd_counts(_args: argparse.Namespace) -> None:
-    """Markdown tables: documents per stratum, triggers per category × stance, per split."""
+def count_tables() -> str:
+    """Markdown: documents per stratum, then triggers per category × stance, for each split (the
+    tables in tests/fixtures/triggers/README.md, which the validator compares with the files)."""
     strata = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["strata"]
+    lines = []
     for part in ("dev", "test"):
-        docs = list(read_jsonl(GOLD / f"{part}.jsonl"))
+        docs = list(read_records(GOLD / f"{part}.jsonl"))
         per_stratum = Counter(strata[d["id"]] for d in docs)
         triggers = [t for d in docs for t in d["triggers"]]
-        print(
-            f"\n**{part}**: {len(docs)} documents "
-            f"({', '.join(f'{s} {per_stratum[s]}' for s in STRATA)}), {len(triggers)} triggers\n"
-        )
+        lines += [
+            f"**{part}**: {len(docs)} documents "
+            f"({', '.join(f'{s} {per_stratum[s]}' for s in STRATA)}), {len(triggers)} triggers",
+            "",
+            "| category | positive | negative | neutral | total |",
+            "|---|---|---|---|---|",
+        ]
         cells = Counter((t["category"], t["stance"]) for t in triggers)
-        print("| category | positive | negative | neutral | total |")
-        print("|---|---|---|---|---|")
         for category in CATEGORIES.values():
             row = [cells[(category, s)] for s in STANCES.values()]
-            print(f"| `{category}` | {' | '.join(map(str, row))} | {sum(row)} |")
+            lines.append(f"| `{category}` | {' | '.join(map(str, row))} | {sum(row)} |")
         totals = [sum(cells[(c, s)] for c in CATEGORIES.values()) for s in STANCES.values()]
-        print(f"| all | {' | '.join(map(str, totals))} | {sum(totals)} |")
+        lines += [f"| all | {' | '.join(map(str, totals))} | {sum(totals)} |", ""]
+    return "\n".join(lines)
+
+
+def cmd_counts(_args: argparse.Namespace) -> None:
+    print(count_tables())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.trigger_gold_tools import draw_split
+from benchmarks.trigger_gold_tools import count_tables, draw_split
 from pipeline.extract.model import STANCES, TRIGGER_CATEGORIES
 
 GOLD = Path(__file__).resolve().parents[1] / "fixtures" / "triggers"
@@ -25,6 +25,10 @@ DOC_KEYS = {"id", "source", "title", "date", "attribution", "licence", "text", "
 TRIGGER_KEYS = {"start", "end", "text", "category", "stance"}
 OPTIONAL_TRIGGER_KEYS = {"parties", "note"}
 KREMLIN = "President of Russia, http://en.kremlin.ru"
+# What the set was made to hold (tests/fixtures/triggers/README.md).
+MIN_DOCUMENTS = 80
+MIN_TRIGGERS = 400
+MIN_TEST_TRIGGERS = 180
 
 
 def _read(part: str) -> list[dict[str, Any]]:
@@ -62,7 +66,8 @@ def test_documents_have_the_fields_and_their_licence(docs: dict[str, list[dict[s
         else:
             assert doc["source"] == "polnear" and doc["id"].startswith("polnear-"), where
             assert "PolNeAR" in doc["attribution"] and doc["licence"], where
-        assert doc["text"].startswith(doc["title"].rstrip(".")), where
+        headline = " ".join(doc["title"].split()).rstrip(".")
+        assert " ".join(doc["text"].split()).startswith(headline), where
 
 
 def test_trigger_offsets_text_and_vocabulary(docs: dict[str, list[dict[str, Any]]]) -> None:
@@ -83,11 +88,13 @@ def test_trigger_offsets_text_and_vocabulary(docs: dict[str, list[dict[str, Any]
 
 
 def test_spans_start_and_end_on_word_boundaries(docs: dict[str, list[dict[str, Any]]]) -> None:
-    """A span cut inside a word is a bookkeeping slip (a phrase found inside a longer word)."""
+    """A span cut inside a word is a bookkeeping slip (a phrase found inside a longer word), and
+    clause punctuation at either end is not part of the phrase."""
     for doc in _all(docs):
         text = doc["text"]
         for trigger in doc["triggers"]:
             start, end = trigger["start"], trigger["end"]
+            assert text[start] not in ".,;:" and text[end - 1] not in ".,;:", (doc["id"], trigger)
             assert start == 0 or not (text[start - 1].isalnum() and text[start].isalnum()), (
                 doc["id"],
                 trigger,
@@ -122,3 +129,25 @@ def test_split_is_the_seeded_draw_it_records(split: dict[str, Any]) -> None:
     drawn = draw_split(selection, split["seed"], split["test_share"])
     assert drawn == {"dev": split["dev"], "test": split["test"]}
     assert set(split["strata"]) == set(split["dev"]) | set(split["test"])
+
+
+def test_every_document_of_the_split_is_annotated(
+    docs: dict[str, list[dict[str, Any]]], split: dict[str, Any]
+) -> None:
+    for part in PARTS:
+        assert [doc["id"] for doc in docs[part]] == sorted(split[part]), part
+
+
+def test_the_set_has_the_size_it_was_made_for(docs: dict[str, list[dict[str, Any]]]) -> None:
+    every = _all(docs)
+    assert len(every) >= MIN_DOCUMENTS
+    assert sum(len(doc["triggers"]) for doc in every) >= MIN_TRIGGERS
+    assert sum(len(doc["triggers"]) for doc in docs["test"]) >= MIN_TEST_TRIGGERS
+    used = {(t["category"], t["stance"]) for doc in every for t in doc["triggers"]}
+    assert {category for category, _ in used} == set(TRIGGER_CATEGORIES)
+    assert {stance for _, stance in used} == set(STANCES)
+
+
+def test_readme_counts_are_the_files_counts() -> None:
+    readme = (GOLD / "README.md").read_text(encoding="utf-8")
+    assert count_tables().strip() in readme
