@@ -54,9 +54,10 @@ def features(
     ]
     out += ["t:" + w for w in _words(text, start, end)]
     left = _words(text, sent_start, start)
+    right = _words(text, end, sent_end)
     out += ["l:" + w for w in left[len(left) - CONTEXT_WORDS :]]
-    out += ["r:" + w for w in _words(text, end, sent_end)[:CONTEXT_WORDS]]
-    out += ["s:" + w for w in {*left, *_words(text, end, sent_end)}]
+    out += ["r:" + w for w in right[:CONTEXT_WORDS]]
+    out += ["s:" + w for w in sorted({*left, *right})]
     return out
 
 

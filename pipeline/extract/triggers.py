@@ -113,7 +113,7 @@ class TriggerFinder:
         # case-insensitive forms are only for the rare text that lower() would misalign, and
         # are compiled when one comes (re's compiler is Python: half the start-up cost).
         self._head_re_lower = _compile([_lower_pattern(p) for p in head_patterns], flags=0)
-        self._head_re = _Lazy(_source(head_patterns, re.IGNORECASE), re.IGNORECASE)
+        self._head_re = _Lazy(head_patterns, re.IGNORECASE)
         self._head_tags = _tag_index(self._head_re_lower)
         self._left: list[_Governor] = []
         self._right: list[_Governor] = []
@@ -132,7 +132,7 @@ class TriggerFinder:
                     _Governor(act, int(entry.get("max_gap", _GOVERNOR_MAX_GAP_WORDS)))
                 )
         self._left_re_lower = _compile([_lower_pattern(p) for p in left_patterns], flags=0)
-        self._left_re = _Lazy(_source(left_patterns, re.IGNORECASE), re.IGNORECASE)
+        self._left_re = _Lazy(left_patterns, re.IGNORECASE)
         self._left_tags = _tag_index(self._left_re_lower)
         self._right_re = (
             re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
@@ -275,8 +275,14 @@ class TriggerFinder:
                     continue
             elif not head.context:
                 strong_seen[head.category] = start
-            if (self.stance_model is not None or self._collect is not None) and (
-                trig.stance == "neutral" and self._act in _UNDECIDED_ACTS
+            model = self.stance_model
+            if (
+                trig.stance == "neutral"
+                and self._act in _UNDECIDED_ACTS
+                and (
+                    self._collect is not None
+                    or (model is not None and trig.category in model.categories)
+                )
             ):
                 # Only where the rules saw no predicate, negation or outcome word: those
                 # are reliable, and the annotations hold few refusals to learn them from.
@@ -649,16 +655,19 @@ def _source(patterns: list[str], flags: int) -> str:
 
 
 class _Lazy:
-    """A regex compiled on first use."""
+    """A regex compiled on first use: a pattern, or a list of patterns to match as whole
+    words (``_source``)."""
 
-    def __init__(self, pattern: str, flags: int) -> None:
+    def __init__(self, pattern: str | list[str], flags: int) -> None:
         self.pattern = pattern
         self.flags = flags
         self._compiled: re.Pattern[str] | None = None
 
     def get(self) -> re.Pattern[str]:
         if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self.flags)
+            pattern = self.pattern
+            source = pattern if isinstance(pattern, str) else _source(pattern, self.flags)
+            self._compiled = re.compile(source, self.flags)
         return self._compiled
 
 
@@ -670,15 +679,32 @@ def _by_first_letter(body: str, flags: int) -> str:
     cannot match at the same place, so the order that decides between matches is kept
     inside each group.  Left as it is when an alternative does not start with a plain letter.
     """
-    alternatives = _split_alternatives(body)
+    grouped = _prefix_groups(_split_alternatives(body), flags, _PREFIX_DEPTH)
+    return body if grouped is None else grouped
+
+
+#: How many leading letters are factored out (a trie of the first letters): each level lets
+#: the scan drop the alternatives that differ there after one comparison instead of trying
+#: each ("d(?:e(?:al…)|i(?:plomatic…|scuss…))"; about 1.3x faster for the heads than one level).
+_PREFIX_DEPTH = 4
+
+
+def _prefix_groups(alternatives: list[str], flags: int, depth: int) -> str | None:
+    """``alternatives`` grouped by their first letter, and each group again by the next
+    letter, ``depth`` letters deep; None when one does not start with a plain letter.  The
+    order of alternatives that share a prefix is kept, so is the match."""
     groups: dict[str, list[str]] = {}
     for alt in alternatives:
         first = alt[:1]
         if not first.isalpha() or alt[1:2] in ("?", "*", "+", "{") or len(first.lower()) != 1:
-            return body
+            return None
         key = first.lower() if flags & re.IGNORECASE else first
         groups.setdefault(key, []).append(alt[1:])
-    return "|".join(f"{key}(?:{'|'.join(rest)})" for key, rest in groups.items())
+    parts = []
+    for key, rests in groups.items():
+        inner = _prefix_groups(rests, flags, depth - 1) if depth > 1 and len(rests) > 1 else None
+        parts.append(f"{key}(?:{inner if inner is not None else '|'.join(rests)})")
+    return "|".join(parts)
 
 
 _ESCAPE_OR_UPPER = re.compile(r"\\.|\(\?P<[^>]+>|[^\W\d_a-z]")
