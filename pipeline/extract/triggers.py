@@ -134,11 +134,9 @@ class TriggerFinder:
         self._left_re_lower = _compile([_lower_pattern(p) for p in left_patterns], flags=0)
         self._left_re = _Lazy(left_patterns, re.IGNORECASE)
         self._left_tags = _tag_index(self._left_re_lower)
-        self._right_re = (
-            re.compile(r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])", re.IGNORECASE)
-            if right_patterns
-            else None
-        )
+        right_pattern = r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])"
+        self._right_re_lower = re.compile(_lower_pattern(right_pattern)) if right_patterns else None
+        self._right_re = _Lazy(right_pattern, re.IGNORECASE) if right_patterns else None
         # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
         contrast = [str(c) for c in data.get("contrast") or []]
         contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
@@ -433,7 +431,11 @@ class TriggerFinder:
             if best is None or act in _NEGATIVE_ACTS or best[0] not in _NEGATIVE_ACTS:
                 best = (act, g.start(), g.end())
         if self._right_re is not None:
-            r = self._right_re.match(text, end)
+            r = (
+                self._right_re_lower.match(lowered, end)
+                if lowered is not None and self._right_re_lower is not None
+                else self._right_re.get().match(text, end)
+            )
             if r is not None and r.lastgroup:
                 act = self._right[int(r.lastgroup[1:])].act
                 if best is None or (act in _NEGATIVE_ACTS and best[0] not in _NEGATIVE_ACTS):
