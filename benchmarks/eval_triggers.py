@@ -3,6 +3,7 @@
     python -m benchmarks.eval_triggers                       # the test part (the report)
     python -m benchmarks.eval_triggers --gold tests/fixtures/triggers/dev.jsonl
     python -m benchmarks.eval_triggers --json out.json
+    python -m benchmarks.eval_triggers --rules-only          # without the learned stance
 
 Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
 (``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
@@ -174,7 +175,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gold", type=Path, nargs="+", default=[DEFAULT_GOLD])
     ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="leave out the learned stance model (pipeline/extract/stance_model.py)",
+    )
     args = ap.parse_args(argv)
+    if args.rules_only:
+        from pipeline.extract.triggers import TriggerFinder
+
+        for language in ("en", "ru", "uk", "de", "fr", "es"):
+            finder = TriggerFinder.for_language(language)
+            if finder is not None:
+                finder.stance_model = None
     extractor = StatementExtractor()
     results: dict[str, Any] = {}
     for path in args.gold:
