@@ -121,13 +121,15 @@ def test_trigger(article: str, gold: dict[str, Any], result: ExtractionResult, i
 # Mentions that the trigger annotation guidelines (docs/trigger-annotation.md) count and the
 # seed's gold, written before them, does not list: ending the hostilities that talks are meant
 # for, Kiev's unwillingness to seek a diplomatic solution (a settlement is an agreement), the
-# "just peace" that also names the war's end, the terms agreed in Istanbul, and discussing
-# the peace formula (a contact about the conflict).
+# "just peace" that also names the war's end, the terms agreed in Istanbul and the status they
+# give Ukraine and the new regions (terms of a settlement), and discussing the peace formula (a
+# contact about the conflict).
 GUIDELINE_EXTRAS = {
     ("conflict_end", "end the hostilities"),
     ("agreement", "diplomatic solution"),
     ("conflict_end", "just peace"),
     ("peace_plan", "terms"),
+    ("peace_plan", "status"),
     ("negotiations", "discussing"),
 }
 
