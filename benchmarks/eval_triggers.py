@@ -1,0 +1,219 @@
+"""Trigger quality: parley's triggers against hand-annotated gold.
+
+    python -m benchmarks.eval_triggers                       # the test part (the report)
+    python -m benchmarks.eval_triggers --gold tests/fixtures/triggers/dev.jsonl
+    python -m benchmarks.eval_triggers --json out.json
+    python -m benchmarks.eval_triggers --rules-only          # without the learned stance
+
+Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
+(``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
+and the seed article (``tests/fixtures/seed-article.gold.json``, phrases located in the text).
+
+Printed (scoring in ``benchmarks/trigger_scoring.py``):
+- P/R/F1 of category+stance (the headline), category only and span only;
+- category+stance P/R/F1 per category and per stance;
+- CASE 2021 task 2 style sentence decisions, AGREEMENT against the rest, for parley and for
+  a plain keyword regex.  Two mappings of a sentence to AGREEMENT:
+  ``agreement`` — a trigger of category agreement overlaps the sentence;
+  ``acled`` — ACLED's "Agreement" event type, which CASE 2021 task 2 takes its AGREEMENT
+  class from: agreements, ceasefires, prisoner exchanges and releases, and peace talks, i.e.
+  a trigger of agreement, ceasefire, prisoner_exchange or negotiations.
+  Gold decisions come from the gold triggers, parley's from its triggers, the baseline's
+  from a keyword match in the sentence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.trigger_scoring import (  # noqa: E402
+    MODES,
+    Counts,
+    Mention,
+    binary_counts,
+    score,
+    score_by,
+    sentence_decisions,
+    sentences,
+)
+from pipeline.extract import StatementExtractor  # noqa: E402
+from pipeline.extract.model import STANCES, TRIGGER_CATEGORIES  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+DEFAULT_GOLD = FIXTURES / "triggers" / "test.jsonl"
+
+CASE_MAPPINGS: dict[str, frozenset[str]] = {
+    "agreement": frozenset({"agreement"}),
+    "acled": frozenset({"agreement", "ceasefire", "prisoner_exchange", "negotiations"}),
+}
+# The keyword baselines: the words a plain regex would look for, per mapping.
+_AGREEMENT_WORDS = r"agree\w*|deals?|accords?|treat(?:y|ies)|memorand\w*|settlements?"
+CASE_BASELINES: dict[str, re.Pattern[str]] = {
+    "agreement": re.compile(rf"\b(?:{_AGREEMENT_WORDS})\b", re.IGNORECASE),
+    "acled": re.compile(
+        rf"\b(?:{_AGREEMENT_WORDS}|cease-?fires?|truces?|talks|negotiat\w*|"
+        r"(?:prisoner|POW)s?\s+(?:exchanges?|swaps?)|exchanges?\s+of\s+prisoners)\b",
+        re.IGNORECASE,
+    ),
+}
+
+Doc = tuple[list[Mention], list[Mention]]
+
+
+def read_gold(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def seed_document() -> dict[str, Any]:
+    """The seed article as a gold document (its phrases located in the text)."""
+    text = (FIXTURES / "seed-article.txt").read_text(encoding="utf-8")
+    gold = json.loads((FIXTURES / "seed-article.gold.json").read_text(encoding="utf-8"))
+    triggers = []
+    for t in gold["triggers"]:
+        start = text.find(t["phrase"])
+        if start < 0:
+            raise SystemExit(f"seed phrase not in the article: {t['phrase']!r}")
+        triggers.append(
+            {
+                "start": start,
+                "end": start + len(t["phrase"]),
+                "category": t["category"],
+                "stance": t["stance"],
+            }
+        )
+    return {"id": "seed", "text": text, "triggers": triggers}
+
+
+def mentions(triggers: Sequence[Any]) -> list[Mention]:
+    out = []
+    for t in triggers:
+        if isinstance(t, dict):
+            out.append(Mention(t["start"], t["end"], t["category"], t["stance"]))
+        else:
+            out.append(Mention(t.start, t.end, t.category, t.stance))
+    return out
+
+
+def predict(docs: list[dict[str, Any]], extractor: StatementExtractor) -> list[Doc]:
+    out: list[Doc] = []
+    for d in docs:
+        result = extractor.extract(d["text"], language=d.get("language"))
+        out.append((mentions(d["triggers"]), mentions(result.triggers)))
+    return out
+
+
+def case_decisions(docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str, dict[str, Counts]]:
+    """Per mapping: counts of parley and of the keyword baseline against the gold decisions."""
+    out: dict[str, dict[str, Counts]] = {}
+    for name, categories in CASE_MAPPINGS.items():
+        parley = Counts()
+        baseline = Counts()
+        for d, (gold, predicted) in zip(docs, pairs, strict=True):
+            text = d["text"]
+            want = sentence_decisions(text, gold, categories)
+            parley += binary_counts(want, sentence_decisions(text, predicted, categories))
+            keyword = [
+                CASE_BASELINES[name].search(text, s, e) is not None for s, e in sentences(text)
+            ]
+            baseline += binary_counts(want, keyword)
+        out[name] = {"parley": parley, "keyword regex": baseline}
+    return out
+
+
+def _row(label: str, c: Counts) -> str:
+    return (
+        f"| {label} | {c.gold} | {c.predicted} | {c.tp} | "
+        f"{c.precision:.2f} | {c.recall:.2f} | **{c.f1:.2f}** |"
+    )
+
+
+def report(name: str, docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str, Any]:
+    print(f"\n## {name}: {len(docs)} documents, {sum(len(g) for g, _ in pairs)} gold triggers\n")
+    print("| | gold | predicted | matched | P | R | F1 |\n|---|---|---|---|---|---|---|")
+    result: dict[str, Any] = {"documents": len(docs)}
+    labels = {"full": "category + stance", "category": "category only", "span": "span only"}
+    for mode in reversed(MODES):
+        c = score(pairs, mode)
+        result[mode] = _as_dict(c)
+    for mode in ("full", "category", "span"):
+        print(_row(labels[mode], _counts(result[mode])))
+    for field, values in (("category", TRIGGER_CATEGORIES), ("stance", STANCES)):
+        groups = score_by(pairs, field, values)
+        result[f"by_{field}"] = {k: _as_dict(v) for k, v in groups.items()}
+        for value, c in groups.items():
+            print(_row(f"{field} {value}", c))
+    return result
+
+
+def _as_dict(c: Counts) -> dict[str, Any]:
+    return {
+        "gold": c.gold,
+        "predicted": c.predicted,
+        "matched": c.tp,
+        "precision": round(c.precision, 4),
+        "recall": round(c.recall, 4),
+        "f1": round(c.f1, 4),
+    }
+
+
+def _counts(d: dict[str, Any]) -> Counts:
+    return Counts(d["matched"], d["predicted"], d["gold"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gold", type=Path, nargs="+", default=[DEFAULT_GOLD])
+    ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="leave out the learned stance model (pipeline/extract/stance_model.py)",
+    )
+    args = ap.parse_args(argv)
+    if args.rules_only:
+        from pipeline.extract.triggers import TriggerFinder
+
+        for language in ("en", "ru", "uk", "de", "fr", "es"):
+            finder = TriggerFinder.for_language(language)
+            if finder is not None:
+                finder.stance_model = None
+    extractor = StatementExtractor()
+    results: dict[str, Any] = {}
+    for path in args.gold:
+        docs = read_gold(path)
+        pairs = predict(docs, extractor)
+        results[path.name] = report(path.name, docs, pairs)
+        case = case_decisions(docs, pairs)
+        print(
+            "\nCASE-style sentence decisions, AGREEMENT against the rest "
+            f"({sum(len(sentences(d['text'])) for d in docs)} sentences):\n"
+        )
+        print("| mapping | system | gold | predicted | matched | P | R | F1 |")
+        print("|---|---|---|---|---|---|---|---|")
+        for mapping, systems in case.items():
+            for system, c in systems.items():
+                print(_row(f"{mapping} | {system}", c))
+        results[path.name]["case"] = {
+            m: {s: _as_dict(c) for s, c in systems.items()} for m, systems in case.items()
+        }
+    seed = seed_document()
+    seed_pairs = predict([seed], extractor)
+    results["seed"] = report("seed article", [seed], seed_pairs)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
