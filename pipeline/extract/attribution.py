@@ -43,6 +43,7 @@ from pipeline.extract.tokens import (
     PERSONAL_PRONOUNS,
     PREPOSITIONS,
     TIME_NOUNS,
+    WEEKDAYS,
     Token,
     tokenize,
     wordset,
@@ -289,6 +290,7 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
             recent = (recent + att.parts)[-4:]
     # Quote sentences after an indirect or mixed statement continue it as well.
     _continuations(doc, found, ("direct", "mixed", "indirect"))
+    found.extend(_introduced_quotes(doc))
     found.sort(key=lambda a: a.parts[0][0])
     return _drop_nested(_dedupe(found))
 
@@ -573,6 +575,62 @@ def _continuations(doc: _Doc, found: list[Attribution], kinds: tuple[str, ...]) 
         doc.used_quotes.add(qi)
         by_end[i] = (q.end, att)
         ends[i] = q.end
+
+
+# Verbs of a sentence that introduces a speaker whose words follow in the next paragraph
+# ("X spoke to state television after the round ended.\n\n“…”").
+_INTRODUCING = re.compile(
+    r"(?<![\w-])(?:spoke|speaking|told|said|says|wrote|added|explained|addressed|"
+    r"in an? (?:interview|statement|speech|address|post|video))(?![\w-])"
+)
+
+
+def _introduced_quotes(doc: _Doc) -> list[Attribution]:
+    """A quote that is a paragraph of its own, attributed by nothing, after a paragraph whose
+    last sentence introduces a person speaking: the quote is that person's."""
+    text = doc.text
+    out: list[Attribution] = []
+    for qi, q in enumerate(doc.quotes):
+        if qi in doc.used_quotes or not _quote_paragraph(doc, q):
+            continue
+        para_start = text.rfind("\n", 0, q.open) + 1
+        j = para_start - 1
+        while j > 0 and text[j - 1] in " \t\r\n":
+            j -= 1
+        if j <= 0 or text[j - 1] not in ".:":
+            continue
+        ss, se = doc.sentence(j - 1)
+        if doc.quotes_between(ss, se) or doc.quote_at(ss) is not None:
+            continue  # the sentence has quotes of its own: not a plain introduction
+        verb = _INTRODUCING.search(text, ss, se)
+        if verb is None:
+            continue
+        subject = _main_subject(doc, ss, verb.start())
+        if subject is None or not text[subject[0]].isupper():
+            continue
+        gap = text[subject[1] : verb.start()].strip()
+        if gap.startswith(",") and gap.endswith(",") and len(gap) < 120:
+            end = verb.start()
+            while text[end - 1] in " ,":
+                end -= 1
+            subject = (subject[0], end)  # with its appositive, as for a cue
+        elif gap:
+            continue  # the subject must be the verb's own
+        words = len(text[q.inner_start : q.inner_end].split(None, 3))
+        if words < 3:
+            continue
+        doc.used_quotes.add(qi)
+        out.append(
+            Attribution(
+                "direct",
+                [(q.inner_start, q.inner_end)],
+                verb.span(),
+                "speech",
+                subject,
+                [(q.open, q.end)],
+            )
+        )
+    return out
 
 
 def _quote_paragraph(doc: _Doc, q: Quote) -> bool:
@@ -952,6 +1010,11 @@ def _content_after(
     toks = doc.tokens(j, min(content_end, j + 160))
     if not toks:
         return None
+    if toks[0].lower in _TIME_ADJUNCT_OPENERS:
+        # "Iran said on Sunday it would not negotiate": the time adjunct is not content
+        skip = _time_adjunct(toks)
+        if skip and skip < len(toks) and _clause_opener(toks[skip]):
+            toks = toks[skip:]
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
     first = toks[0].lower
@@ -977,6 +1040,28 @@ def _content_after(
 
 
 _QUESTION_OPENERS = wordset("whether if what how why who when where which")
+_TIME_ADJUNCT_OPENERS = wordset("on last this earlier late") | WEEKDAYS
+_DAY_PARTS = wordset("morning afternoon evening night")
+
+
+def _time_adjunct(toks: list[Token]) -> int:
+    """Tokens of a leading time adjunct: "on Sunday", "last week", "on Monday evening,"."""
+    k = 1 if toks[0].lower in ("on", "last", "this", "earlier", "late") else 0
+    if k >= len(toks) or not (toks[k].lower in WEEKDAYS or toks[k].lower in TIME_NOUNS):
+        return 0
+    k += 1
+    if k < len(toks) and toks[k].lower in _DAY_PARTS:
+        k += 1
+    if k < len(toks) and toks[k].text == ",":
+        k += 1
+    return k
+
+
+def _clause_opener(tok: Token) -> bool:
+    """A word that can begin a clause's subject ("it", "the", "Russia")."""
+    low = tok.lower
+    return low in PERSONAL_PRONOUNS or low in DETERMINERS or (tok.is_word and tok.capitalized)
+
 
 _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "intent": ("to", "for", "on"),
@@ -1484,6 +1569,17 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             and not any(t.lower in doc.lex.np_verbs for t in words)
         ):
             end = rest[-2].end if len(rest) > 1 else end
+    elif (
+        appositive
+        and i < len(toks)
+        and toks[i].lower in ("who", "whose")
+        and toks[-1].text in ".!?"
+        and len(toks) - i <= _MAX_SUBJECT_WORDS
+        and all(t.is_word or t.text in "’'-" for t in toks[i:-1])
+    ):
+        # "said a European diplomat who declined to be named.": a restrictive relative
+        # clause that ends the sentence belongs to the speaker
+        end = toks[-2].end
     return (out[0].start, end)
 
 

@@ -25,7 +25,17 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import lexicon
+from pipeline.extract.mentions import (
+    SpeakerWords,
+    acronyms,
+    describe,
+    is_anonymous,
+    is_person_name,
+    org_official,
+    speaker_words,
+)
 from pipeline.extract.model import Span, Speaker
+from pipeline.extract.tokens import wordset
 
 if TYPE_CHECKING:
     from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
@@ -64,6 +74,8 @@ class _Entity:
     speaker: Speaker
     is_person: bool
     is_media: bool
+    #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to them)
+    gender: str | None = None
 
 
 class SpeakerResolver:
@@ -74,28 +86,42 @@ class SpeakerResolver:
         self.gazetteer = gazetteer
         words = _speaker_words(language or "en")
         self._person_pronouns, self._group_pronouns, self._media_nouns, self._relative = words
+        self._language = language or "en"
+        self._words: SpeakerWords = speaker_words(self._language)
         self.history: list[_Entity] = []
+        #: the speaker of the statement resolved last (None: no statement yet), for pronouns
+        self._previous: _Entity | None = None
         self._names: list[tuple[int, int]] | None = None
+        self._acronyms: dict[str, str] | None = None
+        self._pronoun_gender: str | None = None
         # Name lookups per article are capped: a text with thousands of unresolvable "he said"
         # must not cost thousands of backward scans.
         self._scan_budget = _SCAN_BUDGET
 
     def resolve(self, mention: tuple[int, int] | None) -> Speaker:
         if mention is None:
+            self._previous = _Entity(-1, Speaker(None), is_person=False, is_media=False)
             return Speaker(None)
         start, end = mention
         span = Span(self.text[start:end], start, end)
         speaker = self._resolve(span)
+        # set by _resolve for a pronoun (read after the call: a reset before it would be
+        # narrowed to None by the type checker, and so by the compiled code)
+        pronoun_gender = self._pronoun_gender
+        self._pronoun_gender = None
+        entity = _Entity(
+            start,
+            speaker,
+            is_person=speaker.name is not None
+            or (speaker.organization is None and speaker.role not in (None, "source")),
+            is_media=speaker.official is False and speaker.name is None,
+            gender=pronoun_gender or _gender(span.text),
+        )
         if speaker.name or speaker.organization or speaker.role:
-            self.history.append(
-                _Entity(
-                    start,
-                    speaker,
-                    is_person=speaker.name is not None
-                    or (speaker.organization is None and speaker.role is not None),
-                    is_media=speaker.official is False and speaker.name is None,
-                )
-            )
+            if entity.gender is None and speaker.name:
+                entity.gender = self._known_gender(speaker.name) or _name_gender(speaker.name)
+            self.history.append(entity)
+        self._previous = entity
         return speaker
 
     # -- resolution steps --------------------------------------------------------------------
@@ -103,8 +129,11 @@ class SpeakerResolver:
     def _resolve(self, span: Span) -> Speaker:
         words = span.text.lower().split()
         bare = [w for w in words if w not in ("the", "a", "an")]
+        cased = [w for w in span.text.split() if w.lower() not in ("the", "a", "an")]
         if len(bare) == 1 and bare[0] in self._person_pronouns:
-            return self._copy(span, self._latest(span.start, person=True))
+            gender = _PRONOUN_GENDER.get(bare[0])
+            self._pronoun_gender = gender
+            return self._copy(span, self._pronoun_antecedent(span.start, gender))
         if len(bare) == 1 and bare[0] in self._group_pronouns:
             # "it"/"they" refer to a body named just before ("the ministry said it …"), never
             # across paragraphs of other topics.
@@ -117,6 +146,8 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             return Speaker(span)
+        if is_anonymous(span.text, self._words):
+            return self._anonymous(span)
         if bare and bare[-1] in self._media_nouns and len(bare) <= 3:
             found = self._latest(span.start, media=True)
             if found is None:
@@ -126,9 +157,27 @@ class SpeakerResolver:
         gaz = self.gazetteer
         if gaz is None:
             return Speaker(span)
-        parsed = _parse(gaz, span.text)
+        if bare and len(bare) <= 3 and bare[-1] in self._words.documents and _lower_tail(cased):
+            # "the report said": the institution that issued it
+            issuer = self._issuer(span.start)
+            if issuer is not None:
+                return self._copy(span, issuer)
+        state = self._state_speaker(span, bare)
+        if state is not None:
+            return state
+        text = self._expand_acronym(span.text)
+        parsed = _parse(gaz, text)
         person = parsed.person
         role = parsed.role
+        if person is None and parsed.org is None and _one_name(cased):
+            # "Lindqvist said": a surname of someone the article named before
+            found = self._by_surname(span.start, span.text.split()[-1])
+            if found is not None:
+                return self._copy(span, found)
+        if person is None:
+            described = self._described(span, text)
+            if described is not None:
+                return described
         if person is not None:
             org = parsed.org if parsed.org is not None and parsed.org.official else None
             return Speaker(
@@ -139,8 +188,6 @@ class SpeakerResolver:
                 country=person.country or parsed.country,
                 official=person.official or (org is not None),
             )
-        if parsed.unknown_name is not None:
-            return self._unknown_person(span, parsed)
         if role is not None:
             found = self._by_role(span.start, role, parsed.country)
             if found is not None:
@@ -164,27 +211,177 @@ class SpeakerResolver:
             return Speaker(span, country=parsed.country)
         return Speaker(span)
 
-    def _unknown_person(self, span: Span, parsed: _Parsed) -> Speaker:
-        """A name the gazetteer does not know ("Clinton spokesman Josh Schwerin")."""
+    def _described(self, span: Span, text: str) -> Speaker | None:
+        """A person or an organisation the gazetteer does not know, read from the mention:
+        "Marta Lindqvist, a senior fellow at the Centre for …", "Clinton spokesman Josh
+        Schwerin", "the International Crisis Group"."""
+        if self.gazetteer is None:
+            return None
+        _GAZETTEERS.setdefault(id(self.gazetteer), self.gazetteer)
+        fields = _described_fields(id(self.gazetteer), self._language, text)
+        if fields is None:
+            return None
+        name, role, organization, country, official = fields
+        return Speaker(span, name, role, organization, country, official)
+
+    def _anonymous(self, span: Span) -> Speaker:
+        """An unnamed source: never an official statement, whatever the source's job."""
+        country = None
+        if self.gazetteer is not None:
+            country = _parse(self.gazetteer, span.text).country
+        return Speaker(span, role="source", country=country, official=False)
+
+    def _state_speaker(self, span: Span, bare: list[str]) -> Speaker | None:
+        """A country or one of its bodies speaking: "Iran said", "the country's general staff
+        said" - an official statement of that country's government."""
         gaz = self.gazetteer
-        name = parsed.unknown_name or ""
-        # A surname alone: the full name introduced earlier in the article.
-        if " " not in name:
+        if gaz is None or len(bare) > 6:
+            return None
+        low = " ".join(bare).replace("’", "'")
+        owner, sep, body = low.partition("'s ")
+        if not sep:
+            owner, body = low, ""
+        code: str | None = None
+        if owner == "country":
+            code = self._latest_country(span.start)
+            if code is None:
+                return None
+        elif not span.text.lstrip()[:1].isupper():
+            return None
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        fields = _state_fields(id(gaz), self._language, owner, body, code)
+        if fields is None:
+            return None
+        organization, country = fields
+        return Speaker(span, organization=organization, country=country, official=True)
+
+    def _latest_country(self, position: int) -> str | None:
+        """The country the article spoke of last before ``position`` ("the country's …")."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        window = self.text[max(0, position - _LOOKBACK_CHARS // 2) : position]
+        for m in reversed(_mentions(gaz, window)):
+            if m.kind == "country":
+                return str(m.entity)
+            country = getattr(m.entity, "country", None) if m.kind == "organization" else None
+            if country:
+                return str(country)
+        return None
+
+    def _expand_acronym(self, text: str) -> str:
+        """The IISS" → the name the article defined it with, when it did."""
+        words = text.split()
+        if not words or len(words) > 2 or not words[-1].isupper() or len(words[-1]) < 2:
+            return text
+        if self._acronyms is None:
+            self._acronyms = acronyms(self.text)
+        return self._acronyms.get(words[-1].strip(".,’'s"), text)
+
+    def _issuer(self, position: int) -> _Entity | None:
+        """The institution named last before a document noun ("a report by the Institute
+        for the Study of War … The report said")."""
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _GROUP_LOOKBACK_CHARS:
+                continue
+            if not ent.is_person and ent.speaker.organization:
+                return ent
+        window_start = max(0, position - _LOOKBACK_CHARS // 2)
+        window = self.text[window_start:position]
+        best: _Entity | None = None
+        for m in _ORG_NAME_RE.finditer(window):
+            desc = describe(m.group(), self._words)
+            name = desc.organization
+            if name is None or desc.name is not None:
+                continue
+            org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
+            if org is not None:
+                sp = Speaker(
+                    None, organization=org.name, country=org.country, official=org.official
+                )
+            else:
+                official = org_official(name, self._words)
+                sp = Speaker(None, organization=name, official=official)
+            best = _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
+        return best
+
+    def _by_surname(self, position: int, surname: str) -> _Entity | None:
+        surname = surname.strip(".,’'")
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if full and ent.position < position and full.split()[-1] == surname:
+                return ent
+        return None
+
+    def _known_gender(self, name: str) -> str | None:
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.speaker.name == name and ent.gender is not None:
+                return ent.gender
+        return None
+
+    def _pronoun_antecedent(self, position: int, gender: str | None) -> _Entity | None:
+        """Who "he"/"she" is: the speaker of the preceding statement; when someone else (an
+        institution, an unknown speaker) spoke last, the person the preceding sentence is
+        about; never a person quoted before someone else, unless the pronoun's gender rules
+        the later speaker out."""
+        prev = self._previous
+        if prev is None or prev.position >= position or position - prev.position > _LOOKBACK_CHARS:
+            found = self._latest(position, person=True)
+            return found if found is None or _compatible(found, gender) else None
+        if prev.is_person and prev.gender is None and gender == "f":
+            # "she" after a speaker the article gives no gender: a woman it named before
+            # is the better reading (names and titles mark women more often than men)
             for ent in reversed(self.history[-_MAX_HISTORY:]):
-                full = ent.speaker.name
-                if full and full.split()[-1] == name and ent.position < span.start:
-                    return self._copy(span, ent)
-        org = parsed.org
-        role = parsed.role
-        official = _official(gaz, role, org) if gaz is not None else None
-        return Speaker(
-            span,
-            name=name,
-            role=role,
-            organization=org.name if org else None,
-            country=parsed.country or (org.country if org else None),
-            official=official,
-        )
+                if (
+                    ent.position < prev.position
+                    and position - ent.position <= _LOOKBACK_CHARS
+                    and ent.is_person
+                    and ent.gender == "f"
+                ):
+                    return ent
+        if prev.is_person and _compatible(prev, gender):
+            return prev
+        subject = self._sentence_subject(position)
+        if subject is not None and _compatible(subject, gender):
+            return subject
+        if prev.is_person and gender is not None and prev.gender not in (None, gender):
+            for ent in reversed(self.history[-_MAX_HISTORY:]):
+                if ent.position < prev.position and ent.is_person and ent.gender == gender:
+                    return ent
+        return None
+
+    def _sentence_subject(self, position: int) -> _Entity | None:
+        """A person named at the start of the sentence before the one at ``position``."""
+        gaz = self.gazetteer
+        text = self.text
+        lo = max(0, position - 600)
+        bounds = [m.end() for m in _SENTENCE_END.finditer(text, lo, position)]
+        if not bounds:
+            return None
+        end = bounds[-1]
+        begin = bounds[-2] if len(bounds) > 1 else lo
+        first = _NAME_SEQ.search(text, begin, min(end, begin + 60))
+        if first is None:
+            return None
+        surface = first.group().rstrip(".")
+        if gaz is not None:
+            person = _person(gaz, surface)
+            if person is not None:
+                sp = Speaker(
+                    None,
+                    name=person.name,
+                    role=person.role,
+                    organization=person.organization,
+                    country=person.country,
+                    official=person.official,
+                )
+                return _Entity(first.start(), sp, is_person=True, is_media=False)
+        if is_person_name(surface, self._words):
+            return _Entity(
+                first.start(), Speaker(None, name=surface), is_person=True, is_media=False
+            )
+        found = self._by_surname(position, surface) if " " not in surface else None
+        return found
 
     def _latest(
         self,
@@ -303,6 +500,56 @@ class SpeakerResolver:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
+_FEMALE = re.compile(
+    r"(?<!\w)(?:Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)(?!\w)"
+)
+_MALE = re.compile(r"(?<!\w)(?:Mr|spokesman|chairman|congressman|businessman)(?!\w)")
+_SENTENCE_END = re.compile(r"[.!?][”\"’]?[ \t]+(?=[“\"A-Z])|\n+")
+_ORG_NAME_RE = re.compile(
+    r"[A-Z][\w’'.&-]*(?:[ \t]+(?:(?:of|for|on|and|the|&)[ \t]+)*[A-Z][\w’'.&-]*)+"
+)
+
+
+def _gender(mention: str) -> str | None:
+    if _FEMALE.search(mention):
+        return "f"
+    if _MALE.search(mention):
+        return "m"
+    return None
+
+
+# First names ending in -a that are men's ("Nikita", "Mykola", "Ilya").
+_MALE_A_NAMES = wordset(
+    """nikita mykola ilya luca andrea joshua mustafa sasha kostya misha dima yura vova foma
+    elijah isa musa zakaria hamza attila akira jonah noah ezra juma oleksa kuzma savva"""
+)
+
+
+def _name_gender(name: str) -> str | None:
+    """Women's first names mostly end in -a in the languages of this news ("Olena",
+    "Maria", "Kaja", "Ursula"); nothing is concluded from other endings."""
+    first = name.split()[0].lower()
+    if len(first) > 2 and first.endswith("a") and first not in _MALE_A_NAMES:
+        return "f"
+    return None
+
+
+def _compatible(ent: _Entity, gender: str | None) -> bool:
+    return gender is None or ent.gender in (None, gender)
+
+
+def _lower_tail(bare: list[str]) -> bool:
+    """A description in lower case after its determiner ("The report", "the new study")."""
+    return all(w.islower() for w in bare)
+
+
+def _one_name(bare: list[str]) -> bool:
+    """A capitalised single word, maybe after a title ("Lindqvist", "Mr. Wrona")."""
+    words = [w for w in bare if w.rstrip(".") not in ("Mr", "Mrs", "Ms", "Dr")]
+    return len(words) == 1 and len(words[0]) > 2 and words[0][:1].isupper()
+
+
 @dataclass(slots=True)
 class _Parsed:
     person: Person | None = None
@@ -310,7 +557,6 @@ class _Parsed:
     role: str | None = None
     role_at_end: bool = False
     country: str | None = None
-    unknown_name: str | None = None
 
 
 def _parse(gaz: Gazetteer, text: str) -> _Parsed:
@@ -341,24 +587,72 @@ def _parse_cached(gaz_id: int, text: str) -> _Parsed:
             out.role_at_end = text[m.end :].strip(" ,") == ""
         elif m.kind == "country" and out.country is None:
             out.country = str(m.entity)
-    if out.person is None:
-        out.unknown_name = _unknown_name(text, mentions)
     return out
 
 
-def _unknown_name(text: str, mentions: list[Mention]) -> str | None:
-    """The trailing capitalised words of a mention that are not a known entity: a name."""
-    covered = [(m.start, m.end) for m in mentions]
-    best: str | None = None
-    for m in _NAME_SEQ.finditer(text):
-        if any(s <= m.start() < e for s, e in covered):
-            continue
-        words = m.group().split()
-        if words and words[0].lower() in ("the", "a", "an", "but", "and", "however"):
-            words = words[1:]
-        if len(words) >= 2 and all(w[:1].isupper() for w in words):
-            best = " ".join(words).rstrip(",.")
-    return best
+_Fields = tuple[str | None, str | None, str | None, str | None, bool | None]
+
+
+@lru_cache(maxsize=50_000)
+def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
+    """(name, role, organisation, country, official) of a mention read by ``describe``, or
+    None when the gazetteer's reading stands (the same mentions recur: cached)."""
+    gaz = _GAZETTEERS[gaz_id]
+    words = speaker_words(language)
+    parsed = _parse(gaz, text)
+    desc = describe(text, words)
+    if desc.name is not None and _organization(gaz, desc.name) is not None:
+        return None  # "the New York Times": a name, but an institution's
+    if desc.name is None and desc.organization is None:
+        return None
+    org_name = desc.organization
+    org = _organization(gaz, org_name) if org_name else None
+    country = None
+    if org is None and org_name and gaz.country(org_name):
+        # "a deputy foreign minister of Ukraine": a country, not an organisation
+        country, org_name = gaz.country(org_name), None
+    role = parsed.role if parsed.role is not None and parsed.role_at_end else None
+    role = role or desc.role or parsed.role
+    official: bool | None
+    if org is not None:
+        official = org.official
+        organization: str | None = org.name
+        country = org.country
+    else:
+        organization = org_name
+        official = org_official(org_name, words) if org_name else None
+        if official is None and role is not None:
+            official = True if gaz.is_official_role(role) else None
+    if official:
+        country = country or parsed.country
+    if desc.name is None:
+        if parsed.org is not None and organization == parsed.org.name:
+            return None  # the gazetteer's reading of the organisation stands
+        return (None, None, organization, country, official)
+    return (desc.name, role, organization, country, official)
+
+
+@lru_cache(maxsize=50_000)
+def _state_fields(
+    gaz_id: int, language: str, owner: str, body: str, code: str | None
+) -> tuple[str | None, str] | None:
+    """(organisation, country) of a state speaking: "Iran", "Oman's foreign ministry", or
+    the body of a country named before (``code``); None when the mention is something else."""
+    gaz = _GAZETTEERS[gaz_id]
+    if code is None:
+        code = gaz.country(owner)
+        if code is None:
+            return None
+        if not body and gaz.organization(owner) is not None:
+            return None  # "Moscow", "Russian authorities": the gazetteer's own entry
+    if body and body not in speaker_words(language).state_bodies:
+        return None
+    if body:
+        org = gaz.organization(f"{gaz.countries.get(code, owner)}'s {body}")
+        if org is not None and org.official:
+            return (org.name, org.country or code)
+    government = gaz.government(code)
+    return (government.name if government is not None else None, code)
 
 
 @lru_cache(maxsize=20_000)
