@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PARLEY := $(VENV)/bin/parley
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults install native services-up services-down lint typecheck unit integration clean
+.PHONY: run test faults install native train services-up services-down lint typecheck unit integration clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 ## native: recompile the mypyc extraction modules after editing them (stale builds are not used)
 native: install
 	$(PY) -m pip install --quiet --no-deps -e .
+
+## train: retrain the shipped statement-boundary model on PolNeAR train (POLNEAR_TRAIN=path, never dev)
+train: install
+	@test -n "$(POLNEAR_TRAIN)" || { echo "usage: make train POLNEAR_TRAIN=path/to/polnear_train.jsonl.gz"; exit 2; }
+	$(PARLEY) train statements --data $(POLNEAR_TRAIN)
 
 ## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
 run: install

@@ -59,6 +59,7 @@ _COMMANDS: dict[str, Callable[[str], Command]] = {
     "search": _function("parley.search", "search"),
     "pipeline": _pipeline,
     "extract": _function("pipeline.extract.cli", "extract"),
+    "train": _group("pipeline.extract.training", "app"),
     "services": _group("parley.services_cli", "app"),
     "feeds": _group("ingest.cli", "feeds_app"),
     "subscribe": _group("sinks.alerts.cli", "subscribe_app"),

@@ -27,6 +27,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from pipeline.extract.boundaries import MIN_CONTENT_WORDS, BoundaryModel, places
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
     Quote,
@@ -260,8 +261,69 @@ class _Doc:
         return [q for q in self.quotes[lo:hi] if q.end <= end]
 
 
-def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
+def find_attributions(
+    text: str, lex: CueLexicon, boundaries: BoundaryModel | None = None
+) -> list[Attribution]:
+    """The attributions of ``text``; with ``boundaries``, indirect content ends where the
+    learned model puts its end (``pipeline/extract/boundaries.py``)."""
     doc = _Doc(text, lex)
+    found = _find(doc)
+    if boundaries is not None:
+        for att in found:
+            if att.kind == "direct" or len(att.parts) != 1:
+                continue
+            start, end = att.parts[0]
+            toks = doc.tokens(start, end)
+            if len(toks) >= MIN_CONTENT_WORDS:  # fewer tokens, fewer words: left as it is
+                quotes, cue_starts = _content_context(doc, start, end)
+                best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
+                _set_end(doc, att, best)
+    return found
+
+
+def attribution_places(
+    text: str, lex: CueLexicon
+) -> list[tuple[Attribution, tuple[list[int], list[list[str]]] | None]]:
+    """The rules' attributions with the places their content could end (for training)."""
+    doc = _Doc(text, lex)
+    return [(att, content_places(doc, att)) for att in _find(doc)]
+
+
+def content_places(doc: _Doc, att: Attribution) -> tuple[list[int], list[list[str]]] | None:
+    """Where the content of an indirect or mixed attribution could end, with features."""
+    if att.kind == "direct" or len(att.parts) != 1:
+        return None
+    start, end = att.parts[0]
+    toks = doc.tokens(start, end)
+    if len(toks) < 4:
+        return None
+    quotes, cue_starts = _content_context(doc, start, end)
+    return places(toks, end, quotes, cue_starts, att.kind, att.cue_class)
+
+
+def _content_context(doc: _Doc, start: int, end: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """The quotes (marks included) and the cue offsets inside a content span."""
+    quotes = [(q.open, q.end) for q in doc.quotes_between(start, end + 1)]
+    cue_starts = [doc.cues[ci].start for ci in doc.cues_between(start, end)]
+    return quotes, cue_starts
+
+
+def _set_end(doc: _Doc, att: Attribution, end: int) -> None:
+    start, old = att.parts[0]
+    if end >= old or end <= start:
+        return
+    text = doc.text
+    while end > start and text[end - 1] in " \t,;:" + _DASHES:
+        end -= 1
+    if end <= start:
+        return
+    att.parts[0] = (start, end)
+    if att.marked_parts:
+        att.marked_parts[-1] = (att.marked_parts[-1][0], end)
+    att.kind = _kind(doc, att.parts)
+
+
+def _find(doc: _Doc) -> list[Attribution]:
     found: list[Attribution] = []
     for qi, q in enumerate(doc.quotes):
         att = _direct_after(doc, qi, q) or _direct_before(doc, qi, q)

@@ -10,6 +10,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from pipeline.extract.attribution import Attribution, find_attributions
+from pipeline.extract.boundaries import model_for
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.language import detect_language
 from pipeline.extract.model import (
@@ -74,7 +75,7 @@ class StatementExtractor:
         lex = CueLexicon.for_language(cue_lang)
         attributions: list[Attribution] = []
         if lex is not None:
-            attributions = find_attributions(text, lex)
+            attributions = find_attributions(text, lex, model_for(cue_lang or ""))
         resolver = SpeakerResolver(text, self.gazetteer, cue_lang or lang)
         statements: list[Statement] = []
         for att in attributions:

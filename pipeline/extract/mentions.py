@@ -62,7 +62,9 @@ def is_anonymous(text: str, words: SpeakerWords) -> bool:
 # An organisation's name: capitalised words, with lower-case joiners between them
 # ("Institute for the Study of War", "Centre for Eastern Security Studies").
 _CAP = r"[A-Z][\w’'.&-]*"
-_ORG_NAME = re.compile(rf"{_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)[ \t]+)*{_CAP})*")
+# (One flat repetition: nested ones make the regex engine save and restore marks at every
+# word; joiners left at the end are trimmed by the callers.)
+_ORG_NAME = re.compile(rf"{_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP}))*")
 # Where an appositive names the organisation: "… at the X", "… of X", "X's …".
 _ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")
 _DETERMINER = re.compile(r"^(?:the|a|an)[ \t]+", re.IGNORECASE)
@@ -138,6 +140,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
         if (
             bare[:1].isupper()
             and _ORG_NAME.fullmatch(bare)
+            and bare.split()[-1] not in _JOINERS
             and (is_org_name(bare, words) or any(w in _JOINERS for w in bare.split()[1:]))
         ):
             return Description(None, None, bare)  # "Institute for the Study of War" whole

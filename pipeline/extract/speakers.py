@@ -129,7 +129,6 @@ class SpeakerResolver:
     def _resolve(self, span: Span) -> Speaker:
         words = span.text.lower().split()
         bare = [w for w in words if w not in ("the", "a", "an")]
-        cased = [w for w in span.text.split() if w.lower() not in ("the", "a", "an")]
         if len(bare) == 1 and bare[0] in self._person_pronouns:
             gender = _PRONOUN_GENDER.get(bare[0])
             self._pronoun_gender = gender
@@ -146,35 +145,48 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             return Speaker(span)
-        if is_anonymous(span.text, self._words):
-            return self._anonymous(span)
-        if bare and bare[-1] in self._media_nouns and len(bare) <= 3:
+        gaz = self.gazetteer
+        if gaz is None:
+            if is_anonymous(span.text, self._words):
+                return Speaker(span, role="source", official=False)
+            return Speaker(span)
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        facts = _mention_facts(id(gaz), self._language, span.text)
+        if facts.anonymous:
+            return Speaker(span, role="source", country=facts.country, official=False)
+        if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
                 found = self._scan_names(span.start, media=True)
             if found is not None:
                 return self._copy(span, found)
-        gaz = self.gazetteer
-        if gaz is None:
-            return Speaker(span)
-        if bare and len(bare) <= 3 and bare[-1] in self._words.documents and _lower_tail(cased):
+        if facts.document:
             # "the report said": the institution that issued it
             issuer = self._issuer(span.start)
             if issuer is not None:
                 return self._copy(span, issuer)
-        state = self._state_speaker(span, bare)
-        if state is not None:
-            return state
-        text = self._expand_acronym(span.text)
+        if facts.state is not None:
+            organization, country = facts.state
+            return Speaker(span, organization=organization, country=country, official=True)
+        if facts.country_body is not None:
+            # "the country's general staff": the country the article spoke of last
+            code = self._latest_country(span.start)
+            if code is not None:
+                found_state = _state_fields(id(gaz), self._language, "", facts.country_body, code)
+                if found_state is not None:
+                    organization, country = found_state
+                    return Speaker(span, organization=organization, country=country, official=True)
+        text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
         parsed = _parse(gaz, text)
         person = parsed.person
         role = parsed.role
-        if person is None and parsed.org is None and _one_name(cased):
+        if person is None and parsed.org is None and facts.one_name:
             # "Lindqvist said": a surname of someone the article named before
             found = self._by_surname(span.start, span.text.split()[-1])
             if found is not None:
                 return self._copy(span, found)
-        if person is None:
+        if person is None and (facts.may_describe or text != span.text):
+            # only a capitalised word or an appositive can name someone or something new
             described = self._described(span, text)
             if described is not None:
                 return described
@@ -224,37 +236,6 @@ class SpeakerResolver:
         name, role, organization, country, official = fields
         return Speaker(span, name, role, organization, country, official)
 
-    def _anonymous(self, span: Span) -> Speaker:
-        """An unnamed source: never an official statement, whatever the source's job."""
-        country = None
-        if self.gazetteer is not None:
-            country = _parse(self.gazetteer, span.text).country
-        return Speaker(span, role="source", country=country, official=False)
-
-    def _state_speaker(self, span: Span, bare: list[str]) -> Speaker | None:
-        """A country or one of its bodies speaking: "Iran said", "the country's general staff
-        said" - an official statement of that country's government."""
-        gaz = self.gazetteer
-        if gaz is None or len(bare) > 6:
-            return None
-        low = " ".join(bare).replace("’", "'")
-        owner, sep, body = low.partition("'s ")
-        if not sep:
-            owner, body = low, ""
-        code: str | None = None
-        if owner == "country":
-            code = self._latest_country(span.start)
-            if code is None:
-                return None
-        elif not span.text.lstrip()[:1].isupper():
-            return None
-        _GAZETTEERS.setdefault(id(gaz), gaz)
-        fields = _state_fields(id(gaz), self._language, owner, body, code)
-        if fields is None:
-            return None
-        organization, country = fields
-        return Speaker(span, organization=organization, country=country, official=True)
-
     def _latest_country(self, position: int) -> str | None:
         """The country the article spoke of last before ``position`` ("the country's …")."""
         gaz = self.gazetteer
@@ -269,14 +250,11 @@ class SpeakerResolver:
                 return str(country)
         return None
 
-    def _expand_acronym(self, text: str) -> str:
-        """The IISS" → the name the article defined it with, when it did."""
-        words = text.split()
-        if not words or len(words) > 2 or not words[-1].isupper() or len(words[-1]) < 2:
-            return text
+    def _expand_acronym(self, acronym: str) -> str:
+        """An acronym ("the IISS") → the name the article defined it with, if it did."""
         if self._acronyms is None:
             self._acronyms = acronyms(self.text)
-        return self._acronyms.get(words[-1].strip(".,’'s"), text)
+        return self._acronyms.get(acronym, acronym)
 
     def _issuer(self, position: int) -> _Entity | None:
         """The institution named last before a document noun ("a report by the Institute
@@ -501,10 +479,10 @@ class SpeakerResolver:
 
 
 _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
-_FEMALE = re.compile(
-    r"(?<!\w)(?:Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)(?!\w)"
+_GENDERED = re.compile(
+    r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
+    r"|Mr|spokesman|chairman|congressman|businessman)(?!\w)"
 )
-_MALE = re.compile(r"(?<!\w)(?:Mr|spokesman|chairman|congressman|businessman)(?!\w)")
 _SENTENCE_END = re.compile(r"[.!?][”\"’]?[ \t]+(?=[“\"A-Z])|\n+")
 _ORG_NAME_RE = re.compile(
     r"[A-Z][\w’'.&-]*(?:[ \t]+(?:(?:of|for|on|and|the|&)[ \t]+)*[A-Z][\w’'.&-]*)+"
@@ -512,11 +490,16 @@ _ORG_NAME_RE = re.compile(
 
 
 def _gender(mention: str) -> str | None:
-    if _FEMALE.search(mention):
-        return "f"
-    if _MALE.search(mention):
-        return "m"
-    return None
+    if "M" not in mention and "man" not in mention:
+        return None  # no title, no -man/-woman role word
+    found = _GENDERED.search(mention)
+    if found is None:
+        return None
+    return "f" if found.group(1) else "m"
+
+
+def _has_inner_capital(text: str) -> bool:
+    return not text[1:].islower()
 
 
 # First names ending in -a that are men's ("Nikita", "Mykola", "Ilya").
@@ -630,6 +613,75 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return None  # the gazetteer's reading of the organisation stands
         return (None, None, organization, country, official)
     return (desc.name, role, organization, country, official)
+
+
+class _Facts:
+    """What a mention's words alone say, before the article is consulted (cached per text).
+    A plain class: compiled, its attributes are set and read directly."""
+
+    def __init__(
+        self,
+        anonymous: bool,
+        country: str | None,
+        media: bool,
+        document: bool,
+        state: tuple[str | None, str] | None,
+        country_body: str | None,
+        acronym: str | None,
+        one_name: bool,
+        may_describe: bool,
+    ) -> None:
+        self.anonymous = anonymous
+        self.country = country  # of an anonymous source ("a senior Russian official")
+        self.media = media  # "the paper", "the agency"
+        self.document = document  # "the report", "the new study"
+        self.state = state  # "Iran", "Oman's foreign ministry"
+        self.country_body = country_body  # "the country's general staff" ("" for "the country")
+        self.acronym = acronym  # "the IISS" → "IISS"
+        self.one_name = one_name  # "Lindqvist", "Mr. Wrona"
+        self.may_describe = may_describe  # a capital after the first letter, or an appositive
+
+
+@lru_cache(maxsize=50_000)
+def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
+    gaz = _GAZETTEERS[gaz_id]
+    words = speaker_words(language)
+    media_nouns = _speaker_words(language)[2]
+    cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
+    bare = [w.lower() for w in cased]
+    anonymous = is_anonymous(text, words)
+    low = " ".join(bare).replace("’", "'")
+    owner, sep, body = low.partition("'s ")
+    if not sep:
+        owner, body = low, ""
+    state = None
+    country_body = None
+    if owner == "country" and (not body or body in words.state_bodies):
+        country_body = body
+    elif (
+        not anonymous
+        and len(bare) <= 6
+        and text.lstrip()[:1].isupper()
+        and _parse(gaz, text).country is not None  # the words name a country
+    ):
+        state = _state_fields(gaz_id, language, owner, body, None)
+    last = cased[-1] if cased else ""
+    return _Facts(
+        anonymous=anonymous,
+        country=_parse(gaz, text).country if anonymous else None,
+        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3,
+        document=bool(bare)
+        and len(bare) <= 3
+        and bare[-1] in words.documents
+        and _lower_tail(cased),
+        state=state,
+        country_body=country_body,
+        acronym=last.strip(".,’'")
+        if len(cased) <= 2 and len(last) >= 2 and last.isupper()
+        else None,
+        one_name=_one_name(cased),
+        may_describe=_has_inner_capital(text) or "," in text,
+    )
 
 
 @lru_cache(maxsize=50_000)
