@@ -27,7 +27,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.boundaries import MIN_CONTENT_WORDS, BoundaryModel, places
+from pipeline.extract.boundaries import CUT_CHARS, MIN_CONTENT_WORDS, BoundaryModel, places
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
     Quote,
@@ -273,12 +273,18 @@ def find_attributions(
             if att.kind == "direct" or len(att.parts) != 1:
                 continue
             start, end = att.parts[0]
+            if not _has_any(text, start, end, CUT_CHARS):
+                continue  # nowhere to end it but where it ends
             toks = doc.tokens(start, end)
             if len(toks) >= MIN_CONTENT_WORDS:  # fewer tokens, fewer words: left as it is
                 quotes, cue_starts = _content_context(doc, start, end)
                 best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
                 _set_end(doc, att, best)
     return found
+
+
+def _has_any(text: str, start: int, end: int, chars: str) -> bool:
+    return any(text.find(ch, start, end) >= 0 for ch in chars)
 
 
 def attribution_places(

@@ -54,6 +54,9 @@ _GENERIC_ROLES: dict[str, frozenset[str]] = {
 _LOOKBACK_CHARS = 4000
 _MAX_HISTORY = 40  # speakers remembered for anaphora: bounded, so long texts stay linear
 _GROUP_LOOKBACK_CHARS = 400
+# "the country's …", "the report …": named in the sentences just before (a paragraph or so)
+_COUNTRY_LOOKBACK_CHARS = 600
+_ISSUER_LOOKBACK_CHARS = 800
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -151,6 +154,10 @@ class SpeakerResolver:
                 return Speaker(span, role="source", official=False)
             return Speaker(span)
         _GAZETTEERS.setdefault(id(gaz), gaz)
+        known = _parse(gaz, span.text)
+        if known.person is not None and not _anonymity_hint(span.text):
+            # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
+            return _person_speaker(span, known)
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
             return Speaker(span, role="source", country=facts.country, official=False)
@@ -191,15 +198,7 @@ class SpeakerResolver:
             if described is not None:
                 return described
         if person is not None:
-            org = parsed.org if parsed.org is not None and parsed.org.official else None
-            return Speaker(
-                span,
-                name=person.name,
-                role=role or person.role,
-                organization=org.name if org else person.organization,
-                country=person.country or parsed.country,
-                official=person.official or (org is not None),
-            )
+            return _person_speaker(span, parsed)
         if role is not None:
             found = self._by_role(span.start, role, parsed.country)
             if found is not None:
@@ -241,7 +240,7 @@ class SpeakerResolver:
         gaz = self.gazetteer
         if gaz is None:
             return None
-        window = self.text[max(0, position - _LOOKBACK_CHARS // 2) : position]
+        window = self.text[max(0, position - _COUNTRY_LOOKBACK_CHARS) : position]
         for m in reversed(_mentions(gaz, window)):
             if m.kind == "country":
                 return str(m.entity)
@@ -264,7 +263,7 @@ class SpeakerResolver:
                 continue
             if not ent.is_person and ent.speaker.organization:
                 return ent
-        window_start = max(0, position - _LOOKBACK_CHARS // 2)
+        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
         window = self.text[window_start:position]
         best: _Entity | None = None
         for m in _ORG_NAME_RE.finditer(window):
@@ -498,10 +497,6 @@ def _gender(mention: str) -> str | None:
     return "f" if found.group(1) else "m"
 
 
-def _has_inner_capital(text: str) -> bool:
-    return not text[1:].islower()
-
-
 # First names ending in -a that are men's ("Nikita", "Mykola", "Ilya").
 _MALE_A_NAMES = wordset(
     """nikita mykola ilya luca andrea joshua mustafa sasha kostya misha dima yura vova foma
@@ -615,6 +610,28 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     return (desc.name, role, organization, country, official)
 
 
+def _person_speaker(span: Span, parsed: _Parsed) -> Speaker:
+    person = parsed.person
+    assert person is not None
+    org = parsed.org if parsed.org is not None and parsed.org.official else None
+    return Speaker(
+        span,
+        name=person.name,
+        role=parsed.role or person.role,
+        organization=org.name if org else person.organization,
+        country=person.country or parsed.country,
+        official=person.official or (org is not None),
+    )
+
+
+_ANONYMITY_HINTS = ("ource", "nsider", "amiliar", "nonym", "named", "dentified", "uthori")
+
+
+def _anonymity_hint(text: str) -> bool:
+    """Whether a mention may describe an unnamed source (a cheap test before the full one)."""
+    return any(h in text for h in _ANONYMITY_HINTS)
+
+
 class _Facts:
     """What a mention's words alone say, before the article is consulted (cached per text).
     A plain class: compiled, its attributes are set and read directly."""
@@ -680,8 +697,24 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         if len(cased) <= 2 and len(last) >= 2 and last.isupper()
         else None,
         one_name=_one_name(cased),
-        may_describe=_has_inner_capital(text) or "," in text,
+        may_describe="," in text or _unexplained_capital(gaz, text),
     )
+
+
+_CAPITAL_WORD = re.compile(r"(?<![\w’'.-])[A-Z]")
+
+
+def _unexplained_capital(gaz: Gazetteer, text: str) -> bool:
+    """A capitalised word after the first that no gazetteer entry covers ("Josh Earnest" in
+    "White House press secretary Josh Earnest"): a name the mention itself introduces."""
+    if text[1:].islower():
+        return False
+    covered = [(m.start, m.end) for m in _mentions(gaz, text)]
+    for found in _CAPITAL_WORD.finditer(text, 1):
+        pos = found.start()
+        if not any(s <= pos < e for s, e in covered):
+            return True
+    return False
 
 
 @lru_cache(maxsize=50_000)

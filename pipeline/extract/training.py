@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "c2": 1.0,
     "max_iterations": 300,
     "seed": 0,
-    "threshold": 0.8,
+    "threshold": 0.6,
 }
 _CLOSING = "”\"'’»"
 DEFAULT_OUTPUT = Path(__file__).resolve().with_name("data") / "boundaries.en.json"

@@ -40,7 +40,7 @@ def test_marginals_equal_crfsuite(tmp_path: Path) -> None:
     """Our forward-backward gives CRFsuite's marginals on the slice's sequences."""
     pycrfsuite = pytest.importorskip("pycrfsuite")
     seqs = list(sequences(read_records(SLICE)))
-    assert len(seqs) > 20
+    assert len(seqs) >= 5
     trainer = pycrfsuite.Trainer(verbose=False)
     trainer.set_params({"c1": 0.1, "c2": 0.1, "max_iterations": 50})
     for feats, labels in seqs:
