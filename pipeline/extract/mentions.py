@@ -62,9 +62,13 @@ def is_anonymous(text: str, words: SpeakerWords) -> bool:
 # An organisation's name: capitalised words, with lower-case joiners between them
 # ("Institute for the Study of War", "Centre for Eastern Security Studies").
 _CAP = r"[A-Z][\w’'.&-]*"
-# (One flat repetition: nested ones make the regex engine save and restore marks at every
-# word; joiners left at the end are trimmed by the callers.)
-_ORG_NAME = re.compile(rf"{_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP}))*")
+# One flat repetition (nested ones make the regex engine save and restore marks at every
+# word); joiners left at the end are trimmed by the callers.
+# At word starts only, and at most twelve more words: a long run of capitalised words (or
+# one long word) then costs linear time ("Aa Aa Aa … (B)" would otherwise be quadratic).
+ORG_NAME = re.compile(
+    rf"(?<![\w’'.&-]){_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
+)
 # Where an appositive names the organisation: "… at the X", "… of X", "X's …".
 _ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")
 _DETERMINER = re.compile(r"^(?:the|a|an)[ \t]+", re.IGNORECASE)
@@ -139,7 +143,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
         bare = _DETERMINER.sub("", head)
         if (
             bare[:1].isupper()
-            and _ORG_NAME.fullmatch(bare)
+            and ORG_NAME.fullmatch(bare)
             and bare.split()[-1] not in _JOINERS
             and (is_org_name(bare, words) or any(w in _JOINERS for w in bare.split()[1:]))
         ):
@@ -168,11 +172,11 @@ def _org_in(desc: str, words: SpeakerWords) -> str | None:
     """The organisation an appositive names, whole: after "at/of/with … (the)", or the
     description itself when it is a capitalised organisation name."""
     for intro in _ORG_INTRO.finditer(desc):
-        found = _ORG_NAME.match(desc, intro.end())
+        found = ORG_NAME.match(desc, intro.end())
         if found is not None:
             return _trim_place(found.group())
     bare = _DETERMINER.sub("", desc)
-    found = _ORG_NAME.match(bare)
+    found = ORG_NAME.match(bare)
     if found is not None and is_org_name(found.group(), words):
         return _trim_place(found.group())
     return None
@@ -204,7 +208,7 @@ def _role_phrase(desc: str) -> str | None:
     return " ".join(words)
 
 
-_ACRONYM_DEFINITION = re.compile(rf"({_ORG_NAME.pattern})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)")
+_ACRONYM_DEFINITION = re.compile(rf"({ORG_NAME.pattern})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)")
 
 
 def acronyms(text: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.mentions import (
+    ORG_NAME,
     SpeakerWords,
     acronyms,
     describe,
@@ -266,7 +267,7 @@ class SpeakerResolver:
         window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
         window = self.text[window_start:position]
         best: _Entity | None = None
-        for m in _ORG_NAME_RE.finditer(window):
+        for m in ORG_NAME.finditer(window):
             desc = describe(m.group(), self._words)
             name = desc.organization
             if name is None or desc.name is not None:
@@ -483,9 +484,6 @@ _GENDERED = re.compile(
     r"|Mr|spokesman|chairman|congressman|businessman)(?!\w)"
 )
 _SENTENCE_END = re.compile(r"[.!?][”\"’]?[ \t]+(?=[“\"A-Z])|\n+")
-_ORG_NAME_RE = re.compile(
-    r"[A-Z][\w’'.&-]*(?:[ \t]+(?:(?:of|for|on|and|the|&)[ \t]+)*[A-Z][\w’'.&-]*)+"
-)
 
 
 def _gender(mention: str) -> str | None:
