@@ -345,14 +345,7 @@ class SpeakerResolver:
         if gaz is not None:
             person = _person(gaz, surface)
             if person is not None:
-                sp = Speaker(
-                    None,
-                    name=person.name,
-                    role=person.role,
-                    organization=person.organization,
-                    country=person.country,
-                    official=person.official,
-                )
+                sp = _person_speaker(None, _Parsed(person=person))
                 return _Entity(first.start(), sp, is_person=True, is_media=False)
         if is_person_name(surface, self._words):
             return _Entity(
@@ -608,7 +601,7 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     return (desc.name, role, organization, country, official)
 
 
-def _person_speaker(span: Span, parsed: _Parsed) -> Speaker:
+def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
     person = parsed.person
     assert person is not None
     org = parsed.org if parsed.org is not None and parsed.org.official else None
