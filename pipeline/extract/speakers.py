@@ -266,8 +266,10 @@ class SpeakerResolver:
                 return ent
         window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
         window = self.text[window_start:position]
-        best: _Entity | None = None
-        for m in ORG_NAME.finditer(window):
+        # The last capitalised name before the noun that reads as an organisation's.
+        for m in reversed(list(ORG_NAME.finditer(window))):
+            if " " not in m.group() and org_official(m.group(), self._words) is None:
+                continue  # one capitalised word that is no organisation's head: skip cheaply
             desc = describe(m.group(), self._words)
             name = desc.organization
             if name is None or desc.name is not None:
@@ -278,10 +280,9 @@ class SpeakerResolver:
                     None, organization=org.name, country=org.country, official=org.official
                 )
             else:
-                official = org_official(name, self._words)
-                sp = Speaker(None, organization=name, official=official)
-            best = _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
-        return best
+                sp = Speaker(None, organization=name, official=org_official(name, self._words))
+            return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
+        return None
 
     def _by_surname(self, position: int, surname: str) -> _Entity | None:
         surname = surname.strip(".,’'")
