@@ -124,3 +124,22 @@ def test_compiled_scoring_equals_the_training_features() -> None:
             cut += by_attributes != end
     assert checked > 30
     assert cut > 0
+
+
+def test_training_refuses_other_splits(tmp_path: Path) -> None:
+    """Dev decides, train trains: records of another split are refused with a clear error."""
+    import typer.main
+    from click.testing import CliRunner
+
+    from pipeline.extract.training import app
+
+    record = json.loads(SLICE.read_text(encoding="utf-8").splitlines()[0])
+    record["split"] = "dev"
+    data = tmp_path / "dev.jsonl"
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json"
+    group = typer.main.get_group(app)  # as `parley train` mounts it
+    result = CliRunner().invoke(group, ["statements", "--data", str(data), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "not the training split" in result.output
+    assert not out.exists()
