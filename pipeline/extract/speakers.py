@@ -421,13 +421,13 @@ class SpeakerResolver:
             found = _person(gaz, surface)
             if found is None:
                 continue
+            if country is not None and found.country not in (None, country):
+                continue  # before the introduction is parsed: that costs more
             intro = _parse(gaz, self.text[max(0, start - 60) : start])
             intro_role = intro.role if intro.role and intro.role_at_end else None
             if role is not None and not (
                 _role_matches(role, intro_role) or _role_matches(role, found.role)
             ):
-                continue
-            if country is not None and found.country not in (None, country):
                 continue
             sp = Speaker(
                 None,
