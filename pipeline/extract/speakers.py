@@ -334,11 +334,12 @@ class SpeakerResolver:
         gaz = self.gazetteer
         text = self.text
         lo = max(0, position - 600)
-        bounds = [m.end() for m in _SENTENCE_END.finditer(text, lo, position)]
-        if not bounds:
+        end = _sentence_start(text, lo, position)
+        if end < 0:
             return None
-        end = bounds[-1]
-        begin = bounds[-2] if len(bounds) > 1 else lo
+        begin = _sentence_start(text, lo, end - 1)
+        if begin < 0:
+            begin = lo
         first = _NAME_SEQ.search(text, begin, min(end, begin + 60))
         if first is None:
             return None
@@ -477,7 +478,19 @@ _GENDERED = re.compile(
     r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
     r"|Mr|spokesman|chairman|congressman|businessman)(?!\w)"
 )
-_SENTENCE_END = re.compile(r"[.!?][”\"’]?[ \t]+(?=[“\"A-Z])|\n+")
+# What ends a sentence, looking back from a pronoun (cheaper than a regex over the window).
+_SENTENCE_ENDS = (". ", "? ", "! ", ".” ", '." ', "?” ", "!” ", "\n")
+
+
+def _sentence_start(text: str, lo: int, hi: int) -> int:
+    """Where the sentence containing ``hi`` starts (after the last sentence end in
+    ``[lo, hi)``), or -1 when there is none in the window."""
+    best = -1
+    for sep in _SENTENCE_ENDS:
+        i = text.rfind(sep, lo, hi)
+        if i >= 0 and i + len(sep) > best:
+            best = i + len(sep)
+    return best
 
 
 def _gender(mention: str) -> str | None:
