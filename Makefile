@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PARLEY := $(VENV)/bin/parley
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults smoke install native lock lock-upgrade latest services-up services-down clean
+.PHONY: run test faults smoke install native train lock lock-upgrade latest services-up services-down clean
 
 # Installs exactly what requirements.lock pins (hashes checked, nothing resolved), then parley
 # itself, compiled with the locked build tools.  `make lock` refreshes the lock.
@@ -22,6 +22,11 @@ install: $(STAMP)
 ## native: recompile the mypyc extraction modules after editing them (stale builds are not used)
 native: install
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+
+## train: retrain the shipped statement-boundary model on PolNeAR train (POLNEAR_TRAIN=path, never dev)
+train: install
+	@test -n "$(POLNEAR_TRAIN)" || { echo "usage: make train POLNEAR_TRAIN=path/to/polnear_train.jsonl.gz"; exit 2; }
+	$(PARLEY) train statements --data $(POLNEAR_TRAIN)
 
 ## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
 run: install

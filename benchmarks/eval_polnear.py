@@ -194,11 +194,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the report here as JSON")
     ap.add_argument("--limit", type=int, default=0, help="only the first N documents")
     ap.add_argument("--no-adapter", action="store_true", help="compare raw parley spans")
+    ap.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="without the learned content-boundary model (pipeline/extract/boundaries.py)",
+    )
     args = ap.parse_args(argv)
     records = list(read_records(args.data))
     if args.limit:
         records = records[: args.limit]
-    report = evaluate(records, StatementExtractor(), adapter=not args.no_adapter)
+    extractor = StatementExtractor(learned_boundaries=not args.rules_only)
+    report = evaluate(records, extractor, adapter=not args.no_adapter)
+    report["learned_boundaries"] = not args.rules_only
     report["data"] = args.data.name
     print(render(report))
     if args.json:

@@ -27,6 +27,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from pipeline.extract.boundaries import CUT_CHARS, MIN_CONTENT_WORDS, BoundaryModel, places
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
     Quote,
@@ -43,6 +44,7 @@ from pipeline.extract.tokens import (
     PERSONAL_PRONOUNS,
     PREPOSITIONS,
     TIME_NOUNS,
+    WEEKDAYS,
     Token,
     tokenize,
     wordset,
@@ -259,8 +261,75 @@ class _Doc:
         return [q for q in self.quotes[lo:hi] if q.end <= end]
 
 
-def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
+def find_attributions(
+    text: str, lex: CueLexicon, boundaries: BoundaryModel | None = None
+) -> list[Attribution]:
+    """The attributions of ``text``; with ``boundaries``, indirect content ends where the
+    learned model puts its end (``pipeline/extract/boundaries.py``)."""
     doc = _Doc(text, lex)
+    found = _find(doc)
+    if boundaries is not None:
+        for att in found:
+            if att.kind == "direct" or len(att.parts) != 1:
+                continue
+            start, end = att.parts[0]
+            if not _has_any(text, start, end, CUT_CHARS):
+                continue  # nowhere to end it but where it ends
+            toks = doc.tokens(start, end)
+            if len(toks) >= MIN_CONTENT_WORDS:  # fewer tokens, fewer words: left as it is
+                quotes, cue_starts = _content_context(doc, start, end)
+                best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
+                _set_end(doc, att, best)
+    return found
+
+
+def _has_any(text: str, start: int, end: int, chars: str) -> bool:
+    return any(text.find(ch, start, end) >= 0 for ch in chars)
+
+
+def attribution_places(
+    text: str, lex: CueLexicon
+) -> list[tuple[Attribution, tuple[list[int], list[list[str]]] | None]]:
+    """The rules' attributions with the places their content could end (for training)."""
+    doc = _Doc(text, lex)
+    return [(att, content_places(doc, att)) for att in _find(doc)]
+
+
+def content_places(doc: _Doc, att: Attribution) -> tuple[list[int], list[list[str]]] | None:
+    """Where the content of an indirect or mixed attribution could end, with features."""
+    if att.kind == "direct" or len(att.parts) != 1:
+        return None
+    start, end = att.parts[0]
+    toks = doc.tokens(start, end)
+    if len(toks) < 4:
+        return None
+    quotes, cue_starts = _content_context(doc, start, end)
+    return places(toks, end, quotes, cue_starts, att.kind, att.cue_class)
+
+
+def _content_context(doc: _Doc, start: int, end: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """The quotes (marks included) and the cue offsets inside a content span."""
+    quotes = [(q.open, q.end) for q in doc.quotes_between(start, end + 1)]
+    cue_starts = [doc.cues[ci].start for ci in doc.cues_between(start, end)]
+    return quotes, cue_starts
+
+
+def _set_end(doc: _Doc, att: Attribution, end: int) -> None:
+    start, old = att.parts[0]
+    if end >= old or end <= start:
+        return
+    text = doc.text
+    while end > start and text[end - 1] in " \t,;:" + _DASHES:
+        end -= 1
+    if end <= start:
+        return
+    att.parts[0] = (start, end)
+    if att.marked_parts:
+        att.marked_parts[-1] = (att.marked_parts[-1][0], end)
+    att.kind = _kind(doc, att.parts)
+
+
+def _find(doc: _Doc) -> list[Attribution]:
     found: list[Attribution] = []
     for qi, q in enumerate(doc.quotes):
         att = _direct_after(doc, qi, q) or _direct_before(doc, qi, q)
@@ -289,6 +358,7 @@ def find_attributions(text: str, lex: CueLexicon) -> list[Attribution]:
             recent = (recent + att.parts)[-4:]
     # Quote sentences after an indirect or mixed statement continue it as well.
     _continuations(doc, found, ("direct", "mixed", "indirect"))
+    found.extend(_introduced_quotes(doc))
     found.sort(key=lambda a: a.parts[0][0])
     return _drop_nested(_dedupe(found))
 
@@ -573,6 +643,62 @@ def _continuations(doc: _Doc, found: list[Attribution], kinds: tuple[str, ...]) 
         doc.used_quotes.add(qi)
         by_end[i] = (q.end, att)
         ends[i] = q.end
+
+
+# Verbs of a sentence that introduces a speaker whose words follow in the next paragraph
+# ("X spoke to state television after the round ended.\n\n“…”").
+_INTRODUCING = re.compile(
+    r"(?<![\w-])(?:spoke|speaking|told|said|says|wrote|added|explained|addressed|"
+    r"in an? (?:interview|statement|speech|address|post|video))(?![\w-])"
+)
+
+
+def _introduced_quotes(doc: _Doc) -> list[Attribution]:
+    """A quote that is a paragraph of its own, attributed by nothing, after a paragraph whose
+    last sentence introduces a person speaking: the quote is that person's."""
+    text = doc.text
+    out: list[Attribution] = []
+    for qi, q in enumerate(doc.quotes):
+        if qi in doc.used_quotes or not _quote_paragraph(doc, q):
+            continue
+        para_start = text.rfind("\n", 0, q.open) + 1
+        j = para_start - 1
+        while j > 0 and text[j - 1] in " \t\r\n":
+            j -= 1
+        if j <= 0 or text[j - 1] not in ".:":
+            continue
+        ss, se = doc.sentence(j - 1)
+        if doc.quotes_between(ss, se) or doc.quote_at(ss) is not None:
+            continue  # the sentence has quotes of its own: not a plain introduction
+        verb = _INTRODUCING.search(text, ss, se)
+        if verb is None:
+            continue
+        subject = _main_subject(doc, ss, verb.start())
+        if subject is None or not text[subject[0]].isupper():
+            continue
+        gap = text[subject[1] : verb.start()].strip()
+        if gap.startswith(",") and gap.endswith(",") and len(gap) < 120:
+            end = verb.start()
+            while text[end - 1] in " ,":
+                end -= 1
+            subject = (subject[0], end)  # with its appositive, as for a cue
+        elif gap:
+            continue  # the subject must be the verb's own
+        words = len(text[q.inner_start : q.inner_end].split(None, 3))
+        if words < 3:
+            continue
+        doc.used_quotes.add(qi)
+        out.append(
+            Attribution(
+                "direct",
+                [(q.inner_start, q.inner_end)],
+                verb.span(),
+                "speech",
+                subject,
+                [(q.open, q.end)],
+            )
+        )
+    return out
 
 
 def _quote_paragraph(doc: _Doc, q: Quote) -> bool:
@@ -952,6 +1078,11 @@ def _content_after(
     toks = doc.tokens(j, min(content_end, j + 160))
     if not toks:
         return None
+    if toks[0].lower in _TIME_ADJUNCT_OPENERS:
+        # "Iran said on Sunday it would not negotiate": the time adjunct is not content
+        skip = _time_adjunct(toks)
+        if skip and skip < len(toks) and _clause_opener(toks[skip]):
+            toks = toks[skip:]
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
     first = toks[0].lower
@@ -977,6 +1108,28 @@ def _content_after(
 
 
 _QUESTION_OPENERS = wordset("whether if what how why who when where which")
+_TIME_ADJUNCT_OPENERS = wordset("on last this earlier late") | WEEKDAYS
+_DAY_PARTS = wordset("morning afternoon evening night")
+
+
+def _time_adjunct(toks: list[Token]) -> int:
+    """Tokens of a leading time adjunct: "on Sunday", "last week", "on Monday evening,"."""
+    k = 1 if toks[0].lower in ("on", "last", "this", "earlier", "late") else 0
+    if k >= len(toks) or not (toks[k].lower in WEEKDAYS or toks[k].lower in TIME_NOUNS):
+        return 0
+    k += 1
+    if k < len(toks) and toks[k].lower in _DAY_PARTS:
+        k += 1
+    if k < len(toks) and toks[k].text == ",":
+        k += 1
+    return k
+
+
+def _clause_opener(tok: Token) -> bool:
+    """A word that can begin a clause's subject ("it", "the", "Russia")."""
+    low = tok.lower
+    return low in PERSONAL_PRONOUNS or low in DETERMINERS or (tok.is_word and tok.capitalized)
+
 
 _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "intent": ("to", "for", "on"),
@@ -1484,6 +1637,17 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             and not any(t.lower in doc.lex.np_verbs for t in words)
         ):
             end = rest[-2].end if len(rest) > 1 else end
+    elif (
+        appositive
+        and i < len(toks)
+        and toks[i].lower in ("who", "whose")
+        and toks[-1].text in ".!?"
+        and len(toks) - i <= _MAX_SUBJECT_WORDS
+        and all(t.is_word or t.text in "’'-" for t in toks[i:-1])
+    ):
+        # "said a European diplomat who declined to be named.": a restrictive relative
+        # clause that ends the sentence belongs to the speaker
+        end = toks[-2].end
     return (out[0].start, end)
 
 

@@ -10,6 +10,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from pipeline.extract.attribution import Attribution, find_attributions
+from pipeline.extract.boundaries import model_for
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.language import detect_language
 from pipeline.extract.model import (
@@ -46,12 +47,16 @@ class StatementExtractor:
         *,
         max_chars: int = MAX_TEXT_CHARS,
         default_language: str = "en",
+        learned_boundaries: bool = True,
     ) -> None:
         if gazetteer is None:
             gazetteer = _default_gazetteer()
         self.gazetteer = gazetteer
         self.max_chars = max_chars
         self.default_language = default_language
+        #: indirect content ends where the learned model says (``boundaries``), else where
+        #: the rules end it
+        self.learned_boundaries = learned_boundaries
 
     def extract(
         self, text: str, *, title: str | None = None, language: str | None = None
@@ -74,7 +79,8 @@ class StatementExtractor:
         lex = CueLexicon.for_language(cue_lang)
         attributions: list[Attribution] = []
         if lex is not None:
-            attributions = find_attributions(text, lex)
+            model = model_for(cue_lang or "") if self.learned_boundaries else None
+            attributions = find_attributions(text, lex, model)
         resolver = SpeakerResolver(text, self.gazetteer, cue_lang or lang)
         statements: list[Statement] = []
         for att in attributions:

@@ -515,6 +515,10 @@ class Gazetteer:
         _government_orgs(countries, orgs)
 
         self.roles: Mapping[str, bool] = {name: e.official for name, e in roles.items()}
+        governments = {
+            code: normalize_name(c.government or f"Government of {c.name}")
+            for code, c in countries.items()
+        }
         self.countries: Mapping[str, str] = {code: e.name for code, e in countries.items()}
         self.organizations: tuple[Organization, ...] = tuple(
             Organization(e.name, tuple(e.aliases), e.kind, e.country, e.kind in OFFICIAL_KINDS)
@@ -524,6 +528,10 @@ class Gazetteer:
             Person(e.name, tuple(e.aliases), e.role, e.organization, e.country, e.official)
             for e in people
         )
+        by_ident = {normalize_name(o.name): o for o in self.organizations}
+        self._governments: dict[str, Organization] = {
+            code: by_ident[ident] for code, ident in governments.items() if ident in by_ident
+        }
         self._tenure = {
             p.name: (e.since, e.until) for p, e in zip(self.persons, people, strict=True)
         }
@@ -655,6 +663,10 @@ class Gazetteer:
     def _generic_get(self, code: str, rest: Key) -> Organization | None:
         found = self._generic.get((code, rest))
         return found[0] if found else None
+
+    def government(self, code: str) -> Organization | None:
+        """The government of a country ("IR" -> Government of Iran)."""
+        return self._governments.get(code)
 
     def role(self, text: str) -> str | None:
         """Canonical role of a surface form ("spokesperson" -> "spokesman",

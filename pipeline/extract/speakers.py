@@ -25,7 +25,18 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import lexicon
+from pipeline.extract.mentions import (
+    ORG_NAME,
+    SpeakerWords,
+    acronyms,
+    describe,
+    is_anonymous,
+    is_person_name,
+    org_official,
+    speaker_words,
+)
 from pipeline.extract.model import Span, Speaker
+from pipeline.extract.tokens import wordset
 
 if TYPE_CHECKING:
     from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
@@ -44,6 +55,9 @@ _GENERIC_ROLES: dict[str, frozenset[str]] = {
 _LOOKBACK_CHARS = 4000
 _MAX_HISTORY = 40  # speakers remembered for anaphora: bounded, so long texts stay linear
 _GROUP_LOOKBACK_CHARS = 400
+# "the country's …", "the report …": named in the sentences just before (a paragraph or so)
+_COUNTRY_LOOKBACK_CHARS = 600
+_ISSUER_LOOKBACK_CHARS = 800
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -64,6 +78,8 @@ class _Entity:
     speaker: Speaker
     is_person: bool
     is_media: bool
+    #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to them)
+    gender: str | None = None
 
 
 class SpeakerResolver:
@@ -74,28 +90,42 @@ class SpeakerResolver:
         self.gazetteer = gazetteer
         words = _speaker_words(language or "en")
         self._person_pronouns, self._group_pronouns, self._media_nouns, self._relative = words
+        self._language = language or "en"
+        self._words: SpeakerWords = speaker_words(self._language)
         self.history: list[_Entity] = []
+        #: the speaker of the statement resolved last (None: no statement yet), for pronouns
+        self._previous: _Entity | None = None
         self._names: list[tuple[int, int]] | None = None
+        self._acronyms: dict[str, str] | None = None
+        self._pronoun_gender: str | None = None
         # Name lookups per article are capped: a text with thousands of unresolvable "he said"
         # must not cost thousands of backward scans.
         self._scan_budget = _SCAN_BUDGET
 
     def resolve(self, mention: tuple[int, int] | None) -> Speaker:
         if mention is None:
+            self._previous = _Entity(-1, Speaker(None), is_person=False, is_media=False)
             return Speaker(None)
         start, end = mention
         span = Span(self.text[start:end], start, end)
         speaker = self._resolve(span)
+        # set by _resolve for a pronoun (read after the call: a reset before it would be
+        # narrowed to None by the type checker, and so by the compiled code)
+        pronoun_gender = self._pronoun_gender
+        self._pronoun_gender = None
+        entity = _Entity(
+            start,
+            speaker,
+            is_person=speaker.name is not None
+            or (speaker.organization is None and speaker.role not in (None, "source")),
+            is_media=speaker.official is False and speaker.name is None,
+            gender=pronoun_gender or _gender(span.text),
+        )
         if speaker.name or speaker.organization or speaker.role:
-            self.history.append(
-                _Entity(
-                    start,
-                    speaker,
-                    is_person=speaker.name is not None
-                    or (speaker.organization is None and speaker.role is not None),
-                    is_media=speaker.official is False and speaker.name is None,
-                )
-            )
+            if entity.gender is None and speaker.name:
+                entity.gender = self._known_gender(speaker.name) or _name_gender(speaker.name)
+            self.history.append(entity)
+        self._previous = entity
         return speaker
 
     # -- resolution steps --------------------------------------------------------------------
@@ -104,7 +134,9 @@ class SpeakerResolver:
         words = span.text.lower().split()
         bare = [w for w in words if w not in ("the", "a", "an")]
         if len(bare) == 1 and bare[0] in self._person_pronouns:
-            return self._copy(span, self._latest(span.start, person=True))
+            gender = _PRONOUN_GENDER.get(bare[0])
+            self._pronoun_gender = gender
+            return self._copy(span, self._pronoun_antecedent(span.start, gender))
         if len(bare) == 1 and bare[0] in self._group_pronouns:
             # "it"/"they" refer to a body named just before ("the ministry said it …"), never
             # across paragraphs of other topics.
@@ -117,30 +149,57 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             return Speaker(span)
-        if bare and bare[-1] in self._media_nouns and len(bare) <= 3:
+        gaz = self.gazetteer
+        if gaz is None:
+            if is_anonymous(span.text, self._words):
+                return Speaker(span, role="source", official=False)
+            return Speaker(span)
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        known = _parse(gaz, span.text)
+        if known.person is not None and not _anonymity_hint(span.text):
+            # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
+            return _person_speaker(span, known)
+        facts = _mention_facts(id(gaz), self._language, span.text)
+        if facts.anonymous:
+            return Speaker(span, role="source", country=facts.country, official=False)
+        if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
                 found = self._scan_names(span.start, media=True)
             if found is not None:
                 return self._copy(span, found)
-        gaz = self.gazetteer
-        if gaz is None:
-            return Speaker(span)
-        parsed = _parse(gaz, span.text)
+        if facts.document:
+            # "the report said": the institution that issued it
+            issuer = self._issuer(span.start)
+            if issuer is not None:
+                return self._copy(span, issuer)
+        if facts.state is not None:
+            organization, country = facts.state
+            return Speaker(span, organization=organization, country=country, official=True)
+        if facts.country_body is not None:
+            # "the country's general staff": the country the article spoke of last
+            code = self._latest_country(span.start)
+            if code is not None:
+                found_state = _state_fields(id(gaz), self._language, "", facts.country_body, code)
+                if found_state is not None:
+                    organization, country = found_state
+                    return Speaker(span, organization=organization, country=country, official=True)
+        text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
+        parsed = _parse(gaz, text)
         person = parsed.person
         role = parsed.role
+        if person is None and parsed.org is None and facts.one_name:
+            # "Lindqvist said": a surname of someone the article named before
+            found = self._by_surname(span.start, span.text.split()[-1])
+            if found is not None:
+                return self._copy(span, found)
+        if person is None and (facts.may_describe or text != span.text):
+            # only a capitalised word or an appositive can name someone or something new
+            described = self._described(span, text)
+            if described is not None:
+                return described
         if person is not None:
-            org = parsed.org if parsed.org is not None and parsed.org.official else None
-            return Speaker(
-                span,
-                name=person.name,
-                role=role or person.role,
-                organization=org.name if org else person.organization,
-                country=person.country or parsed.country,
-                official=person.official or (org is not None),
-            )
-        if parsed.unknown_name is not None:
-            return self._unknown_person(span, parsed)
+            return _person_speaker(span, parsed)
         if role is not None:
             found = self._by_role(span.start, role, parsed.country)
             if found is not None:
@@ -164,27 +223,138 @@ class SpeakerResolver:
             return Speaker(span, country=parsed.country)
         return Speaker(span)
 
-    def _unknown_person(self, span: Span, parsed: _Parsed) -> Speaker:
-        """A name the gazetteer does not know ("Clinton spokesman Josh Schwerin")."""
+    def _described(self, span: Span, text: str) -> Speaker | None:
+        """A person or an organisation the gazetteer does not know, read from the mention:
+        "Marta Lindqvist, a senior fellow at the Centre for …", "Clinton spokesman Josh
+        Schwerin", "the International Crisis Group"."""
+        if self.gazetteer is None:
+            return None
+        _GAZETTEERS.setdefault(id(self.gazetteer), self.gazetteer)
+        fields = _described_fields(id(self.gazetteer), self._language, text)
+        if fields is None:
+            return None
+        name, role, organization, country, official = fields
+        return Speaker(span, name, role, organization, country, official)
+
+    def _latest_country(self, position: int) -> str | None:
+        """The country the article spoke of last before ``position`` ("the country's …")."""
         gaz = self.gazetteer
-        name = parsed.unknown_name or ""
-        # A surname alone: the full name introduced earlier in the article.
-        if " " not in name:
+        if gaz is None:
+            return None
+        window = self.text[max(0, position - _COUNTRY_LOOKBACK_CHARS) : position]
+        for m in reversed(_mentions(gaz, window)):
+            if m.kind == "country":
+                return str(m.entity)
+            country = getattr(m.entity, "country", None) if m.kind == "organization" else None
+            if country:
+                return str(country)
+        return None
+
+    def _expand_acronym(self, acronym: str) -> str:
+        """An acronym ("the IISS") → the name the article defined it with, if it did."""
+        if self._acronyms is None:
+            self._acronyms = acronyms(self.text)
+        return self._acronyms.get(acronym, acronym)
+
+    def _issuer(self, position: int) -> _Entity | None:
+        """The institution named last before a document noun ("a report by the Institute
+        for the Study of War … The report said")."""
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _GROUP_LOOKBACK_CHARS:
+                continue
+            if not ent.is_person and ent.speaker.organization:
+                return ent
+        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
+        window = self.text[window_start:position]
+        # The last capitalised name before the noun that reads as an organisation's.
+        for m in reversed(list(ORG_NAME.finditer(window))):
+            if " " not in m.group() and org_official(m.group(), self._words) is None:
+                continue  # one capitalised word that is no organisation's head: skip cheaply
+            desc = describe(m.group(), self._words)
+            name = desc.organization
+            if name is None or desc.name is not None:
+                continue
+            org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
+            if org is not None:
+                sp = Speaker(
+                    None, organization=org.name, country=org.country, official=org.official
+                )
+            else:
+                sp = Speaker(None, organization=name, official=org_official(name, self._words))
+            return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
+        return None
+
+    def _by_surname(self, position: int, surname: str) -> _Entity | None:
+        surname = surname.strip(".,’'")
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if full and ent.position < position and full.split()[-1] == surname:
+                return ent
+        return None
+
+    def _known_gender(self, name: str) -> str | None:
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.speaker.name == name and ent.gender is not None:
+                return ent.gender
+        return None
+
+    def _pronoun_antecedent(self, position: int, gender: str | None) -> _Entity | None:
+        """Who "he"/"she" is: the speaker of the preceding statement; when someone else (an
+        institution, an unknown speaker) spoke last, the person the preceding sentence is
+        about; never a person quoted before someone else, unless the pronoun's gender rules
+        the later speaker out."""
+        prev = self._previous
+        if prev is None or prev.position >= position or position - prev.position > _LOOKBACK_CHARS:
+            found = self._latest(position, person=True)
+            return found if found is None or _compatible(found, gender) else None
+        if prev.is_person and prev.gender is None and gender == "f":
+            # "she" after a speaker the article gives no gender: a woman it named before
+            # is the better reading (names and titles mark women more often than men)
             for ent in reversed(self.history[-_MAX_HISTORY:]):
-                full = ent.speaker.name
-                if full and full.split()[-1] == name and ent.position < span.start:
-                    return self._copy(span, ent)
-        org = parsed.org
-        role = parsed.role
-        official = _official(gaz, role, org) if gaz is not None else None
-        return Speaker(
-            span,
-            name=name,
-            role=role,
-            organization=org.name if org else None,
-            country=parsed.country or (org.country if org else None),
-            official=official,
-        )
+                if (
+                    ent.position < prev.position
+                    and position - ent.position <= _LOOKBACK_CHARS
+                    and ent.is_person
+                    and ent.gender == "f"
+                ):
+                    return ent
+        if prev.is_person and _compatible(prev, gender):
+            return prev
+        subject = self._sentence_subject(position)
+        if subject is not None and _compatible(subject, gender):
+            return subject
+        if prev.is_person and gender is not None and prev.gender not in (None, gender):
+            for ent in reversed(self.history[-_MAX_HISTORY:]):
+                if ent.position < prev.position and ent.is_person and ent.gender == gender:
+                    return ent
+        return None
+
+    def _sentence_subject(self, position: int) -> _Entity | None:
+        """A person named at the start of the sentence before the one at ``position``."""
+        gaz = self.gazetteer
+        text = self.text
+        lo = max(0, position - 600)
+        end = _sentence_start(text, lo, position)
+        if end < 0:
+            return None
+        begin = _sentence_start(text, lo, end - 1)
+        if begin < 0:
+            begin = lo
+        first = _NAME_SEQ.search(text, begin, min(end, begin + 60))
+        if first is None:
+            return None
+        surface = first.group().rstrip(".")
+        if gaz is not None:
+            person = _person(gaz, surface)
+            if person is not None:
+                sp = _person_speaker(None, _Parsed(person=person))
+                return _Entity(first.start(), sp, is_person=True, is_media=False)
+        if is_person_name(surface, self._words):
+            return _Entity(
+                first.start(), Speaker(None, name=surface), is_person=True, is_media=False
+            )
+        found = self._by_surname(position, surface) if " " not in surface else None
+        return found
 
     def _latest(
         self,
@@ -252,13 +422,13 @@ class SpeakerResolver:
             found = _person(gaz, surface)
             if found is None:
                 continue
+            if country is not None and found.country not in (None, country):
+                continue  # before the introduction is parsed: that costs more
             intro = _parse(gaz, self.text[max(0, start - 60) : start])
             intro_role = intro.role if intro.role and intro.role_at_end else None
             if role is not None and not (
                 _role_matches(role, intro_role) or _role_matches(role, found.role)
             ):
-                continue
-            if country is not None and found.country not in (None, country):
                 continue
             sp = Speaker(
                 None,
@@ -303,6 +473,66 @@ class SpeakerResolver:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
+_GENDERED = re.compile(
+    r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
+    r"|Mr|spokesman|chairman|congressman|businessman)(?!\w)"
+)
+# What ends a sentence, looking back from a pronoun (cheaper than a regex over the window).
+_SENTENCE_ENDS = (". ", "? ", "! ", ".” ", '." ', "?” ", "!” ", "\n")
+
+
+def _sentence_start(text: str, lo: int, hi: int) -> int:
+    """Where the sentence containing ``hi`` starts (after the last sentence end in
+    ``[lo, hi)``), or -1 when there is none in the window."""
+    best = -1
+    for sep in _SENTENCE_ENDS:
+        i = text.rfind(sep, lo, hi)
+        if i >= 0 and i + len(sep) > best:
+            best = i + len(sep)
+    return best
+
+
+def _gender(mention: str) -> str | None:
+    if "M" not in mention and "man" not in mention:
+        return None  # no title, no -man/-woman role word
+    found = _GENDERED.search(mention)
+    if found is None:
+        return None
+    return "f" if found.group(1) else "m"
+
+
+# First names ending in -a that are men's ("Nikita", "Mykola", "Ilya").
+_MALE_A_NAMES = wordset(
+    """nikita mykola ilya luca andrea joshua mustafa sasha kostya misha dima yura vova foma
+    elijah isa musa zakaria hamza attila akira jonah noah ezra juma oleksa kuzma savva"""
+)
+
+
+def _name_gender(name: str) -> str | None:
+    """Women's first names mostly end in -a in the languages of this news ("Olena",
+    "Maria", "Kaja", "Ursula"); nothing is concluded from other endings."""
+    first = name.split()[0].lower()
+    if len(first) > 2 and first.endswith("a") and first not in _MALE_A_NAMES:
+        return "f"
+    return None
+
+
+def _compatible(ent: _Entity, gender: str | None) -> bool:
+    return gender is None or ent.gender in (None, gender)
+
+
+def _lower_tail(bare: list[str]) -> bool:
+    """A description in lower case after its determiner ("The report", "the new study")."""
+    return all(w.islower() for w in bare)
+
+
+def _one_name(bare: list[str]) -> bool:
+    """A capitalised single word, maybe after a title ("Lindqvist", "Mr. Wrona")."""
+    words = [w for w in bare if w.rstrip(".") not in ("Mr", "Mrs", "Ms", "Dr")]
+    return len(words) == 1 and len(words[0]) > 2 and words[0][:1].isupper()
+
+
 @dataclass(slots=True)
 class _Parsed:
     person: Person | None = None
@@ -310,7 +540,6 @@ class _Parsed:
     role: str | None = None
     role_at_end: bool = False
     country: str | None = None
-    unknown_name: str | None = None
 
 
 def _parse(gaz: Gazetteer, text: str) -> _Parsed:
@@ -341,24 +570,179 @@ def _parse_cached(gaz_id: int, text: str) -> _Parsed:
             out.role_at_end = text[m.end :].strip(" ,") == ""
         elif m.kind == "country" and out.country is None:
             out.country = str(m.entity)
-    if out.person is None:
-        out.unknown_name = _unknown_name(text, mentions)
     return out
 
 
-def _unknown_name(text: str, mentions: list[Mention]) -> str | None:
-    """The trailing capitalised words of a mention that are not a known entity: a name."""
-    covered = [(m.start, m.end) for m in mentions]
-    best: str | None = None
-    for m in _NAME_SEQ.finditer(text):
-        if any(s <= m.start() < e for s, e in covered):
-            continue
-        words = m.group().split()
-        if words and words[0].lower() in ("the", "a", "an", "but", "and", "however"):
-            words = words[1:]
-        if len(words) >= 2 and all(w[:1].isupper() for w in words):
-            best = " ".join(words).rstrip(",.")
-    return best
+_Fields = tuple[str | None, str | None, str | None, str | None, bool | None]
+
+
+@lru_cache(maxsize=50_000)
+def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
+    """(name, role, organisation, country, official) of a mention read by ``describe``, or
+    None when the gazetteer's reading stands (the same mentions recur: cached)."""
+    gaz = _GAZETTEERS[gaz_id]
+    words = speaker_words(language)
+    parsed = _parse(gaz, text)
+    desc = describe(text, words)
+    if desc.name is not None and _organization(gaz, desc.name) is not None:
+        return None  # "the New York Times": a name, but an institution's
+    if desc.name is None and desc.organization is None:
+        return None
+    org_name = desc.organization
+    org = _organization(gaz, org_name) if org_name else None
+    country = None
+    if org is None and org_name and gaz.country(org_name):
+        # "a deputy foreign minister of Ukraine": a country, not an organisation
+        country, org_name = gaz.country(org_name), None
+    role = parsed.role if parsed.role is not None and parsed.role_at_end else None
+    role = role or desc.role or parsed.role
+    official: bool | None
+    if org is not None:
+        official = org.official
+        organization: str | None = org.name
+        country = org.country
+    else:
+        organization = org_name
+        official = org_official(org_name, words) if org_name else None
+        if official is None and role is not None:
+            official = True if gaz.is_official_role(role) else None
+    if official:
+        country = country or parsed.country
+    if desc.name is None:
+        if parsed.org is not None and organization == parsed.org.name:
+            return None  # the gazetteer's reading of the organisation stands
+        return (None, None, organization, country, official)
+    return (desc.name, role, organization, country, official)
+
+
+def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
+    person = parsed.person
+    assert person is not None
+    org = parsed.org if parsed.org is not None and parsed.org.official else None
+    return Speaker(
+        span,
+        name=person.name,
+        role=parsed.role or person.role,
+        organization=org.name if org else person.organization,
+        country=person.country or parsed.country,
+        official=person.official or (org is not None),
+    )
+
+
+_ANONYMITY_HINTS = ("ource", "nsider", "amiliar", "nonym", "named", "dentified", "uthori")
+
+
+def _anonymity_hint(text: str) -> bool:
+    """Whether a mention may describe an unnamed source (a cheap test before the full one)."""
+    return any(h in text for h in _ANONYMITY_HINTS)
+
+
+class _Facts:
+    """What a mention's words alone say, before the article is consulted (cached per text).
+    A plain class: compiled, its attributes are set and read directly."""
+
+    def __init__(
+        self,
+        anonymous: bool,
+        country: str | None,
+        media: bool,
+        document: bool,
+        state: tuple[str | None, str] | None,
+        country_body: str | None,
+        acronym: str | None,
+        one_name: bool,
+        may_describe: bool,
+    ) -> None:
+        self.anonymous = anonymous
+        self.country = country  # of an anonymous source ("a senior Russian official")
+        self.media = media  # "the paper", "the agency"
+        self.document = document  # "the report", "the new study"
+        self.state = state  # "Iran", "Oman's foreign ministry"
+        self.country_body = country_body  # "the country's general staff" ("" for "the country")
+        self.acronym = acronym  # "the IISS" → "IISS"
+        self.one_name = one_name  # "Lindqvist", "Mr. Wrona"
+        self.may_describe = may_describe  # a capital after the first letter, or an appositive
+
+
+@lru_cache(maxsize=50_000)
+def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
+    gaz = _GAZETTEERS[gaz_id]
+    words = speaker_words(language)
+    media_nouns = _speaker_words(language)[2]
+    cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
+    bare = [w.lower() for w in cased]
+    anonymous = is_anonymous(text, words)
+    low = " ".join(bare).replace("’", "'")
+    owner, sep, body = low.partition("'s ")
+    if not sep:
+        owner, body = low, ""
+    state = None
+    country_body = None
+    if owner == "country" and (not body or body in words.state_bodies):
+        country_body = body
+    elif (
+        not anonymous
+        and len(bare) <= 6
+        and text.lstrip()[:1].isupper()
+        and _parse(gaz, text).country is not None  # the words name a country
+    ):
+        state = _state_fields(gaz_id, language, owner, body, None)
+    last = cased[-1] if cased else ""
+    return _Facts(
+        anonymous=anonymous,
+        country=_parse(gaz, text).country if anonymous else None,
+        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3,
+        document=bool(bare)
+        and len(bare) <= 3
+        and bare[-1] in words.documents
+        and _lower_tail(cased),
+        state=state,
+        country_body=country_body,
+        acronym=last.strip(".,’'")
+        if len(cased) <= 2 and len(last) >= 2 and last.isupper()
+        else None,
+        one_name=_one_name(cased),
+        may_describe="," in text or _unexplained_capital(gaz, text),
+    )
+
+
+_CAPITAL_WORD = re.compile(r"(?<![\w’'.-])[A-Z]")
+
+
+def _unexplained_capital(gaz: Gazetteer, text: str) -> bool:
+    """A capitalised word after the first that no gazetteer entry covers ("Josh Earnest" in
+    "White House press secretary Josh Earnest"): a name the mention itself introduces."""
+    if text[1:].islower():
+        return False
+    covered = [(m.start, m.end) for m in _mentions(gaz, text)]
+    for found in _CAPITAL_WORD.finditer(text, 1):
+        pos = found.start()
+        if not any(s <= pos < e for s, e in covered):
+            return True
+    return False
+
+
+@lru_cache(maxsize=50_000)
+def _state_fields(
+    gaz_id: int, language: str, owner: str, body: str, code: str | None
+) -> tuple[str | None, str] | None:
+    """(organisation, country) of a state speaking: "Iran", "Oman's foreign ministry", or
+    the body of a country named before (``code``); None when the mention is something else."""
+    gaz = _GAZETTEERS[gaz_id]
+    if code is None:
+        code = gaz.country(owner)
+        if code is None:
+            return None
+        if not body and gaz.organization(owner) is not None:
+            return None  # "Moscow", "Russian authorities": the gazetteer's own entry
+    if body and body not in speaker_words(language).state_bodies:
+        return None
+    if body:
+        org = gaz.organization(f"{gaz.countries.get(code, owner)}'s {body}")
+        if org is not None and org.official:
+            return (org.name, org.country or code)
+    government = gaz.government(code)
+    return (government.name if government is not None else None, code)
 
 
 @lru_cache(maxsize=20_000)

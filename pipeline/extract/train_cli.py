@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from pipeline.extract import training
+
 app = typer.Typer(
     help="Train the extractor's learned parts from annotated data.", no_args_is_help=True
 )
@@ -49,3 +51,7 @@ def triggers(
     target = output or Path(__file__).with_name("data") / model_file(language)
     st.write(model, target, [p.name for p in gold], len(data), c)
     typer.echo(f"{len(data)} examples, {len(model.weights)} features -> {target}")
+
+
+# ``parley train statements``: the statement-boundary CRF (pipeline/extract/training.py).
+app.command("statements")(training.statements)

@@ -66,6 +66,17 @@ CASES = {
     "capitalised words": "A " * 200_000,
     "commas": "X, " * 100_000 + "said.",
     "surrogate-free astral": "😀 “talks” said 🇺🇦 " * 2_000,
+    "capitalised words, then an acronym": "Aa " * 30_000 + "(AA). The AA said talks failed.",
+    "one long capitalised word, then an acronym": "A" * 90_000 + " (B). The B said it was over.",
+    "appositives": (
+        "Anna Berg, a fellow at the Centre for Long Studies of Things in Oslo, said it failed. "
+        * 1_000
+    ),
+    "speaker descriptions": (
+        "The report said talks failed. The country's general staff said so. Iran said no. "
+        "A source familiar with the talks said yes. “No,” she added. He said it was over. "
+    )
+    * 500,
 }
 
 
@@ -89,6 +100,7 @@ _ALPHABET = st.sampled_from(
     + list("“”\"'‘’«»„")
     + ["said ", "says ", "told ", "according to ", "that ", "He ", "Peskov ", "talks ", "not "]
     + ["ceasefire ", "заявил ", "«", "»", "— ", "що ", "ні ", "قال ", "ש", "\u200f", "\u202e"]
+    + ["Institute ", "for ", "(", ")", "IISS ", "source ", "country's ", "report ", "she "]
 )
 
 

@@ -1,0 +1,229 @@
+"""What a speaker mention says about a speaker the gazetteer does not know.
+
+News introduces most people once, with an appositive: "Marta Lindqvist, a senior fellow at the
+Centre for Eastern Security Studies in Stockholm, said …".  ``describe`` reads such a mention
+into a name, a role phrase and an organisation name kept whole ("Centre for Eastern Security
+Studies", not its last words), and ``org_official`` tells from the organisation's head word
+whether it acts for a state ("Ministry of …") or not ("Institute for …").  ``acronyms`` reads
+the definitions an article makes ("the International Institute for Strategic Studies (IISS)"),
+and ``is_anonymous`` recognises unnamed sources ("a senior official, speaking on condition of
+anonymity").  The word lists are data: ``speaker_words`` in ``data/cues.<lang>.yaml``.
+
+Plain functions over strings; the resolver (``speakers``) decides what to do with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pipeline.extract import lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerWords:
+    """The speaker-description words of one language (empty for languages without them)."""
+
+    anonymous: re.Pattern[str] | None
+    documents: frozenset[str]
+    state_bodies: tuple[str, ...]
+    state_heads: frozenset[str]
+    nonstate_heads: frozenset[str]
+
+
+@cache
+def speaker_words(language: str) -> SpeakerWords:
+    name = f"cues.{language}.yaml"
+    data: dict[str, Any] = lexicon.load(name) if lexicon.available(name) else {}
+    words = data.get("speaker_words") or {}
+    anonymous = lexicon.words(words.get("anonymous") or [])
+    pattern = (
+        re.compile(r"(?<!\w)(?:" + lexicon.trie_pattern(anonymous) + r")(?!\w)")
+        if anonymous
+        else None
+    )
+    bodies = sorted(lexicon.words(words.get("state_bodies") or []), key=len, reverse=True)
+    return SpeakerWords(
+        anonymous=pattern,
+        documents=frozenset(lexicon.words(words.get("documents") or [])),
+        state_bodies=tuple(bodies),
+        state_heads=frozenset(lexicon.words(words.get("state_org_heads") or [])),
+        nonstate_heads=frozenset(lexicon.words(words.get("nonstate_org_heads") or [])),
+    )
+
+
+def is_anonymous(text: str, words: SpeakerWords) -> bool:
+    """An unnamed source: "a source familiar with the talks", "who declined to be named"."""
+    return words.anonymous is not None and words.anonymous.search(text.lower()) is not None
+
+
+# An organisation's name: capitalised words, with lower-case joiners between them
+# ("Institute for the Study of War", "Centre for Eastern Security Studies").
+_CAP = r"[A-Z][\w’'.&-]*"
+# One flat repetition (nested ones make the regex engine save and restore marks at every
+# word); joiners left at the end are trimmed by the callers.
+# At word starts only, and at most twelve more words: a long run of capitalised words (or
+# one long word) then costs linear time ("Aa Aa Aa … (B)" would otherwise be quadratic).
+ORG_NAME = re.compile(
+    rf"(?<![\w’'.&-]){_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
+)
+# Where an appositive names the organisation: "… at the X", "… of X", "X's …".
+_ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")
+_DETERMINER = re.compile(r"^(?:the|a|an)[ \t]+", re.IGNORECASE)
+_JOINERS = frozenset({"of", "for", "on", "and", "the", "de", "&"})
+_NAME_WORD = re.compile(r"[A-Z][a-z’'-]+|[A-Z]\.|[A-Z][a-z]*[A-Z][a-z]+")
+_MAX_NAME_WORDS = 4
+
+
+def org_head(name: str) -> str:
+    """The head word of an organisation name, lower case: the last word before the first
+    joiner ("Institute for the Study of War" → "institute"), else the last word."""
+    words = name.split()
+    for i, word in enumerate(words):
+        if i > 0 and word in _JOINERS:
+            return words[i - 1].lower().strip(".,")
+    return words[-1].lower().strip(".,") if words else ""
+
+
+def org_official(name: str, words: SpeakerWords) -> bool | None:
+    """Whether an organisation unknown to the gazetteer acts for a state, from its head word."""
+    head = org_head(name)
+    if head in words.nonstate_heads:
+        return False
+    if head in words.state_heads:
+        return True
+    return None
+
+
+def is_org_name(text: str, words: SpeakerWords) -> bool:
+    """A capitalised name whose head word is an organisation's ("Crisis Group", "Centre …")."""
+    head = org_head(text)
+    return head in words.nonstate_heads or head in words.state_heads
+
+
+def is_person_name(text: str, words: SpeakerWords) -> bool:
+    """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
+    parts = text.split()
+    if not 2 <= len(parts) <= _MAX_NAME_WORDS:
+        return False
+    if not all(_NAME_WORD.fullmatch(p) for p in parts):
+        return False
+    return not any(
+        p.lower() in words.state_heads or p.lower() in words.nonstate_heads for p in parts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """A mention read without the gazetteer: any of the three may be missing."""
+
+    name: str | None
+    role: str | None
+    organization: str | None
+
+
+def describe(text: str, words: SpeakerWords) -> Description:
+    """``NAME, ROLE at ORG`` / ``ROLE at ORG, NAME`` / ``ROLE NAME`` / ``the ORG``."""
+    text = text.strip().rstrip(",")
+    head, _, tail = text.partition(",")
+    head = head.strip()
+    tail = tail.strip().strip(",").strip()
+    name: str | None = None
+    desc = ""
+    if tail:
+        if is_person_name(head, words):
+            name, desc = head, tail
+        elif is_person_name(tail, words):
+            name, desc = tail, head
+        else:
+            desc = tail
+    else:
+        bare = _DETERMINER.sub("", head)
+        if (
+            bare[:1].isupper()
+            and ORG_NAME.fullmatch(bare)
+            and bare.split()[-1] not in _JOINERS
+            and (is_org_name(bare, words) or any(w in _JOINERS for w in bare.split()[1:]))
+        ):
+            return Description(None, None, bare)  # "Institute for the Study of War" whole
+        run = _trailing_name(bare)
+        if run is not None and is_person_name(run, words):
+            name, desc = run, bare[: len(bare) - len(run)].strip()
+        else:
+            desc = bare
+    org = _org_in(desc, words)
+    role = _role_phrase(desc)
+    return Description(name, role, org)
+
+
+def _trailing_name(text: str) -> str | None:
+    parts = text.split()
+    k = len(parts)
+    while k > 0 and _NAME_WORD.fullmatch(parts[k - 1]) and len(parts) - k < _MAX_NAME_WORDS:
+        k -= 1
+    if k == len(parts):
+        return None
+    return " ".join(parts[k:])
+
+
+def _org_in(desc: str, words: SpeakerWords) -> str | None:
+    """The organisation an appositive names, whole: after "at/of/with … (the)", or the
+    description itself when it is a capitalised organisation name."""
+    for intro in _ORG_INTRO.finditer(desc):
+        found = ORG_NAME.match(desc, intro.end())
+        if found is not None:
+            return _trim_place(found.group())
+    bare = _DETERMINER.sub("", desc)
+    found = ORG_NAME.match(bare)
+    if found is not None and is_org_name(found.group(), words):
+        return _trim_place(found.group())
+    return None
+
+
+def _trim_place(name: str) -> str:
+    words = name.split()
+    while words and words[-1] in _JOINERS:
+        words.pop()
+    return " ".join(words)
+
+
+def _role_phrase(desc: str) -> str | None:
+    """The role words of a description: "a senior fellow at the Centre …" → "senior fellow"."""
+    cut = len(desc)
+    intro = _ORG_INTRO.search(desc)
+    if intro is not None:
+        cut = intro.start()
+    role = _DETERMINER.sub("", desc[:cut].strip()).strip(" ,")
+    words = role.split()
+    if not words or len(words) > 6:
+        return None
+    # A role is written in lower case; a leading country or organisation word may stand
+    # before it ("Iran's foreign minister", "Kremlin aide").
+    while words and not words[0].islower():
+        words = words[1:]
+    if not words or not all(w.islower() or w == "of" for w in words):
+        return None
+    return " ".join(words)
+
+
+_ACRONYM_DEFINITION = re.compile(rf"({ORG_NAME.pattern})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)")
+
+
+def acronyms(text: str) -> dict[str, str]:
+    """Acronyms defined in an article: "the International Institute for Strategic Studies
+    (IISS)" → {"IISS": "International Institute for Strategic Studies"}.  The name must
+    spell the acronym with its capitals (so "Ukraine (NATO)" defines nothing)."""
+    out: dict[str, str] = {}
+    if "(" not in text:
+        return out
+    for m in _ACRONYM_DEFINITION.finditer(text):
+        words, short = m.group(1).split(), m.group(2)
+        # Leading words that are not part of the name ("Tuesday's International …")
+        for k in range(len(words)):
+            initials = "".join(w[0] for w in words[k:] if w[:1].isupper())
+            if initials == short.upper():
+                out.setdefault(short, " ".join(words[k:]))
+                break
+    return out
