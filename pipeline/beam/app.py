@@ -115,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--topic", help="articles topic (default from settings)")
     parser.add_argument("--group-id", help="consumer group for committed offsets")
     parser.add_argument(
+        "--instance-id",
+        help="static member id in the consumer group, unique per worker (pipeline.instance_id)",
+    )
+    parser.add_argument(
         "--start-from", choices=("committed", "earliest", "latest"), help="where to start"
     )
     parser.add_argument(
@@ -158,6 +162,7 @@ def run(
         for key, value in {
             "topic": known.topic,
             "group_id": known.group_id,
+            "instance_id": known.instance_id,
             "start_from": known.start_from,
             "bounded": known.bounded,
         }.items()
