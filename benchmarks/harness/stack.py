@@ -69,8 +69,8 @@ class Worker:
 @dataclass
 class StackOptions:
     pollers: int = 1
-    # Pipeline processes; more than one share the partitions through the consumer group, each
-    # a static member ``--instance-id pipeline-<n>``.
+    # Pipeline processes, each a static member of the consumer group (``--instance-id
+    # pipeline-<n>``, as every deployment runs them); more than one share the partitions.
     pipelines: int = 1
     poll_interval: float = 1.0
     partitions: int = 3
@@ -320,9 +320,8 @@ class Stack:
         return worker
 
     def start_all(self) -> None:
-        several = self.options.pipelines > 1
         for n in range(self.options.pipelines):
-            self.start("pipeline", ("--instance-id", f"pipeline-{n}") if several else ())
+            self.start("pipeline", ("--instance-id", f"pipeline-{n}"))
         self.start("dispatcher")
         for _ in range(self.options.pollers):
             self.start("poller")
