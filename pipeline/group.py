@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import AsyncConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import FencedInstanceIdError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from parley.logs import get_logger
@@ -54,6 +54,7 @@ log = get_logger(__name__)
 
 # Offsets handed over by the pipeline are committed this soon (the member's poll timeout).
 COMMIT_INTERVAL_MS = 100
+COMMIT_TIMEOUT_MS = 5_000
 
 
 class Turn(enum.Enum):
@@ -226,8 +227,18 @@ class GroupMember:
             self._commit_held()
         except BaseException as exc:  # surfaced by next_assignment, which ends the process
             self.error = exc
-            log.exception("group membership failed", group_id=self.group_id, error=str(exc))
+            if isinstance(exc, FencedInstanceIdError):
+                log.error(
+                    "another worker joined the group with this instance id; ids must be unique",
+                    group_id=self.group_id,
+                    instance_id=self.instance_id,
+                )
+            else:
+                log.exception("group membership failed", group_id=self.group_id, error=str(exc))
         finally:
+            # The membership is over: the run ends its partitions (Turn.END) and the run loop
+            # sees the error, if any.
+            self._stop.set()
             with self._changed:
                 self._state.revoke(lost=True, now=time.monotonic())
                 self._changed.notify_all()
@@ -318,11 +329,17 @@ class GroupMember:
                 {
                     TopicPartition(self.topic, p): OffsetAndMetadata(o, "", -1)  # type: ignore[call-arg]
                     for p, o in todo.items()
-                }
+                },
+                # Retried while the coordinator is away, but not for long: this thread must
+                # poll again to take part in a rebalance.
+                timeout_ms=COMMIT_TIMEOUT_MS,
             )
+        except FencedInstanceIdError:
+            raise  # another worker has our id: we are a zombie, stop (see _poll_loop)
         except KafkaError as exc:
-            # A rebalance began (RebalanceInProgress, IllegalGeneration, UnknownMemberId): the
-            # offsets stay held, for the partitions that are still ours afterwards.
+            # A rebalance began (CommitFailed: RebalanceInProgress, IllegalGeneration,
+            # UnknownMemberId), or Kafka is away: the offsets stay held, for the partitions
+            # that are still ours afterwards.
             log.warning("offset commit refused; held for the next one", error=str(exc))
             return
         self._locked(lambda state: state.commit_done(todo))
