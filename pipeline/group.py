@@ -304,6 +304,10 @@ class GroupMember:
             )
             return self._state.begin_run(partitions, time.monotonic())
 
+    def owned(self) -> frozenset[int]:
+        with self._changed:
+            return self._state.owned()
+
     def turn(self, partition: int) -> Turn:
         if self._stop.is_set():
             return Turn.END
