@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import AsyncConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import FencedInstanceIdError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -83,10 +83,14 @@ class Ownership:
     last_owned: frozenset[int] = frozenset()  # owned before the rebalance in progress
     revoked_at: float | None = None
     assignments: int = 0
+    # Since when this member has had no assignment (joining, or a rebalance), else None.
+    unassigned_since: float | None = None
 
     def revoke(self, *, lost: bool, now: float) -> None:
         if self.assignment is not None and self.revoked_at is None:
             self.revoked_at = now
+        if self.unassigned_since is None:
+            self.unassigned_since = now
         self.assignment = None
         if lost:  # evicted from the group: a commit would be refused
             self.held.clear()
@@ -97,6 +101,7 @@ class Ownership:
         returns how long the rebalance paused it."""
         self.assignments += 1
         self.assignment = Assignment(partitions, self.assignments)
+        self.unassigned_since = None
         self.last_owned = partitions
         # Offsets of partitions that went elsewhere belong to their new owner now.
         self.held = {p: o for p, o in self.held.items() if p in partitions}
@@ -145,6 +150,25 @@ class Ownership:
         return bool(self.held.keys() & partitions)
 
 
+SETTLED_STATES = ("Stable", "Empty")
+
+
+class MembershipError(RuntimeError):
+    """The process cannot be a member of the group any more (fenced by another worker with its
+    instance id, or stuck); it ends, and its restart joins afresh."""
+
+
+def membership_stuck(
+    unassigned_for: float, settled_for: float | None, *, limit: float, grace: float
+) -> bool:
+    """A member without an assignment for longer than ``limit`` whose group has been settled
+    (``Stable``, or ``Empty``: without it) for ``grace`` as well will not get one by waiting:
+    something in its client is stuck.  While Kafka does not answer or the group is still
+    rebalancing (``settled_for`` None), waiting is right; the grace covers a member that is
+    about to rejoin (after a Kafka outage, say) when it looks."""
+    return unassigned_for > limit and settled_for is not None and settled_for >= grace
+
+
 def expand_instance_id(template: str | None) -> str | None:
     """``{hostname}`` in the configured id becomes this machine's (pod's, container's) name."""
     if not template:
@@ -166,11 +190,16 @@ class GroupMember:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         topic_wait_seconds: float = 60.0,
+        stuck_after_seconds: float | None = None,
     ) -> None:
         self.topic = topic
         self.group_id = group_id
         self.instance_id = instance_id
+        self._client_kwargs = dict(client_kwargs)
         self._topic_wait_seconds = topic_wait_seconds
+        # Three sessions: a rebalance that waits for a dead member is over by then.
+        self._stuck_after = stuck_after_seconds or max(30.0, 3 * session_timeout_ms / 1000)
+        self._stuck_grace = session_timeout_ms / 1000
         self._consumer = KafkaConsumer(
             **client_kwargs,
             group_id=group_id,
@@ -188,6 +217,7 @@ class GroupMember:
         self._changed = threading.Condition(threading.Lock())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll_loop, name="group-member", daemon=True)
+        self._watchdog = threading.Thread(target=self._watch, name="group-watchdog", daemon=True)
         self.error: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -202,7 +232,10 @@ class GroupMember:
             time.sleep(0.25)
             self._consumer.topics()  # refresh metadata
         self._consumer.subscribe([self.topic], listener=_Listener(self))
+        with self._changed:
+            self._state.unassigned_since = time.monotonic()  # joining from now on
         self._thread.start()
+        self._watchdog.start()
         return self
 
     def close(self) -> None:
@@ -243,6 +276,57 @@ class GroupMember:
                 self._state.revoke(lost=True, now=time.monotonic())
                 self._changed.notify_all()
             self._consumer.close()
+
+    def _watch(self) -> None:
+        """The safety net of ``membership_stuck``: a member that cannot get an assignment
+        although its group has settled ends (the process exits with the reason, and its
+        restart joins afresh) instead of idling on as a member that reads nothing.  It asks
+        the group coordinator through a client of its own, in case the member's is the one
+        that is stuck."""
+        settled_since: float | None = None
+        while not self._stop.wait(1.0):
+            with self._changed:
+                since = self._state.unassigned_since
+            now = time.monotonic()
+            waited = 0.0 if since is None else now - since
+            if waited <= self._stuck_after:
+                settled_since = None
+                continue
+            state = self._group_state()
+            if state not in SETTLED_STATES:
+                settled_since = None
+                continue
+            settled_since = settled_since or now
+            if membership_stuck(
+                waited, now - settled_since, limit=self._stuck_after, grace=self._stuck_grace
+            ):
+                self._fail(
+                    RuntimeError(
+                        f"no partitions assigned for {waited:.0f} s while group "
+                        f"{self.group_id} is {state}: the group membership is stuck"
+                    )
+                )
+                return
+
+    def _group_state(self) -> str | None:
+        admin = None
+        try:
+            admin = KafkaAdminClient(**self._client_kwargs, request_timeout_ms=5_000)
+            state = admin.describe_groups([self.group_id])[self.group_id].get("group_state")
+            return str(state) if state else None
+        except (KafkaError, OSError) as exc:
+            log.info("group state unknown", group_id=self.group_id, error=str(exc))
+            return None
+        finally:
+            if admin is not None:
+                admin.close()
+
+    def _fail(self, error: BaseException) -> None:
+        log.error("group membership failed", group_id=self.group_id, error=str(error))
+        self.error = error
+        self._stop.set()  # the run ends its partitions; next_assignment raises
+        with self._changed:
+            self._changed.notify_all()
 
     def _locked(self, change: Callable[[Ownership], Any]) -> Any:
         with self._changed:
@@ -292,7 +376,7 @@ class GroupMember:
                 lambda: newer() or self._stop.is_set() or self.error is not None, timeout=timeout
             )
             if self.error is not None:
-                raise RuntimeError(f"group membership failed: {self.error}") from self.error
+                raise MembershipError(f"group membership failed: {self.error}") from self.error
             return newer()
 
     def begin_run(self, partitions: frozenset[int]) -> float | None:

@@ -112,3 +112,28 @@ def test_a_second_worker_with_the_same_instance_id_fences_the_first(
         first.next_assignment(timeout=1)
     assert first.turn(0) is Turn.END  # its Beam run ends instead of reading on
     assert second.error is None and second.owned() == {0, 1}
+
+
+@pytest.mark.timeout(120)
+def test_a_member_that_never_gets_its_assignment_gives_up(
+    kafka_bootstrap: str, topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watchdog: the group settles, but this member's client never delivers the assignment
+    (simulated by dropping it); instead of idling forever the member fails with the reason."""
+    monkeypatch.setattr(GroupMember, "_assigned", lambda self, partitions: None)
+    member = GroupMember(
+        {"bootstrap_servers": [kafka_bootstrap]},
+        topic,
+        f"{topic}-group",
+        instance_id="worker-stuck",
+        session_timeout_ms=6000,  # also the grace once the group looks settled
+        heartbeat_interval_ms=1000,
+        stuck_after_seconds=3,
+    ).start()
+    try:
+        assert wait_until(lambda: member.error is not None, timeout=60)
+        with pytest.raises(RuntimeError, match="membership is stuck"):
+            member.next_assignment(timeout=1)
+        assert member.turn(0) is Turn.END
+    finally:
+        member.close()

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.config import PipelineConfig
-from pipeline.group import Ownership, Turn, expand_instance_id
+from pipeline.group import Ownership, Turn, expand_instance_id, membership_stuck
 
 
 def running(partitions: set[int]) -> Ownership:
@@ -100,6 +100,25 @@ def test_after_a_partition_moved_away_and_back_earlier_commits_do_not_hide_new_o
     state.begin_run(frozenset({0}), now=4.0)
     state.hand_over({0: 45})  # the other owner committed less than we once did: commit it
     assert state.to_commit() == {0: 45}
+
+
+def test_time_without_an_assignment_is_tracked_for_the_watchdog() -> None:
+    state = Ownership(unassigned_since=0.0)  # joining
+    state.assign(frozenset({0}), now=2.0)
+    assert state.unassigned_since is None
+    state.revoke(lost=False, now=5.0)
+    state.revoke(lost=True, now=6.0)  # the first moment counts
+    assert state.unassigned_since == 5.0
+    state.assign(frozenset(), now=7.0)  # nothing to read is an assignment too
+    assert state.unassigned_since is None
+
+
+def test_membership_is_stuck_only_when_the_group_settled_without_us() -> None:
+    assert membership_stuck(41, 10, limit=30, grace=10)
+    assert not membership_stuck(29, 10, limit=30, grace=10)  # not long enough without
+    assert not membership_stuck(41, 5, limit=30, grace=10)  # settled too recently: may rejoin
+    # Still rebalancing, or Kafka does not answer (no settled group seen): wait.
+    assert not membership_stuck(300, None, limit=30, grace=10)
 
 
 def test_instance_id_takes_the_host_name() -> None:
