@@ -31,7 +31,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -44,7 +43,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from benchmarks.bench_pipeline import articles, free_port
+from benchmarks.bench_pipeline import articles, bench_settings, free_port, pipeline_process
 from benchmarks.harness.machine import commit, load_average, machine
 from parley.config import REPO_ROOT, Settings, load_settings
 from sinks.elasticsearch.client import make_client
@@ -131,48 +130,19 @@ def snapshot(ports: list[int], pids: list[int], services: dict[str, int | None])
 # -- one round --------------------------------------------------------------------------------
 
 
-def round_settings(base: Settings, name: str) -> Settings:
-    return load_settings(
-        kafka={
-            "bootstrap_servers": base.kafka.bootstrap_servers,
-            "topics": {"articles": f"{name}.articles", "deadletter": f"{name}.deadletter"},
-        },
-        elasticsearch={"hosts": base.elasticsearch.hosts, "index_prefix": name},
-        alerts={"enabled": False},
-        pipeline={"group_id": f"{name}-pipeline"},
-    )
-
-
 def start_pipelines(
     settings: Settings, ports: list[int], logs: Path
 ) -> list[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    env.update(
-        {
-            "PARLEY_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-            "PARLEY_KAFKA__TOPICS__ARTICLES": settings.kafka.topics.articles,
-            "PARLEY_KAFKA__TOPICS__DEADLETTER": settings.kafka.topics.deadletter,
-            "PARLEY_ELASTICSEARCH__HOSTS": settings.elasticsearch.hosts,
-            "PARLEY_ELASTICSEARCH__INDEX_PREFIX": settings.elasticsearch.index_prefix,
-            "PARLEY_PIPELINE__GROUP_ID": settings.pipeline["group_id"],
-            "PARLEY_ALERTS__ENABLED": "false",
-        }
-    )
-    parley = Path(sys.executable).parent / "parley"
-    procs = []
-    for n, port in enumerate(ports):
-        log = logs / f"{settings.elasticsearch.index_prefix}-pipeline-{n}.log"
-        with log.open("ab") as out:
-            procs.append(
-                subprocess.Popen(
-                    [str(parley), "--log-format", "json", "pipeline", "--instance-id", f"p{n}"],
-                    env={**env, "PARLEY_METRICS__PORT": str(port)},
-                    cwd=REPO_ROOT,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    return procs
+    return [
+        pipeline_process(
+            settings,
+            ["--instance-id", f"p{n}"],
+            bounded=False,
+            log=logs / f"{settings.elasticsearch.index_prefix}-pipeline-{n}.log",
+            metrics_port=port,
+        )
+        for n, port in enumerate(ports)
+    ]
 
 
 def wait_until_running(
@@ -236,7 +206,7 @@ def one_round(
     base: Settings, es: Elasticsearch, workers: int, n_articles: int, logs: Path
 ) -> dict[str, Any]:
     name = "scale" + uuid.uuid4().hex[:8]
-    settings = round_settings(base, name)
+    settings = bench_settings(base, name)
     admin = KafkaAdminClient(**settings.kafka.client_kwargs())
     admin.create_topics(
         [

@@ -125,18 +125,24 @@ def collect_supervisor(paths: RuntimePaths, report: StatusReport, now: datetime)
         )
 
 
+def _kafka_options(settings: Settings, timeout_s: float) -> tuple[set[str], dict[str, Any]]:
+    """parley's topic names, and client options that give up after ``timeout_s``."""
+    topics = settings.kafka.topics
+    timeout_ms = int(timeout_s * 1000)
+    options = {
+        **settings.kafka.client_kwargs(),
+        "request_timeout_ms": timeout_ms,
+        "bootstrap_timeout_ms": timeout_ms,
+    }
+    return {topics.articles, topics.alerts, topics.deadletter, topics.feeds}, options
+
+
 def collect_kafka(settings: Settings, report: StatusReport, timeout_s: float = 5.0) -> None:
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
     topics = settings.kafka.topics
-    parley_topics = {topics.articles, topics.alerts, topics.deadletter, topics.feeds}
-    timeout_ms = int(timeout_s * 1000)
-    common = {
-        **settings.kafka.client_kwargs(),
-        "request_timeout_ms": timeout_ms,
-        "bootstrap_timeout_ms": timeout_ms,
-    }
+    parley_topics, common = _kafka_options(settings, timeout_s)
     admin = consumer = None
     try:
         admin = KafkaAdminClient(**common)
@@ -200,14 +206,7 @@ def collect_partition_owners(
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
-    topics = settings.kafka.topics
-    parley_topics = {topics.articles, topics.alerts, topics.deadletter, topics.feeds}
-    timeout_ms = int(timeout_s * 1000)
-    common = {
-        **settings.kafka.client_kwargs(),
-        "request_timeout_ms": timeout_ms,
-        "bootstrap_timeout_ms": timeout_ms,
-    }
+    parley_topics, common = _kafka_options(settings, timeout_s)
     admin = consumer = None
     try:
         admin = KafkaAdminClient(**common)
