@@ -3,6 +3,8 @@
 - workers: state, restarts and uptime from the state file of ``parley up``;
 - Kafka: consumer lag per group (committed offsets vs end offsets on parley's topics) and the
   number of dead letters (end offsets of the dead-letter topic);
+- partitions: which member of each consumer group (which pipeline, dispatcher or poller
+  process) holds which partitions of parley's topics, and its lag;
 - feeds: health summary from the pollers' state store;
 - Elasticsearch: documents per index, alerts per delivery status.
 
@@ -38,6 +40,7 @@ DOCUMENT_INDICES = ("articles", "statements", "alerts")
 class StatusReport:
     supervisor: dict[str, Any] = field(default_factory=dict)
     kafka: dict[str, Any] = field(default_factory=dict)
+    partitions: dict[str, Any] = field(default_factory=dict)
     feeds: dict[str, Any] = field(default_factory=dict)
     elasticsearch: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -51,6 +54,7 @@ class StatusReport:
             "healthy": self.healthy,
             "supervisor": self.supervisor,
             "kafka": self.kafka,
+            "partitions": self.partitions,
             "feeds": self.feeds,
             "elasticsearch": self.elasticsearch,
             "problems": self.problems,
@@ -121,18 +125,24 @@ def collect_supervisor(paths: RuntimePaths, report: StatusReport, now: datetime)
         )
 
 
+def _kafka_options(settings: Settings, timeout_s: float) -> tuple[set[str], dict[str, Any]]:
+    """parley's topic names, and client options that give up after ``timeout_s``."""
+    topics = settings.kafka.topics
+    timeout_ms = int(timeout_s * 1000)
+    options = {
+        **settings.kafka.client_kwargs(),
+        "request_timeout_ms": timeout_ms,
+        "bootstrap_timeout_ms": timeout_ms,
+    }
+    return {topics.articles, topics.alerts, topics.deadletter, topics.feeds}, options
+
+
 def collect_kafka(settings: Settings, report: StatusReport, timeout_s: float = 5.0) -> None:
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
     topics = settings.kafka.topics
-    parley_topics = {topics.articles, topics.alerts, topics.deadletter, topics.feeds}
-    timeout_ms = int(timeout_s * 1000)
-    common = {
-        **settings.kafka.client_kwargs(),
-        "request_timeout_ms": timeout_ms,
-        "bootstrap_timeout_ms": timeout_ms,
-    }
+    parley_topics, common = _kafka_options(settings, timeout_s)
     admin = consumer = None
     try:
         admin = KafkaAdminClient(**common)
@@ -180,6 +190,88 @@ def collect_kafka(settings: Settings, report: StatusReport, timeout_s: float = 5
         report.problems.append(
             f"Kafka is unreachable at {settings.kafka.bootstrap_servers}: {_describe(exc)}"
         )
+    finally:
+        for client in (consumer, admin):
+            if client is not None:
+                client.close()
+
+
+def collect_partition_owners(
+    settings: Settings, report: StatusReport, timeout_s: float = 5.0
+) -> None:
+    """Members of every consumer group that reads parley's topics: the partitions each holds
+    and its lag (end offset minus committed offset; None where the group commits nothing, as
+    the pollers on the feeds topic).  A partition that no member of a stable group holds is a
+    problem: nothing reads it."""
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
+
+    parley_topics, common = _kafka_options(settings, timeout_s)
+    admin = consumer = None
+    try:
+        admin = KafkaAdminClient(**common)
+        consumer = KafkaConsumer(**common, enable_auto_commit=False)
+        group_ids = [g["group_id"] for g in admin.list_groups() if g.get("protocol_type")]
+        described = admin.describe_groups(group_ids) if group_ids else {}
+        groups = []
+        for group_id, group in sorted(described.items()):
+            members = []
+            for member in group.get("members", []):
+                assignment = member.get("member_assignment") or {}
+                held = sorted(
+                    TopicPartition(a["topic"], p)
+                    for a in assignment.get("assigned_partitions", [])
+                    if a["topic"] in parley_topics
+                    for p in a["partitions"]
+                )
+                if held:
+                    members.append((member, held))
+            if not members:
+                continue
+            offsets = admin.list_group_offsets([group_id]).get(group_id, {})
+            committed = {tp: m.offset for tp, m in offsets.items() if m.offset >= 0}
+            held_all = [tp for _, held in members for tp in held]
+            ends = consumer.end_offsets(held_all)
+            rows = []
+            for member, held in members:
+                known = [tp for tp in held if tp in committed]
+                rows.append(
+                    {
+                        "member": member.get("group_instance_id") or member["member_id"],
+                        "static": bool(member.get("group_instance_id")),
+                        "client_id": member.get("client_id"),
+                        "host": str(member.get("client_host") or "").lstrip("/"),
+                        "partitions": [f"{tp.topic}:{tp.partition}" for tp in held],
+                        "lag": sum(max(0, ends[tp] - committed[tp]) for tp in known)
+                        if known
+                        else None,
+                    }
+                )
+            unowned = []
+            for topic in sorted({tp.topic for tp in held_all}):
+                numbers = consumer.partitions_for_topic(topic) or set()
+                unowned += [
+                    f"{topic}:{p}"
+                    for p in sorted(numbers)
+                    if TopicPartition(topic, p) not in set(held_all)
+                ]
+            state = group.get("group_state")
+            groups.append(
+                {
+                    "group": group_id,
+                    "state": state,
+                    "members": sorted(rows, key=lambda r: str(r["member"])),
+                    "unowned": unowned,
+                }
+            )
+            if unowned and state == "Stable":
+                report.problems.append(
+                    f"consumer group {group_id}: no member reads {', '.join(unowned)}"
+                )
+        report.partitions = {"reachable": True, "groups": groups}
+    except (KafkaError, OSError, ValueError) as exc:
+        # Kafka being down is reported once, by collect_kafka.
+        report.partitions = {"reachable": False, "error": _describe(exc)}
     finally:
         for client in (consumer, admin):
             if client is not None:
@@ -283,6 +375,7 @@ def collect_status(
     steps: list[Callable[[], None]] = [
         lambda: collect_supervisor(paths, report, now or datetime.now(UTC)),
         lambda: collect_kafka(settings, report, timeout_s),
+        lambda: collect_partition_owners(settings, report, timeout_s),
         lambda: collect_feeds(settings, report),
         lambda: collect_elasticsearch(settings, report, timeout_s),
     ]
@@ -352,6 +445,9 @@ def render_status(report: StatusReport) -> Group:
             )
         )
 
+    if report.partitions.get("groups"):
+        parts.append(render_partition_owners(report.partitions))
+
     feeds = report.feeds
     if feeds.get("available"):
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(feeds["by_status"].items()))
@@ -404,6 +500,22 @@ def render_status(report: StatusReport) -> Group:
     else:
         parts.append("[green]everything is up[/green]")
     return Group(*parts)
+
+
+def render_partition_owners(partitions: dict[str, Any]) -> Panel:
+    table = Table("consumer group", "member", "host", "partitions", "lag", expand=True)
+    for g in partitions["groups"]:
+        for i, m in enumerate(g["members"]):
+            table.add_row(
+                escape(str(g["group"])) if i == 0 else "",
+                escape(str(m["member"])) + ("" if m["static"] else " [dim](dynamic)[/dim]"),
+                escape(str(m["host"])),
+                escape(", ".join(m["partitions"])),
+                "-" if m["lag"] is None else str(m["lag"]),
+            )
+        if g["unowned"]:
+            table.add_row("", "[red]nobody[/red]", "", escape(", ".join(g["unowned"])), "")
+    return Panel(table, title="Partitions by worker")
 
 
 # -- command ---------------------------------------------------------------------------------------

@@ -180,9 +180,21 @@ def plan_workers(
     def parley(*args: str) -> list[str]:
         return [python, "-m", "parley", *args]
 
-    def spec(name: str, argv: list[str], metrics: str | None = None) -> WorkerSpec:
+    def spec(
+        name: str, argv: list[str], metrics: str | None = None, **env_extra: str
+    ) -> WorkerSpec:
         extra = {"PARLEY_METRICS__PORT": str(metrics_ports[metrics])} if metrics else {}
-        return WorkerSpec(name, argv, paths.worker_log(name), env=extra, cwd=REPO_ROOT)
+        return WorkerSpec(
+            name, argv, paths.worker_log(name), env={**extra, **env_extra}, cwd=REPO_ROOT
+        )
+
+    # A static consumer-group member: restarted after a crash, the pipeline gets its partitions
+    # back at once instead of after the session timeout of its former self.
+    pipeline_env = (
+        {}
+        if "instance_id" in settings.pipeline
+        else {"PARLEY_PIPELINE__INSTANCE_ID": "{hostname}-pipeline"}
+    )
 
     specs: list[WorkerSpec] = []
     if options.demo:
@@ -220,7 +232,7 @@ def plan_workers(
         )
     specs += [
         spec("poller", parley("poll"), "poller"),
-        spec("pipeline", parley("pipeline"), "pipeline"),
+        spec("pipeline", parley("pipeline"), "pipeline", **pipeline_env),
         spec("dispatcher", parley("alerts", "dispatch"), "dispatcher"),
         spec("api", parley("alerts", "api"), "api"),
     ]

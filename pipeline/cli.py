@@ -20,8 +20,13 @@ CONTEXT_SETTINGS = {
 def pipeline(ctx: typer.Context) -> None:
     """Kafka articles -> statements and triggers -> Elasticsearch (see `parley pipeline --help`)."""
     from pipeline.beam.app import run
+    from pipeline.group import MembershipError
 
-    result = run(ctx.args)
+    try:
+        result = run(ctx.args)
+    except MembershipError as exc:  # already logged with its cause
+        log.error("pipeline stopped", error=str(exc))
+        raise typer.Exit(1) from exc
     state = result.wait_until_finish()
     log.info("pipeline stopped", state=str(state))
     if str(state) not in ("DONE", "PipelineState.DONE"):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parley.config import Settings
 
@@ -47,6 +47,29 @@ class PipelineConfig(BaseModel):
     commit_offsets: Literal["auto", "bundle_finalization", "after_flush"] = "auto"
     # Extra post-index hooks as "module:factory" (factory(settings) -> hook).
     hooks: list[str] = Field(default_factory=list)
+    # How this process finds its partitions.  "group": it joins the consumer group and reads
+    # only the partitions Kafka assigns to it, so several `parley pipeline` processes split the
+    # topic and take over a dead one's partitions (embedded runner, streaming, starting from
+    # the committed offsets).  "all": it reads every partition itself (a single process, or a
+    # distributed runner that spreads them over its workers).  "auto": "group" where it
+    # applies, else "all".  See docs/scaling.md.
+    assignment: Literal["auto", "group", "all"] = "auto"
+    # Static group membership (Kafka's group.instance.id), unique per worker, e.g. the pod
+    # name: a worker that comes back with the same id within the session timeout keeps its
+    # partitions, and the others are not disturbed.  "{hostname}" is replaced by the host
+    # name.  Unset: a dynamic member (every restart rebalances the group).
+    instance_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._{}-]{1,200}$")
+    # A member whose heartbeats stop (crash, SIGKILL, lost machine) is replaced after this
+    # long: its partitions move to the others.  The broker bounds it
+    # (group.min.session.timeout.ms, 6 s by default).
+    session_timeout_ms: int = Field(10_000, ge=1_000, le=1_800_000)
+    heartbeat_interval_ms: int = Field(3_000, ge=100)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Self:
+        if self.heartbeat_interval_ms >= self.session_timeout_ms:
+            raise ValueError("heartbeat_interval_ms must be below session_timeout_ms")
+        return self
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineConfig:
@@ -54,3 +77,18 @@ class PipelineConfig(BaseModel):
 
     def topic_name(self, settings: Settings) -> str:
         return self.topic or settings.kafka.topics.articles
+
+    def resolved_assignment(self, runner: str) -> Literal["group", "all"]:
+        """``assignment`` for a job on ``runner`` (a Beam runner name, possibly dotted)."""
+        problems = []
+        if runner.rsplit(".", 1)[-1] != "FnApiRunner":
+            problems.append(f"the {runner} runner assigns partitions to its own workers")
+        if self.bounded:
+            problems.append("a bounded run reads up to the ends it saw at start-up")
+        if self.start_from != "committed":
+            problems.append(f"start_from={self.start_from} would apply to every rebalance")
+        if self.assignment == "auto":
+            return "all" if problems else "group"
+        if self.assignment == "group" and problems:
+            raise ValueError("pipeline.assignment=group does not apply: " + "; ".join(problems))
+        return self.assignment

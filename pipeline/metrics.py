@@ -42,3 +42,12 @@ PRODUCE_TO_STORED = Histogram(
     "From the Kafka record timestamp to Elasticsearch acknowledging its documents",
     buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
+ASSIGNED_PARTITIONS = Gauge(
+    "parley_pipeline_assigned_partitions",
+    "Partitions the consumer group assigned to this pipeline process (group assignment)",
+)
+REBALANCE_PAUSE = Histogram(
+    "parley_pipeline_rebalance_pause_seconds",
+    "From a rebalance revoking this process's partitions to its run over the new assignment",
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0),
+)

@@ -54,6 +54,7 @@ class Worker:
     index: int
     process: subprocess.Popen[bytes]
     log: Path
+    args: tuple[str, ...] = ()  # after the role's command, e.g. a pipeline's --instance-id
     started_at: float = field(default_factory=time.time)
     replaced: bool = False  # exited and restarted by the supervisor
 
@@ -68,6 +69,9 @@ class Worker:
 @dataclass
 class StackOptions:
     pollers: int = 1
+    # Pipeline processes, each a static member of the consumer group (``--instance-id
+    # pipeline-<n>``, as every deployment runs them); more than one share the partitions.
+    pipelines: int = 1
     poll_interval: float = 1.0
     partitions: int = 3
     ingest: dict[str, Any] = field(default_factory=dict)
@@ -311,12 +315,13 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        worker = Worker(role, index, process, log)
+        worker = Worker(role, index, process, log, extra_args)
         self.workers[role].append(worker)
         return worker
 
     def start_all(self) -> None:
-        self.start("pipeline")
+        for n in range(self.options.pipelines):
+            self.start("pipeline", ("--instance-id", f"pipeline-{n}"))
         self.start("dispatcher")
         for _ in range(self.options.pollers):
             self.start("poller")
@@ -338,9 +343,11 @@ class Stack:
                     if self._stopping.wait(restart_delay):
                         return
                     with self._lock:
+                        if worker.replaced:  # restarted meanwhile (``restart``)
+                            continue
                         worker.replaced = True
                         self.restarts.append((worker.role, time.time(), worker.process.returncode))
-                        self._start(worker.role, ())
+                        self._start(worker.role, worker.args)
 
         self._supervisor = threading.Thread(target=loop, name="supervisor", daemon=True)
         self._supervisor.start()
@@ -367,6 +374,15 @@ class Stack:
                 worker.process.kill()
                 worker.process.wait(10)
         return worker.process.returncode
+
+    def restart(self, worker: Worker, timeout: float = 40.0) -> Worker:
+        """Stop with SIGTERM and start again at once with the same arguments (a rolling
+        restart: the same static group member comes back); recorded like other restarts."""
+        with self._lock:
+            code = self.stop(worker, timeout)
+            worker.replaced = True
+            self.restarts.append((worker.role, time.time(), code))
+            return self._start(worker.role, worker.args)
 
     def stop_all(self, timeout: float = 40.0) -> dict[str, list[int | None]]:
         # Pollers first (nothing new enters), the dispatcher last (it delivers what is queued).

@@ -13,6 +13,8 @@ Runners (see docs/pipeline.md):
 
 With the embedded runner ``run`` returns when the job has finished: in bounded mode at the
 partition ends, otherwise after SIGTERM/SIGINT (clean stop, see ``pipeline.lifecycle``).
+Streaming on the embedded runner, the process is a member of the consumer group and runs the
+job over the partitions assigned to it, once per assignment (``pipeline.beam.group_run``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from pydantic import TypeAdapter
 from parley.config import Settings, configure, get_settings
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
-from pipeline import lifecycle
-from pipeline.beam.source import KafkaReadConfig, ReadFromKafka
+from pipeline import group, lifecycle
+from pipeline.beam.source import KafkaReadConfig, ReadFromKafka, always_read
 from pipeline.beam.transforms import (
     HookFactory,
     ImportedHookFactory,
@@ -78,7 +80,10 @@ def build_pipeline(
     *,
     hook_factories: Sequence[HookFactory] = (),
     extractor_factory: Callable[[], ExtractFn] = statement_extractor,
+    partitions: Sequence[int] | None = None,
 ) -> None:
+    """The job; ``partitions``: only these (the group's assignment), else all of the topic."""
+    group_member = config.assignment == "group"
     read_config = KafkaReadConfig(
         client_kwargs=settings.kafka.client_kwargs(),
         group_id=config.group_id,
@@ -87,6 +92,8 @@ def build_pipeline(
         poll_timeout_ms=config.poll_timeout_ms,
         max_poll_records=config.max_poll_records,
         max_partition_fetch_bytes=config.max_partition_fetch_bytes,
+        partitions=tuple(sorted(partitions)) if partitions is not None else None,
+        turn=group.turn if group_member else always_read,
     )
     (
         pipeline
@@ -107,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="parley YAML configuration file")
     parser.add_argument("--topic", help="articles topic (default from settings)")
     parser.add_argument("--group-id", help="consumer group for committed offsets")
+    parser.add_argument(
+        "--instance-id",
+        help="static member id in the consumer group, unique per worker (pipeline.instance_id)",
+    )
     parser.add_argument(
         "--start-from", choices=("committed", "earliest", "latest"), help="where to start"
     )
@@ -151,6 +162,7 @@ def run(
         for key, value in {
             "topic": known.topic,
             "group_id": known.group_id,
+            "instance_id": known.instance_id,
             "start_from": known.start_from,
             "bounded": known.bounded,
         }.items()
@@ -164,6 +176,7 @@ def run(
 
     options = PipelineOptions(beam_args_with_defaults(beam_args, config))
     runner = str(options.view_as(StandardOptions).runner or "")
+    config = config.model_copy(update={"assignment": config.resolved_assignment(runner)})
     if config.commit_offsets == "auto":
         finalizes = runner.rsplit(".", 1)[-1] in FINALIZING_RUNNERS
         config = config.model_copy(
@@ -179,9 +192,17 @@ def run(
         commit_offsets=config.commit_offsets,
         topic=config.topic_name(settings),
         group_id=config.group_id,
+        assignment=config.assignment,
+        instance_id=config.instance_id,
         bounded=config.bounded,
         hooks=[repr(f) for f in factories],
     )
+    if config.assignment == "group":
+        from pipeline.beam.group_run import run_as_group_member
+
+        return run_as_group_member(
+            options, settings, config, hook_factories=factories, extractor_factory=extractor_factory
+        )
     pipeline = beam.Pipeline(options=options)
     build_pipeline(
         pipeline, settings, config, hook_factories=factories, extractor_factory=extractor_factory

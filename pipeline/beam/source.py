@@ -14,13 +14,19 @@ splittable DoFn:
 - the watermark follows the record timestamps (``ManualWatermarkEstimator``) and moves to
   "now" minus a second while the partition is idle, so that event-time consumers downstream on
   a runner that has them are not held back by a quiet partition;
-- the source never commits: the sink does, after Elasticsearch acknowledged.
+- the source never commits: the sink does, after Elasticsearch acknowledged;
+- ``KafkaReadConfig.turn`` is asked before every read: a partition this process no longer
+  owns ends its restriction (unread offsets stay uncommitted), and while a consumer-group
+  rebalance settles the partition reads nothing and waits (``pipeline.group``).
 
-Partitions are discovered when the job starts (partitions added later need a restart).
+Partitions are those of ``KafkaReadConfig.partitions`` (the group's assignment to this
+process), or all of the topic's when the job starts (partitions added later need a restart).
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -33,6 +39,7 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pipeline import lifecycle, metrics
+from pipeline.group import Turn
 from pipeline.kafka_io import PartitionReader, partitions_for
 from pipeline.processing import KafkaMessage
 
@@ -75,6 +82,11 @@ def list_partitions(config: KafkaReadConfig, topic: str) -> list[int]:
     return partitions_for(config.client_kwargs, topic, wait_seconds=config.topic_wait_seconds)
 
 
+def always_read(topic: str, partition: int) -> Turn:
+    """Ownership when this job reads its partitions regardless of any consumer group."""
+    return Turn.READ
+
+
 @dataclass(frozen=True)
 class KafkaReadConfig:
     """Everything the source needs, picklable (it travels to the workers)."""
@@ -92,6 +104,8 @@ class KafkaReadConfig:
         open_partition_reader
     )
     partition_lister: Callable[[KafkaReadConfig, str], list[int]] = list_partitions
+    # Module-level (pickled by reference): ``pipeline.group.turn`` in a group member.
+    turn: Callable[[str, int], Turn] = always_read
 
 
 class _PartitionTracker(OffsetRestrictionTracker):  # type: ignore[misc]
@@ -190,6 +204,14 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
             self._readers[element] = reader
         return reader
 
+    def _release(self, element: KafkaPartition) -> None:
+        """The partition went to another member: close its reader, forget its lag."""
+        reader = self._readers.pop(element, None)
+        if reader is not None:
+            reader.close()
+        with contextlib.suppress(KeyError):  # no lag was recorded yet
+            metrics.CONSUMER_LAG.remove(element.topic, str(element.partition))
+
     def process(
         self,
         element: KafkaPartition,
@@ -203,8 +225,17 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
     def _read_once(self, element: KafkaPartition, tracker: Any, watermark: Any) -> Iterator[Any]:
         restriction = tracker.current_restriction()
         position = restriction.start
-        if lifecycle.stop_requested() or position >= restriction.stop:
+        turn = self._config.turn(element.topic, element.partition)
+        if turn is Turn.END:
+            self._release(element)
+        if lifecycle.stop_requested() or turn is Turn.END or position >= restriction.stop:
             _claim_rest(tracker)
+            return
+        if turn is Turn.WAIT:
+            # A rebalance is settling and the partition may go to another member: read
+            # nothing, keep the position, look again (the sleep paces the embedded runner).
+            time.sleep(self._config.poll_timeout_ms / 1000)
+            tracker.defer_remainder(Duration(micros=self._config.poll_timeout_ms * 1000))
             return
         reader = self._reader(element)
         messages = reader.read(position, self._config.poll_timeout_ms)

@@ -18,6 +18,10 @@ When offsets are committed (the sink, ``WriteToElasticsearchFn``):
 
 So a committed offset always stands for documents already in Elasticsearch; the reverse (stored
 but not committed: crash between 1 and 2) only causes a re-read that deterministic ids absorb.
+
+In a process that is a member of the consumer group (``pipeline.assignment = "group"``), the
+commits go through the member (``pipeline.group``), which carries its generation and commits
+only partitions it still owns.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import apache_beam as beam
 
 from parley.config import Settings
 from parley.logs import get_logger
-from pipeline import lifecycle, metrics
+from pipeline import group, lifecycle, metrics
 from pipeline.config import PipelineConfig
 from pipeline.kafka_io import DeadLetterProducer, OffsetCommitter
 from pipeline.processing import (
@@ -127,7 +131,11 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         )
         client_kwargs = settings.kafka.client_kwargs()
         self._dead_letters = DeadLetterProducer(client_kwargs, settings.kafka.topics.deadletter)
-        self._committer = OffsetCommitter(client_kwargs, config.group_id)
+        self._committer: OffsetCommitter | group.GroupMember
+        if config.assignment == "group":
+            self._committer = group.current()  # owned by the run loop, not closed here
+        else:
+            self._committer = OffsetCommitter(client_kwargs, config.group_id)
         hooks = [factory(settings) for factory in self._hook_factories]
         self._writer = BatchWriter(
             indexer,
@@ -196,7 +204,10 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
             metrics.OFFSETS_COMMITTED.labels(topic, str(partition)).set(offset)
 
     def teardown(self) -> None:
-        for name in ("_dead_letters", "_committer", "_client"):
+        names = ["_dead_letters", "_client"]
+        if isinstance(getattr(self, "_committer", None), OffsetCommitter):
+            names.append("_committer")
+        for name in names:
             resource = getattr(self, name, None)
             if resource is not None:
                 try:

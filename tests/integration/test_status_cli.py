@@ -24,6 +24,7 @@ from ingest.store import FeedState, IngestStore
 from parley.cli import app
 from parley.config import ElasticsearchSettings, configure
 from parley.supervisor import write_json_atomically
+from pipeline.group import GroupMember
 from sinks.elasticsearch.setup import install_templates
 from sinks.elasticsearch.templates import INDICES
 
@@ -233,6 +234,61 @@ def test_unreachable_services_are_reported_while_the_rest_still_shows(
     assert any(p.startswith("Elasticsearch is unreachable") for p in report["problems"])
     assert report["supervisor"]["workers"][0]["state"] == "running"
     assert report["feeds"]["feeds"] == 2
+
+
+def test_status_shows_which_member_holds_which_partitions_and_its_lag(
+    cli: CliRunner, environment: dict[str, str], worker_process: int, unique_name: str
+) -> None:
+    data_dir = Path(environment["PARLEY_SERVICES__DATA_DIR"])
+    write_state(data_dir, [worker("pipeline", worker_process)])
+    articles = environment["PARLEY_KAFKA__TOPICS__ARTICLES"]
+    members = [
+        GroupMember(
+            {"bootstrap_servers": [environment["PARLEY_KAFKA__BOOTSTRAP_SERVERS"]]},
+            articles,
+            f"{unique_name}-pipeline",
+            instance_id=f"pipeline-{name}",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+        ).start()
+        for name in ("a", "b")
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            owned = [m.next_assignment(timeout=1) for m in members]
+            if all(a is not None and len(a.partitions) == 1 for a in owned):
+                break
+        code, report = status_json(cli, environment)
+        assert code == 0, report["problems"]
+        (group,) = [
+            g for g in report["partitions"]["groups"] if g["group"] == f"{unique_name}-pipeline"
+        ]
+        assert group["state"] == "Stable" and group["unowned"] == []
+        by_partition = {p: m for m in group["members"] for p in m["partitions"]}
+        assert set(by_partition) == {f"{articles}:0", f"{articles}:1"}
+        # The fixture committed 1 of 3 records on partition 0 and both records of partition 1.
+        assert by_partition[f"{articles}:0"]["lag"] == 2
+        assert by_partition[f"{articles}:1"]["lag"] == 0
+        assert {m["member"] for m in group["members"]} == {"pipeline-a", "pipeline-b"}
+        assert all(m["static"] for m in group["members"])
+
+        table = cli.invoke(app, ["status"], env={**environment, "COLUMNS": "200"})
+        assert "Partitions by worker" in table.stdout
+        assert "pipeline-a" in table.stdout and "pipeline-b" in table.stdout
+    finally:
+        for member in members:
+            member.close()
+        # Static members do not leave: the group empties when their sessions time out, and
+        # only an empty group can be deleted by the fixture.
+        admin = KafkaAdminClient(bootstrap_servers=[environment["PARLEY_KAFKA__BOOTSTRAP_SERVERS"]])
+        deadline = time.monotonic() + 30
+        group_id = f"{unique_name}-pipeline"
+        while (
+            time.monotonic() < deadline and admin.describe_groups([group_id])[group_id]["members"]
+        ):
+            time.sleep(0.5)
+        admin.close()
 
 
 def _dead_pid() -> int:

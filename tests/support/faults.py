@@ -36,6 +36,8 @@ class FaultRun:
     window: int = 300
     options: StackOptions = field(default_factory=StackOptions)
     state_dir: Path | None = None
+    # The supervisor restarts an exited worker after this long (systemd's RestartSec=).
+    restart_delay: float = 2.0
 
     def __post_init__(self) -> None:
         self.name = "flt" + uuid.uuid4().hex[:10]
@@ -71,7 +73,7 @@ class FaultRun:
         self.stack.prepare()
         self.journeys.start()
         self.stack.start_all()
-        self.stack.supervise()
+        self.stack.supervise(restart_delay=self.restart_delay)
         warm = [self.newsroom.publish(feed=k) for k in range(self.feeds)]
         if not self.journeys.wait_complete(warm, timeout=warmup_timeout):
             pytest.fail(f"warm-up did not complete\n{self.logs()}", pytrace=False)

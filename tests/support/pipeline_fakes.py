@@ -9,11 +9,13 @@ in-process FnApiRunner shares with the test.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import lifecycle
 from pipeline.beam.source import KafkaPartition, KafkaReadConfig
+from pipeline.group import Turn
 from pipeline.processing import KafkaMessage
 
 
@@ -25,6 +27,8 @@ class MemoryLog:
     committed: int | None = None
     # When every record has been read, request a clean stop (tests of the unbounded mode).
     stop_when_drained: bool = False
+    # Called when a read finds nothing new (tests that change something mid-stream).
+    on_drained: Callable[[], None] | None = None
     reads: int = 0
 
     def end(self) -> int:
@@ -32,6 +36,7 @@ class MemoryLog:
 
 
 _LOGS: dict[tuple[str, int], MemoryLog] = {}
+_TURNS: dict[tuple[str, int], Turn] = {}
 _LOCK = threading.Lock()
 
 
@@ -43,6 +48,18 @@ def add_partition(topic: str, partition: int, log: MemoryLog) -> None:
 def clear() -> None:
     with _LOCK:
         _LOGS.clear()
+        _TURNS.clear()
+
+
+def set_turn(topic: str, partition: int, turn: Turn) -> None:
+    """What a consumer-group member would say about the partition (``KafkaReadConfig.turn``)."""
+    with _LOCK:
+        _TURNS[(topic, partition)] = turn
+
+
+def memory_turn(topic: str, partition: int) -> Turn:
+    with _LOCK:
+        return _TURNS.get((topic, partition), Turn.READ)
 
 
 def get_log(topic: str, partition: int) -> MemoryLog:
@@ -77,6 +94,8 @@ class MemoryReader:
         offsets = sorted(o for o in self.log.records if o >= position)[: self.max_records]
         out = [self.log.records[o] for o in offsets]
         self._position = (out[-1].offset + 1) if out else max(position, self.log.end())
+        if not out and self.log.on_drained is not None:
+            self.log.on_drained()
         if not out and self.log.stop_when_drained:
             lifecycle.request_stop()
         return out
@@ -107,5 +126,6 @@ def memory_config(**kwargs: Any) -> KafkaReadConfig:
         "max_poll_records": 2,
         "reader_factory": memory_reader,
         "partition_lister": memory_partitions,
+        "turn": memory_turn,
     }
     return KafkaReadConfig(**{**defaults, **kwargs})

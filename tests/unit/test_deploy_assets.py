@@ -54,6 +54,10 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "alerts": AlertsSettings,
 }
 SECRET_WORDS = ("PASSWORD", "API_KEY", "TOKEN", "SECRET")
+# Workers whose systemd unit is a template, one instance per process (parley-pipeline@0, ...).
+TEMPLATE_UNITS = {"pipeline"}
+# What the Kubernetes downward API gives a pod (for env values taken from fieldRef).
+SAMPLE_FIELDS = {"metadata.name": "parley-pipeline-0"}
 
 
 # ------------------------------------------------------------------------- helpers --
@@ -69,11 +73,11 @@ def k8s_docs() -> list[dict[str, Any]]:
 
 
 def k8s_workloads() -> dict[str, dict[str, Any]]:
-    """Deployment/Job name -> pod spec."""
+    """Deployment/StatefulSet/Job name -> pod spec."""
     return {
         d["metadata"]["name"]: d["spec"]["template"]["spec"]
         for d in k8s_docs()
-        if d["kind"] in ("Deployment", "Job")
+        if d["kind"] in ("Deployment", "StatefulSet", "Job")
     }
 
 
@@ -84,6 +88,10 @@ def k8s_docs_of(kind: str) -> dict[str, dict[str, Any]]:
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     return loaded
+
+
+def unit_file(worker: str) -> str:
+    return f"parley-{worker}@.service" if worker in TEMPLATE_UNITS else f"parley-{worker}.service"
 
 
 def systemd_unit(name: str) -> dict[str, dict[str, list[str]]]:
@@ -131,7 +139,10 @@ def env_sources() -> dict[str, dict[str, str]]:
         sources[f"configmap:{name}"] = dict(doc["data"])
     for name, spec in k8s_workloads().items():
         for container in spec["containers"]:
-            env = {e["name"]: e.get("value", "") for e in container.get("env", [])}
+            env = {
+                e["name"]: e.get("value") or SAMPLE_FIELDS[e["valueFrom"]["fieldRef"]["fieldPath"]]
+                for e in container.get("env", [])
+            }
             sources[f"k8s:{name}/{container['name']}"] = env
     for path in sorted(SYSTEMD.glob("*.service")):
         env = {}
@@ -245,14 +256,17 @@ def test_every_asset_runs_the_same_worker_commands() -> None:
     assert set(workloads) == {f"parley-{w}" for w in everything}
     assert {w: workloads[f"parley-{w}"]["containers"][0]["args"] for w in everything} == everything
     for name, command in everything.items():
-        (exec_start,) = systemd_unit(f"parley-{name}.service")["Service"]["ExecStart"]
+        (exec_start,) = systemd_unit(unit_file(name))["Service"]["ExecStart"]
         assert exec_start.split() == ["/opt/parley/bin/parley", *command]
     target = systemd_unit("parley.target")
-    wanted = set(target["Unit"]["Wants"][0].split())
-    assert wanted == {f"parley-{w}.service" for w in everything}
+    # Instances of a template unit (parley-pipeline@0.service) come from its file.
+    wanted = {
+        re.sub(r"@[^.]+\.service$", "@.service", u) for u in target["Unit"]["Wants"][0].split()
+    }
+    assert wanted == {unit_file(w) for w in everything}
     assert {p.name for p in SYSTEMD.glob("*.service")} == wanted
     for worker in WORKERS:
-        unit = systemd_unit(f"parley-{worker}.service")["Unit"]
+        unit = systemd_unit(unit_file(worker))["Unit"]
         assert "parley-setup.service" in unit["After"][0].split(), worker
 
 
@@ -301,17 +315,21 @@ def test_metrics_ports_agree_with_parley_metrics() -> None:
         test = " ".join(services[worker]["healthcheck"]["test"])
         assert f"127.0.0.1:{DEFAULT_PORTS[worker]}/metrics" in test, worker
     for worker in WORKERS:
-        (deployment,) = [k8s_docs_of("Deployment")[f"parley-{worker}"]]
-        template = deployment["spec"]["template"]
+        workload = {**k8s_docs_of("Deployment"), **k8s_docs_of("StatefulSet")}[f"parley-{worker}"]
+        template = workload["spec"]["template"]
         assert template["metadata"]["annotations"]["prometheus.io/port"] == str(
             DEFAULT_PORTS[worker]
         )
         ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
         assert ports["metrics"] == DEFAULT_PORTS[worker], worker
     prometheus = yaml.safe_load((GRAFANA / "prometheus.yml").read_text(encoding="utf-8"))
-    targets = {
-        job["job_name"]: job["static_configs"][0]["targets"] for job in prometheus["scrape_configs"]
-    }
+    targets = {}
+    for job in prometheus["scrape_configs"]:
+        if "dns_sd_configs" in job:  # every replica of a scaled service
+            (sd,) = job["dns_sd_configs"]
+            targets[job["job_name"]] = [f"{name}:{sd['port']}" for name in sd["names"]]
+        else:
+            targets[job["job_name"]] = job["static_configs"][0]["targets"]
     assert targets == {f"parley-{w}": [f"{w}:{DEFAULT_PORTS[w]}"] for w in WORKERS}
     exposed = {
         int(p) for word, args in dockerfile_instructions() if word == "EXPOSE" for p in args.split()
@@ -347,7 +365,7 @@ def test_stop_timeouts_exceed_the_workers_shutdown_grace() -> None:
     for worker, drain in grace.items():
         assert seconds(services[worker]["stop_grace_period"]) > drain, worker
         assert workloads[f"parley-{worker}"]["terminationGracePeriodSeconds"] > drain, worker
-        (timeout,) = systemd_unit(f"parley-{worker}.service")["Service"]["TimeoutStopSec"]
+        (timeout,) = systemd_unit(unit_file(worker))["Service"]["TimeoutStopSec"]
         assert seconds(timeout) > drain, worker
 
 
@@ -441,7 +459,7 @@ def test_compose_services_have_healthchecks_restarts_and_ordered_starts() -> Non
 
 def test_systemd_units_share_configuration_and_load_secrets_as_credentials() -> None:
     for worker in [*WORKERS, *ONE_SHOTS]:
-        unit = systemd_unit(f"parley-{worker}.service")
+        unit = systemd_unit(unit_file(worker))
         service = unit["Service"]
         assert service["EnvironmentFile"] == ["/etc/parley/parley.env"]
         assert service["Restart"] == ["on-failure"]
@@ -541,3 +559,48 @@ def test_dashboard_metrics_are_documented_and_exported_by_the_workers() -> None:
         if registered.get(name) != kind
     ]
     assert problems == []
+
+
+# ------------------------------------------------------------ pipeline scale-out --
+
+
+def test_every_deployment_runs_several_pipeline_workers_within_the_partitions() -> None:
+    """More than one pipeline worker everywhere, each a distinct static group member, never
+    more of them than partitions to share (docs/scaling.md)."""
+    statefulset = k8s_docs_of("StatefulSet")["parley-pipeline"]
+    replicas = statefulset["spec"]["replicas"]
+    assert replicas > 1
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    instance = {e["name"]: e for e in container["env"]}["PARLEY_PIPELINE__INSTANCE_ID"]
+    assert instance["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"  # pod-0, pod-1, …
+    service = k8s_docs_of("Service")[statefulset["spec"]["serviceName"]]
+    assert service["spec"]["clusterIP"] == "None"
+    labels = statefulset["spec"]["template"]["metadata"]["labels"]
+    (budget,) = [
+        pdb
+        for pdb in k8s_docs_of("PodDisruptionBudget").values()
+        if pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    ]
+    assert budget["spec"]["maxUnavailable"] == 1
+    configmap = k8s_docs_of("ConfigMap")["parley-config"]["data"]
+    assert int(configmap["PARLEY_KAFKA__TOPICS__PARTITIONS"]) >= replicas
+
+    pipeline = compose()["services"]["pipeline"]
+    assert pipeline["deploy"]["replicas"] > 1
+    # `--scale` needs containers without fixed names or host ports.
+    assert "container_name" not in pipeline and "ports" not in pipeline
+    assert "{hostname}" in pipeline["environment"]["PARLEY_PIPELINE__INSTANCE_ID"]
+    parley_yaml = yaml.safe_load((DEPLOY / "compose" / "parley.yaml").read_text("utf-8"))
+    assert parley_yaml["kafka"]["topics"]["partitions"] >= pipeline["deploy"]["replicas"]
+
+    wanted = systemd_unit("parley.target")["Unit"]["Wants"][0].split()
+    instances = [u for u in wanted if u.startswith("parley-pipeline@")]
+    assert len(instances) > 1
+    env = dict(
+        e.split("=", 1) for e in systemd_unit("parley-pipeline@.service")["Service"]["Environment"]
+    )
+    assert "%i" in env["PARLEY_PIPELINE__INSTANCE_ID"]  # one member per instance
+    assert "%i" in env["PARLEY_METRICS__PORT"]  # and one /metrics port
+    for instance_name in instances:
+        port = env["PARLEY_METRICS__PORT"].replace("%i", instance_name.split("@")[1][:-8])
+        assert int(port) not in DEFAULT_PORTS.values()

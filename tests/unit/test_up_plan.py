@@ -39,6 +39,10 @@ def test_default_plan_runs_every_worker_with_the_demo(
     assert by_name["dispatcher"].argv[-2:] == ["alerts", "dispatch"]
     assert by_name["pipeline"].log_path == paths.log_dir / "pipeline.log"
     assert by_name["poller"].env == {"PARLEY_METRICS__PORT": "9464"}
+    assert by_name["pipeline"].env == {
+        "PARLEY_METRICS__PORT": "9465",
+        "PARLEY_PIPELINE__INSTANCE_ID": "{hostname}-pipeline",  # a static group member
+    }
     assert "--secret-file" in by_name["demo-webhook"].argv
 
     env = plan.env

@@ -24,6 +24,7 @@ from ingest.records import ArticleRecord
 from pipeline import lifecycle
 from pipeline.beam.source import ReadFromKafka
 from pipeline.beam.transforms import ProcessArticleFn
+from pipeline.group import Turn
 
 SEED = (Path(__file__).resolve().parents[2] / "fixtures" / "seed-article.txt").read_text("utf-8")
 
@@ -90,6 +91,35 @@ def test_unbounded_read_runs_until_a_stop_is_requested() -> None:
             equal_to([(pt, o) for pt in (0, 1) for o in range(5)]),
         )
     assert lifecycle.stop_requested()
+
+
+@pytest.mark.timeout(120)
+def test_a_group_member_reads_only_its_partitions_and_waits_out_a_rebalance() -> None:
+    # Partition 1 is in a rebalance (WAIT) until partition 0 has been drained, partition 2
+    # was given to another member (END): the run reads 0, then 1 from where it was, never 2.
+    log0 = offsets("g", 0, list(range(4)))
+    log1 = offsets("g", 1, list(range(3)))
+    reads_of_1_when_settled: list[int] = []
+
+    def settle() -> None:
+        reads_of_1_when_settled.append(log1.reads)
+        fakes.set_turn("g", 1, Turn.READ)
+
+    log0.on_drained = settle
+    log1.stop_when_drained = True
+    log2 = offsets("g", 2, list(range(5)))
+    for partition, log in enumerate((log0, log1, log2)):
+        fakes.add_partition("g", partition, log)
+    fakes.set_turn("g", 1, Turn.WAIT)
+    fakes.set_turn("g", 2, Turn.END)
+    with embedded(streaming=True) as p:
+        read = p | ReadFromKafka(memory_config(bounded=False, partitions=(0, 1, 2)), "g")
+        assert_that(
+            read | beam.Map(lambda m: (m.partition, m.offset)),
+            equal_to([(0, o) for o in range(4)] + [(1, o) for o in range(3)]),
+        )
+    assert log2.reads == 0
+    assert reads_of_1_when_settled[0] == 0  # nothing was read during the rebalance
 
 
 def test_start_from_latest_skips_the_backlog() -> None:
