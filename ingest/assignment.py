@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from ingest.feeds import Feed
 from ingest.poller import FeedPoller
+from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
 
 log = get_logger(__name__)
@@ -131,6 +132,7 @@ class FeedAssignment:
         try:
             while not self._stop.is_set():
                 batches = self._consumer.poll(timeout_ms=500)
+                keep_join_going(self._consumer)
                 if self._pending_assignment:
                     self._start_assignment()
                 for tp, messages in batches.items():

@@ -45,8 +45,9 @@ from typing import Any
 
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import FencedInstanceIdError, KafkaError
-from kafka.structs import MemberState, OffsetAndMetadata
+from kafka.structs import OffsetAndMetadata
 
+from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
 from pipeline import metrics
 
@@ -256,7 +257,7 @@ class GroupMember:
                 # Every assigned partition is paused: this drives the group protocol
                 # (joins, assignment, rebalances) and returns no records.
                 self._consumer.poll(timeout_ms=COMMIT_INTERVAL_MS)
-                self._keep_join_going()
+                keep_join_going(self._consumer)
                 self._commit_held()
             self._commit_held()
         except BaseException as exc:  # surfaced by next_assignment, which ends the process
@@ -277,19 +278,6 @@ class GroupMember:
                 self._state.revoke(lost=True, now=time.monotonic())
                 self._changed.notify_all()
             self._consumer.close()
-
-    def _keep_join_going(self) -> None:
-        """Work around a kafka-python 3.0 bug seen here (about one start in five on a fresh
-        topic, under load): a rebalance started by a metadata change (not by the broker) does
-        not set the coordinator's rejoin flag; when this member leads the group, it computes
-        the assignment as soon as the JoinGroup response arrives, after which the coordinator
-        thinks no rejoin is needed.  If ``poll`` times out between that and the SyncGroup
-        response, the next ``poll`` never collects the finished join: no assignment, no
-        heartbeats, and ``poll`` spins.  Raising the flag while a join is in progress keeps
-        ``poll`` waiting for it (the flag is cleared when the join is applied); a join that
-        was already dropped is redone."""
-        if self._consumer.group_metadata().state == MemberState.REBALANCING:
-            self._consumer._coordinator.request_rejoin()
 
     def _watch(self) -> None:
         """The safety net of ``membership_stuck``: a member that cannot get an assignment

@@ -39,6 +39,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from parley.config import Settings
 from parley.deadletter import DeadLetter
+from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
@@ -296,6 +297,13 @@ class Dispatcher:
         self.commit_failures += 1
         COMMIT_FAILURES.inc()
         log.warning("commit_failed", error=str(exc), consecutive=self.commit_failures)
+
+    def _poll(self, max_records: int) -> dict[TopicPartition, list[Any]]:
+        """One poll of the consumer (consumer thread only)."""
+        assert self._consumer is not None
+        batch: dict[TopicPartition, list[Any]] = self._consumer.poll(200, max_records)
+        keep_join_going(self._consumer)
+        return batch
 
     async def _on_consumer(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._consumer_thread, fn)
@@ -571,7 +579,7 @@ class Dispatcher:
             if room <= 0:
                 await asyncio.wait(tasks, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
             else:
-                batch = await self._on_consumer(partial(consumer.poll, 200, room))
+                batch = await self._on_consumer(partial(self._poll, room))
                 for tp, records in batch.items():
                     for record in records:
                         self.tracker.add(tp, record.offset)

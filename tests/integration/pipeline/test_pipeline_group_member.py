@@ -146,7 +146,7 @@ def test_the_first_member_of_a_new_group_keeps_its_assignment_through_polls_that
 ) -> None:
     """A new group's first member rejoins at once (its first assignment was computed before
     the topic's metadata arrived).  kafka-python 3.0 loses that join when ``poll`` times out
-    between the JoinGroup and SyncGroup responses (``GroupMember._keep_join_going``); 1 ms
+    between the JoinGroup and SyncGroup responses (``parley.kafka_membership``); 1 ms
     polls make that likely (without the workaround about 5 starts in 6 were stuck here)."""
     monkeypatch.setattr(group_module, "COMMIT_INTERVAL_MS", 1)
     admin = KafkaAdminClient(bootstrap_servers=[kafka_bootstrap])
