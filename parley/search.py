@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from parley.config import ElasticsearchSettings, get_settings
+from parley.redact import redact, redact_data
 
 # Highlight markers that never occur in news text; replaced by rich markup after escaping.
 _HL_OPEN, _HL_CLOSE = "\x02", "\x03"
@@ -143,7 +144,7 @@ def run_search(
     except ApiError as exc:
         raise SearchError(f"Elasticsearch refused the search: {_api_reason(exc)}") from exc
     except TransportError as exc:
-        raise SearchError(f"Elasticsearch is unreachable at {es.hosts}: {exc}") from exc
+        raise SearchError(f"Elasticsearch is unreachable at {redact(es.hosts)}: {exc}") from exc
     hits = [
         {
             "_id": hit["_id"],
@@ -357,10 +358,11 @@ def search(
             client, settings.elasticsearch, query, kind=index, window=window, size=size
         )
     except SearchError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}")
         raise typer.Exit(2) from None
     finally:
         client.close()
+    result = SearchResult(result.index, result.total, redact_data(result.hits))
     if as_json:
         sys.stdout.write(result_json(result) + "\n")
         return

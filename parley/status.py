@@ -29,6 +29,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley.config import Settings, get_settings
+from parley.redact import redact, redact_data
 from parley.runtime_paths import RuntimePaths
 
 DOCUMENT_INDICES = ("articles", "statements", "alerts")
@@ -288,7 +289,15 @@ def collect_status(
     ]
     for step in steps:
         step()
+    _redact_report(report)
     return report
+
+
+def _redact_report(report: StatusReport) -> None:
+    """Hosts with user info, error texts quoting a URL: nothing in the report shows a secret."""
+    for name in ("supervisor", "kafka", "feeds", "elasticsearch"):
+        setattr(report, name, redact_data(getattr(report, name)))
+    report.problems = [redact(problem) for problem in report.problems]
 
 
 # -- rendering -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from parley.config import get_settings
 from parley.netguard import NetGuard
+from parley.redact import redact
 from sinks.alerts.api import redact_url, run_test, search_alerts
 from sinks.alerts.config import alerts_settings
 from sinks.alerts.models import Subscription, SubscriptionSpec, SubscriptionUpdate
@@ -43,7 +44,7 @@ def _store() -> SubscriptionStore:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {redact(message)}", err=True)
     return typer.Exit(code)
 
 
