@@ -138,6 +138,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
                 config.batch_max_documents, config.batch_max_bytes, config.batch_max_seconds
             ),
             hook_retry=RetryPolicy(config.bulk_initial_backoff, config.bulk_max_backoff),
+            hook_attempts=config.hook_attempts,
             should_abort=self._should_abort,
         )
         self._bundle_offsets: dict[tuple[str, int], int] | None = None

@@ -136,3 +136,13 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.5 <= values[0] <= 1.0
     assert 1.0 <= values[1] <= 2.0
     assert all(2.0 <= v <= 4.0 for v in values[3:])
+
+
+def test_a_document_that_cannot_be_encoded_fails_alone() -> None:
+    client = ScriptedBulkClient()
+    bad = BulkAction("idx", "bad", {"text": "lone \ud800 surrogate"})
+    idx, _ = indexer(client)
+    report = idx.write([*actions(2), bad])
+    assert [i.outcome for i in report.items] == [Outcome.CREATED, Outcome.CREATED, Outcome.FAILED]
+    assert "not encodable" in (report.items[2].error or "")
+    assert len(client.requests) == 1 and len(client.requests[0]) == 2
