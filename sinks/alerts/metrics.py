@@ -45,3 +45,7 @@ COMMIT_FAILURES = Counter(
     "parley_alert_dispatcher_commit_failures_total",
     "Offset commits of the dispatcher that failed (the offsets are committed later)",
 )
+HANDLING_RETRIES = Counter(
+    "parley_alert_dispatcher_handling_retries_total",
+    "Alert records whose handling is retried because a service (Kafka, Elasticsearch) failed",
+)

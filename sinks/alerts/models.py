@@ -280,7 +280,9 @@ class Source(BaseModel):
 class ChannelOutcome(BaseModel):
     channel: str  # "webhook", "email", "slack"
     index: int  # position in the subscription's channel list
-    outcome: Literal["delivered", "failed", "refused"]
+    # refused: the SSRF guard refused the target; invalid: the message could not be built or
+    # was refused by the channel's own validation (retrying cannot help).
+    outcome: Literal["delivered", "failed", "refused", "invalid"]
     attempts: int
     error: str | None = None
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
+from pydantic import ValidationError
 
 from parley.config import ElasticsearchSettings
 from parley.logs import get_logger
 from parley.netguard import NetGuard, NetGuardError
+from parley.poison import describe
 from sinks.alerts.config import AlertsSettings
 from sinks.alerts.matching import CompiledSubscription
 from sinks.alerts.models import (
@@ -195,7 +197,17 @@ class SubscriptionStore:
             )
             hits = response["hits"]["hits"]
             for hit in hits:
-                yield Subscription.model_validate(hit["_source"])
+                try:
+                    yield Subscription.model_validate(hit["_source"])
+                except ValidationError as exc:
+                    # Written around this store (another tool, an older version): one such
+                    # document must not take every other subscription's alerts with it.
+                    log.error(
+                        "subscription_unreadable",
+                        subscription_id=hit.get("_id"),
+                        problems=len(exc.errors()),
+                        error=describe(exc, 500),
+                    )
             if len(hits) < page:
                 return
             search_after = hits[-1]["sort"]
