@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from parley.config import ElasticsearchSettings, get_settings
+from parley.query_errors import explain_query_error
 from parley.redact import redact, redact_data
 
 # Highlight markers that never occur in news text; replaced by rich markup after escaping.
@@ -120,7 +121,7 @@ def validate_query(client: Elasticsearch, index: str, query: dict[str, Any]) -> 
     errors = [str(e["error"]) for e in response.get("explanations", []) if e.get("error")]
     if response.get("error"):
         errors.append(str(response["error"]))
-    return "; ".join(dict.fromkeys(errors)) or "rejected by Elasticsearch"
+    return "; ".join(dict.fromkeys(explain_query_error(e) for e in errors)) or "refused"
 
 
 def run_search(

@@ -155,6 +155,22 @@ class DispatcherSettings(BaseModel):
     digest_claim_timeout: float = Field(600.0, gt=0)
 
 
+class SubscriptionLimits(BaseModel):
+    """What a subscription may hold, checked whenever one is created or changed (API, CLI,
+    imports).  Every batch of statements runs every subscription, so its cost recurs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_query_chars: int = Field(4000, ge=1)
+    # Leading wildcards (*war) and regular expressions (/.*a.*b/) scan the whole term index.
+    allow_leading_wildcard: bool = False
+    max_regexps: int = Field(0, ge=0)
+    max_wildcard_terms: int = Field(5, ge=0)
+    max_channels: int = Field(10, ge=1)
+    max_recipients: int = Field(50, ge=1, description="e-mail addresses per channel")
+    max_filter_values: int = Field(100, ge=1, description="values per structured filter")
+
+
 class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -166,6 +182,7 @@ class AlertsSettings(BaseModel):
     retry: RetrySettings = RetrySettings()
     matching: MatchingSettings = MatchingSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
+    subscriptions: SubscriptionLimits = SubscriptionLimits()
     kibana_url: str | None = Field(
         None, description="base URL of Kibana, for a 'see in Kibana' link in messages"
     )

@@ -43,6 +43,10 @@ AlertStatus = Literal[
 FINAL_STATUSES: frozenset[str] = frozenset({"delivered", "failed", "partial", "cancelled"})
 
 
+#: Subscription ids: generated ones are 32 hex digits; imported ones may be any such token.
+SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -37,9 +37,10 @@ SUBJECT_MAX_CHARS = 200
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _unsafe(char: str) -> bool:
-    # Cc: C0/C1 controls (CR, LF, VT, FF, NUL, NEL, the information separators …);
-    # Zl/Zp: U+2028/U+2029, which str.splitlines and mail parsers treat as line breaks.
+def is_unsafe_char(char: str) -> bool:
+    """Characters that break a line or reorder what a reader sees: Cc (C0/C1 controls: CR, LF,
+    VT, FF, NUL, NEL, the information separators …), Zl/Zp (U+2028/U+2029, which
+    str.splitlines and mail parsers treat as line breaks) and the bidirectional controls."""
     return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
@@ -53,7 +54,7 @@ def inline(value: str | None) -> str:
     for char in value:
         if "\ud800" <= char <= "\udfff":
             out.append("\ufffd")
-        elif char.isspace() or _unsafe(char):
+        elif char.isspace() or is_unsafe_char(char):
             out.append(" ")
         else:
             out.append(char)
