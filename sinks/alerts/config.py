@@ -64,6 +64,8 @@ class ApiSettings(BaseModel):
     # The single admin token most deployments need; more owners go to ``tokens``.
     token: SecretSource = SecretSource(env="PARLEY_API_TOKEN")
     tokens: list[ApiToken] = Field(default_factory=list)
+    # Larger request bodies are refused with 413 before they are read (tokens or not).
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
 
     def resolved_tokens(self) -> dict[str, ApiToken]:
         """token value → token entry (entries whose secret is unset are skipped)."""

@@ -49,3 +49,8 @@ HANDLING_RETRIES = Counter(
     "parley_alert_dispatcher_handling_retries_total",
     "Alert records whose handling is retried because a service (Kafka, Elasticsearch) failed",
 )
+API_AUTH_FAILURES = Counter(
+    "parley_api_auth_failures_total",
+    "API requests refused for a missing or invalid token",
+    ["reason"],
+)
