@@ -43,7 +43,7 @@ from rich.table import Table
 
 from parley.config import REPO_ROOT, Settings, configure, get_settings
 from parley.logs import get_logger
-from parley.metrics import DEFAULT_PORTS
+from parley.metrics import DEFAULT_PORTS, worker_metrics_port
 from parley.redact import redact
 from parley.runtime_paths import RuntimePaths
 from parley.status import process_alive, read_supervisor_state
@@ -170,11 +170,9 @@ def plan_workers(
         env["PARLEY_ALERTS__API__TOKEN__FILE"] = str(paths.api_token_file)
         token_generated = True
 
-    metrics_ports: dict[str, int] = {}
-    for offset, worker in enumerate(("poller", "pipeline", "dispatcher", "api")):
-        metrics_ports[worker] = (
-            settings.metrics.port + offset if settings.metrics.port else DEFAULT_PORTS[worker]
-        )
+    metrics_ports = {
+        worker: worker_metrics_port(settings.metrics, worker) for worker in DEFAULT_PORTS
+    }
 
     python = sys.executable
 

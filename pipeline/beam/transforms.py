@@ -191,6 +191,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         try:
             committed = self._committer.commit(offsets)
         except Exception as exc:  # noqa: BLE001 - a lost commit only means a re-read later; keep streaming
+            metrics.COMMIT_FAILURES.inc()
             log.warning("offset commit failed; the records will be read again", error=str(exc))
             return
         for (topic, partition), offset in committed.items():

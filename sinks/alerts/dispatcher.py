@@ -59,11 +59,13 @@ from sinks.alerts.config import AlertsSettings, alerts_settings
 from sinks.alerts.digest import claimed_alerts, due_query, group_by_subscription, window_end
 from sinks.alerts.metrics import (
     COMMIT_FAILURES,
+    COMMIT_FAILURES_CONSECUTIVE,
     COMMITTED_OFFSET,
     DEAD_LETTERS,
     DELIVERIES,
     DELIVERY_LATENCY,
     HANDLING_RETRIES,
+    LAST_COMMIT,
 )
 from sinks.alerts.models import (
     FINAL_STATUSES,
@@ -302,12 +304,15 @@ class Dispatcher:
 
     def _committed(self, offsets: Mapping[Any, int]) -> None:
         self.commit_failures = 0
+        COMMIT_FAILURES_CONSECUTIVE.set(0)
+        LAST_COMMIT.set_to_current_time()
         for tp, offset in offsets.items():
             COMMITTED_OFFSET.labels(tp.topic, str(tp.partition)).set(offset)
 
     def _commit_failed(self, exc: BaseException) -> None:
         self.commit_failures += 1
         COMMIT_FAILURES.inc()
+        COMMIT_FAILURES_CONSECUTIVE.set(self.commit_failures)
         log.warning("commit_failed", error=str(exc), consecutive=self.commit_failures)
 
     async def _on_consumer(self, fn: Callable[[], T]) -> T:
