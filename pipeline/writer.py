@@ -176,7 +176,7 @@ class BatchWriter:
     def _rejected(
         self, action: BulkAction, status: int, error: str | None, owner: ProcessedRecord
     ) -> DeadLetter:
-        payload = json.dumps(action.source, ensure_ascii=False, default=str).encode("utf-8")
+        payload = json.dumps(action.source, default=str).encode("utf-8")  # escaped: always UTF-8
         return DeadLetter.from_error(
             worker=WORKER,
             reason="index_rejected",

@@ -20,8 +20,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
@@ -29,6 +30,7 @@ from parley.config import Settings
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
+from parley.poison import describe, is_transient
 from sinks.alerts.bodylimit import BodyLimitMiddleware
 from sinks.alerts.config import AlertsSettings, ApiToken, alerts_settings
 from sinks.alerts.metrics import API_AUTH_FAILURES
@@ -120,6 +122,29 @@ def create_app(
         f"Request bodies are limited to {config.api.max_body_bytes} bytes.",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.api.max_body_bytes)
+
+    def elasticsearch_failed(request: Request, exc: Exception) -> JSONResponse:
+        # In parley's words: what happened and whether a retry can help, not the cluster's
+        # internals (they go to the log).
+        log.error("api_elasticsearch_error", path=request.url.path[:200], error=describe(exc))
+        if is_transient(exc):
+            return JSONResponse(
+                {
+                    "detail": {
+                        "code": "unavailable",
+                        "message": "the index is unavailable or overloaded; retry later",
+                    }
+                },
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse(
+            {"detail": {"code": "internal_error", "message": "the index refused the request"}},
+            status_code=500,
+        )
+
+    app.add_exception_handler(ApiError, elasticsearch_failed)
+    app.add_exception_handler(TransportError, elasticsearch_failed)
 
     def caller(
         request: Request,

@@ -170,3 +170,21 @@ def test_due_by_count_bytes_and_age() -> None:
     )
     w.add(big)
     assert w.due()  # bytes
+
+
+def test_a_document_that_cannot_be_encoded_is_dead_lettered_and_its_batch_stored() -> None:
+    client = ScriptedBulkClient()
+    letters = Letters()
+    w = writer(client, letters)
+    bad = ProcessedRecord(
+        SourcePosition("t", 0, 7),
+        (IndexDocument("statements", "s-bad", {"statement_id": "s-bad", "text": "a\ud800b"}),),
+    )
+    w.add(rec(0, 6))
+    w.add(bad)
+    result = w.flush()
+    assert result.offsets == {("t", 0): 8}
+    assert (result.created, result.failed) == (2, 1)
+    (dl,) = letters.sent
+    assert dl.reason == "index_rejected" and "not encodable" in dl.detail
+    assert dl.source_offset == 7 and b"s-bad" in (dl.payload() or b"")
