@@ -176,15 +176,11 @@ class BatchWriter:
     def _rejected(
         self, action: BulkAction, status: int, error: str | None, owner: ProcessedRecord
     ) -> DeadLetter:
-        payload = json.dumps(action.source, default=str).encode("utf-8")  # escaped: always UTF-8
-        return DeadLetter.from_error(
-            worker=WORKER,
-            reason="index_rejected",
-            error=f"HTTP {status}: {error}",
-            payload=payload,
-            source_topic=owner.position.topic,
-            source_partition=owner.position.partition,
-            source_offset=owner.position.offset,
+        return _document_letter(
+            owner,
+            action.source,
+            "index_rejected",
+            f"HTTP {status}: {error}",
             context={"index": action.index, "id": action.id},
         )
 
@@ -238,15 +234,28 @@ class BatchWriter:
     def _hook_failed(
         self, doc: Mapping[str, Any], owner: ProcessedRecord, error: HookRejectedError
     ) -> DeadLetter:
-        payload = json.dumps(doc, default=str).encode("utf-8")
-        return DeadLetter.from_error(
-            worker=WORKER,
-            reason="hook_failed",
-            error=f"post-index hook failed {self._hook_attempts} times: {error}",
-            payload=payload,
-            source_topic=owner.position.topic,
-            source_partition=owner.position.partition,
-            source_offset=owner.position.offset,
+        return _document_letter(
+            owner,
+            doc,
+            "hook_failed",
+            f"post-index hook failed {self._hook_attempts} times: {error}",
             attempts=self._hook_attempts,
             context={"statement_id": doc.get("statement_id")},
         )
+
+
+def _document_letter(
+    owner: ProcessedRecord, doc: Mapping[str, Any], reason: str, error: str, **fields: Any
+) -> DeadLetter:
+    """The dead letter of a document built from ``owner``'s record; the payload is the document
+    as JSON, escaped, so that it is valid UTF-8 whatever the document holds."""
+    return DeadLetter.from_error(
+        worker=WORKER,
+        reason=reason,
+        error=error,
+        payload=json.dumps(doc, default=str).encode("utf-8"),
+        source_topic=owner.position.topic,
+        source_partition=owner.position.partition,
+        source_offset=owner.position.offset,
+        **fields,
+    )

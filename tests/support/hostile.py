@@ -7,26 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiosmtpd.smtp import Envelope, Session
 
 from parley.config import Settings
 
 ADMIN_TOKEN = "hostile-admin-token-0123456789"
 DESK_TOKEN = "hostile-desk-token-0123456789"
-
-
-class Mailbox:
-    """Every message the SMTP server accepted, as received (bytes)."""
-
-    def __init__(self) -> None:
-        self.messages: list[Envelope] = []
-        self.cond = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        with self.cond:
-            self.messages.append(envelope)
-            self.cond.notify_all()
-        return "250 OK"
 
 
 @dataclass

@@ -7,23 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import ApiError, ConnectionError
+from elasticsearch import ConnectionError
 from kafka.errors import BrokerNotAvailableError, KafkaTimeoutError
+from support.bulk_fakes import api_error
 
 from parley.poison import TransientError, describe, is_transient
-
-
-def api_error(status: int, kind: str = "mapper_parsing_exception") -> ApiError:
-    meta = ApiResponseMeta(
-        status=status,
-        http_version="1.1",
-        headers=HttpHeaders(),
-        duration=0.0,
-        node=NodeConfig("http", "127.0.0.1", 9200),
-    )
-    body = {"error": {"root_cause": [{"type": kind, "reason": "r"}], "type": kind}}
-    return ApiError(kind, meta=meta, body=body)
 
 
 def caused(outer: Exception, cause: BaseException) -> Exception:
@@ -65,7 +53,7 @@ def test_infrastructure_errors_are_retried(exc: BaseException) -> None:
         UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
         KeyError("statement_id"),
         TypeError("not serialisable"),
-        api_error(400),
+        api_error(400, "mapper_parsing_exception"),
         caused(RuntimeError("render failed"), ValueError("bad header")),
     ],
     ids=repr,

@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from support.alerting import SIGNING_SECRET, WebhookReceiver, free_port, wait_until
-from support.hostile import ADMIN_TOKEN, DESK_TOKEN, Mailbox, RunningApi
+from support.alerting import SIGNING_SECRET, Mailbox, WebhookReceiver, free_port, wait_until
+from support.hostile import ADMIN_TOKEN, DESK_TOKEN, RunningApi
 
 from parley.config import Settings, load_settings
 from sinks.alerts.api import run_api

@@ -29,8 +29,8 @@ from elasticsearch import Elasticsearch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from support.alerting import WebhookReceiver, wait_until
-from support.hostile import DESK_TOKEN, DispatcherThread, Mailbox, RunningApi, bearer
+from support.alerting import Mailbox, WebhookReceiver, wait_until
+from support.hostile import DESK_TOKEN, DispatcherThread, RunningApi, bearer
 from support.pipeline_env import StreamingPipeline
 
 from benchmarks.harness.machine import commit, load_average, machine

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import ApiError, ConnectionError
-from support.bulk_fakes import ScriptedBulkClient
+from elasticsearch import ConnectionError
+from support.bulk_fakes import ScriptedBulkClient, api_error
 
 from sinks.elasticsearch.bulk import (
     BulkAction,
@@ -20,17 +19,6 @@ from sinks.elasticsearch.bulk import (
     Outcome,
     RetryPolicy,
 )
-
-
-def api_error(status: int) -> ApiError:
-    meta = ApiResponseMeta(
-        status=status,
-        http_version="1.1",
-        headers=HttpHeaders(),
-        duration=0.0,
-        node=NodeConfig("http", "127.0.0.1", 9200),
-    )
-    return ApiError(f"HTTP {status}", meta=meta, body={"error": {"type": "x", "reason": "y"}})
 
 
 def actions(n: int, size: int = 10) -> list[BulkAction]:
