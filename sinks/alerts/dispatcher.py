@@ -49,7 +49,7 @@ from parley.deadletter import DeadLetter
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
-from parley.poison import describe, is_transient
+from parley.poison import TransientError, describe, is_transient
 from sinks.alerts.batching import Coalescer
 from sinks.alerts.channels.base import HostLimiter, Sender, deliver_with_retries
 from sinks.alerts.channels.email import EmailSender
@@ -354,8 +354,13 @@ class Dispatcher:
         results: dict[str, Exception | None] = {}
         for alert_id, item in zip(docs, await self._bulk(operations), strict=True):
             outcome = item["update"]
-            ok = int(outcome.get("status", 500)) < 300
-            results[alert_id] = None if ok else RuntimeError(f"alert state not stored: {outcome}")
+            status = int(outcome.get("status", 500))
+            if status < 300:
+                results[alert_id] = None
+            elif status == 429 or status >= 500:  # overloaded or unavailable: retried
+                results[alert_id] = TransientError(f"alert state not stored: {outcome}")
+            else:
+                results[alert_id] = RuntimeError(f"alert state not stored: {outcome}")
         return results
 
     async def _stored(self, alert_id: str) -> dict[str, Any] | None:
