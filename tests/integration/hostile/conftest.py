@@ -68,7 +68,8 @@ def hostile_settings(
         alerts={
             "signing_secret": {"value": SIGNING_SECRET},
             "smtp": {"host": "127.0.0.1", "port": smtp_port, "sender": "parley <a@example.org>"},
-            "retry": {"max_attempts": 3, "backoff_base": 0.05, "backoff_max": 0.2, "timeout": 5},
+            # Generous: a receiver slowed down by a loaded machine is not what this run tests.
+            "retry": {"max_attempts": 8, "backoff_base": 0.1, "backoff_max": 2, "timeout": 10},
             "matching": {"cache_ttl": 0.5},
             "dispatcher": {"group_id": f"{name}-dispatcher", "digest_check_interval": 3600},
             "api": {

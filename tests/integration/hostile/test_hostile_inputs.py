@@ -375,7 +375,8 @@ def test_hostile_inputs_end_to_end(
                 and all(legacy[n] >= len(LEGACY_NAMES) for n in expected)
             )
 
-        wait_until(all_delivered, timeout=TIMEOUT_S, step=1.0)
+        if not wait_until(all_delivered, timeout=TIMEOUT_S, step=1.0):
+            print("not all delivered:", diagnostics(es_client, s, dispatcher, webhook, box))
         last_alert = time.time()
         time.sleep(3)  # anything delivered twice shows up within seconds
         hooked, desk, legacy = delivered()
@@ -389,6 +390,10 @@ def test_hostile_inputs_end_to_end(
         pipeline.stop(timeout=120)
 
     # -- accounting -------------------------------------------------------------------------------
+    assert workers_alive == {"pipeline": True, "dispatcher": True, "api": True}, (
+        pipeline.error,
+        dispatcher.error,
+    )
     letters = [json.loads(r.value) for r in topic_records(s, s.kafka.topics.deadletter)]
     pipeline_letters = {
         d["source_offset"]: d
@@ -423,8 +428,9 @@ def test_hostile_inputs_end_to_end(
             assert pipeline_letters[offset]["reason"] in ("invalid_json", "schema", "empty")
     assert pipeline_letters[offsets[0]]["detail"] == "JSON nested too deeply to parse"
 
-    assert hooked == expected, f"no webhook alert for {sorted(expected - hooked)}"
-    assert set(desk) == expected and set(legacy) == expected
+    reasons = Counter(f"{d['worker']}:{d['reason']}" for d in letters)
+    assert hooked == expected, f"no webhook alert for {sorted(expected - hooked)}; {reasons}"
+    assert set(desk) == expected and set(legacy) == expected, reasons
     duplicates = sum(n - 1 for n in desk.values()) + sum(
         n - len(LEGACY_NAMES) for n in legacy.values()
     )
@@ -438,7 +444,6 @@ def test_hostile_inputs_end_to_end(
     assert {d["reason"] for d in dispatcher_letters} == {"invalid_alert", "dispatch_error"}
     garbage_letter = next(d for d in dispatcher_letters if d["reason"] == "dispatch_error")
     assert garbage_letter["source_key"] is None or garbage_letter["context"]
-    assert workers_alive == {"pipeline": True, "dispatcher": True, "api": True}
     # The offsets moved past every poison record.
     consumer = KafkaConsumer(
         **s.kafka.client_kwargs(), group_id=s.pipeline["group_id"], enable_auto_commit=False
@@ -461,6 +466,29 @@ def test_hostile_inputs_end_to_end(
         recovered_s=round(last_alert - published_until, 1),
         started=started,
     )
+
+
+def diagnostics(
+    es: Elasticsearch,
+    s: Settings,
+    dispatcher: DispatcherThread,
+    webhook: WebhookReceiver,
+    box: Mailbox,
+) -> dict[str, Any]:
+    """What the run looked like when it gave up waiting (printed with the failure)."""
+    index = s.elasticsearch.index("alerts")
+    es.indices.refresh(index=index)
+    buckets = es.search(
+        index=index, size=0, aggs={"s": {"terms": {"field": "status", "size": 20}}}
+    )["aggregations"]["s"]["buckets"]
+    return {
+        "alerts_by_status": {b["key"]: b["doc_count"] for b in buckets},
+        "dispatcher_in_flight": dispatcher.dispatcher.tracker.in_flight(),
+        "dispatcher_tasks": len(dispatcher.dispatcher._tasks),
+        "dispatcher_commit_failures": dispatcher.dispatcher.commit_failures,
+        "webhooks": len(webhook.received),
+        "mails": len(box.messages),
+    }
 
 
 def report_row(**r: Any) -> None:
