@@ -56,22 +56,22 @@ def watched_groups(settings: Settings) -> list[CommittedGroup]:
 
 
 def assess_partition(
-    previous: Mapping[str, Any] | None, committed: int | None, end: int, now: float
+    previous: Mapping[str, Any] | None,
+    committed: int | None,
+    end: int,
+    now: float,
+    beginning: int = 0,
 ) -> dict[str, Any]:
-    """One partition's row: lag, since when its committed offset has this value, and whether
-    that makes it stuck.  ``previous`` is the row of the previous sample (None: first look)."""
-    lag = max(0, end - (committed or 0))
+    """One partition's row: lag, since when its committed offset has this value (None: the
+    group never committed here), and whether that makes it stuck.  ``previous`` is the row of
+    the previous sample (None: first look)."""
+    lag = max(0, end - (committed if committed is not None else beginning))
     if previous is not None and previous.get("committed") == committed:
         since = float(previous.get("since", now))
         unchanged_for: float | None = round(now - since, 1)
     else:
         since, unchanged_for = now, (None if previous is None else 0.0)
-    stuck = (
-        committed is not None
-        and lag > 0
-        and unchanged_for is not None
-        and unchanged_for >= STUCK_AFTER_S
-    )
+    stuck = lag > 0 and unchanged_for is not None and unchanged_for >= STUCK_AFTER_S
     return {
         "committed": committed,
         "end": end,
@@ -133,6 +133,7 @@ def collect_commit_health(
             partitions = sorted(consumer.partitions_for_topic(watched.topic) or ())
             tps = [TopicPartition(watched.topic, p) for p in partitions]
             ends = consumer.end_offsets(tps) if tps else {}
+            beginnings = consumer.beginning_offsets(tps) if tps else {}
             committed = {
                 tp.partition: meta.offset
                 for tp, meta in offsets.items()
@@ -141,7 +142,11 @@ def collect_commit_health(
             before = history.get(watched.group, {})
             rows = {
                 str(p): assess_partition(
-                    before.get(str(p)), committed.get(p), int(ends.get(tp, 0)), now
+                    before.get(str(p)),
+                    committed.get(p),
+                    int(ends.get(tp, 0)),
+                    now,
+                    int(beginnings.get(tp, 0)),
                 )
                 for p, tp in zip(partitions, tps, strict=True)
             }
@@ -158,11 +163,16 @@ def collect_commit_health(
             )
             for p, row in rows.items():
                 if row["stuck"]:
+                    where = f"{watched.topic}:{p}"
+                    what = (
+                        f"offset {row['committed']} has not moved"
+                        if row["committed"] is not None
+                        else "nothing has been committed"
+                    )
                     problems.append(
-                        f"{watched.worker} commits are stuck: {watched.topic}:{p} offset "
-                        f"{row['committed']} has not moved for {row['unchanged_for_s']:.0f}s "
-                        f"while {row['lag']} records wait (group {watched.group}; see the "
-                        f"{watched.worker}'s log)"
+                        f"{watched.worker} commits are stuck: {where} {what} for "
+                        f"{row['unchanged_for_s']:.0f}s while {row['lag']} records wait (group "
+                        f"{watched.group}: is a {watched.worker} running? see its log)"
                     )
     except (KafkaError, OSError, ValueError) as exc:
         return {"reachable": False, "error": str(exc)[:200]}, []

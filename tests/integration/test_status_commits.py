@@ -111,3 +111,20 @@ def _render(commits: dict[str, Any]) -> str:
     console = Console(record=True, width=160)
     console.print(render_commit_health(commits))
     return console.export_text()
+
+
+def test_records_nobody_commits_are_a_problem_after_a_while(stalled: Settings) -> None:
+    # No dispatcher in this group ever committed (none running, or one stuck before its first
+    # commit): the 5 alert records wait all the same.
+    alerts = {
+        **stalled.alerts,
+        "dispatcher": {"group_id": f"{stalled.alerts['dispatcher']['group_id']}-nobody"},
+    }
+    settings = stalled.model_copy(update={"alerts": alerts})
+    _, problems = collect_commit_health(settings, {}, now=2000.0)
+    assert problems == []
+    commits, problems = collect_commit_health(settings, {}, now=2000.0 + STUCK_AFTER_S)
+    (problem,) = problems
+    assert problem.startswith("dispatcher commits are stuck:")
+    assert "nothing has been committed for 60s while 5 records wait" in problem
+    assert "stuck" in _render(commits)

@@ -33,8 +33,14 @@ def test_moving_or_caught_up_offsets_are_not_stuck() -> None:
     assert (moved["since"], moved["unchanged_for_s"], moved["stuck"]) == (500.0, 0.0, False)
     idle = assess_partition(assess_partition(None, 9, 9, now=0.0), 9, 9, now=500.0)
     assert idle["lag"] == 0 and not idle["stuck"]
-    never = assess_partition(assess_partition(None, None, 9, now=0.0), None, 9, now=500.0)
-    assert never["lag"] == 9 and not never["stuck"]  # no commit at all: shown, not judged
+
+
+def test_a_group_that_never_commits_while_records_wait_is_stuck_too() -> None:
+    first = assess_partition(None, None, 9, now=0.0, beginning=4)
+    never = assess_partition(first, None, 9, now=STUCK_AFTER_S, beginning=4)
+    assert never["lag"] == 5 and never["stuck"]
+    empty = assess_partition(assess_partition(None, None, 4, 0.0, 4), None, 4, 500.0, 4)
+    assert empty["lag"] == 0 and not empty["stuck"]
 
 
 def test_metrics_ports_follow_parley_up() -> None:
