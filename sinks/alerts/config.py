@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from parley.config import Settings
+from parley.redact import register_secret
 
 
 class SecretSource(BaseModel):
@@ -198,4 +199,20 @@ class AlertsSettings(BaseModel):
 
 
 def alerts_settings(settings: Settings) -> AlertsSettings:
-    return AlertsSettings.model_validate(settings.alerts)
+    config = AlertsSettings.model_validate(settings.alerts)
+    _register_secrets(config)
+    return config
+
+
+def _register_secrets(config: AlertsSettings) -> None:
+    """Hide every secret of the section in all output (``parley.redact``), defaults included
+    (``PARLEY_API_TOKEN``, ``PARLEY_ALERTS_SIGNING_SECRET``), which the raw section lacks."""
+    sources = [config.signing_secret, *config.signing_secrets.values(), config.api.token]
+    sources += [entry.token for entry in config.api.tokens]
+    if config.smtp.password is not None:
+        sources.append(config.smtp.password)
+    for source in sources:
+        try:
+            register_secret(source.resolve())
+        except (OSError, ValueError):  # a secret file not mounted yet: read when it is used
+            continue

@@ -133,3 +133,14 @@ def test_configuration_errors_say_where_and_why_without_the_input() -> None:
     assert "SENTINEL" not in text
     assert text.startswith("invalid configuration in section 'alerts'")
     assert "alerts.smtp" in text and "clear text" in text
+
+
+def test_the_alerts_section_registers_its_default_secret_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PARLEY_API_TOKEN", "SENTINEL-DEFAULT-API-TOKEN")
+    monkeypatch.setenv("PARLEY_ALERTS_SIGNING_SECRET", "SENTINEL-DEFAULT-SIGNING")
+    settings = load_settings()
+    assert "SENTINEL" in redact("SENTINEL-DEFAULT-API-TOKEN")  # not in the raw section
+    alerts_settings(settings)
+    assert "SENTINEL" not in redact("SENTINEL-DEFAULT-API-TOKEN SENTINEL-DEFAULT-SIGNING")
