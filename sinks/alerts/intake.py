@@ -13,6 +13,7 @@ makes existing subscriptions unreadable; the channels render every value safely 
 
 from __future__ import annotations
 
+from parley.safe_text import is_unsafe_char
 from sinks.alerts.config import SubscriptionLimits
 from sinks.alerts.models import (
     SUBSCRIPTION_ID,
@@ -22,7 +23,6 @@ from sinks.alerts.models import (
     WebhookChannel,
 )
 from sinks.alerts.querycost import cost_problems
-from sinks.alerts.render import is_unsafe_char
 
 MAX_NAME_CHARS = 200
 MAX_VALUE_CHARS = 200

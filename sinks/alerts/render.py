@@ -7,9 +7,9 @@ Everything in a message that comes from outside — the article's quote, speaker
 the subscriber's name for the subscription — is untrusted text, and each channel renders it so
 that it cannot break the message:
 
-- text lines (``inline``): control characters, line and paragraph separators (U+2028/U+2029,
-  U+0085, VT, FF, the C0 "information separators") and bidirectional overrides become spaces,
-  runs of whitespace one space, lone surrogates U+FFFD — a quote is one line, whatever it held;
+- text lines (``parley.safe_text.inline``): control characters, line and paragraph separators
+  (U+2028/U+2029, U+0085, VT, FF, the C0 "information separators") and bidirectional overrides
+  become spaces, runs of whitespace one space, lone surrogates U+FFFD — a quote is one line;
 - e-mail headers (``header``): the same, bounded in length; the e-mail channel then encodes
   (RFC 2047) and folds them, so no value can add a header;
 - Slack text: ``&``, ``<`` and ``>`` escaped as Slack asks, so a quote cannot mention
@@ -23,42 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from parley.safe_text import inline
 from sinks.alerts.models import Alert, Subscription
 
 WEBHOOK_SCHEMA = "parley.webhook.v1"
 SUBJECT_MAX_CHARS = 200
-# Bidirectional embeddings, overrides and isolates: they reorder what a reader sees.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def is_unsafe_char(char: str) -> bool:
-    """Characters that break a line or reorder what a reader sees: Cc (C0/C1 controls: CR, LF,
-    VT, FF, NUL, NEL, the information separators …), Zl/Zp (U+2028/U+2029, which
-    str.splitlines and mail parsers treat as line breaks) and the bidirectional controls."""
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
-
-
-def inline(value: str | None) -> str:
-    """Untrusted text as one safe line (see the module docstring)."""
-    if not value:
-        return ""
-    if value.isascii() and value.isprintable():
-        return value
-    out = []
-    for char in value:
-        if "\ud800" <= char <= "\udfff":
-            out.append("\ufffd")
-        elif char.isspace() or is_unsafe_char(char):
-            out.append(" ")
-        else:
-            out.append(char)
-    return " ".join("".join(out).split())
 
 
 def header(value: str | None, limit: int = SUBJECT_MAX_CHARS) -> str:
