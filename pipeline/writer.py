@@ -38,7 +38,9 @@ from sinks.elasticsearch.bulk import (
 log = get_logger(__name__)
 
 #: Called with the statement documents just stored (created now or already there), before the
-#: offsets are committed.  Must be idempotent and raise on failure (the call is retried).
+#: offsets are committed.  Must be idempotent and raise on failure: an infrastructure error
+#: (``parley.poison``: Kafka, Elasticsearch, network, ``TransientError``) is retried for as long
+#: as it lasts; any other error ``hook_attempts`` times, then statement by statement.
 PostIndexHook = Callable[[Sequence[Mapping[str, Any]]], None]
 
 
