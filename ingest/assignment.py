@@ -8,6 +8,10 @@ worker joins, partitions are taken from the others.  No offsets are committed: o
 assignment the worker reads its partitions from the beginning, which for a compacted topic is
 the current feed table.
 
+A record that is not a feed (bad JSON, a schema violation, anything its parsing raises) is
+logged, counted and sent to the dead-letter topic once per worker (``invalid_feed_record``),
+and the worker goes on with the next record; only a failing consumer ends the worker.
+
 Records are partitioned by the feed's *host* (not by the default key hash) so that all feeds of
 one site land on one worker, whose per-host gate then bounds the load on that site globally.
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,10 +36,13 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
+from ingest import metrics
 from ingest.feeds import Feed
 from ingest.poller import FeedPoller
+from parley.deadletter import DeadLetter
 from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
+from parley.poison import describe
 
 log = get_logger(__name__)
 
@@ -95,8 +102,11 @@ class FeedAssignment:
         *,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
+        dead_letter: Callable[[DeadLetter], None] | None = None,
     ) -> None:
         self.topic = topic
+        self._dead_letter = dead_letter
+        self._dead_lettered: set[tuple[int, int]] = set()  # (partition, offset), per process
         self.poller = poller
         self.loop = loop
         self.caught_up = threading.Event()  # the current assignment has been read to its end
@@ -137,7 +147,7 @@ class FeedAssignment:
                     self._start_assignment()
                 for tp, messages in batches.items():
                     for message in messages:
-                        self._apply(tp.partition, message.key, message.value)
+                        self._apply(tp.partition, message.key, message.value, message.offset)
                 self._check_caught_up()
         except BaseException as exc:  # surfaced to run_poller, which stops the worker
             self.error = exc
@@ -145,7 +155,9 @@ class FeedAssignment:
         finally:
             self._consumer.close()
 
-    def _apply(self, partition: int, key: bytes | None, value: bytes | None) -> None:
+    def _apply(
+        self, partition: int, key: bytes | None, value: bytes | None, offset: int = -1
+    ) -> None:
         feed_key = key.decode("utf-8", errors="replace") if key else None
         if value is None:
             if feed_key:
@@ -153,19 +165,45 @@ class FeedAssignment:
             return
         try:
             feed = Feed.from_bytes(value)
-        except (ValidationError, ValueError) as exc:
-            log.error(
-                "invalid_feed_record",
-                topic=self.topic,
-                partition=partition,
-                key=feed_key,
-                error=str(exc)[:500],
-            )
+        except Exception as exc:  # noqa: BLE001 - poison policy: this record's, not the worker's
+            self._poisoned(partition, offset, feed_key, value, exc)
             return
         if feed_key and feed_key != feed.id:
             log.error("feed_record_key_mismatch", key=feed_key, feed_id=feed.id)
             return
         self._call(self.poller.upsert, feed, partition)
+
+    def _poisoned(
+        self, partition: int, offset: int, key: str | None, value: bytes, exc: Exception
+    ) -> None:
+        log.error(
+            "invalid_feed_record",
+            topic=self.topic,
+            partition=partition,
+            offset=offset,
+            key=key,
+            error=describe(exc, 500),
+        )
+        # Feed records are read again on every assignment: one dead letter per worker is enough.
+        if self._dead_letter is None or (partition, offset) in self._dead_lettered:
+            return
+        letter = DeadLetter.from_error(
+            worker="poller",
+            reason="invalid_feed_record",
+            error=exc if not isinstance(exc, ValidationError) else describe(exc, 2000),
+            payload=value,
+            source_topic=self.topic,
+            source_partition=partition,
+            source_offset=offset,
+            source_key=key,
+        )
+        try:
+            self._dead_letter(letter)
+        except Exception as send_error:  # noqa: BLE001 - logged above; retried on the next read
+            log.warning("dead_letter_failed", error=describe(send_error))
+            return
+        self._dead_lettered.add((partition, offset))
+        metrics.DEAD_LETTERS.labels("invalid_feed_record").inc()
 
     def _check_caught_up(self) -> None:
         if self.caught_up.is_set() or not self._end_offsets:

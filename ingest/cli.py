@@ -10,12 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.config import IngestSettings, ingest_settings
 from ingest.feeds import FeedListError, load_feeds, merge_feeds, parse_opml, save_feeds
 from ingest.store import IngestStore
 from parley.config import get_settings
+from parley.redact import redact
 
 feeds_app = typer.Typer(
     help="The feed list: import OPML, list, publish, per-feed health.", no_args_is_help=True
@@ -60,7 +62,7 @@ def import_opml(
         imported, problems = parse_opml(opml.read_bytes(), str(opml))
         existing = load_feeds(target) if target.exists() else []
     except (FeedListError, OSError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(redact(str(exc)))}")
         raise typer.Exit(2) from exc
     merged, added = merge_feeds(existing, imported)
     save_feeds(target, merged)
@@ -76,7 +78,7 @@ def list_feeds(feeds_file: FeedsFileOption = None) -> None:
     try:
         feeds = load_feeds(target)
     except FeedListError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(redact(str(exc)))}")
         raise typer.Exit(2) from exc
     table = Table("id", "url", "outlet", "country", "language", "tags")
     for feed in feeds:

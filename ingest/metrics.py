@@ -38,3 +38,9 @@ STORE_WRITE_ERRORS = Counter(
     "poller carries on from memory.",
     ["table"],
 )
+DEAD_LETTERS = Counter(
+    "parley_poller_dead_letters_total",
+    "Inputs the poller sent to the dead-letter topic (a feed record or an entry it cannot use), "
+    "by reason.",
+    ["reason"],
+)

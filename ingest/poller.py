@@ -7,6 +7,11 @@ feed's validators (ETag, Last-Modified, body hash) are stored only when every ne
 poll was acknowledged, so an interrupted poll re-reads the same items next time: nothing is lost,
 and the seen ids keep the repeats out.
 
+Poison policy (``parley.poison``): a page that cannot be extracted falls back to the feed's
+summary; an entry that cannot become a record even then goes to the dead-letter topic
+(``entry_unbuildable``) and is marked seen, so it cannot hold its feed back; a bug in one poll
+is logged and the feed is polled again later.  No entry and no feed stops the worker.
+
 Feeds come and go at run time (``upsert``/``remove``/``revoke``), driven by the Kafka consumer
 group in ``ingest.assignment`` or by the feed file.
 """
@@ -14,9 +19,11 @@ group in ``ingest.assignment`` or by the feed file.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import heapq
 import itertools
+import json
 import random
 import sqlite3
 import time
@@ -53,7 +60,9 @@ from ingest.schedule import (
     next_interval,
 )
 from ingest.store import FeedState, IngestStore, StoreWriteError
+from parley.deadletter import DeadLetter
 from parley.logs import get_logger
+from parley.poison import describe
 
 log = get_logger(__name__)
 
@@ -78,6 +87,7 @@ class FeedPoller:
         clock: Callable[[], float] = time.time,
         on_moved: Callable[[Feed, int | None], None] | None = None,
         rng: random.Random | None = None,
+        dead_letter: Callable[[DeadLetter], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -86,6 +96,7 @@ class FeedPoller:
         self.robots = robots
         self.clock = clock
         self.on_moved = on_moved
+        self.dead_letter = dead_letter
         self.rng = rng or random.Random()
         self.feeds: dict[str, Feed] = {}
         self.partition_of: dict[str, int | None] = {}
@@ -488,13 +499,13 @@ class FeedPoller:
             *(self._deliver_once(aid, entry, feed, parsed) for aid, entry in fresh)
         )
         produced = sum(1 for r in results if r in ("produced", "unmarked"))
-        return produced, all(r in ("produced", "shared") for r in results)
+        return produced, all(r in ("produced", "shared", "dead_lettered") for r in results)
 
     async def _deliver_once(
         self, aid: str, entry: FeedEntry, feed: Feed, parsed: ParsedFeed
     ) -> str:
         """Outcome: "produced", "unmarked" (produced, but the seen id could not be saved),
-        "shared" (another feed delivered it) or "failed"."""
+        "shared" (another feed delivered it), "dead_lettered" or "failed"."""
         other = self._articles_inflight.get(aid)
         if other is not None:  # the same article in another feed: fetched once
             return "shared" if await asyncio.shield(other) else "failed"
@@ -510,9 +521,14 @@ class FeedPoller:
                     record = await self._build_record(aid, entry, feed, parsed)
                 except Exception as exc:  # one bad page must not lose the item: summary instead
                     log.exception("article_build_failed", article_id=aid, url=safe_url(entry.link))
-                    record = await self._build_record(
-                        aid, entry, feed, parsed, failure=f"internal_error: {exc}"
-                    )
+                    try:
+                        record = await self._build_record(
+                            aid, entry, feed, parsed, failure=f"internal_error: {exc}"
+                        )
+                    except Exception as again:  # noqa: BLE001 - not even the summary: poison
+                        await self._entry_poisoned(aid, entry, feed, again)
+                        ok = True
+                        return "dead_lettered"
                 await self.producer.send(aid, fit_record(record))
                 metrics.ARTICLES_PRODUCED.inc()
                 ok = True
@@ -531,6 +547,27 @@ class FeedPoller:
         finally:
             done.set_result(ok)
             self._articles_inflight.pop(aid, None)
+
+    async def _entry_poisoned(self, aid: str, entry: FeedEntry, feed: Feed, exc: Exception) -> None:
+        """Dead-letter an entry that cannot become a record, then mark it seen."""
+        log.error("entry_dead_lettered", article_id=aid, feed_id=feed.id, error=describe(exc))
+        if self.dead_letter is not None:
+            payload = json.dumps(dataclasses.asdict(entry), default=str).encode("utf-8")
+            letter = DeadLetter.from_error(
+                worker="poller",
+                reason="entry_unbuildable",
+                error=exc,
+                payload=payload,
+                source_key=aid,
+                context={"feed_id": feed.id, "feed_url": safe_url(feed.url)},
+            )
+            await asyncio.to_thread(self.dead_letter, letter)
+        metrics.DEAD_LETTERS.labels("entry_unbuildable").inc()
+        try:
+            self.store.mark_seen(aid, feed.id)
+        except StoreWriteError as error:
+            metrics.STORE_WRITE_ERRORS.labels("seen").inc()
+            log.error("seen_id_not_saved", article_id=aid, error=str(error))
 
     async def _build_record(
         self,

@@ -12,6 +12,9 @@ import asyncio
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from kafka import KafkaProducer
 
 from ingest.articles import load_language_model
 from ingest.assignment import FeedAssignment, FeedPublisher
@@ -23,6 +26,7 @@ from ingest.producer import ArticleProducer
 from ingest.robots import RobotsPolicy
 from ingest.store import IngestStore
 from parley.config import Settings
+from parley.deadletter import DeadLetter
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
@@ -100,6 +104,9 @@ async def _main(
         settings.kafka.topics.articles,
         retry_max=config.produce_retry_max,
     )
+    dead_letters = DeadLetterSender(
+        settings.kafka.client_kwargs(), settings.kafka.topics.deadletter
+    )
     publisher: FeedPublisher | None = None
     assignment: FeedAssignment | None = None
     exit_code = 0
@@ -119,6 +126,7 @@ async def _main(
                 if publisher is not None
                 else None
             ),
+            dead_letter=dead_letters.send,
         )
         if config.assignment == "file":
             if config.feeds_file is None:
@@ -140,6 +148,7 @@ async def _main(
                 loop,
                 session_timeout_ms=config.session_timeout_ms,
                 heartbeat_interval_ms=config.heartbeat_interval_ms,
+                dead_letter=dead_letters.send,
             )
             assignment.start()
             log.info("poller_started", group=config.group_id, topic=settings.kafka.topics.feeds)
@@ -177,6 +186,7 @@ async def _main(
             await asyncio.to_thread(assignment.stop)
         await asyncio.to_thread(producer.flush, 30)
         await asyncio.to_thread(producer.close, 30)
+        await asyncio.to_thread(dead_letters.close)
         if publisher is not None:
             publisher.close()
         await fetcher.aclose()
@@ -190,6 +200,29 @@ async def _watch_assignment(assignment: FeedAssignment | None, stop: asyncio.Eve
         if assignment.error is not None:
             stop.set()
         await asyncio.sleep(1.0)
+
+
+class DeadLetterSender:
+    """The poller's dead letters, each acknowledged by Kafka before ``send`` returns.  The
+    producer is made on first use: most pollers never send one."""
+
+    def __init__(self, client_kwargs: dict[str, Any], topic: str) -> None:
+        self._client_kwargs = client_kwargs
+        self._topic = topic
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def send(self, letter: DeadLetter) -> None:
+        with self._lock:
+            if self._producer is None:
+                self._producer = KafkaProducer(**self._client_kwargs, acks="all")
+            producer = self._producer
+        key = (letter.source_key or "").encode() or None
+        producer.send(self._topic, key=key, value=letter.to_bytes()).get(timeout=30)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
 
 
 def _republish(publisher: FeedPublisher | None, feed: Feed, partition: int | None) -> None:

@@ -131,10 +131,30 @@ def _root(
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["extract"]:
-        # Plain batch runs never get here (parley/entry.py); the rest of ``parley extract``
-        # (a table, --help, usage errors) needs neither the configuration model nor the
-        # structured logging that the root callback sets up (~0.1 s of imports).
-        _COMMANDS["extract"]("extract").main(sys.argv[2:], prog_name="parley extract")
-        return
-    app()
+    try:
+        if sys.argv[1:2] == ["extract"]:
+            # Plain batch runs never get here (parley/entry.py); the rest of ``parley extract``
+            # (a table, --help, usage errors) needs neither the configuration model nor the
+            # structured logging that the root callback sets up (~0.1 s of imports).
+            _COMMANDS["extract"]("extract").main(sys.argv[2:], prog_name="parley extract")
+            return
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last stop before the terminal or a log file
+        sys.exit(_report_crash(exc))
+
+
+def _report_crash(exc: Exception) -> int:
+    """Print what went wrong without any secret: an invalid configuration as a list of
+    problems (exit 2), anything else as a redacted traceback (exit 1)."""
+    import traceback
+
+    from pydantic import ValidationError
+
+    from parley.config import describe_validation_error
+    from parley.redact import redact
+
+    if isinstance(exc, ValidationError):
+        print(redact(f"error: {describe_validation_error(exc)}"), file=sys.stderr)
+        return 2
+    print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    return 1

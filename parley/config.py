@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from parley.redact import register_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,6 +183,26 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, file_secret_settings)
 
 
+#: Models that validate one worker section of ``Settings``, by the section's name.
+_SECTION_OF_MODEL = {
+    "AlertsSettings": "alerts",
+    "IngestSettings": "ingest",
+    "PipelineConfig": "pipeline",
+}
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A configuration (or record) that failed validation, in a few lines: where and why, never
+    the offending input itself (pydantic's own message quotes it, secrets included)."""
+    section = _SECTION_OF_MODEL.get(exc.title)
+    kind = f"invalid configuration in section {section!r}" if section else f"invalid {exc.title}"
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in (section, *err["loc"]) if part not in (None, ""))
+        problems.append(f"  {where or '<root>'}: {err['msg']}")
+    return f"{kind}:\n" + "\n".join(problems)
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Build settings from a YAML file (optional), then environment variables on top."""
     path = config_file or os.environ.get("PARLEY_CONFIG")
@@ -194,7 +216,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     env_only = Settings()
     merged = _deep_merge(file_values, env_only.model_dump(exclude_unset=True))
     merged = _deep_merge(merged, overrides)
-    return Settings.model_validate(merged) if merged else Settings()
+    settings = Settings.model_validate(merged) if merged else Settings()
+    # From here on, no output path shows these secrets (logs, status, search, errors).
+    register_settings(settings)
+    return settings
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

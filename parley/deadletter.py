@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from parley.redact import redact
+
 SCHEMA = "parley.deadletter.v1"
 
 
@@ -53,7 +55,7 @@ class DeadLetter(BaseModel):
         return cls(
             worker=worker,
             reason=reason,
-            detail=detail[:4000],
+            detail=redact(detail[:4000]),
             payload_b64=(
                 base64.b64encode(payload[:max_payload]).decode("ascii")
                 if payload is not None
@@ -67,4 +69,10 @@ class DeadLetter(BaseModel):
         return base64.b64decode(self.payload_b64) if self.payload_b64 is not None else None
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.model_dump(mode="json", by_alias=True), ensure_ascii=False).encode()
+        data = self.model_dump(mode="json", by_alias=True)
+        try:
+            return json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            # A lone surrogate from the input in the detail or context is not UTF-8; escaped,
+            # it is valid JSON, and the letter must be written whatever the input held.
+            return json.dumps(data).encode()

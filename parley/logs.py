@@ -1,11 +1,19 @@
-"""Structured logging: JSON lines by default (machine-readable), console rendering for humans."""
+"""Structured logging: JSON lines by default (machine-readable), console rendering for humans.
+
+Every line passes through ``parley.redact`` twice: each value of the event (so a console
+renderer's colours cannot split a secret from its label), then the rendered line (so nothing a
+renderer adds, such as a formatted traceback, escapes it).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
+
+from parley.redact import redact, redact_log_event
 
 
 class _CurrentStderr:
@@ -27,11 +35,16 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
-    renderer: structlog.typing.Processor = (
+    render: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+
+    def renderer(logger: Any, method: str, event: Any) -> Any:
+        line = render(logger, method, event)
+        return redact(line) if isinstance(line, str) else line
+
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -42,6 +55,7 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            redact_log_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -53,7 +67,15 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     # Route stdlib logging (kafka-python, elasticsearch, httpx) through the same renderer.
     handler = _CurrentStderrHandler()
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redact_log_event,
+                renderer,
+            ],
+            foreign_pre_chain=shared,
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

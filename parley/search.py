@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -23,6 +24,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from parley.config import ElasticsearchSettings, get_settings
+from parley.query_errors import explain_query_error
+from parley.redact import redact, redact_data
+from parley.safe_text import inline
 
 # Highlight markers that never occur in news text; replaced by rich markup after escaping.
 _HL_OPEN, _HL_CLOSE = "\x02", "\x03"
@@ -119,7 +123,7 @@ def validate_query(client: Elasticsearch, index: str, query: dict[str, Any]) -> 
     errors = [str(e["error"]) for e in response.get("explanations", []) if e.get("error")]
     if response.get("error"):
         errors.append(str(response["error"]))
-    return "; ".join(dict.fromkeys(errors)) or "rejected by Elasticsearch"
+    return "; ".join(dict.fromkeys(explain_query_error(e) for e in errors)) or "refused"
 
 
 def run_search(
@@ -143,7 +147,7 @@ def run_search(
     except ApiError as exc:
         raise SearchError(f"Elasticsearch refused the search: {_api_reason(exc)}") from exc
     except TransportError as exc:
-        raise SearchError(f"Elasticsearch is unreachable at {es.hosts}: {exc}") from exc
+        raise SearchError(f"Elasticsearch is unreachable at {redact(es.hosts)}: {exc}") from exc
     hits = [
         {
             "_id": hit["_id"],
@@ -172,11 +176,21 @@ def _rich_highlight(text: str) -> str:
     return escape(text).replace(_HL_OPEN, "[bold yellow]").replace(_HL_CLOSE, "[/bold yellow]")
 
 
+def _shown(text: str | None) -> str:
+    """Document text for the terminal: one line, no control characters (an ESC in an article
+    would start an escape sequence in the reader's terminal), highlight markers kept."""
+    if not text:
+        return ""
+    # The markers are control characters too: through inline() as private-use stand-ins.
+    marked = text.replace(_HL_OPEN, "\ue000").replace(_HL_CLOSE, "\ue001")
+    return inline(marked).replace("\ue000", _HL_OPEN).replace("\ue001", _HL_CLOSE)
+
+
 def _highlighted(hit: dict[str, Any], field: str, fallback: str | None) -> str:
     fragments = hit.get("highlight", {}).get(field)
     if fragments:
-        return _rich_highlight(" … ".join(fragments))
-    return escape(fallback or "")
+        return _rich_highlight(" … ".join(_shown(f) for f in fragments))
+    return escape(inline(fallback))
 
 
 def _get(doc: dict[str, Any], dotted: str) -> Any:
@@ -214,9 +228,11 @@ def _official(value: Any) -> str:
 
 
 def _speaker_cell(speaker: dict[str, Any]) -> str:
-    name = speaker.get("name") or _get(speaker, "mention.text") or "?"
-    role = " ".join(filter(None, [speaker.get("role"), speaker.get("organization")]))
-    facts = " · ".join(filter(None, [speaker.get("country"), _official(speaker.get("official"))]))
+    name = inline(speaker.get("name") or _get(speaker, "mention.text")) or "?"
+    role = inline(" ".join(filter(None, [speaker.get("role"), speaker.get("organization")])))
+    facts = inline(
+        " · ".join(filter(None, [speaker.get("country"), _official(speaker.get("official"))]))
+    )
     lines = [f"[bold]{escape(name)}[/bold]"]
     lines += [escape(x) for x in (role, facts) if x]
     return "\n".join(lines)
@@ -225,13 +241,16 @@ def _speaker_cell(speaker: dict[str, Any]) -> str:
 def _source_cell(text: str, hit: dict[str, Any]) -> str:
     """The quote (or title) with the outlet and the link below it, in one wide cell, so that a
     narrow terminal wraps prose rather than squeezing a column per field."""
-    url = hit.get("url")
-    source = " · ".join(filter(None, [hit.get("outlet"), hit.get("language")]))
+    url = inline(hit.get("url"))
+    source = inline(" · ".join(filter(None, [hit.get("outlet"), hit.get("language")])))
     lines = [text]
     if source:
         lines.append(f"[dim]{escape(source)}[/dim]")
     if url:
-        lines.append(f"[link={escape(url)}]{escape(url)}[/link]")
+        # The link target inside the markup tag: percent-encoded, so no space or bracket of a
+        # hostile URL can end the tag (rich would refuse the whole table).
+        target = quote(url, safe=":/?#&=%@+,;~!$'*")
+        lines.append(f"[link={target}]{escape(url)}[/link]")
     return "\n".join(lines)
 
 
@@ -259,7 +278,7 @@ def render_table(result: SearchResult, kind: IndexKind) -> Table:
             table.add_row(
                 _when(hit),
                 _speaker_cell(hit.get("speaker") or {}),
-                escape(_stances(hit)),
+                escape(inline(_stances(hit))),
                 _source_cell(_highlighted(hit, "quote.text", _get(hit, "quote.text")), hit),
             )
     elif kind == IndexKind.articles:
@@ -276,7 +295,7 @@ def render_table(result: SearchResult, kind: IndexKind) -> Table:
             table.add_row(
                 _when(hit),
                 str(hit.get("statement_count", "")),
-                escape(", ".join(hit.get("trigger_categories") or [])),
+                escape(inline(", ".join(hit.get("trigger_categories") or []))),
                 _source_cell(f"[bold]{title}[/bold]\n{excerpt}" if excerpt else title, hit),
             )
     else:
@@ -290,7 +309,7 @@ def render_table(result: SearchResult, kind: IndexKind) -> Table:
         for hit in result.hits:
             table.add_row(
                 _when(hit),
-                escape(f"{hit.get('subscription_name') or ''}\n{hit.get('status') or ''}"),
+                escape(f"{inline(hit.get('subscription_name'))}\n{inline(hit.get('status'))}"),
                 _speaker_cell(hit.get("speaker") or {}),
                 _source_cell(_highlighted(hit, "quote.text", _get(hit, "quote.text")), hit),
             )
@@ -357,10 +376,11 @@ def search(
             client, settings.elasticsearch, query, kind=index, window=window, size=size
         )
     except SearchError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}")
         raise typer.Exit(2) from None
     finally:
         client.close()
+    result = SearchResult(result.index, result.total, redact_data(result.hits))
     if as_json:
         sys.stdout.write(result_json(result) + "\n")
         return

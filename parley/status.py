@@ -6,7 +6,9 @@
 - partitions: which member of each consumer group (which pipeline, dispatcher or poller
   process) holds which partitions of parley's topics, and its lag;
 - feeds: health summary from the pollers' state store;
-- Elasticsearch: documents per index, alerts per delivery status.
+- Elasticsearch: documents per index, alerts per delivery status;
+- offset commits: whether the pipeline's and the dispatcher's committed offsets move
+  (``parley.commit_health``).
 
 Each part is collected on its own, so a part that is down is shown as unreachable while the rest
 still reports; the command then exits 1 (0 only when everything is up and healthy).
@@ -31,6 +33,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley.config import Settings, get_settings
+from parley.redact import redact, redact_data
 from parley.runtime_paths import RuntimePaths
 
 DOCUMENT_INDICES = ("articles", "statements", "alerts")
@@ -43,6 +46,7 @@ class StatusReport:
     partitions: dict[str, Any] = field(default_factory=dict)
     feeds: dict[str, Any] = field(default_factory=dict)
     elasticsearch: dict[str, Any] = field(default_factory=dict)
+    commits: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +61,7 @@ class StatusReport:
             "partitions": self.partitions,
             "feeds": self.feeds,
             "elasticsearch": self.elasticsearch,
+            "commits": self.commits,
             "problems": self.problems,
         }
 
@@ -378,10 +383,28 @@ def collect_status(
         lambda: collect_partition_owners(settings, report, timeout_s),
         lambda: collect_feeds(settings, report),
         lambda: collect_elasticsearch(settings, report, timeout_s),
+        lambda: collect_commits(settings, report, timeout_s),
     ]
     for step in steps:
         step()
+    _redact_report(report)
     return report
+
+
+def collect_commits(settings: Settings, report: StatusReport, timeout_s: float) -> None:
+    from parley.commit_health import collect_commit_health
+
+    report.commits, problems = collect_commit_health(
+        settings, report.supervisor, timeout_s=timeout_s
+    )
+    report.problems.extend(problems)
+
+
+def _redact_report(report: StatusReport) -> None:
+    """Hosts with user info, error texts quoting a URL: nothing in the report shows a secret."""
+    for name in ("supervisor", "kafka", "feeds", "elasticsearch", "commits"):
+        setattr(report, name, redact_data(getattr(report, name)))
+    report.problems = [redact(problem) for problem in report.problems]
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -489,6 +512,10 @@ def render_status(report: StatusReport) -> Group:
                 title=f"Elasticsearch {escape(str(es.get('hosts')))}",
             )
         )
+    if report.commits:
+        from parley.commit_health import render_commit_health
+
+        parts.append(render_commit_health(report.commits))
     if report.problems:
         parts.append(
             Panel(

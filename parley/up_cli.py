@@ -43,7 +43,8 @@ from rich.table import Table
 
 from parley.config import REPO_ROOT, Settings, configure, get_settings
 from parley.logs import get_logger
-from parley.metrics import DEFAULT_PORTS
+from parley.metrics import DEFAULT_PORTS, worker_metrics_port
+from parley.redact import redact
 from parley.runtime_paths import RuntimePaths
 from parley.status import process_alive, read_supervisor_state
 from parley.supervisor import (
@@ -169,11 +170,9 @@ def plan_workers(
         env["PARLEY_ALERTS__API__TOKEN__FILE"] = str(paths.api_token_file)
         token_generated = True
 
-    metrics_ports: dict[str, int] = {}
-    for offset, worker in enumerate(("poller", "pipeline", "dispatcher", "api")):
-        metrics_ports[worker] = (
-            settings.metrics.port + offset if settings.metrics.port else DEFAULT_PORTS[worker]
-        )
+    metrics_ports = {
+        worker: worker_metrics_port(settings.metrics, worker) for worker in DEFAULT_PORTS
+    }
 
     python = sys.executable
 
@@ -276,7 +275,7 @@ def run_setup(settings: Settings, console: Console, attempts: int = 5) -> None:
         except Exception as exc:  # any client error: retried, then reported with its reason
             if attempt == attempts:
                 raise StartupError(f"setup failed: {exc}") from exc
-            console.print(f"  setup: {escape(str(exc))[:200]} — retrying")
+            console.print(f"  setup: {escape(redact(str(exc)))[:200]} — retrying")
             time.sleep(2 * attempt)
             continue
         created = [name for name, new in topics if new] + [
@@ -415,7 +414,8 @@ def where_to_look(
     rows = [
         (
             "Elasticsearch",
-            f"{settings.elasticsearch.hosts}  (indices {settings.elasticsearch.index('*')})",
+            f"{redact(settings.elasticsearch.hosts)}  "
+            f"(indices {settings.elasticsearch.index('*')})",
         ),
         (
             "search",
@@ -535,7 +535,7 @@ def _up(
             ensure_demo(settings, options, console)
     except (StartupError, ValueError, OSError, ApiError, TransportError) as exc:
         # Invalid feed list or settings, a refused subscription, an unreachable cluster.
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(f"[red]error:[/red] {escape(redact(str(exc)))}")
         return 1
     if stop.is_set():
         return 130

@@ -45,6 +45,9 @@ class PipelineConfig(BaseModel):
     # picks finalization on runners known to finalize fused downstream DoFns (FnApiRunner,
     # Flink, Dataflow) and "after_flush" elsewhere (Prism 2.77 never finalizes them).
     commit_offsets: Literal["auto", "bundle_finalization", "after_flush"] = "auto"
+    # A hook failing with an error that is not an infrastructure error is tried this often, then
+    # statement by statement; what still fails is dead-lettered ("hook_failed").
+    hook_attempts: int = Field(3, ge=1)
     # Extra post-index hooks as "module:factory" (factory(settings) -> hook).
     hooks: list[str] = Field(default_factory=list)
     # How this process finds its partitions.  "group": it joins the consumer group and reads

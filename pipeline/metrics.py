@@ -27,6 +27,10 @@ BULK_ERRORS = Counter(
 HOOK_FAILURES = Counter(
     "parley_pipeline_hook_failures_total", "Failed post-index hook calls (retried)"
 )
+COMMIT_FAILURES = Counter(
+    "parley_pipeline_commit_failures_total",
+    "Offset commits that failed (the records are read again; parley status shows stuck offsets)",
+)
 OFFSETS_COMMITTED = Gauge(
     "parley_pipeline_committed_offset",
     "Last committed offset (next to read) per partition",

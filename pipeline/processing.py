@@ -7,13 +7,17 @@ the stream goes on.  Every record yields exactly one ``ProcessedRecord``, which 
 record's position so that the writer knows which offsets its documents stand for.
 
 Reasons (``DeadLetter.reason``): ``empty`` (no value), ``too_large`` (over the byte limit; not
-even parsed), ``invalid_json``, ``schema`` (not an ArticleRecord), ``extractor_crash``,
-``document_build`` (the extraction broke the contract); the writer adds ``index_rejected``.
+even parsed), ``invalid_json`` (not JSON, or nested too deeply to parse), ``schema`` (not an
+ArticleRecord), ``extractor_crash``, ``document_build`` (the extraction broke the contract),
+``processing_error`` (anything else one record triggers); the writer adds ``index_rejected`` and
+``hook_failed``.  Lone UTF-16 surrogates (a ``\\ud800`` escape in the JSON) are not text: they
+become U+FFFD, so that string offsets stay the same and the documents can be encoded.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,16 +81,43 @@ def decode_article(payload: bytes | None, *, max_bytes: int) -> ArticleRecord:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RejectedRecord("invalid_json", str(exc)) from exc
+    except RecursionError as exc:
+        # Thousands of nested arrays: the parser gives up before reading a value.
+        raise RejectedRecord("invalid_json", "JSON nested too deeply to parse") from exc
     if not isinstance(data, dict):
         raise RejectedRecord("schema", f"expected a JSON object, got {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(payload):
+        data = _without_surrogates(data)
     try:
-        return ArticleRecord.model_validate(data)
+        record = ArticleRecord.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
             for err in exc.errors(include_url=False, include_input=False)
         )
-        raise RejectedRecord("schema", problems) from exc
+        raise RejectedRecord("schema", problems[:2000]) from exc
+    return record
+
+
+# Only a \uD800-\uDFFF escape can put a surrogate into parsed JSON (raw surrogate bytes are
+# not UTF-8 and fail decoding); valid pairs match too and are left as they are.
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+        return value
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def dead_letter_for(
@@ -121,17 +152,21 @@ def process_message(
             timestamp_ms=message.timestamp_ms,
         )
 
+    # Poison policy (parley.poison): nothing here talks to a service, so every exception is
+    # this record's and becomes its dead letter; the stream never stops for one record.
     try:
         record = decode_article(message.value, max_bytes=max_record_bytes)
     except RejectedRecord as exc:
         return rejected(exc.reason, exc.detail)
+    except Exception as exc:  # noqa: BLE001 - e.g. a validator's own bug on odd input
+        return rejected("processing_error", exc)
     try:
         extraction = extract(record)
     except Exception as exc:  # noqa: BLE001 - any extractor bug is one record's problem, not the stream's
         return rejected("extractor_crash", exc, article_id=record.id)
     try:
         documents = build_documents(record, extraction, indexed_at=now())
-    except (KeyError, TypeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the extraction broke the contract for this record
         return rejected("document_build", exc, article_id=record.id)
     return ProcessedRecord(position, documents.all(), (), message.timestamp_ms)
 

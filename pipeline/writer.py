@@ -6,6 +6,11 @@ Order inside ``flush`` is the acknowledgement contract (DESIGN.md): documents ac
 Elasticsearch, dead letters acknowledged by Kafka, hooks (alerting) returned without raising —
 only then are the records' offsets returned for committing.  Any exception leaves the offsets
 uncommitted, so the records are read again and, thanks to deterministic ids, stored once.
+
+Hooks follow the poison policy (``parley.poison``): an infrastructure error is retried until it
+goes away (or shutdown); any other error is retried ``hook_attempts`` times, then the batch is
+handed to the hook one statement at a time, and the statements it still fails on go to the
+dead-letter topic (``hook_failed``), so that one statement cannot hold the stream.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Protocol
 
 from parley.deadletter import DeadLetter
 from parley.logs import get_logger
+from parley.poison import describe, is_transient
 from pipeline import metrics
 from pipeline.processing import WORKER, ProcessedRecord
 from sinks.elasticsearch.bulk import (
@@ -32,8 +38,14 @@ from sinks.elasticsearch.bulk import (
 log = get_logger(__name__)
 
 #: Called with the statement documents just stored (created now or already there), before the
-#: offsets are committed.  Must be idempotent and raise on failure (the call is retried).
+#: offsets are committed.  Must be idempotent and raise on failure: an infrastructure error
+#: (``parley.poison``: Kafka, Elasticsearch, network, ``TransientError``) is retried for as long
+#: as it lasts; any other error ``hook_attempts`` times, then statement by statement.
 PostIndexHook = Callable[[Sequence[Mapping[str, Any]]], None]
+
+
+class HookRejectedError(Exception):
+    """A hook kept failing on this input with an error that is not an infrastructure error."""
 
 
 class DeadLetterSink(Protocol):
@@ -73,6 +85,7 @@ class BatchWriter:
         *,
         limits: BatchLimits | None = None,
         hook_retry: RetryPolicy | None = None,
+        hook_attempts: int = 3,
         should_abort: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -83,6 +96,7 @@ class BatchWriter:
         self._hooks = list(hooks)
         self._limits = limits or BatchLimits()
         self._hook_retry = hook_retry or RetryPolicy()
+        self._hook_attempts = max(1, hook_attempts)
         self._should_abort = should_abort
         self._clock = clock
         self._sleep = sleep
@@ -125,7 +139,7 @@ class BatchWriter:
         metrics.BULK_REQUESTS.inc(report.requests)
 
         letters = [dl for record in records for dl in record.dead_letters]
-        stored_statements: list[Mapping[str, Any]] = []
+        stored_statements: list[tuple[Mapping[str, Any], ProcessedRecord]] = []
         for item, owner in zip(report.items, owners, strict=True):
             logical = (
                 "statements"
@@ -143,16 +157,15 @@ class BatchWriter:
                 else:
                     result.existing += 1
                 if logical == "statements":
-                    stored_statements.append(item.action.source)
+                    stored_statements.append((item.action.source, owner))
 
-        if letters:
-            self._dead_letters.send(letters)
-            for dl in letters:
-                metrics.DEAD_LETTERS.labels(dl.reason).inc()
+        self._send_dead_letters(letters)
         result.dead_letters = len(letters)
 
         if stored_statements:
-            self._run_hooks(stored_statements)
+            hook_letters = self._run_hooks(stored_statements)
+            self._send_dead_letters(hook_letters)
+            result.dead_letters += len(hook_letters)
 
         now_ms = time.time() * 1000
         for record in records:
@@ -165,28 +178,86 @@ class BatchWriter:
     def _rejected(
         self, action: BulkAction, status: int, error: str | None, owner: ProcessedRecord
     ) -> DeadLetter:
-        payload = json.dumps(action.source, ensure_ascii=False, default=str).encode("utf-8")
-        return DeadLetter.from_error(
-            worker=WORKER,
-            reason="index_rejected",
-            error=f"HTTP {status}: {error}",
-            payload=payload,
-            source_topic=owner.position.topic,
-            source_partition=owner.position.partition,
-            source_offset=owner.position.offset,
+        return _document_letter(
+            owner,
+            action.source,
+            "index_rejected",
+            f"HTTP {status}: {error}",
             context={"index": action.index, "id": action.id},
         )
 
-    def _run_hooks(self, documents: Sequence[Mapping[str, Any]]) -> None:
+    def _send_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        self._dead_letters.send(letters)
+        for dl in letters:
+            metrics.DEAD_LETTERS.labels(dl.reason).inc()
+
+    def _run_hooks(
+        self, statements: Sequence[tuple[Mapping[str, Any], ProcessedRecord]]
+    ) -> list[DeadLetter]:
+        """Run every hook over the stored statements; returns dead letters for the statements
+        a hook failed on for good (see the module docstring)."""
+        letters: list[DeadLetter] = []
+        documents = [doc for doc, _ in statements]
         for hook in self._hooks:
-            delays = self._hook_retry.delays()
-            while True:
+            try:
+                self._call_hook(hook, documents)
+                continue
+            except HookRejectedError as exc:
+                log.error(
+                    "post_index_hook_rejected_batch", error=str(exc), statements=len(documents)
+                )
+            for doc, owner in statements:  # isolate the statements it cannot take
                 try:
-                    hook(documents)
-                    break
-                except Exception as exc:  # a hook failure must delay the commit, not lose it
-                    metrics.HOOK_FAILURES.inc()
-                    if self._should_abort():
-                        raise BulkUnavailableError(f"post-index hook kept failing: {exc}") from exc
-                    log.warning("post-index hook failed; retrying", error=str(exc))
-                    self._sleep(next(delays))
+                    self._call_hook(hook, [doc])
+                except HookRejectedError as exc:
+                    letters.append(self._hook_failed(doc, owner, exc))
+        return letters
+
+    def _call_hook(self, hook: PostIndexHook, documents: Sequence[Mapping[str, Any]]) -> None:
+        delays = self._hook_retry.delays()
+        failures = 0
+        while True:
+            try:
+                hook(documents)
+                return
+            except Exception as exc:  # a hook failure must delay the commit, not lose it
+                metrics.HOOK_FAILURES.inc()
+                if self._should_abort():
+                    raise BulkUnavailableError(f"post-index hook kept failing: {exc}") from exc
+                if not is_transient(exc):
+                    failures += 1
+                    if failures >= self._hook_attempts:
+                        raise HookRejectedError(describe(exc)) from exc
+                log.warning("post-index hook failed; retrying", error=describe(exc))
+                self._sleep(next(delays))
+
+    def _hook_failed(
+        self, doc: Mapping[str, Any], owner: ProcessedRecord, error: HookRejectedError
+    ) -> DeadLetter:
+        return _document_letter(
+            owner,
+            doc,
+            "hook_failed",
+            f"post-index hook failed {self._hook_attempts} times: {error}",
+            attempts=self._hook_attempts,
+            context={"statement_id": doc.get("statement_id")},
+        )
+
+
+def _document_letter(
+    owner: ProcessedRecord, doc: Mapping[str, Any], reason: str, error: str, **fields: Any
+) -> DeadLetter:
+    """The dead letter of a document built from ``owner``'s record; the payload is the document
+    as JSON, escaped, so that it is valid UTF-8 whatever the document holds."""
+    return DeadLetter.from_error(
+        worker=WORKER,
+        reason=reason,
+        error=error,
+        payload=json.dumps(doc, default=str).encode("utf-8"),
+        source_topic=owner.position.topic,
+        source_partition=owner.position.partition,
+        source_offset=owner.position.offset,
+        **fields,
+    )

@@ -146,6 +146,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
                 config.batch_max_documents, config.batch_max_bytes, config.batch_max_seconds
             ),
             hook_retry=RetryPolicy(config.bulk_initial_backoff, config.bulk_max_backoff),
+            hook_attempts=config.hook_attempts,
             should_abort=self._should_abort,
         )
         self._bundle_offsets: dict[tuple[str, int], int] | None = None
@@ -198,6 +199,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
         try:
             committed = self._committer.commit(offsets)
         except Exception as exc:  # noqa: BLE001 - a lost commit only means a re-read later; keep streaming
+            metrics.COMMIT_FAILURES.inc()
             log.warning("offset commit failed; the records will be read again", error=str(exc))
             return
         for (topic, partition), offset in committed.items():

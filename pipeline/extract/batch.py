@@ -59,7 +59,7 @@ def run_from_argv(argv: list[str]) -> int | None:
 def run_jsonl(input_path: str, output_path: str, default_language: str | None = None) -> int:
     """Process a JSONL stream; returns the number of lines written.  ``default_language``
     is used for records that do not declare theirs."""
-    from pipeline.extract.record import default_extractor, extract_line
+    from pipeline.extract.record import default_extractor
 
     count = 0
     try:
@@ -96,7 +96,7 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
             # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
             # its output line (usually an error line) and the stream goes on.
             line = raw.decode("utf-8", errors="replace")
-            write(_encode(extract_line(line, extractor, default_language, encodable=True)))
+            write(_encode_line(line, extractor, default_language))
             count += 1
         if dst is None:
             sys.stdout.flush()
@@ -111,6 +111,17 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
         if dst is not None:
             dst.close()
     return count
+
+
+def _encode_line(line: str, extractor: Any, default_language: str | None) -> bytes:
+    """The output line of one input line, whatever goes wrong with it: the stream keeps one
+    line per record, in order, and goes on."""
+    from pipeline.extract.record import error_line, extract_line
+
+    try:
+        return _encode(extract_line(line, extractor, default_language, encodable=True))
+    except Exception as exc:  # noqa: BLE001 - one bad line must not end the batch
+        return _encode(error_line(None, f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def _encode(out: dict[str, Any]) -> bytes:

@@ -55,10 +55,10 @@ def extract_record(
             title=title if isinstance(title, str) else None,
             language=language if isinstance(language, str) and language else None,
         )
+        out: dict[str, Any] = {"id": record_id}
+        out.update(result.to_encodable() if encodable else result.to_dict())
     except Exception as exc:  # noqa: BLE001 - one bad record must not stop the stream
         return error_line(record_id, f"extractor failed: {type(exc).__name__}: {exc}")
-    out: dict[str, Any] = {"id": record_id}
-    out.update(result.to_encodable() if encodable else result.to_dict())
     return out
 
 
@@ -78,6 +78,8 @@ def extract_line(
         record = json.loads(line)
     except ValueError as exc:
         return error_line(None, f"invalid JSON: {exc}")
+    except RecursionError:  # thousands of nested arrays: the parser gives up
+        return error_line(None, "invalid JSON: nested too deeply to parse")
     if default_language and isinstance(record, dict) and not record.get("language"):
         record["language"] = default_language
     return extract_record(record, extractor, encodable=encodable)

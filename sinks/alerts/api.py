@@ -5,6 +5,11 @@ Authentication: ``Authorization: Bearer <token>``.  Tokens come from the ``alert
 non-admin token sees and changes only its owner's subscriptions.  Responses never contain secrets:
 subscriptions hold only the *names* of signing secrets, and target URLs (which may embed a token,
 as Slack's do) come back with their path and query masked.
+
+Limits: a request body over ``alerts.api.max_body_bytes`` (256 KiB) is refused with 413 before it
+is read, authenticated or not (``sinks.alerts.bodylimit``); an id that cannot be a subscription
+id is a 404 without a lookup; every failed authentication is logged with the client's address
+(never the token) and counted (``parley_api_auth_failures_total{reason}``).
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at
@@ -15,8 +20,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
-from elasticsearch import Elasticsearch
-from fastapi import Depends, FastAPI, HTTPException, Query, Response, status
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
@@ -24,8 +30,17 @@ from parley.config import Settings
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
+from parley.poison import describe, is_transient
+from sinks.alerts.bodylimit import BodyLimitMiddleware
 from sinks.alerts.config import AlertsSettings, ApiToken, alerts_settings
-from sinks.alerts.models import Alert, Subscription, SubscriptionSpec, SubscriptionUpdate
+from sinks.alerts.metrics import API_AUTH_FAILURES
+from sinks.alerts.models import (
+    SUBSCRIPTION_ID,
+    Alert,
+    Subscription,
+    SubscriptionSpec,
+    SubscriptionUpdate,
+)
 from sinks.alerts.query import compile_query
 from sinks.alerts.store import (
     ConcurrentUpdateError,
@@ -103,10 +118,36 @@ def create_app(
     app = FastAPI(
         title="parley alerts API",
         version="1.0",
-        description="Subscriptions to parley's statement alerts, and the alerts they produced.",
+        description="Subscriptions to parley's statement alerts, and the alerts they produced. "
+        f"Request bodies are limited to {config.api.max_body_bytes} bytes.",
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.api.max_body_bytes)
+
+    def elasticsearch_failed(request: Request, exc: Exception) -> JSONResponse:
+        # In parley's words: what happened and whether a retry can help, not the cluster's
+        # internals (they go to the log).
+        log.error("api_elasticsearch_error", path=request.url.path[:200], error=describe(exc))
+        if is_transient(exc):
+            return JSONResponse(
+                {
+                    "detail": {
+                        "code": "unavailable",
+                        "message": "the index is unavailable or overloaded; retry later",
+                    }
+                },
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse(
+            {"detail": {"code": "internal_error", "message": "the index refused the request"}},
+            status_code=500,
+        )
+
+    app.add_exception_handler(ApiError, elasticsearch_failed)
+    app.add_exception_handler(TransportError, elasticsearch_failed)
 
     def caller(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> ApiToken:
         if credentials is not None:
@@ -115,6 +156,15 @@ def create_app(
             for value, entry in config.api.resolved_tokens().items():
                 if hmac.compare_digest(value.encode(), presented):
                     return entry
+        reason = "missing" if credentials is None else "invalid"
+        API_AUTH_FAILURES.labels(reason).inc()
+        log.warning(
+            "api_auth_failed",
+            reason=reason,
+            client=request.client.host if request.client else None,
+            method=request.method,
+            path=request.url.path[:200],
+        )
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail={"code": "unauthorized", "message": "a valid bearer token is required"},
@@ -124,6 +174,8 @@ def create_app(
     Caller = Annotated[ApiToken, Depends(caller)]
 
     def owned(subscription_id: str, who: ApiToken) -> Subscription:
+        if not SUBSCRIPTION_ID.match(subscription_id):  # never a stored id: no lookup at all
+            raise _error(404, "not_found", "no such subscription")
         try:
             sub = store.get(subscription_id)
         except SubscriptionNotFoundError:
@@ -143,7 +195,7 @@ def create_app(
 
     @app.get("/v1/subscriptions", response_model=SubscriptionList, tags=["subscriptions"])
     def list_subscriptions(
-        who: Caller, owner: Annotated[str | None, Query()] = None
+        who: Caller, owner: Annotated[str | None, Query(max_length=100)] = None
     ) -> SubscriptionList:
         scope = owner if who.admin else who.owner
         return SubscriptionList(
@@ -228,8 +280,8 @@ def create_app(
     @app.get("/v1/alerts", response_model=AlertList, tags=["alerts"])
     def list_alerts(
         who: Caller,
-        subscription_id: str | None = None,
-        alert_status: Annotated[str | None, Query(alias="status")] = None,
+        subscription_id: Annotated[str | None, Query(max_length=128)] = None,
+        alert_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
         size: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> AlertList:
         return AlertList(

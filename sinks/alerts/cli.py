@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from parley.config import get_settings
 from parley.netguard import NetGuard
+from parley.redact import redact
+from parley.safe_text import inline
 from sinks.alerts.api import redact_url, run_test, search_alerts
 from sinks.alerts.config import alerts_settings
 from sinks.alerts.models import Subscription, SubscriptionSpec, SubscriptionUpdate
@@ -43,7 +45,7 @@ def _store() -> SubscriptionStore:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {redact(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -335,8 +337,11 @@ def test(
         return
     plural = "" if result.total == 1 else "s"
     typer.echo(f"{result.total} statement{plural} match")
-    for hit in result.statements:
-        typer.echo(f"  {hit.published_at or '-'}  {hit.speaker or '?'}: “{hit.quote}”  {hit.url}")
+    for hit in result.statements:  # article text: one safe line each (parley.safe_text)
+        typer.echo(
+            f"  {hit.published_at or '-'}  {inline(hit.speaker) or '?'}: “{inline(hit.quote)}”"
+            f"  {inline(hit.url)}"
+        )
 
 
 @alerts_app.command("list")
@@ -359,10 +364,11 @@ def list_alerts(
         if as_json:
             typer.echo(alert.model_dump_json(by_alias=True))
             continue
+        who = inline(alert.speaker.name or alert.speaker.organization) or "?"
         typer.echo(
             f"{alert.created_at:%Y-%m-%d %H:%M:%S}  {alert.status:<14} {alert.subscription_name!r}"
-            f"  {alert.speaker.name or alert.speaker.organization or '?'}: “{alert.quote.text}”"
-            f"  ({alert.outlets_count} outlets)  {alert.url or ''}"
+            f"  {who}: “{inline(alert.quote.text)}”"
+            f"  ({alert.outlets_count} outlets)  {inline(alert.url)}"
         )
 
 

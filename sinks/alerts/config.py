@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from parley.config import Settings
+from parley.redact import register_secret
 
 
 class SecretSource(BaseModel):
@@ -64,6 +65,8 @@ class ApiSettings(BaseModel):
     # The single admin token most deployments need; more owners go to ``tokens``.
     token: SecretSource = SecretSource(env="PARLEY_API_TOKEN")
     tokens: list[ApiToken] = Field(default_factory=list)
+    # Larger request bodies are refused with 413 before they are read (tokens or not).
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
 
     def resolved_tokens(self) -> dict[str, ApiToken]:
         """token value → token entry (entries whose secret is unset are skipped)."""
@@ -155,6 +158,22 @@ class DispatcherSettings(BaseModel):
     digest_claim_timeout: float = Field(600.0, gt=0)
 
 
+class SubscriptionLimits(BaseModel):
+    """What a subscription may hold, checked whenever one is created or changed (API, CLI,
+    imports).  Every batch of statements runs every subscription, so its cost recurs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_query_chars: int = Field(4000, ge=1)
+    # Leading wildcards (*war) and regular expressions (/.*a.*b/) scan the whole term index.
+    allow_leading_wildcard: bool = False
+    max_regexps: int = Field(0, ge=0)
+    max_wildcard_terms: int = Field(5, ge=0)
+    max_channels: int = Field(10, ge=1)
+    max_recipients: int = Field(50, ge=1, description="e-mail addresses per channel")
+    max_filter_values: int = Field(100, ge=1, description="values per structured filter")
+
+
 class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -166,6 +185,7 @@ class AlertsSettings(BaseModel):
     retry: RetrySettings = RetrySettings()
     matching: MatchingSettings = MatchingSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
+    subscriptions: SubscriptionLimits = SubscriptionLimits()
     kibana_url: str | None = Field(
         None, description="base URL of Kibana, for a 'see in Kibana' link in messages"
     )
@@ -179,4 +199,20 @@ class AlertsSettings(BaseModel):
 
 
 def alerts_settings(settings: Settings) -> AlertsSettings:
-    return AlertsSettings.model_validate(settings.alerts)
+    config = AlertsSettings.model_validate(settings.alerts)
+    _register_secrets(config)
+    return config
+
+
+def _register_secrets(config: AlertsSettings) -> None:
+    """Hide every secret of the section in all output (``parley.redact``), defaults included
+    (``PARLEY_API_TOKEN``, ``PARLEY_ALERTS_SIGNING_SECRET``), which the raw section lacks."""
+    sources = [config.signing_secret, *config.signing_secrets.values(), config.api.token]
+    sources += [entry.token for entry in config.api.tokens]
+    if config.smtp.password is not None:
+        sources.append(config.smtp.password)
+    for source in sources:
+        try:
+            register_secret(source.resolve())
+        except (OSError, ValueError):  # a secret file not mounted yet: read when it is used
+            continue

@@ -13,6 +13,13 @@ For each alert record:
 
 Offsets are committed only up to the last record whose outcome (step 5) is stored, so a crash
 re-delivers rather than loses (at-least-once; receivers dedupe on ``X-Parley-Delivery``).
+
+Poison policy (``parley.poison``): an infrastructure error while handling a record (Kafka,
+Elasticsearch, the network) is retried in place with capped backoff — the record's offset is
+not committed meanwhile; any other exception is the record's: it goes to the dead-letter topic
+(``dispatch_error``, with the original record), the alert is marked ``failed``, the offset moves
+on.  A channel that cannot build or accept a message reports ``invalid`` (dead-lettered as
+``invalid_message``) without disturbing the other channels.  No record stops the dispatcher.
 Deliveries run concurrently; a slow receiver holds back commits, not the other deliveries.  A
 periodic task sends the digests that are due (``sinks.alerts.digest``).
 """
@@ -43,6 +50,7 @@ from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
+from parley.poison import TransientError, describe, is_transient
 from sinks.alerts.batching import Coalescer
 from sinks.alerts.channels.base import HostLimiter, Sender, deliver_with_retries
 from sinks.alerts.channels.email import EmailSender
@@ -52,10 +60,13 @@ from sinks.alerts.config import AlertsSettings, alerts_settings
 from sinks.alerts.digest import claimed_alerts, due_query, group_by_subscription, window_end
 from sinks.alerts.metrics import (
     COMMIT_FAILURES,
+    COMMIT_FAILURES_CONSECUTIVE,
     COMMITTED_OFFSET,
     DEAD_LETTERS,
     DELIVERIES,
     DELIVERY_LATENCY,
+    HANDLING_RETRIES,
+    LAST_COMMIT,
 )
 from sinks.alerts.models import (
     FINAL_STATUSES,
@@ -66,7 +77,7 @@ from sinks.alerts.models import (
 )
 from sinks.alerts.offsets import OffsetTracker
 from sinks.alerts.ratelimit import RateLimiter
-from sinks.alerts.render import Delivery
+from sinks.alerts.render import Delivery, json_body
 from sinks.alerts.store import SubscriptionCache, SubscriptionNotFoundError, SubscriptionStore
 from sinks.elasticsearch.client import make_client
 
@@ -75,6 +86,10 @@ METADATA_WAIT_S = 30.0
 
 WORKER = "dispatcher"
 T = TypeVar("T")
+FAILURE_REASONS = {"refused": "target_refused", "invalid": "invalid_message"}
+# Retrying a record while a service is away: capped exponential backoff.
+RETRY_INITIAL_S = 0.5
+RETRY_MAX_S = 30.0
 HANDLED = FINAL_STATUSES | {"digest_pending", "deferred", "digest_sending"}
 
 
@@ -120,7 +135,7 @@ class Deliverer:
             DELIVERIES.labels(outcome.channel, outcome.outcome).inc()
             if outcome.outcome == "delivered":
                 continue
-            reason = "target_refused" if outcome.outcome == "refused" else "delivery_failed"
+            reason = FAILURE_REASONS.get(outcome.outcome, "delivery_failed")
             letter = DeadLetter.from_error(
                 worker=WORKER,
                 reason=reason,
@@ -290,12 +305,15 @@ class Dispatcher:
 
     def _committed(self, offsets: Mapping[Any, int]) -> None:
         self.commit_failures = 0
+        COMMIT_FAILURES_CONSECUTIVE.set(0)
+        LAST_COMMIT.set_to_current_time()
         for tp, offset in offsets.items():
             COMMITTED_OFFSET.labels(tp.topic, str(tp.partition)).set(offset)
 
     def _commit_failed(self, exc: BaseException) -> None:
         self.commit_failures += 1
         COMMIT_FAILURES.inc()
+        COMMIT_FAILURES_CONSECUTIVE.set(self.commit_failures)
         log.warning("commit_failed", error=str(exc), consecutive=self.commit_failures)
 
     def _poll(self, max_records: int) -> dict[TopicPartition, list[Any]]:
@@ -344,8 +362,13 @@ class Dispatcher:
         results: dict[str, Exception | None] = {}
         for alert_id, item in zip(docs, await self._bulk(operations), strict=True):
             outcome = item["update"]
-            ok = int(outcome.get("status", 500)) < 300
-            results[alert_id] = None if ok else RuntimeError(f"alert state not stored: {outcome}")
+            status = int(outcome.get("status", 500))
+            if status < 300:
+                results[alert_id] = None
+            elif status == 429 or status >= 500:  # overloaded or unavailable: retried
+                results[alert_id] = TransientError(f"alert state not stored: {outcome}")
+            else:
+                results[alert_id] = RuntimeError(f"alert state not stored: {outcome}")
         return results
 
     async def _stored(self, alert_id: str) -> dict[str, Any] | None:
@@ -373,6 +396,49 @@ class Dispatcher:
         return sub if sub.enabled else None
 
     # -- one alert -----------------------------------------------------------------------------
+
+    async def _handle_record(self, value: bytes, source: Mapping[str, Any]) -> None:
+        """``handle`` under the poison policy (module docstring); returns once the record's fate
+        is stored, raises only ``CancelledError`` (stopping while a service is away)."""
+        delay = RETRY_INITIAL_S
+        while True:
+            try:
+                try:
+                    await self.handle(value, source)
+                except Exception as exc:  # sorted by the poison policy
+                    if is_transient(exc):
+                        raise
+                    await self._poisoned(value, source, exc)
+                return
+            except Exception as exc:  # a service is away (or dead-lettering failed)
+                if self.stop_event.is_set():
+                    raise asyncio.CancelledError from exc
+                HANDLING_RETRIES.inc()
+                (log.warning if is_transient(exc) else log.error)(
+                    "alert_handling_retry", error=describe(exc), retry_in=round(delay, 1), **source
+                )
+                await self._sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _poisoned(self, value: bytes, source: Mapping[str, Any], exc: Exception) -> None:
+        """Dead-letter a record that cannot be handled, then store the alert as ``failed``."""
+        letter = DeadLetter.from_error(
+            worker=WORKER,
+            reason="dispatch_error",
+            error=exc,
+            payload=value,
+            context={"error_type": type(exc).__name__},
+            **source,
+        )
+        await asyncio.to_thread(self._dead_letter, letter)
+        DEAD_LETTERS.labels("dispatch_error").inc()
+        log.error("alert_dead_lettered", reason="dispatch_error", error=describe(exc), **source)
+        try:
+            alert = Alert.model_validate_json(value)
+        except ValueError:
+            return
+        # An upsert: the record may stand for an alert another tool produced.
+        await self._update(alert, {"status": "failed", "error": describe(exc, 2000)}, exists=False)
 
     async def handle(self, value: bytes, source: Mapping[str, Any]) -> None:
         try:
@@ -497,7 +563,12 @@ class Dispatcher:
                 operations.append({"doc": claim})
             claimed = claimed_alerts(hits, await self._bulk(operations))
             for sub_id, alerts in group_by_subscription(claimed).items():
-                sent += await self._send_digest(sub_id, alerts, now)
+                try:
+                    sent += await self._send_digest(sub_id, alerts, now)
+                except Exception as exc:  # sorted by the poison policy
+                    if is_transient(exc):
+                        raise  # the next round retries (the claim expires meanwhile)
+                    await self._digest_poisoned(sub_id, alerts, exc)
             if len(hits) < page:
                 return sent
 
@@ -518,6 +589,32 @@ class Dispatcher:
         claimed = [a.model_copy(update={"status": "digest_sending"}) for a in alerts]
         await self._store_outcome(claimed, outcomes)
         return 1
+
+    async def _digest_poisoned(self, sub_id: str, alerts: list[Alert], exc: Exception) -> None:
+        """A digest that cannot be sent (not for lack of a service): its alerts go to the
+        dead-letter topic and are marked ``failed``, so the other subscriptions' digests go on
+        and this one is not retried every round."""
+        payload = json_body([a.to_document() for a in alerts])
+        letter = DeadLetter.from_error(
+            worker=WORKER,
+            reason="dispatch_error",
+            error=exc,
+            payload=payload,
+            source_key=sub_id,
+            context={
+                "kind": "digest",
+                "subscription_id": sub_id,
+                "alert_ids": [a.alert_id for a in alerts],
+            },
+        )
+        await asyncio.to_thread(self._dead_letter, letter)
+        DEAD_LETTERS.labels("dispatch_error").inc()
+        log.error("digest_dead_lettered", subscription_id=sub_id, error=describe(exc))
+        operations: list[Mapping[str, Any]] = []
+        for alert in alerts:
+            operations.append({"update": {"_index": self.alerts_index, "_id": alert.alert_id}})
+            operations.append({"doc": {"status": "failed", "error": describe(exc, 2000)}})
+        await self._bulk(operations)
 
     async def _digest_loop(self) -> None:
         interval = self.config.dispatcher.digest_check_interval
@@ -595,10 +692,10 @@ class Dispatcher:
             "source_offset": record.offset,
             "source_key": record.key.decode(errors="replace") if record.key else None,
         }
-        task = asyncio.create_task(self.handle(record.value or b"", source))
+        task = asyncio.create_task(self._handle_record(record.value or b"", source))
 
         def finished(t: asyncio.Task[None]) -> None:
-            if t.cancelled():
+            if t.cancelled():  # abandoned at shutdown: not committed, handled after the restart
                 return
             error = t.exception()
             if error is None:

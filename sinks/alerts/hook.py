@@ -11,15 +11,20 @@ Kafka offsets are committed, the pipeline calls the hook with those documents.  
 4. marks them ``queued`` in the background (a conditional update: a dispatcher may have
    delivered them already); the batch does not wait for it.
 
-Any failure in steps 1–3 raises, so the pipeline retries the batch and does not commit its
-offsets.  A retry after step 2 succeeded finds alerts stored with status ``new`` — never produced
-— and produces them now; alerts in any other state are not produced again.  Should step 4 fail,
+Poison policy (``parley.poison``): an infrastructure failure in steps 1–3 raises, so the
+pipeline retries the batch and does not commit its offsets.  What one statement or alert
+causes — an alert the model refuses to build, an alert document Elasticsearch rejects for good
+(4xx) — goes to the dead-letter topic with its reason (``alert_unbuildable``,
+``alert_rejected``) and the rest of the batch goes on.  A retry after step 2 succeeded finds
+alerts stored with status ``new`` — never produced — and produces them now; alerts in any
+other state are not produced again.  Should step 4 fail,
 an alert stays ``new`` and a later match produces it once more; the dispatcher skips an alert it
 has already handled (by id and stored status).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +34,18 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 
 from parley.config import Settings
+from parley.deadletter import DeadLetter
 from parley.logs import get_logger
 from parley.netguard import NetGuard
+from parley.poison import TransientError
 from sinks.alerts.config import alerts_settings
-from sinks.alerts.matching import BatchMatcher, build_alerts
-from sinks.alerts.metrics import ALERTS_MATCHED, MATCH_SECONDS, SUBSCRIPTIONS_SEARCHED
+from sinks.alerts.matching import BatchMatcher, UnbuildableAlert, build_alerts
+from sinks.alerts.metrics import (
+    ALERTS_MATCHED,
+    DEAD_LETTERS,
+    MATCH_SECONDS,
+    SUBSCRIPTIONS_SEARCHED,
+)
 from sinks.alerts.models import Alert
 from sinks.alerts.store import SubscriptionCache, SubscriptionStore
 from sinks.elasticsearch.client import make_client
@@ -41,10 +53,15 @@ from sinks.elasticsearch.client import make_client
 log = get_logger(__name__)
 
 PRODUCE_TIMEOUT = 30.0
+WORKER = "pipeline"  # the hook runs inside the pipeline worker
 
 
-class AlertStoreError(RuntimeError):
-    """Elasticsearch refused some alert documents (other than "already exists")."""
+def _json_bytes(doc: Mapping[str, Any]) -> bytes:
+    return json.dumps(doc, default=str).encode()
+
+
+class AlertStoreError(TransientError):
+    """Elasticsearch could not store some alert documents for now (429, 5xx): retry."""
 
 
 class AlertHook:
@@ -70,6 +87,7 @@ class AlertHook:
         )
         self.alerts_index = settings.elasticsearch.index("alerts")
         self.topic = settings.kafka.topics.alerts
+        self.deadletter_topic = settings.kafka.topics.deadletter
         self._producer = producer
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-hook")
 
@@ -98,7 +116,24 @@ class AlertHook:
         started = time.perf_counter()
         batch, clusters, staged = self.matcher.match(snapshot.compiled, usable)
         self._background.submit(self._unstage, staged)
-        alerts = build_alerts(batch, snapshot.by_id, usable, clusters)
+        unbuildable: list[UnbuildableAlert] = []
+        alerts = build_alerts(batch, snapshot.by_id, usable, clusters, unbuildable=unbuildable)
+        if unbuildable:
+            self._dead_letter(
+                [
+                    DeadLetter.from_error(
+                        worker=WORKER,
+                        reason="alert_unbuildable",
+                        error=u.error,
+                        payload=_json_bytes(u.statement),
+                        context={
+                            "subscription_id": u.subscription_id,
+                            "statement_id": u.statement.get("statement_id"),
+                        },
+                    )
+                    for u in unbuildable
+                ]
+            )
         MATCH_SECONDS.observe(time.perf_counter() - started)
         SUBSCRIPTIONS_SEARCHED.observe(batch.searched)
         if not alerts:
@@ -117,6 +152,7 @@ class AlertHook:
         created: list[tuple[Alert, tuple[int, int]]] = []
         existing: list[str] = []
         errors: list[str] = []
+        rejected: list[DeadLetter] = []
         for alert, item in zip(alerts, response["items"], strict=True):
             result = item["create"]
             status = int(result.get("status", 500))
@@ -124,10 +160,25 @@ class AlertHook:
                 created.append((alert, (int(result["_seq_no"]), int(result["_primary_term"]))))
             elif status == 409:
                 existing.append(alert.alert_id)
-            else:
+            elif status == 429 or status >= 500:
                 errors.append(f"{alert.alert_id}: {status} {result.get('error')}")
+            else:  # this alert's document, refused for good
+                rejected.append(
+                    DeadLetter.from_error(
+                        worker=WORKER,
+                        reason="alert_rejected",
+                        error=f"HTTP {status}: {result.get('error')}",
+                        payload=alert.to_bytes(),
+                        source_key=alert.alert_id,
+                        context={
+                            "subscription_id": alert.subscription_id,
+                            "statement_id": alert.statement_id,
+                        },
+                    )
+                )
         if errors:
             raise AlertStoreError(f"{len(errors)} alerts not stored: {errors[:3]}")
+        self._dead_letter(rejected)
         ALERTS_MATCHED.inc(len(created))
         return created + self._unpublished(existing)
 
@@ -176,6 +227,25 @@ class AlertHook:
         ]
         if failed:
             log.warning("alerts_not_marked_queued", count=len(failed), error=failed[0].get("error"))
+
+    def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        """Dead letters of this batch, acknowledged by Kafka before the offsets move."""
+        if not letters:
+            return
+        futures = [
+            self.producer.send(
+                self.deadletter_topic,
+                key=(dl.source_key or "").encode() or None,
+                value=dl.to_bytes(),
+            )
+            for dl in letters
+        ]
+        self.producer.flush(timeout=PRODUCE_TIMEOUT)
+        for future in futures:
+            future.get(timeout=PRODUCE_TIMEOUT)
+        for dl in letters:
+            DEAD_LETTERS.labels(dl.reason).inc()
+            log.error("alert_dead_lettered", reason=dl.reason, detail=dl.detail, **dl.context)
 
     def _publish(self, alerts: Sequence[Alert]) -> None:
         futures = [

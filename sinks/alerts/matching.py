@@ -33,6 +33,7 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch
 
 from parley.logs import get_logger
+from parley.poison import TransientError
 from sinks.alerts.models import Alert, Source, Span, Speaker, Subscription, alert_id, utcnow
 from sinks.alerts.query import (
     DocFacts,
@@ -49,7 +50,12 @@ log = get_logger(__name__)
 
 
 class MatchingError(RuntimeError):
-    """Elasticsearch could not run the match (overload, unavailable); retry the batch."""
+    """Elasticsearch could not run the match.  Retried by the pipeline when it (or its cause)
+    is an infrastructure error (``parley.poison``), dead-lettered otherwise."""
+
+
+class MatchingUnavailableError(MatchingError, TransientError):
+    """Elasticsearch answered 429 or 5xx: overloaded or unavailable; retry the batch."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,11 @@ class BatchMatcher:
             raise MatchingError(f"staging the batch failed: {exc}") from exc
         if response["errors"]:
             failed = [i["index"] for i in response["items"] if i["index"].get("error")]
-            raise MatchingError(f"staging the batch failed: {failed[0]['error']}")
+            statuses = [int(f.get("status", 500)) for f in failed]
+            if any(status == 429 or status >= 500 for status in statuses):
+                raise MatchingUnavailableError(f"staging the batch failed: {failed[0]['error']}")
+            # A statement the matching index refuses (its own mapping): that statement's fault.
+            raise ValueError(f"statement refused by the matching index: {failed[0]['error']}")
         return staged
 
     def unstage(self, staged: Sequence[str]) -> None:
@@ -298,7 +308,11 @@ class BatchMatcher:
     @staticmethod
     def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:
         if "error" in response:
-            raise MatchingError(f"search failed: {_reason(response)}")
+            status = int(response.get("status", 500))
+            kind = (
+                MatchingError if 400 <= status < 500 and status != 429 else MatchingUnavailableError
+            )
+            raise kind(f"search failed ({status}): {_reason(response)}")
         return response
 
     def _collect(
@@ -311,7 +325,7 @@ class BatchMatcher:
         if "error" in response:
             status = int(response.get("status", 500))
             if status != 400:
-                raise MatchingError(f"search failed ({status}): {_reason(response)}")
+                raise MatchingUnavailableError(f"search failed ({status}): {_reason(response)}")
             if len(chunk) > 1:
                 retry.append(list(chunk))
                 return
@@ -353,15 +367,27 @@ def _published(doc: Mapping[str, Any]) -> str:
     return str(value) if value else "9999"
 
 
+@dataclass(frozen=True)
+class UnbuildableAlert:
+    """A match whose alert could not be built (a statement the alert model refuses)."""
+
+    subscription_id: str
+    statement: Mapping[str, Any]
+    error: Exception
+
+
 def build_alerts(
     batch: BatchMatch,
     subscriptions: Mapping[str, Subscription],
     docs: Iterable[Mapping[str, Any]],
     clusters: Mapping[str, ClusterInfo],
     now: datetime | None = None,
+    unbuildable: list[UnbuildableAlert] | None = None,
 ) -> list[Alert]:
     """One alert per (subscription, cluster): the earliest published matching statement of the
-    batch represents the cluster; ``first_source`` is the earliest in the whole index."""
+    batch represents the cluster; ``first_source`` is the earliest in the whole index.  With
+    ``unbuildable``, an alert that cannot be built is reported there instead of raising, so
+    one statement does not stop the others' alerts."""
     now = now or utcnow()
     by_id = {str(d["statement_id"]): d for d in docs}
     alerts: list[Alert] = []
@@ -373,7 +399,12 @@ def build_alerts(
         for cluster_id, members in sorted(per_cluster.items()):
             doc = min(members, key=lambda d: (_published(d), str(d["statement_id"])))
             info = clusters.get(cluster_id)
-            alerts.append(alert_for(sub, doc, cluster_id, info, now))
+            try:
+                alerts.append(alert_for(sub, doc, cluster_id, info, now))
+            except Exception as exc:
+                if unbuildable is None:
+                    raise
+                unbuildable.append(UnbuildableAlert(sub_id, doc, exc))
     return alerts
 
 

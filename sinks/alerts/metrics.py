@@ -45,3 +45,20 @@ COMMIT_FAILURES = Counter(
     "parley_alert_dispatcher_commit_failures_total",
     "Offset commits of the dispatcher that failed (the offsets are committed later)",
 )
+COMMIT_FAILURES_CONSECUTIVE = Gauge(
+    "parley_alert_dispatcher_commit_failures_consecutive",
+    "Offset commits that failed in a row since the last successful one (parley status reads it)",
+)
+LAST_COMMIT = Gauge(
+    "parley_alert_dispatcher_last_commit_timestamp_seconds",
+    "When the dispatcher last committed offsets successfully (Unix time)",
+)
+HANDLING_RETRIES = Counter(
+    "parley_alert_dispatcher_handling_retries_total",
+    "Alert records whose handling is retried because a service (Kafka, Elasticsearch) failed",
+)
+API_AUTH_FAILURES = Counter(
+    "parley_api_auth_failures_total",
+    "API requests refused for a missing or invalid token",
+    ["reason"],
+)

@@ -43,6 +43,10 @@ AlertStatus = Literal[
 FINAL_STATUSES: frozenset[str] = frozenset({"delivered", "failed", "partial", "cancelled"})
 
 
+#: Subscription ids: generated ones are 32 hex digits; imported ones may be any such token.
+SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -280,7 +284,9 @@ class Source(BaseModel):
 class ChannelOutcome(BaseModel):
     channel: str  # "webhook", "email", "slack"
     index: int  # position in the subscription's channel list
-    outcome: Literal["delivered", "failed", "refused"]
+    # refused: the SSRF guard refused the target; invalid: the message could not be built or
+    # was refused by the channel's own validation (retrying cannot help).
+    outcome: Literal["delivered", "failed", "refused", "invalid"]
     attempts: int
     error: str | None = None
 

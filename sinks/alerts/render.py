@@ -2,19 +2,56 @@
 
 Every message says why it fired: the subscription, the trigger(s) and stance that matched, the
 quote, the speaker with role, the link, the first source and how many outlets carried it.
+
+Everything in a message that comes from outside — the article's quote, speaker, title and URL,
+the subscriber's name for the subscription — is untrusted text, and each channel renders it so
+that it cannot break the message:
+
+- text lines (``parley.safe_text.inline``): control characters, line and paragraph separators
+  (U+2028/U+2029, U+0085, VT, FF, the C0 "information separators") and bidirectional overrides
+  become spaces, runs of whitespace one space, lone surrogates U+FFFD — a quote is one line;
+- e-mail headers (``header``): the same, bounded in length; the e-mail channel then encodes
+  (RFC 2047) and folds them, so no value can add a header;
+- Slack text: ``&``, ``<`` and ``>`` escaped as Slack asks, so a quote cannot mention
+  ``<!channel>`` or hide a link;
+- webhook and Slack bodies are JSON (``json_body``), always valid UTF-8.
+
+The stored documents and the webhook's JSON keep the article's text as extracted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from parley.safe_text import inline
 from sinks.alerts.models import Alert, Subscription
 
 WEBHOOK_SCHEMA = "parley.webhook.v1"
+SUBJECT_MAX_CHARS = 200
+
+
+def header(value: str | None, limit: int = SUBJECT_MAX_CHARS) -> str:
+    """Untrusted text for an e-mail header: one line, at most ``limit`` characters."""
+    text = inline(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters in message text (its formatting reference)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def json_body(payload: Any) -> bytes:
+    """A JSON request body, UTF-8 whatever the payload holds (a lone surrogate is escaped)."""
+    try:
+        return json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(payload).encode()
 
 
 @dataclass(frozen=True)
@@ -124,23 +161,26 @@ def speaker_line(alert: Alert) -> str:
     s = alert.speaker
     who = s.name or (s.mention.text if s.mention else None) or s.organization or "unknown speaker"
     details = [d for d in (s.role, s.organization if s.name else None, s.country) if d]
-    return f"{who} ({', '.join(details)})" if details else who
+    line = f"{who} ({', '.join(details)})" if details else who
+    return inline(line)
 
 
 def trigger_line(alert: Alert) -> str:
     if not alert.triggers:
         return "query match"
-    return "; ".join(f"{t.category} / {t.stance}: “{t.text}”" for t in alert.triggers)
+    return inline("; ".join(f"{t.category} / {t.stance}: “{t.text}”" for t in alert.triggers))
 
 
 def alert_text(alert: Alert, kibana_url: str | None = None) -> str:
+    """The alert as text lines; every untrusted value is one line (``inline``)."""
     first = alert.first_source
+    source = inline(f"{first.outlet or '-'} {first.url or ''}".rstrip())
     lines = [
         f"{speaker_line(alert)}:",
-        f"  “{alert.quote.text}”",
-        f"Why: subscription “{alert.subscription_name}” — {trigger_line(alert)}",
-        f"Link: {alert.url or '-'}",
-        f"First source: {first.outlet or '-'} {first.url or ''}".rstrip()
+        f"  “{inline(alert.quote.text)}”",
+        f"Why: subscription “{inline(alert.subscription_name)}” — {trigger_line(alert)}",
+        f"Link: {inline(alert.url) or '-'}",
+        f"First source: {source}"
         + (f" ({_iso(first.published_at)})" if first.published_at else ""),
         f"Carried by {alert.outlets_count} outlet{'s' if alert.outlets_count != 1 else ''}",
     ]
@@ -150,27 +190,31 @@ def alert_text(alert: Alert, kibana_url: str | None = None) -> str:
 
 
 def subject(delivery: Delivery) -> str:
+    """The e-mail subject: one line of at most ``SUBJECT_MAX_CHARS`` characters."""
+    name = inline(delivery.subscription.name)
     if delivery.kind == "digest":
         n = len(delivery.alerts)
-        return f"[parley] {delivery.subscription.name}: {n} alert{'s' if n != 1 else ''}"
+        return header(f"[parley] {name}: {n} alert{'s' if n != 1 else ''}")
     alert = delivery.alerts[0]
-    quote_text = alert.quote.text if len(alert.quote.text) <= 80 else alert.quote.text[:77] + "…"
-    who = alert.speaker.name or alert.speaker.organization or "statement"
-    return f"[parley] {delivery.subscription.name}: {who}: “{quote_text}”"
+    quote_text = inline(alert.quote.text)
+    quote_text = quote_text if len(quote_text) <= 80 else quote_text[:77] + "…"
+    who = inline(alert.speaker.name or alert.speaker.organization) or "statement"
+    return header(f"[parley] {name}: {who}: “{quote_text}”")
 
 
 def text_body(delivery: Delivery, kibana_url: str | None = None) -> str:
     parts = [alert_text(a, kibana_url) for a in delivery.alerts]
-    header = ""
+    top = ""
     if delivery.kind == "digest":
-        header = (
-            f"{len(delivery.alerts)} alerts for “{delivery.subscription.name}”"
+        top = (
+            f"{len(delivery.alerts)} alerts for “{inline(delivery.subscription.name)}”"
             f" ({_iso(delivery.window_start) or '…'} – {_iso(delivery.window_end) or '…'})\n\n"
         )
-    footer = f"\n\n— parley subscription {delivery.subscription.subscription_id}"
-    return header + "\n\n".join(parts) + footer
+    footer = f"\n\n— parley subscription {inline(delivery.subscription.subscription_id)}"
+    return top + "\n\n".join(parts) + footer
 
 
 def slack_payload(delivery: Delivery, kibana_url: str | None = None) -> dict[str, Any]:
     """Slack incoming-webhook JSON; ``text`` alone is what Slack-compatible servers accept."""
-    return {"text": f"*{subject(delivery)}*\n{text_body(delivery, kibana_url)}"}
+    body = slack_escape(text_body(delivery, kibana_url))
+    return {"text": f"*{slack_escape(subject(delivery))}*\n{body}"}

@@ -2,6 +2,8 @@
 
 Every write validates first, so a broken subscription never reaches the matcher:
 
+- its fields pass the intake checks (``sinks.alerts.intake``: no control characters, bounded
+  lengths and counts) and its query is not too expensive to run on every batch;
 - the compiled query (Lucene string + filters) passes ``indices.validate_query`` against
   ``parley-statements`` — the same check Kibana's Lucene mode would fail on;
 - webhook and Slack targets pass the SSRF guard (private addresses refused unless allow-listed);
@@ -17,11 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
+from pydantic import ValidationError
 
 from parley.config import ElasticsearchSettings
 from parley.logs import get_logger
 from parley.netguard import NetGuard, NetGuardError
+from parley.poison import describe
+from parley.query_errors import explain_query_error
 from sinks.alerts.config import AlertsSettings
+from sinks.alerts.intake import intake_problems, query_cost_problems
 from sinks.alerts.matching import CompiledSubscription
 from sinks.alerts.models import (
     EmailChannel,
@@ -42,6 +48,10 @@ class SubscriptionError(ValueError):
 
 class InvalidQueryError(SubscriptionError):
     code = "invalid_query"
+
+
+class ExpensiveQueryError(SubscriptionError):
+    code = "expensive_query"
 
 
 class RefusedTargetError(SubscriptionError):
@@ -77,6 +87,12 @@ class SubscriptionStore:
     # -- validation ----------------------------------------------------------------------------
 
     def validate(self, sub: SubscriptionSpec) -> None:
+        problems = intake_problems(sub, self.alerts.subscriptions)
+        if problems:
+            raise SubscriptionError("; ".join(problems))
+        costly = query_cost_problems(sub, self.alerts.subscriptions)
+        if costly:
+            raise ExpensiveQueryError(f"query too expensive: {'; '.join(costly)}")
         self.validate_query(sub)
         for position, channel in enumerate(sub.channels):
             if isinstance(channel, EmailChannel):
@@ -107,8 +123,8 @@ class SubscriptionStore:
         errors = [e.get("error") for e in response.get("explanations", []) if e.get("error")]
         if response.get("error"):
             errors.append(response["error"])
-        detail = "; ".join(dict.fromkeys(str(e) for e in errors)) or "rejected by Elasticsearch"
-        raise InvalidQueryError(f"invalid query {sub.query!r}: {detail}")
+        detail = "; ".join(dict.fromkeys(explain_query_error(str(e)) for e in errors))
+        raise InvalidQueryError(f"invalid query {sub.query!r}: {detail or 'refused'}")
 
     # -- CRUD ----------------------------------------------------------------------------------
 
@@ -195,7 +211,17 @@ class SubscriptionStore:
             )
             hits = response["hits"]["hits"]
             for hit in hits:
-                yield Subscription.model_validate(hit["_source"])
+                try:
+                    yield Subscription.model_validate(hit["_source"])
+                except ValidationError as exc:
+                    # Written around this store (another tool, an older version): one such
+                    # document must not take every other subscription's alerts with it.
+                    log.error(
+                        "subscription_unreadable",
+                        subscription_id=hit.get("_id"),
+                        problems=len(exc.errors()),
+                        error=describe(exc, 500),
+                    )
             if len(hits) < page:
                 return
             search_after = hits[-1]["sort"]

@@ -12,6 +12,8 @@ returns one ``ItemResult`` per action, in order.  What can fail, and what happen
         -> only those documents are retried, same backoff
     one document fails:   any other 4xx (mapping conflict, document too large, ...)
         -> ``Outcome.FAILED`` with the error; the caller decides (the pipeline dead-letters it)
+    one document cannot be encoded as JSON (a lone surrogate, an unserialisable value)
+        -> ``Outcome.FAILED`` (status 0) without sending it; the others go ahead
     one document exists:  item status 409 with ``op_type="create"``
         -> ``Outcome.EXISTS``: the deterministic id says it is the same document, already stored
 
@@ -135,7 +137,12 @@ class BulkIndexer:
     def write(self, actions: Sequence[BulkAction]) -> BulkReport:
         report = BulkReport()
         results: dict[int, ItemResult] = {}
-        encoded = [(i, self._encode(a)) for i, a in enumerate(actions)]
+        encoded: list[tuple[int, bytes]] = []
+        for i, action in enumerate(actions):
+            try:
+                encoded.append((i, self._encode(action)))
+            except (TypeError, ValueError) as exc:  # one document's content, not the batch's
+                results[i] = ItemResult(action, Outcome.FAILED, 0, f"not encodable as JSON: {exc}")
         for chunk in self._chunks(encoded):
             self._write_chunk(actions, chunk, results, report)
         report.items = [results[i] for i in range(len(actions))]

@@ -192,6 +192,8 @@ def test_invalid_query_is_explained(cli: CliRunner, prefix: str) -> None:
     result = invoke(cli, prefix, "speaker.country:(RU")
     assert result.exit_code == 2
     assert "invalid query 'speaker.country:(RU'" in result.stderr
+    assert "syntax error at column" in result.stderr
+    assert "Exception" not in result.stderr and "org.apache" not in result.stderr
     assert "Traceback" not in result.output
 
 

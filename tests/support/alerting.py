@@ -103,6 +103,22 @@ class WebhookReceiver:
             return list(self.received)
 
 
+class Mailbox:
+    """An aiosmtpd handler that records every message it accepts (and the logins, when the
+    server authenticates)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []  # aiosmtpd Envelopes
+        self.logins: list[tuple[bytes, bool]] = []
+        self.cond = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.cond:
+            self.messages.append(envelope)
+            self.cond.notify_all()
+        return "250 OK"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -7,6 +7,23 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+
+def api_error(status: int, kind: str = "x") -> Any:
+    """An ``elasticsearch.ApiError`` as the client raises it for an HTTP ``status``."""
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import ApiError
+
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "127.0.0.1", 9200),
+    )
+    body = {"error": {"root_cause": [{"type": kind, "reason": "y"}], "type": kind, "reason": "y"}}
+    return ApiError(f"HTTP {status}", meta=meta, body=body)
+
+
 Statuses = Callable[[list[tuple[dict[str, Any], dict[str, Any]]]], list[int]]
 
 

@@ -128,11 +128,13 @@ def test_jsonl_one_line_per_input_line_in_order(tmp_path: Path) -> None:
         json.dumps({"id": "empty", "text": ""}).encode(),
         json.dumps({"id": "no-text"}).encode(),
         json.dumps([1, 2]).encode(),
+        b'{"id": "deep", "text": "x", "tags": ' + b"[" * 1000 + b"]" * 1000 + b"}",
         json.dumps({"id": "ru", "text": "«Мы готовы к переговорам», — заявил Песков."}).encode(),
     ]
     out = _run_bytes(b"\n".join(lines) + b"\n", tmp_path)
     assert len(out) == len(lines)
-    assert [o["id"] for o in out] == ["seed", None, None, None, "empty", "no-text", None, "ru"]
+    ids = ["seed", None, None, None, "empty", "no-text", None, None, "ru"]
+    assert [o["id"] for o in out] == ids
     assert "error" not in out[0] and len(out[0]["statements"]) >= 11
     assert out[1]["error"] == "empty input line"
     assert out[2]["error"].startswith("invalid JSON")
@@ -140,7 +142,8 @@ def test_jsonl_one_line_per_input_line_in_order(tmp_path: Path) -> None:
     assert "error" not in out[4] and out[4]["statements"] == []
     assert "no string 'text'" in out[5]["error"]
     assert "not a JSON object" in out[6]["error"]
-    assert "error" not in out[7]
+    assert out[7]["error"] == "invalid JSON: nested too deeply to parse"
+    assert "error" not in out[8] and out[8]["statements"]  # the lines after it go on
 
 
 def test_cli_batch_mode_through_parley(tmp_path: Path) -> None:

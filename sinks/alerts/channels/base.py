@@ -4,6 +4,12 @@ Exception hierarchy::
 
     DeliveryError            one attempt failed; ``permanent`` says whether retrying can help
     └── RefusedTargetError   the SSRF guard refused the target (never retried, never connected)
+
+Any other exception from a sender (rendering the message, a library's own validation of a
+header or body) follows the poison policy (``parley.poison``): an infrastructure error is an
+attempt that failed and is retried; anything else is this message's fault and ends its
+delivery at once with the outcome ``invalid`` (then dead-lettered), so it cannot stop the
+dispatcher or the subscription's other channels.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from parley.netguard import NetGuardError
+from parley.poison import describe, is_transient
 from sinks.alerts.config import RetrySettings
 from sinks.alerts.metrics import DELIVERY_ATTEMPTS
 from sinks.alerts.models import Channel, ChannelOutcome
@@ -134,8 +141,19 @@ async def deliver_with_retries(
                     attempts=attempt,
                     error=last,
                 )
-            if attempt < policy.max_attempts:
-                await sleep(backoff(attempt, policy, exc.retry_after))
+            retry_after = exc.retry_after
+        except Exception as exc:  # noqa: BLE001 - poison policy (see the module docstring)
+            if not is_transient(exc):
+                return ChannelOutcome(
+                    channel=channel.type,
+                    index=index,
+                    outcome="invalid",
+                    attempts=attempt,
+                    error=f"the message could not be built or sent: {describe(exc, 500)}",
+                )
+            last, retry_after = describe(exc, 500), None
+        if attempt < policy.max_attempts:
+            await sleep(backoff(attempt, policy, retry_after))
     return ChannelOutcome(
         channel=channel.type,
         index=index,

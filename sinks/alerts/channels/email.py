@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 from sinks.alerts.channels.base import DeliveryError
 from sinks.alerts.config import SmtpSettings
 from sinks.alerts.models import Channel, EmailChannel
-from sinks.alerts.render import Delivery, subject, text_body
+from sinks.alerts.render import Delivery, header, subject, text_body
 
 
 class EmailSender:
@@ -25,15 +25,17 @@ class EmailSender:
         self.kibana_url = kibana_url
 
     def build(self, channel: EmailChannel, delivery: Delivery) -> EmailMessage:
+        # The default policy encodes non-ASCII header text (RFC 2047) and folds long lines;
+        # ``header`` has already made every untrusted value one line (see render.py).
         message = EmailMessage()
         message["From"] = self.settings.sender
-        message["To"] = ", ".join(channel.to)
+        message["To"] = ", ".join(header(address, 320) for address in channel.to)
         message["Subject"] = subject(delivery)
         message["Date"] = formatdate(localtime=False)
         # Stable across retries, so a mail client shows a re-sent alert once.
         message["Message-ID"] = make_msgid(idstring=delivery.delivery_id, domain="parley")
-        message["X-Parley-Delivery"] = delivery.delivery_id
-        message["X-Parley-Subscription"] = delivery.subscription.subscription_id
+        message["X-Parley-Delivery"] = header(delivery.delivery_id)
+        message["X-Parley-Subscription"] = header(delivery.subscription.subscription_id)
         message.set_content(text_body(delivery, self.kibana_url))
         return message
 

@@ -11,7 +11,7 @@ import httpx
 from sinks.alerts.channels.base import HostLimiter, classify_http, transport_error
 from sinks.alerts.config import AlertsSettings
 from sinks.alerts.models import Channel, SlackChannel
-from sinks.alerts.render import Delivery, slack_payload
+from sinks.alerts.render import Delivery, json_body, slack_payload
 
 
 class SlackSender:
@@ -24,11 +24,13 @@ class SlackSender:
 
     async def send(self, channel: Channel, delivery: Delivery, attempt: int) -> None:
         assert isinstance(channel, SlackChannel)
+        body = json_body(slack_payload(delivery, self.settings.kibana_url))
         try:
             async with self.limiter.slot(channel.url):
                 response = await self.client.post(
                     channel.url,
-                    json=slack_payload(delivery, self.settings.kibana_url),
+                    content=body,
+                    headers={"Content-Type": "application/json"},
                     timeout=self.settings.retry.timeout,
                     follow_redirects=False,
                 )

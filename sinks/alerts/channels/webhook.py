@@ -9,8 +9,6 @@ to an address the guard checked — the refusal happens before any connection is
 
 from __future__ import annotations
 
-import json
-
 import httpx
 
 from sinks.alerts.channels.base import (
@@ -21,7 +19,7 @@ from sinks.alerts.channels.base import (
 )
 from sinks.alerts.config import AlertsSettings
 from sinks.alerts.models import Channel, WebhookChannel
-from sinks.alerts.render import Delivery, webhook_payload
+from sinks.alerts.render import Delivery, json_body, webhook_payload
 from sinks.alerts.signing import signed_headers
 
 USER_AGENT = "parley-webhook/1"
@@ -40,9 +38,7 @@ class WebhookSender:
         secret = self.settings.signing_key(channel.secret)
         if not secret:
             raise DeliveryError("no signing secret configured for this webhook", permanent=True)
-        body = json.dumps(
-            webhook_payload(delivery, self.settings.kibana_url), ensure_ascii=False
-        ).encode()
+        body = json_body(webhook_payload(delivery, self.settings.kibana_url))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,

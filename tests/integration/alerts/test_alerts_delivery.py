@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import threading
 import time
 import typing
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 from support.alerting import (
+    Mailbox,
     WebhookReceiver,
     free_port,
     index_statements,
@@ -246,19 +246,6 @@ def self_signed(tmp: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Envelope] = []
-        self.logins: list[tuple[bytes, bool]] = []
-        self.cond = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        with self.cond:
-            self.messages.append(envelope)
-            self.cond.notify_all()
-        return "250 OK"
 
 
 @pytest.fixture

@@ -393,3 +393,37 @@ def test_state_store_write_errors_lose_nothing_and_keep_the_feed_scheduled(
     produced = keys(harness, expect=4)
     assert produced == Counter({article_id(u): 2 for u, _ in items(server, "s1", "s2")})
     assert harness.state(feed).etag == '"e1"'
+
+
+def test_an_entry_that_cannot_become_a_record_is_dead_lettered_and_the_feed_goes_on(
+    server: ScriptedServer, make_poller: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.poller import FeedPoller
+    from parley.deadletter import DeadLetter
+
+    build = FeedPoller._build_record
+
+    async def picky(self: FeedPoller, aid: str, entry: Any, *args: Any, **kw: Any) -> Any:
+        if entry.title == "Story bad":
+            raise ValueError("this entry cannot be a record")
+        return await build(self, aid, entry, *args, **kw)
+
+    monkeypatch.setattr(FeedPoller, "_build_record", picky)
+    serve_articles(server, "bad", "good")
+    server.route_fn("/feed.xml", etag_reply(rss(items(server, "bad", "good"))))
+    harness = make_poller()
+    letters: list[DeadLetter] = []
+    harness.poller.dead_letter = letters.append
+    feed = Feed(url=server.url("/feed.xml"))
+    report = harness.poll(feed)
+    assert (report.outcome, report.produced) == ("200", 1)
+    assert keys(harness, expect=1) == Counter({article_id(server.url("/articles/good.html")): 1})
+    (letter,) = letters
+    assert letter.reason == "entry_unbuildable" and letter.worker == "poller"
+    assert "this entry cannot be a record" in letter.detail
+    assert letter.source_key == article_id(server.url("/articles/bad.html"))
+    assert b"Story bad" in (letter.payload() or b"")
+    # Marked seen and the feed's validators stored: the next poll is a 304, nothing is redone.
+    assert harness.state(feed).etag == '"q"'
+    assert harness.poll(feed).outcome == "not_modified"
+    assert len(letters) == 1

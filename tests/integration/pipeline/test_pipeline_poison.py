@@ -21,8 +21,17 @@ def test_poison_records_are_dead_lettered_and_the_stream_goes_on(env: PipelineEn
             {**seed_article(2).model_dump(mode="json", by_alias=True), "text": "x" * 20_000_000}
         ).encode()
         missing = json.dumps({"url": "https://outlet.example/a", "title": "no id, no text"})
+        # 5,000 nested lists: Python's JSON parser gives up with a RecursionError.
+        nested = (
+            json.dumps(seed_article(5).model_dump(mode="json", by_alias=True))[:-1]
+            + ', "tags": '
+            + "[" * 5000
+            + "]" * 5000
+            + "}"
+        ).encode()
         produced = env.produce(
-            [good, b"{this is not json", missing.encode(), huge, seed_article(3)], partition=0
+            [good, b"{this is not json", missing.encode(), huge, nested, seed_article(3)],
+            partition=0,
         )
         last = produced[-1]
         assert wait_until(lambda: env.committed()[0] == last.offset + 1, timeout=60), (
@@ -40,13 +49,15 @@ def test_poison_records_are_dead_lettered_and_the_stream_goes_on(env: PipelineEn
     indexed = env.documents("articles")
     assert set(indexed) == {good.id, seed_article(3).id, late.id}
 
-    letters = env.dead_letters(expected=3)
+    letters = env.dead_letters(expected=4)
     by_offset = {dl["source_offset"]: dl for dl in letters}
-    assert len(letters) == 3
+    assert len(letters) == 4
     assert by_offset[produced[1].offset]["reason"] == "invalid_json"
     assert by_offset[produced[2].offset]["reason"] == "schema"
     assert "id" in by_offset[produced[2].offset]["detail"]
     assert by_offset[produced[3].offset]["reason"] == "too_large"
+    assert by_offset[produced[4].offset]["reason"] == "invalid_json"
+    assert "nested too deeply" in by_offset[produced[4].offset]["detail"]
     for dl in letters:
         assert dl["worker"] == "pipeline"
         assert dl["source_topic"] == env.topic and dl["source_partition"] == 0

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import ApiError, ConnectionError
-from support.bulk_fakes import ScriptedBulkClient
+from elasticsearch import ConnectionError
+from support.bulk_fakes import ScriptedBulkClient, api_error
 
 from sinks.elasticsearch.bulk import (
     BulkAction,
@@ -20,17 +19,6 @@ from sinks.elasticsearch.bulk import (
     Outcome,
     RetryPolicy,
 )
-
-
-def api_error(status: int) -> ApiError:
-    meta = ApiResponseMeta(
-        status=status,
-        http_version="1.1",
-        headers=HttpHeaders(),
-        duration=0.0,
-        node=NodeConfig("http", "127.0.0.1", 9200),
-    )
-    return ApiError(f"HTTP {status}", meta=meta, body={"error": {"type": "x", "reason": "y"}})
 
 
 def actions(n: int, size: int = 10) -> list[BulkAction]:
@@ -136,3 +124,13 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.5 <= values[0] <= 1.0
     assert 1.0 <= values[1] <= 2.0
     assert all(2.0 <= v <= 4.0 for v in values[3:])
+
+
+def test_a_document_that_cannot_be_encoded_fails_alone() -> None:
+    client = ScriptedBulkClient()
+    bad = BulkAction("idx", "bad", {"text": "lone \ud800 surrogate"})
+    idx, _ = indexer(client)
+    report = idx.write([*actions(2), bad])
+    assert [i.outcome for i in report.items] == [Outcome.CREATED, Outcome.CREATED, Outcome.FAILED]
+    assert "not encodable" in (report.items[2].error or "")
+    assert len(client.requests) == 1 and len(client.requests[0]) == 2

@@ -93,3 +93,36 @@ def test_contract_violation_is_a_dead_letter() -> None:
 
     out = process_message(msg(article_bytes()), extract=broken, max_record_bytes=LIMIT)
     assert [dl.reason for dl in out.dead_letters] == ["document_build"]
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000, 100_000])
+def test_deeply_nested_json_is_dead_lettered_not_raised(extract: Any, depth: int) -> None:
+    record = json.loads(article_bytes())
+    payload = json.dumps(record)[:-1].encode() + b', "tags": ' + b"[" * depth + b"]" * depth + b"}"
+    out = process_message(msg(payload), extract=extract, max_record_bytes=LIMIT)
+    (dl,) = out.dead_letters
+    assert (dl.reason, dl.detail) == ("invalid_json", "JSON nested too deeply to parse")
+    assert out.documents == ()
+    assert len(dl.to_bytes()) < 400_000
+
+
+def test_lone_surrogates_become_replacement_characters_and_offsets_hold(extract: Any) -> None:
+    text = 'The spokesman said: "We remain open to talks \ud800 now." Then \udfff nothing.'
+    url = "https://example.org/s"
+    payload = json.dumps({"id": article_id(url), "url": url, "text": text, "tags": ["a\udc80"]})
+    out = process_message(msg(payload.encode()), extract=extract, max_record_bytes=LIMIT)
+    assert out.dead_letters == ()
+    article = next(d for d in out.documents if d.index == "articles")
+    assert article.source["text"] == text.replace("\ud800", "\ufffd").replace("\udfff", "\ufffd")
+    assert len(article.source["text"]) == len(text)
+    for doc in out.documents:
+        json.dumps(doc.source, ensure_ascii=False).encode("utf-8")  # encodable for the bulk body
+
+
+def test_a_dead_letter_is_written_whatever_its_detail_holds() -> None:
+    def crash(record: ArticleRecord) -> Mapping[str, Any]:
+        raise ValueError("cannot handle \udcff here")
+
+    out = process_message(msg(article_bytes()), extract=crash, max_record_bytes=LIMIT)
+    (dl,) = out.dead_letters
+    assert json.loads(dl.to_bytes())["reason"] == "extractor_crash"

@@ -10,6 +10,7 @@ from elasticsearch import ConnectionError
 from support.bulk_fakes import ScriptedBulkClient
 
 from parley.deadletter import DeadLetter
+from parley.poison import TransientError
 from pipeline.documents import IndexDocument
 from pipeline.processing import ProcessedRecord, SourcePosition
 from pipeline.writer import BatchLimits, BatchWriter
@@ -105,13 +106,37 @@ def test_failing_hook_is_retried_before_offsets_are_released() -> None:
 
     def flaky(docs: Sequence[Mapping[str, Any]]) -> None:
         calls.append(len(docs))
-        if len(calls) < 3:
-            raise RuntimeError("alerts index busy")
+        if len(calls) < 6:  # an infrastructure error: retried for as long as it lasts
+            raise TransientError("alerts index busy")
 
-    w = writer(ScriptedBulkClient(), Letters(), [flaky])
+    letters = Letters()
+    w = writer(ScriptedBulkClient(), letters, [flaky])
     w.add(rec(0, 0))
     assert w.flush().offsets == {("t", 0): 1}
-    assert calls == [1, 1, 1]
+    assert calls == [1] * 6
+    assert letters.sent == []
+
+
+def test_a_statement_a_hook_cannot_take_is_dead_lettered_and_the_rest_go_on() -> None:
+    seen: list[str] = []
+
+    def picky(docs: Sequence[Mapping[str, Any]]) -> None:
+        if any(d["statement_id"] == "a1-9-1" for d in docs):
+            raise ValueError("cannot render this statement")
+        seen.extend(d["statement_id"] for d in docs)
+
+    letters = Letters()
+    w = writer(ScriptedBulkClient(), letters, [picky])
+    w.add(rec(0, 5))
+    w.add(rec(1, 9, 2))
+    result = w.flush()
+    assert result.offsets == {("t", 0): 6, ("t", 1): 10}
+    assert sorted(seen) == ["a0-5-0", "a1-9-0"]
+    (dl,) = letters.sent
+    assert dl.reason == "hook_failed" and "cannot render" in dl.detail
+    assert (dl.source_partition, dl.source_offset) == (1, 9)
+    assert dl.context == {"statement_id": "a1-9-1"}
+    assert result.dead_letters == 1
 
 
 def test_elasticsearch_outage_is_waited_out() -> None:
@@ -145,3 +170,21 @@ def test_due_by_count_bytes_and_age() -> None:
     )
     w.add(big)
     assert w.due()  # bytes
+
+
+def test_a_document_that_cannot_be_encoded_is_dead_lettered_and_its_batch_stored() -> None:
+    client = ScriptedBulkClient()
+    letters = Letters()
+    w = writer(client, letters)
+    bad = ProcessedRecord(
+        SourcePosition("t", 0, 7),
+        (IndexDocument("statements", "s-bad", {"statement_id": "s-bad", "text": "a\ud800b"}),),
+    )
+    w.add(rec(0, 6))
+    w.add(bad)
+    result = w.flush()
+    assert result.offsets == {("t", 0): 8}
+    assert (result.created, result.failed) == (2, 1)
+    (dl,) = letters.sent
+    assert dl.reason == "index_rejected" and "not encodable" in dl.detail
+    assert dl.source_offset == 7 and b"s-bad" in (dl.payload() or b"")
