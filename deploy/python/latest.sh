@@ -12,6 +12,8 @@ python="${PYTHON:-python3}"
 rm -rf "$work"
 mkdir -p "$work/src"
 (cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$work/src")
+# A repository of its own, so that tests asking git for the tracked files see the same ones.
+git -C "$work/src" init -q && git -C "$work/src" add -A
 
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
