@@ -153,6 +153,9 @@ class DispatcherSettings(BaseModel):
     # On stop, deliveries still running after this are abandoned uncommitted (and redelivered by
     # the next dispatcher), so a receiver in a long retry cannot block a shutdown.
     shutdown_grace: float = Field(10.0, ge=0)
+    # A dispatcher with records waiting on its partitions, none in flight, and none received for
+    # this long has a Kafka client that stopped fetching: it exits, and its restart joins afresh.
+    stall_timeout: float = Field(60.0, ge=5)
     digest_check_interval: float = Field(15.0, gt=0)
     # A digest claimed by a dispatcher that died is taken over after this many seconds.
     digest_claim_timeout: float = Field(600.0, gt=0)

@@ -75,7 +75,7 @@ from sinks.alerts.models import (
     ChannelOutcome,
     Subscription,
 )
-from sinks.alerts.offsets import OffsetTracker
+from sinks.alerts.offsets import OffsetTracker, StallWatch
 from sinks.alerts.ratelimit import RateLimiter
 from sinks.alerts.render import Delivery, json_body
 from sinks.alerts.store import SubscriptionCache, SubscriptionNotFoundError, SubscriptionStore
@@ -189,6 +189,10 @@ class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
         # partitions are delivered again by their new owner (receivers dedupe on the id).
         log.warning("partitions_lost", partitions=_partition_list(lost))
         self.dispatcher.tracker.forget(list(lost))
+
+
+class ConsumerStalledError(RuntimeError):
+    """The dispatcher's Kafka client stopped fetching (see ``StallWatch``)."""
 
 
 def _partition_list(partitions: set[TopicPartition]) -> list[str]:
@@ -315,6 +319,22 @@ class Dispatcher:
         COMMIT_FAILURES.inc()
         COMMIT_FAILURES_CONSECUTIVE.set(self.commit_failures)
         log.warning("commit_failed", error=str(exc), consecutive=self.commit_failures)
+
+    def _records_waiting(self) -> int:
+        """Records between this consumer's positions and its partitions' ends (consumer thread
+        only); 0 when that cannot be told (no assignment, Kafka away)."""
+        assert self._consumer is not None
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return 0
+        try:
+            ends = self._consumer.end_offsets(assigned, timeout_ms=5_000)
+            return sum(
+                max(0, ends[tp] - self._consumer.position(tp, timeout_ms=5_000)) for tp in assigned
+            )
+        except Exception as exc:  # noqa: BLE001 - an unreachable broker is not a stall
+            log.debug("lag_unknown", error=str(exc))
+            return 0
 
     def _poll(self, max_records: int) -> dict[TopicPartition, list[Any]]:
         """One poll of the consumer (consumer thread only)."""
@@ -671,16 +691,32 @@ class Dispatcher:
         last_commit = time.monotonic()
         consumer = self._consumer
         assert consumer is not None
+        stall = StallWatch(cfg.stall_timeout, min(10.0, cfg.stall_timeout / 3), time.monotonic())
         while not self.stop_event.is_set() and self._fatal is None:
             room = cfg.max_in_flight - len(tasks)
             if room <= 0:
                 await asyncio.wait(tasks, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
             else:
                 batch = await self._on_consumer(partial(self._poll, room))
+                if batch:
+                    stall.received(time.monotonic())
                 for tp, records in batch.items():
                     for record in records:
                         self.tracker.add(tp, record.offset)
                         tasks.add(self._spawn(tp, record))
+            if stall.due(time.monotonic()) and not tasks:
+                waiting = await self._on_consumer(self._records_waiting)
+                if stall.stalled(time.monotonic(), waiting, len(tasks)):
+                    log.error(
+                        "consumer_stalled",
+                        waiting=waiting,
+                        seconds=cfg.stall_timeout,
+                        action="exiting so that a restarted dispatcher joins afresh",
+                    )
+                    self._fatal = ConsumerStalledError(
+                        f"{waiting} alert records wait on this dispatcher's partitions and none "
+                        f"arrived for {cfg.stall_timeout:.0f} s"
+                    )
             if time.monotonic() - last_commit >= cfg.commit_interval:
                 await self._on_consumer(self._commit_sync)
                 last_commit = time.monotonic()

@@ -55,3 +55,34 @@ class OffsetTracker:
     def in_flight(self) -> int:
         with self._lock:
             return sum(sum(1 for d in o.values() if not d) for o in self._pending.values())
+
+
+class StallWatch:
+    """Tells a consumer that has stopped fetching from one that has nothing to do.
+
+    kafka-python 3.0 has been seen (rarely, under load) to keep a dispatcher's partitions
+    assigned while never fetching from them again: records wait, none arrive, nothing is
+    committed.  A dispatcher with records waiting on its partitions, none in flight, and none
+    received for ``stall_after`` seconds is stalled; it ends so that the supervisor's restart
+    joins afresh (nothing is lost: those records were never committed).
+    """
+
+    def __init__(self, stall_after: float, check_every: float, now: float) -> None:
+        self.stall_after = stall_after
+        self.check_every = check_every
+        self._progress_at = now
+        self._checked_at = now
+
+    def received(self, now: float) -> None:
+        self._progress_at = now
+
+    def due(self, now: float) -> bool:
+        return now - self._checked_at >= self.check_every
+
+    def stalled(self, now: float, waiting: int, in_flight: int) -> bool:
+        """``waiting``: records between the consumer's positions and the partitions' ends."""
+        self._checked_at = now
+        if waiting <= 0 or in_flight > 0:
+            self._progress_at = now
+            return False
+        return now - self._progress_at >= self.stall_after
