@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 #: Also read by setup.py (which compiles them): standard-library imports only in this module.
-COMPILED = ("attribution", "cues", "speakers", "stance_model", "text", "tokens", "triggers")
+COMPILED = ("attribution", "cues", "speakers", "text", "tokens", "trigger_model", "triggers")
 MANIFEST = "_native.json"
 ENV_SWITCH = "PARLEY_EXTRACT_NATIVE"
 PACKAGE = __name__.rpartition(".")[0]

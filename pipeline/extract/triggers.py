@@ -24,8 +24,7 @@ from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
-from pipeline.extract.stance_model import StanceModel
-from pipeline.extract.stance_model import features as stance_features
+from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
     "intent": "positive",
@@ -40,20 +39,23 @@ _ACT_STANCE: dict[str, Stance] = {
     "violate": "negative",
 }
 _NEGATIVE_ACTS = frozenset({"reject", "obstacle", "violate"})
+#: Acts that only report or name an event: a judging act in the same window wins over them
+#: ("agreed to hold talks" is an agreement to talk, not a report of talks held).
+_NEUTRAL_ACTS = frozenset({"engage", "mention", "named"})
 _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
 _FEATURE_WINDOW_CHARS = 300
 _COORDINATION_MAX_WORDS = 4
-_UNDECIDED_ACTS: frozenset[str | None] = frozenset({None, "engage", "mention"})
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
-# then skips to the candidates instead of trying each position.
-_SENTENCE_BREAK = re.compile(r"[.!?…\n](?:(?<=\n)|[\"”’»)]*\s)")
+# then skips to the candidates instead of trying each position.  The dot of an initialism
+# ("U.S. demands") ends no sentence.
+_SENTENCE_BREAK = re.compile(r"[.!?…\n](?<!\b\w\.)(?:(?<=\n)|[\"”’»)]*\s)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,17 @@ class _Head:
     verb: bool = False
     # A second category the same phrase names ("a just peace": the plan and the war's end).
     also: str | None = None
+    # Never a trigger on the rules' word alone: only when the model keeps it ("observers",
+    # "released" in a story that may or may not be about captives of a war).
+    candidate: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.candidate:
+            return "candidate"
+        if self.weak:
+            return "weak"
+        return "context" if self.context else "strong"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +94,16 @@ class _Governor:
 class TriggerFinder:
     """The compiled trigger lexicon of one language."""
 
-    def __init__(self, data: dict[str, Any], stance_model: StanceModel | None = None) -> None:
+    def __init__(self, data: dict[str, Any], model: TriggerModel | None = None) -> None:
         self.language = str(data.get("language", ""))
-        # Re-decides the rules' stance from the words around each trigger (stance_model.py).
-        self.stance_model = stance_model
+        # Keeps or drops each candidate and decides its stance (trigger_model.py).
+        self.model = model
+        # What ``_trigger`` found out about the last head it judged.
         self._act: str | None = None
-        self._collect: list[tuple[Trigger, list[str]]] | None = None
+        self._negated = False
+        self._judging_governor = False
+        self._outcome_found: str | None = None
+        self._collect: list[tuple[Trigger, Candidate, list[str], list[str]]] | None = None
         self._heads: list[_Head] = []
         head_patterns: list[str] = []
         for category, entries in (data.get("heads") or {}).items():
@@ -105,6 +122,7 @@ class TriggerFinder:
                         bool(entry.get("context", False)),
                         bool(entry.get("verb", False)),
                         _category(entry.get("also"), self.language),
+                        bool(entry.get("candidate", False)),
                     )
                 )
                 head_patterns.append(_tagged(entry["pattern"], f"h{len(head_patterns)}"))
@@ -140,8 +158,10 @@ class TriggerFinder:
         # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
         contrast = [str(c) for c in data.get("contrast") or []]
         contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
+        # The dot of an initialism ("U.S. demands", "the E.U.") does not end a clause.
         self._clause_re = re.compile(
-            r"[,;:.!?()\n]" + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
+            r"[,;:!?()\n]|(?<!\b\w)\."
+            + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
             re.IGNORECASE,
         )
         inner = [str(n) for n in data.get("inner_negators") or []]
@@ -217,16 +237,16 @@ class TriggerFinder:
 
     # -- scanning ------------------------------------------------------------------------
 
-    def candidates(self, text: str) -> list[tuple[Trigger, list[str]]]:
-        """The triggers as the rules alone judge them, each with its stance-model features
-        (what ``parley train triggers`` learns from)."""
-        model, self.stance_model = self.stance_model, None
+    def candidates(self, text: str) -> list[tuple[Trigger, Candidate, list[str], list[str]]]:
+        """Every candidate of ``text`` as the rules judge it, with the features of the keep
+        and of the stance decision (what ``parley train triggers`` learns from)."""
+        model, self.model = self.model, None
         self._collect = []
         try:
             self.find(text)
             return self._collect
         finally:
-            self.stance_model, self._collect = model, None
+            self.model, self._collect = model, None
 
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
@@ -243,27 +263,44 @@ class TriggerFinder:
             if self._lowered is not None
             else self._head_re.get().finditer(text)
         )
+        model = self.model
+        # Candidates the rules would not report are only worth judging with a model.
+        judge = model is not None or self._collect is not None
         heads: list[tuple[int, int, _Head]] = []
-        strong: set[str] = set()
+        strong: dict[str, int] = {}
+        strong_sentences: dict[int, int] = {}
+        starts = self._starts
         for m in scan:
             idx = self._head_tags[m.lastgroup] if m.lastgroup else -1
             if idx < 0:
                 continue
             head = self._heads[idx]
+            if head.candidate and not judge:
+                continue
             heads.append((m.start(), m.end(), head))
-            if not head.weak and not head.context:
-                strong.add(head.category)
+            if head.kind == "strong":
+                strong[head.category] = strong.get(head.category, 0) + 1
+                if judge:
+                    k = bisect.bisect_right(starts, m.start()) - 1
+                    strong_sentences[k] = strong_sentences.get(k, 0) + 1
+        n_strong = sum(strong.values())
         strong_seen: dict[str, int] = {}
         last_end = -1
         prev_head_end = 0
         for start, end, head in heads:
             if start < last_end:
                 continue
-            if head.context and head.category not in strong:
+            # A context head counts in a story about its event, or when something is done
+            # with it in a story about the peace process ("rejected the demands").
+            trusted = head.kind == "strong" or head.kind == "weak" or head.category in strong
+            if not trusted and not judge and (n_strong == 0 or head.candidate):
                 continue
             trig = self._trigger(text, start, end, head, prev_head_end)
             prev_head_end = start if head.verb else end
             if trig is None:
+                continue
+            rule_keep = trusted or (n_strong > 0 and not head.candidate and self._judging_governor)
+            if not rule_keep and not judge:
                 continue
             if head.weak:
                 if trig.codes == () and trig.stance == "neutral":
@@ -271,20 +308,31 @@ class TriggerFinder:
                 seen = strong_seen.get(head.category)
                 if seen is None or start - seen > 3000:
                     continue
-            elif not head.context:
+            elif head.kind == "strong":
                 strong_seen[head.category] = start
-            model = self.stance_model
-            if (
-                trig.stance == "neutral"
-                and self._act in _UNDECIDED_ACTS
-                and (
-                    self._collect is not None
-                    or (model is not None and trig.category in model.categories)
+            if judge:
+                mine = 1 if head.kind == "strong" else 0
+                k = bisect.bisect_right(starts, start) - 1
+                cand = Candidate(
+                    trig.start,
+                    trig.end,
+                    start,
+                    end,
+                    trig.category,
+                    head.kind,
+                    rule_keep,
+                    trig.stance,
+                    self._act,
+                    self._negated,
+                    self._outcome_found,
+                    strong.get(head.category, 0) - mine,
+                    n_strong - mine,
+                    strong_sentences.get(k, 0) - mine,
                 )
-            ):
-                # Only where the rules saw no predicate, negation or outcome word: those
-                # are reliable, and the annotations hold few refusals to learn them from.
-                trig = self._learned_stance(text, trig)
+                decided = self._judged(text, trig, cand, k)
+                if decided is None:
+                    continue
+                trig = decided
             last_end = trig.end
             if out and self._coordinated(text, out[-1], trig):
                 out[-1] = _merged(text, out[-1], trig)
@@ -296,24 +344,29 @@ class TriggerFinder:
                 )
         return out
 
-    def _learned_stance(self, text: str, trig: Trigger) -> Trigger:
+    def _judged(self, text: str, trig: Trigger, cand: Candidate, sentence: int) -> Trigger | None:
+        """``trig`` as the model decides it: dropped (None), or with the model's stance."""
         # The sentence, but never more than a few hundred characters of it (texts without
         # sentence breaks would make this quadratic).
-        sent_start = max(
-            self._starts[bisect.bisect_right(self._starts, trig.start) - 1],
-            trig.start - _FEATURE_WINDOW_CHARS,
-        )
+        sent_start = max(self._starts[sentence], trig.start - _FEATURE_WINDOW_CHARS)
         hi = min(len(text), trig.end + _FEATURE_WINDOW_CHARS)
         sent_end_m = _SENTENCE_BREAK.search(text, trig.end, hi)
         sent_end = sent_end_m.start() if sent_end_m is not None else hi
-        feats = stance_features(
-            text, sent_start, sent_end, trig.start, trig.end, trig.category, trig.stance, self._act
-        )
+        keep_feats, stance_feats = features(text, sent_start, sent_end, cand)
         if self._collect is not None:
-            self._collect.append((trig, feats))
-        if self.stance_model is None or trig.category not in self.stance_model.categories:
+            self._collect.append((trig, cand, keep_feats, stance_feats))
+            return trig if cand.rule_keep else None
+        model = self.model
+        if model is None:
             return trig
-        stance = self.stance_model.predict(feats)
+        if cand.judged_by_model:
+            if not model.keeps(keep_feats):
+                return None
+        elif not cand.rule_keep:
+            return None
+        if not cand.undecided or cand.category not in model.stance_categories:
+            return trig
+        stance = model.stance_of(stance_feats)
         if stance == trig.stance:
             return trig
         # The codes name the act the rules found, which no longer holds.
@@ -347,6 +400,7 @@ class TriggerFinder:
         )
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
+        self._outcome_found = None
         if negated:
             stance, act = _negate(stance, act)
         elif act is None or act in ("engage", "mention"):
@@ -354,6 +408,7 @@ class TriggerFinder:
             outcome = self._outcome(text, sent_start, start, end)
             if outcome is not None:
                 stance = outcome
+                self._outcome_found = outcome
         if act is None or act == "mention":
             answer = self._answer(text, sent_start, end)
             if answer is not None:
@@ -366,6 +421,8 @@ class TriggerFinder:
         if head.codes_key != head.category and not codes:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
         self._act = f"not-{gov_act or '-'}" if negated else act
+        self._negated = negated
+        self._judging_governor = gov_act is not None and gov_act not in _NEUTRAL_ACTS
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
@@ -392,8 +449,8 @@ class TriggerFinder:
         best: Stance | None = None
         best_distance = -1
         for o in scan:
-            if o.start() < end and o.end() > start:
-                continue  # the head itself
+            if o.start() >= start and o.end() <= end:
+                continue  # the head's own word
             group = o.lastgroup
             if group is None:
                 continue
@@ -427,8 +484,9 @@ class TriggerFinder:
             if self._clause_re.search(gap) or len(_WORDS.findall(gap)) > gov.max_gap:
                 continue
             act = gov.act
-            # The nearer (later) governor wins, unless a negative one was found already.
-            if best is None or act in _NEGATIVE_ACTS or best[0] not in _NEGATIVE_ACTS:
+            # The nearer (later) governor wins, unless it ranks lower: negative acts first,
+            # then the other judging ones, then those that only report or name the event.
+            if best is None or _rank(act) >= _rank(best[0]):
                 best = (act, g.start(), g.end())
         if self._right_re is not None:
             r = (
@@ -438,7 +496,7 @@ class TriggerFinder:
             )
             if r is not None and r.lastgroup:
                 act = self._right[int(r.lastgroup[1:])].act
-                if best is None or (act in _NEGATIVE_ACTS and best[0] not in _NEGATIVE_ACTS):
+                if best is None or _rank(act) > _rank(best[0]):
                     best = (act, r.start(r.lastgroup), r.end())
         if best is None:
             return None, start, end
@@ -534,6 +592,10 @@ _STANCES = frozenset({"positive", "negative", "neutral"})
 # Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
 # i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
 _FOLD_TRAPS = re.compile("[\u0131\u017f\u1c80-\u1c88]")
+
+
+def _rank(act: str) -> int:
+    return 2 if act in _NEGATIVE_ACTS else 0 if act in _NEUTRAL_ACTS else 1
 
 
 def _merged(text: str, prev: Trigger, trig: Trigger) -> Trigger:
@@ -733,4 +795,4 @@ def _cached(language: str) -> TriggerFinder | None:
     name = f"triggers.{language}.yaml"
     if not language or not lexicon.available(name):
         return None
-    return TriggerFinder(lexicon.load(name), StanceModel.for_language(language))
+    return TriggerFinder(lexicon.load(name), TriggerModel.for_language(language))
