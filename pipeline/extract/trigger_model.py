@@ -50,9 +50,8 @@ class Candidate:
     head_start: int
     head_end: int
     category: str
-    #: How far the rules trust the head: "strong", "context" (only in a story about the
-    #: event), "weak" (needs a governor and an earlier strong head), "candidate" (never
-    #: alone).
+    #: How far the rules trust the head: "strong" (anywhere), "context" (in a story about
+    #: its event), "weak" (with a governor, after a strong head).
     kind: str
     #: Whether the rules alone would report it.
     rule_keep: bool
@@ -91,42 +90,52 @@ def _bucket(n: int) -> str:
 
 
 def features(
-    text: str, sent_start: int, sent_end: int, c: Candidate
+    text: str,
+    sent_start: int,
+    sent_end: int,
+    c: Candidate,
+    *,
+    keep: bool = True,
+    stance: bool = True,
 ) -> tuple[list[str], list[str]]:
     """Features of the keep/drop and of the stance decision about ``c``, in the sentence
-    ``[sent_start, sent_end)``."""
+    ``[sent_start, sent_end)`` (an empty list for a decision not asked for)."""
     left = _words(text, sent_start, c.start)
     right = _words(text, c.end, sent_end)
     sentence = ["s:" + w for w in sorted({*left, *right})]
-    head = _words(text, c.head_start, c.head_end)
-    doc_cat = _bucket(c.doc_category_heads)
-    sent = _bucket(c.sentence_heads)
-    act = c.act or "-"
-    keep = [
-        f"kind={c.kind}",
-        f"rule_keep={c.rule_keep}",
-        f"cat={c.category}",
-        f"cat_kind={c.category}|{c.kind}",
-        f"act={act}",
-        f"cat_act={c.category}|{act}",
-        f"doc_cat={doc_cat}",
-        f"doc={_bucket(c.doc_heads)}",
-        f"sent={sent}",
-        f"kind_doc_cat={c.kind}|{doc_cat}",
-        f"kind_sent={c.kind}|{sent}",
-    ]
-    if head:
-        keep += [f"h0={head[0]}", f"h1={head[-1]}", f"h1_sent={head[-1]}|{sent}"]
-    keep += [f"l{i}={w}" for i, w in enumerate(reversed(left[-NEAR_WORDS:]))]
-    keep += [f"r{i}={w}" for i, w in enumerate(right[:NEAR_WORDS])]
-    keep += sentence
-    # The stance model sees words only: it decides where the rules found nothing, and the
-    # category's share of positive mentions in the training documents is their style's.
-    stance = ["t:" + w for w in _words(text, c.start, c.end)]
-    stance += ["l:" + w for w in left[len(left) - CONTEXT_WORDS :]]
-    stance += ["r:" + w for w in right[:CONTEXT_WORDS]]
-    stance += sentence
-    return keep, stance
+    keep_feats: list[str] = []
+    if keep:
+        head = _words(text, c.head_start, c.head_end)
+        doc_cat = _bucket(c.doc_category_heads)
+        sent = _bucket(c.sentence_heads)
+        act = c.act or "-"
+        keep_feats = [
+            f"kind={c.kind}",
+            f"rule_keep={c.rule_keep}",
+            f"cat={c.category}",
+            f"cat_kind={c.category}|{c.kind}",
+            f"act={act}",
+            f"cat_act={c.category}|{act}",
+            f"doc_cat={doc_cat}",
+            f"doc={_bucket(c.doc_heads)}",
+            f"sent={sent}",
+            f"kind_doc_cat={c.kind}|{doc_cat}",
+            f"kind_sent={c.kind}|{sent}",
+        ]
+        if head:
+            keep_feats += [f"h0={head[0]}", f"h1={head[-1]}", f"h1_sent={head[-1]}|{sent}"]
+        keep_feats += [f"l{i}={w}" for i, w in enumerate(reversed(left[-NEAR_WORDS:]))]
+        keep_feats += [f"r{i}={w}" for i, w in enumerate(right[:NEAR_WORDS])]
+        keep_feats += sentence
+    stance_feats: list[str] = []
+    if stance:
+        # Words only: the model decides where the rules found nothing, and a category's
+        # share of positive mentions in the training documents is their style's.
+        stance_feats = ["t:" + w for w in _words(text, c.start, c.end)]
+        stance_feats += ["l:" + w for w in left[len(left) - CONTEXT_WORDS :]]
+        stance_feats += ["r:" + w for w in right[:CONTEXT_WORDS]]
+        stance_feats += sentence
+    return keep_feats, stance_feats
 
 
 def _words(text: str, start: int, end: int) -> list[str]:
