@@ -103,6 +103,11 @@ def features(
     left = _words(text, sent_start, c.start)
     right = _words(text, c.end, sent_end)
     sentence = ["s:" + w for w in sorted({*left, *right})]
+    # Where it stands: in the headline (the first line), in a question.
+    if text.find("\n", 0, c.start) < 0:
+        sentence.append("headline")
+    if text[sent_end : sent_end + 1] == "?":
+        sentence.append("question")
     keep_feats: list[str] = []
     if keep:
         head = _words(text, c.head_start, c.head_end)
