@@ -3,7 +3,8 @@
     python -m benchmarks.eval_triggers                       # the test part (the report)
     python -m benchmarks.eval_triggers --gold tests/fixtures/triggers/dev.jsonl
     python -m benchmarks.eval_triggers --json out.json
-    python -m benchmarks.eval_triggers --rules-only          # without the learned stance
+    python -m benchmarks.eval_triggers --rules-only          # without the learned model
+    python -m benchmarks.eval_triggers --cross-validate      # 5-fold on dev, by document
 
 Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
 (``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
@@ -12,6 +13,10 @@ and the seed article (``tests/fixtures/seed-article.gold.json``, phrases located
 Printed (scoring in ``benchmarks/trigger_scoring.py``):
 - P/R/F1 of category+stance (the headline), category only and span only;
 - category+stance P/R/F1 per category and per stance;
+- with ``--cross-validate``: the learned model (``pipeline/extract/trigger_model.py``)
+  trained on four fifths of the documents (``--gold``, default the dev part) and scored on the
+  fifth it did not see, five times, by document (needs scikit-learn); the rules alone on the
+  same documents for comparison;
 - CASE 2021 task 2 style sentence decisions, AGREEMENT against the rest, for parley and for
   a plain keyword regex.  Two mappings of a sentence to AGREEMENT:
   ``agreement`` — a trigger of category agreement overlaps the sentence;
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import sys
 from collections.abc import Sequence
@@ -113,6 +119,35 @@ def predict(docs: list[dict[str, Any]], extractor: StatementExtractor) -> list[D
     return out
 
 
+def cross_validated(
+    docs: list[dict[str, Any]], extractor: StatementExtractor, folds: int = 5
+) -> list[Doc]:
+    """Predictions for ``docs``, each made by a model trained on the other folds."""
+    from pipeline.extract import trigger_training as tt
+    from pipeline.extract.triggers import TriggerFinder
+
+    finder = TriggerFinder.for_language("en")
+    if finder is None:
+        raise SystemExit("no English trigger lexicon")
+    shipped = finder.model
+    data = tt.examples(docs, tt.rule_finder("en"))
+    order = list(range(len(docs)))
+    random.Random(tt.SEED).shuffle(order)
+    fold_of = {d: i % folds for i, d in enumerate(order)}
+    pairs: list[Doc | None] = [None] * len(docs)
+    try:
+        for k in range(folds):
+            finder.model = tt.train([ex for ex in data if fold_of[ex.document] != k])
+            held_out = [i for i in range(len(docs)) if fold_of[i] == k]
+            for i, pair in zip(
+                held_out, predict([docs[i] for i in held_out], extractor), strict=True
+            ):
+                pairs[i] = pair
+    finally:
+        finder.model = shipped
+    return [p for p in pairs if p is not None]
+
+
 def case_decisions(docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str, dict[str, Counts]]:
     """Per mapping: counts of parley and of the keyword baseline against the gold decisions."""
     out: dict[str, dict[str, Counts]] = {}
@@ -178,20 +213,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rules-only",
         action="store_true",
-        help="leave out the learned stance model (pipeline/extract/stance_model.py)",
+        help="leave out the learned model (pipeline/extract/trigger_model.py)",
+    )
+    ap.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="5-fold cross-validation of the learned model by document (default gold: dev)",
     )
     args = ap.parse_args(argv)
-    if args.rules_only:
-        from pipeline.extract.triggers import TriggerFinder
-
-        for language in ("en", "ru", "uk", "de", "fr", "es"):
-            finder = TriggerFinder.for_language(language)
-            if finder is not None:
-                finder.stance_model = None
+    if args.cross_validate and args.gold == [DEFAULT_GOLD]:
+        args.gold = [FIXTURES / "triggers" / "dev.jsonl"]
     extractor = StatementExtractor()
+    if args.rules_only:
+        _without_models()
     results: dict[str, Any] = {}
     for path in args.gold:
         docs = read_gold(path)
+        if args.cross_validate:
+            pairs = cross_validated(docs, extractor)
+            name = f"{path.name}, 5-fold cross-validation"
+            results[name] = report(name, docs, pairs)
+            rules = _without_models()
+            results[f"{path.name}, rules alone"] = report(
+                f"{path.name}, rules alone", docs, predict(docs, extractor)
+            )
+            _restore(rules)
+            continue
         pairs = predict(docs, extractor)
         results[path.name] = report(path.name, docs, pairs)
         case = case_decisions(docs, pairs)
@@ -207,12 +254,37 @@ def main(argv: list[str] | None = None) -> int:
         results[path.name]["case"] = {
             m: {s: _as_dict(c) for s, c in systems.items()} for m, systems in case.items()
         }
+    if args.cross_validate:
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        return 0
     seed = seed_document()
     seed_pairs = predict([seed], extractor)
     results["seed"] = report("seed article", [seed], seed_pairs)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def _without_models() -> dict[str, Any]:
+    """Take the learned model out of every language's finder; returns what was taken."""
+    from pipeline.extract.triggers import TriggerFinder
+
+    taken: dict[str, Any] = {}
+    for language in ("en", "ru", "uk", "de", "fr", "es"):
+        finder = TriggerFinder.for_language(language)
+        if finder is not None:
+            taken[language], finder.model = finder.model, None
+    return taken
+
+
+def _restore(taken: dict[str, Any]) -> None:
+    from pipeline.extract.triggers import TriggerFinder
+
+    for language, model in taken.items():
+        finder = TriggerFinder.for_language(language)
+        if finder is not None:
+            finder.model = model
 
 
 if __name__ == "__main__":

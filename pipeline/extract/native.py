@@ -30,9 +30,9 @@ COMPILED = (
     "cues",
     "mentions",
     "speakers",
-    "stance_model",
     "text",
     "tokens",
+    "trigger_model",
     "triggers",
 )
 MANIFEST = "_native.json"

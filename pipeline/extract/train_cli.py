@@ -27,30 +27,24 @@ def triggers(
         Path | None,
         typer.Option(help="Where to write the model (default: the packaged model file)."),
     ] = None,
-    c: Annotated[float, typer.Option("--c", help="Inverse L2 regularisation strength.")] = 0.1,
-    cross_validate: Annotated[
-        bool, typer.Option(help="Only report 5-fold stance accuracy (by document), rules vs model.")
-    ] = False,
 ) -> None:
-    """Train the trigger stance model (pipeline/extract/stance_model.py)."""
-    from pipeline.extract import stance_training as st
-    from pipeline.extract.stance_model import model_file
+    """Train the trigger keep/drop and stance model (pipeline/extract/trigger_model.py).
 
-    docs = st.read_documents(gold)
-    data = st.examples(docs, st.rule_finder(language))
+    Its 5-fold cross-validated quality: python -m benchmarks.eval_triggers --cross-validate"""
+    from pipeline.extract import trigger_training as tt
+    from pipeline.extract.trigger_model import model_file
+
+    docs = tt.read_documents(gold)
+    data = tt.examples(docs, tt.rule_finder(language))
     if not data:
         raise typer.BadParameter(f"no {language} training examples in {gold}")
-    if cross_validate:
-        cv = st.cross_validate(data, c)
-        typer.echo(
-            f"{cv['examples']:.0f} examples: stance accuracy rules {cv['rules_accuracy']:.3f}, "
-            f"model {cv['model_accuracy']:.3f} (C={c})"
-        )
-        return
-    model = st.train(data, c)
+    model = tt.train(data)
     target = output or Path(__file__).with_name("data") / model_file(language)
-    st.write(model, target, [p.name for p in gold], len(data), c)
-    typer.echo(f"{len(data)} examples, {len(model.weights)} features -> {target}")
+    tt.write(model, target, [p.name for p in gold], len(data))
+    typer.echo(
+        f"{len(data)} candidates, keep model {len(model.keep.weights)} features, "
+        f"stance model {len(model.stance.weights)} features -> {target}"
+    )
 
 
 # ``parley train statements``: the statement-boundary CRF (pipeline/extract/training.py).

@@ -24,8 +24,7 @@ from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
-from pipeline.extract.stance_model import StanceModel
-from pipeline.extract.stance_model import features as stance_features
+from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
     "intent": "positive",
@@ -40,20 +39,23 @@ _ACT_STANCE: dict[str, Stance] = {
     "violate": "negative",
 }
 _NEGATIVE_ACTS = frozenset({"reject", "obstacle", "violate"})
+#: Acts that only report or name an event: a judging act in the same window wins over them
+#: ("agreed to hold talks" is an agreement to talk, not a report of talks held).
+_NEUTRAL_ACTS = frozenset({"engage", "mention", "named"})
 _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
 _FEATURE_WINDOW_CHARS = 300
 _COORDINATION_MAX_WORDS = 4
-_UNDECIDED_ACTS: frozenset[str | None] = frozenset({None, "engage", "mention"})
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
-# then skips to the candidates instead of trying each position.
-_SENTENCE_BREAK = re.compile(r"[.!?…\n](?:(?<=\n)|[\"”’»)]*\s)")
+# then skips to the candidates instead of trying each position.  The dot of an initialism
+# ("U.S. demands") ends no sentence.
+_SENTENCE_BREAK = re.compile(r"[.!?…\n](?<!\b\w\.)(?:(?<=\n)|[\"”’»)]*\s)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,12 @@ class _Head:
     # A second category the same phrase names ("a just peace": the plan and the war's end).
     also: str | None = None
 
+    @property
+    def kind(self) -> str:
+        if self.weak:
+            return "weak"
+        return "context" if self.context else "strong"
+
 
 @dataclass(frozen=True, slots=True)
 class _Governor:
@@ -81,12 +89,16 @@ class _Governor:
 class TriggerFinder:
     """The compiled trigger lexicon of one language."""
 
-    def __init__(self, data: dict[str, Any], stance_model: StanceModel | None = None) -> None:
+    def __init__(self, data: dict[str, Any], model: TriggerModel | None = None) -> None:
         self.language = str(data.get("language", ""))
-        # Re-decides the rules' stance from the words around each trigger (stance_model.py).
-        self.stance_model = stance_model
+        # Keeps or drops each candidate and decides its stance (trigger_model.py).
+        self.model = model
+        # What ``_trigger`` found out about the last head it judged.
         self._act: str | None = None
-        self._collect: list[tuple[Trigger, list[str]]] | None = None
+        self._negated = False
+        self._judging_governor = False
+        self._outcome_found: str | None = None
+        self._collect: list[tuple[Trigger, Candidate, list[str], list[str]]] | None = None
         self._heads: list[_Head] = []
         head_patterns: list[str] = []
         for category, entries in (data.get("heads") or {}).items():
@@ -112,9 +124,11 @@ class TriggerFinder:
         # can then skip positions by first character, which IGNORECASE prevents (3-4x).  The
         # case-insensitive forms are only for the rare text that lower() would misalign, and
         # are compiled when one comes (re's compiler is Python: half the start-up cost).
-        self._head_re_lower = _compile([_lower_pattern(p) for p in head_patterns], flags=0)
+        self._head_scan = re.compile(
+            _source([_lower_pattern(p) for p in head_patterns], 0, after=r"[^\w-]")
+        )
         self._head_re = _Lazy(head_patterns, re.IGNORECASE)
-        self._head_tags = _tag_index(self._head_re_lower)
+        self._head_tags = _tag_index(self._head_scan)
         self._left: list[_Governor] = []
         self._right: list[_Governor] = []
         left_patterns: list[str] = []
@@ -140,8 +154,10 @@ class TriggerFinder:
         # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
         contrast = [str(c) for c in data.get("contrast") or []]
         contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
+        # The dot of an initialism ("U.S. demands", "the E.U.") does not end a clause.
         self._clause_re = re.compile(
-            r"[,;:.!?()\n]" + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
+            r"[,;:!?()\n]|(?<!\b\w)\."
+            + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
             re.IGNORECASE,
         )
         inner = [str(n) for n in data.get("inner_negators") or []]
@@ -217,53 +233,61 @@ class TriggerFinder:
 
     # -- scanning ------------------------------------------------------------------------
 
-    def candidates(self, text: str) -> list[tuple[Trigger, list[str]]]:
-        """The triggers as the rules alone judge them, each with its stance-model features
-        (what ``parley train triggers`` learns from)."""
-        model, self.stance_model = self.stance_model, None
+    def candidates(self, text: str) -> list[tuple[Trigger, Candidate, list[str], list[str]]]:
+        """Every candidate of ``text`` as the rules judge it, with the features of the keep
+        and of the stance decision (what ``parley train triggers`` learns from)."""
+        model, self.model = self.model, None
         self._collect = []
         try:
             self.find(text)
             return self._collect
         finally:
-            self.stance_model, self._collect = model, None
+            self.model, self._collect = model, None
 
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
-        self._starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         lowered = text.lower()
         # lower() keeps offsets except for a few letters (İ -> i̇), and case-insensitive
         # matching also equates a few letters that lower() keeps apart (ı and i, ſ and s): in
         # such texts match case-insensitively.
-        self._lowered = (
-            lowered if len(lowered) == len(text) and not _FOLD_TRAPS.search(text) else None
-        )
-        scan = (
-            self._head_re_lower.finditer(lowered)
-            if self._lowered is not None
-            else self._head_re.get().finditer(text)
-        )
+        self._lowered = lowered if len(lowered) == len(text) and not _has_fold_trap(text) else None
         heads: list[tuple[int, int, _Head]] = []
-        strong: set[str] = set()
-        for m in scan:
-            idx = self._head_tags[m.lastgroup] if m.lastgroup else -1
-            if idx < 0:
-                continue
+        strong: dict[str, int] = {}
+        for start, end, idx in self._scan_heads(text):
             head = self._heads[idx]
-            heads.append((m.start(), m.end(), head))
-            if not head.weak and not head.context:
-                strong.add(head.category)
+            heads.append((start, end, head))
+            if head.kind == "strong":
+                strong[head.category] = strong.get(head.category, 0) + 1
+        n_strong = sum(strong.values())
+        if n_strong == 0:
+            # A text without a single strong head is not about the peace process: its
+            # meetings and efforts are not talks (none is a trigger in the annotated texts).
+            return out
+        self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        model = self.model
+        # Candidates the rules would not report are only worth judging with a model.
+        judge = model is not None or self._collect is not None
+        strong_sentences: dict[int, int] = {}
+        if judge:
+            for start, _end, head in heads:
+                if head.kind == "strong":
+                    k = bisect.bisect_right(starts, start) - 1
+                    strong_sentences[k] = strong_sentences.get(k, 0) + 1
         strong_seen: dict[str, int] = {}
         last_end = -1
         prev_head_end = 0
         for start, end, head in heads:
             if start < last_end:
                 continue
-            if head.context and head.category not in strong:
-                continue
+            # A context head counts in a story about its event, or when something is done
+            # with it in a story about the peace process ("rejected the demands").
+            trusted = head.kind == "strong" or head.kind == "weak" or head.category in strong
             trig = self._trigger(text, start, end, head, prev_head_end)
             prev_head_end = start if head.verb else end
             if trig is None:
+                continue
+            rule_keep = trusted or self._judging_governor
+            if not rule_keep and not judge:
                 continue
             if head.weak:
                 if trig.codes == () and trig.stance == "neutral":
@@ -271,20 +295,31 @@ class TriggerFinder:
                 seen = strong_seen.get(head.category)
                 if seen is None or start - seen > 3000:
                     continue
-            elif not head.context:
+            elif head.kind == "strong":
                 strong_seen[head.category] = start
-            model = self.stance_model
-            if (
-                trig.stance == "neutral"
-                and self._act in _UNDECIDED_ACTS
-                and (
-                    self._collect is not None
-                    or (model is not None and trig.category in model.categories)
+            if judge:
+                mine = 1 if head.kind == "strong" else 0
+                k = bisect.bisect_right(starts, start) - 1
+                cand = Candidate(
+                    trig.start,
+                    trig.end,
+                    start,
+                    end,
+                    trig.category,
+                    head.kind,
+                    rule_keep,
+                    trig.stance,
+                    self._act,
+                    self._negated,
+                    self._outcome_found,
+                    strong.get(head.category, 0) - mine,
+                    n_strong - mine,
+                    strong_sentences.get(k, 0) - mine,
                 )
-            ):
-                # Only where the rules saw no predicate, negation or outcome word: those
-                # are reliable, and the annotations hold few refusals to learn them from.
-                trig = self._learned_stance(text, trig)
+                decided = self._judged(text, trig, cand, k)
+                if decided is None:
+                    continue
+                trig = decided
             last_end = trig.end
             if out and self._coordinated(text, out[-1], trig):
                 out[-1] = _merged(text, out[-1], trig)
@@ -296,24 +331,57 @@ class TriggerFinder:
                 )
         return out
 
-    def _learned_stance(self, text: str, trig: Trigger) -> Trigger:
+    def _scan_heads(self, text: str) -> Iterator[tuple[int, int, int]]:
+        """(start, end, entry) of each head in ``text``, leftmost first, not overlapping:
+        what the alternation of all heads as whole words finds."""
+        lowered = self._lowered
+        if lowered is None:
+            for m in self._head_re.get().finditer(text):
+                if m.lastgroup:
+                    yield m.start(), m.end(), self._head_tags[m.lastgroup]
+            return
+        # The scan matches the character before each head (the text gets a leading space):
+        # a pattern that starts with a character class lets the regex engine skip from one
+        # separator to the next instead of trying every position (~20 % less scanning).
+        for m in self._head_scan.finditer(" " + lowered):
+            if m.lastgroup:
+                yield m.start(), m.end() - 1, self._head_tags[m.lastgroup]
+
+    def _judged(self, text: str, trig: Trigger, cand: Candidate, sentence: int) -> Trigger | None:
+        """``trig`` as the model decides it: dropped (None), or with the model's stance."""
+        model = self.model
+        collect = self._collect is not None
+        if collect:
+            judge_keep = judge_stance = True
+        elif model is None:
+            return trig
+        else:
+            judge_keep = cand.judged_by_model
+            judge_stance = cand.undecided and cand.category in model.stance_categories
+            if not judge_keep and not judge_stance:
+                return trig if cand.rule_keep else None
         # The sentence, but never more than a few hundred characters of it (texts without
         # sentence breaks would make this quadratic).
-        sent_start = max(
-            self._starts[bisect.bisect_right(self._starts, trig.start) - 1],
-            trig.start - _FEATURE_WINDOW_CHARS,
-        )
+        sent_start = max(self._starts[sentence], trig.start - _FEATURE_WINDOW_CHARS)
         hi = min(len(text), trig.end + _FEATURE_WINDOW_CHARS)
         sent_end_m = _SENTENCE_BREAK.search(text, trig.end, hi)
         sent_end = sent_end_m.start() if sent_end_m is not None else hi
-        feats = stance_features(
-            text, sent_start, sent_end, trig.start, trig.end, trig.category, trig.stance, self._act
+        keep_feats, stance_feats = features(
+            text, sent_start, sent_end, cand, keep=judge_keep, stance=judge_stance
         )
         if self._collect is not None:
-            self._collect.append((trig, feats))
-        if self.stance_model is None or trig.category not in self.stance_model.categories:
+            self._collect.append((trig, cand, keep_feats, stance_feats))
+            return trig if cand.rule_keep else None
+        if model is None:
             return trig
-        stance = self.stance_model.predict(feats)
+        if judge_keep:
+            if not model.keeps(keep_feats):
+                return None
+        elif not cand.rule_keep:
+            return None
+        if not judge_stance:
+            return trig
+        stance = model.stance_of(stance_feats)
         if stance == trig.stance:
             return trig
         # The codes name the act the rules found, which no longer holds.
@@ -347,6 +415,7 @@ class TriggerFinder:
         )
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
+        self._outcome_found = None
         if negated:
             stance, act = _negate(stance, act)
         elif act is None or act in ("engage", "mention"):
@@ -354,6 +423,7 @@ class TriggerFinder:
             outcome = self._outcome(text, sent_start, start, end)
             if outcome is not None:
                 stance = outcome
+                self._outcome_found = outcome
         if act is None or act == "mention":
             answer = self._answer(text, sent_start, end)
             if answer is not None:
@@ -366,6 +436,8 @@ class TriggerFinder:
         if head.codes_key != head.category and not codes:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
         self._act = f"not-{gov_act or '-'}" if negated else act
+        self._negated = negated
+        self._judging_governor = gov_act is not None and gov_act not in _NEUTRAL_ACTS
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
@@ -392,8 +464,8 @@ class TriggerFinder:
         best: Stance | None = None
         best_distance = -1
         for o in scan:
-            if o.start() < end and o.end() > start:
-                continue  # the head itself
+            if o.start() >= start and o.end() <= end:
+                continue  # the head's own word
             group = o.lastgroup
             if group is None:
                 continue
@@ -427,8 +499,9 @@ class TriggerFinder:
             if self._clause_re.search(gap) or len(_WORDS.findall(gap)) > gov.max_gap:
                 continue
             act = gov.act
-            # The nearer (later) governor wins, unless a negative one was found already.
-            if best is None or act in _NEGATIVE_ACTS or best[0] not in _NEGATIVE_ACTS:
+            # The nearer (later) governor wins, unless it ranks lower: negative acts first,
+            # then the other judging ones, then those that only report or name the event.
+            if best is None or _rank(act) >= _rank(best[0]):
                 best = (act, g.start(), g.end())
         if self._right_re is not None:
             r = (
@@ -438,7 +511,7 @@ class TriggerFinder:
             )
             if r is not None and r.lastgroup:
                 act = self._right[int(r.lastgroup[1:])].act
-                if best is None or (act in _NEGATIVE_ACTS and best[0] not in _NEGATIVE_ACTS):
+                if best is None or _rank(act) > _rank(best[0]):
                     best = (act, r.start(r.lastgroup), r.end())
         if best is None:
             return None, start, end
@@ -533,7 +606,16 @@ def _last_visible(text: str, end: int) -> str:
 _STANCES = frozenset({"positive", "negative", "neutral"})
 # Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
 # i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
-_FOLD_TRAPS = re.compile("[\u0131\u017f\u1c80-\u1c88]")
+_FOLD_TRAPS = "\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88"
+
+
+def _has_fold_trap(text: str) -> bool:
+    # A substring search per letter: several times cheaper than a regex character class.
+    return not text.isascii() and any(c in text for c in _FOLD_TRAPS)
+
+
+def _rank(act: str) -> int:
+    return 2 if act in _NEGATIVE_ACTS else 0 if act in _NEUTRAL_ACTS else 1
 
 
 def _merged(text: str, prev: Trigger, trig: Trigger) -> Trigger:
@@ -595,7 +677,12 @@ def _distributed(pattern: str) -> list[str]:
             out.append(alt)  # repeated, lazy or possessive: left alone
             continue
         # A greedy optional group is tried first, then skipped: its alternatives go first.
-        parts = [x + rest for x in _distributed(inner)] + ([rest] if optional else [])
+        heads = _distributed(inner)
+        if len(rest) > _LONG_REST:
+            # A long rest is written once per first letter, not once per alternative:
+            # "(?:swapped|sent|freed)REST" -> "s(?:wapped|ent)REST|f(?:reed)REST".
+            heads = _by_first_letter_once(heads) or heads
+        parts = [x + rest for x in heads] + ([rest] if optional else [])
         if "" in parts or len(parts) > _MAX_DISTRIBUTED:
             out.append(alt)
             continue
@@ -606,15 +693,35 @@ def _distributed(pattern: str) -> list[str]:
 
 
 _MAX_DISTRIBUTED = 64
+_LONG_REST = 40
 
 
-def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+def _by_first_letter_once(alternatives: list[str]) -> list[str] | None:
+    """``alternatives`` as one alternative per first letter, in the order of each letter's
+    first appearance (alternatives with different first letters never match at the same
+    place, so only the order within a letter matters, and it is kept); None when one does not
+    start with a plain letter."""
+    groups: dict[str, list[str]] = {}
+    for alt in alternatives:
+        first = alt[:1]
+        if not first.isalpha() or alt[1:2] in ("?", "*", "+", "{") or len(alt) < 2:
+            return None
+        groups.setdefault(first, []).append(alt[1:])
+    return [
+        f"{first}{rests[0]}" if len(rests) == 1 else f"{first}(?:{'|'.join(rests)})"
+        for first, rests in groups.items()
+    ]
+
+
+def _structure(pattern: str) -> list[tuple[int, str, int]]:
     """(index, character, group depth after it) of each ``(``, ``)`` and ``|`` of ``pattern``
     that is regex syntax: escapes and character classes are skipped."""
+    out: list[tuple[int, str, int]] = []
     depth = 0
     in_class = False
     i = 0
-    while i < len(pattern):
+    n = len(pattern)
+    while i < n:
         ch = pattern[i]
         if ch == "\\":
             i += 2
@@ -623,10 +730,16 @@ def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch in "()|":
-            depth += {"(": 1, ")": -1, "|": 0}[ch]
-            yield i, ch, depth
+        elif ch == "(":
+            depth += 1
+            out.append((i, ch, depth))
+        elif ch == ")":
+            depth -= 1
+            out.append((i, ch, depth))
+        elif ch == "|":
+            out.append((i, ch, depth))
         i += 1
+    return out
 
 
 def _split_alternatives(pattern: str) -> list[str]:
@@ -648,12 +761,13 @@ def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]
     return re.compile(_source(patterns, flags), flags)
 
 
-def _source(patterns: list[str], flags: int) -> str:
-    """One regex for whole-word matches of any of ``patterns``."""
+def _source(patterns: list[str], flags: int, after: str = r"(?<![\w-])") -> str:
+    """One regex for whole-word matches of any of ``patterns``, each ``after`` a character
+    that is not part of a word (a lookbehind, or a class that the match then includes)."""
     if not patterns:
         return r"(?!x)x"
     body = _by_first_letter("|".join(patterns).replace(" ", r"\s+"), flags)
-    return r"(?<![\w-])(?:" + body + r")(?![\w-])"
+    return after + r"(?:" + body + r")(?![\w-])"
 
 
 class _Lazy:
@@ -714,6 +828,8 @@ _ESCAPE_OR_UPPER = re.compile(r"\\.|\(\?P<[^>]+>|[^\W\d_a-z]")
 
 def _lower_pattern(pattern: str) -> str:
     """Lower-case the letters of a regex, leaving escapes (\\S, \\W) and group names alone."""
+    if pattern == pattern.lower():
+        return pattern
     return _ESCAPE_OR_UPPER.sub(
         lambda m: m.group() if m.group().startswith(("\\", "(?P<")) else m.group().lower(),
         pattern,
@@ -733,4 +849,4 @@ def _cached(language: str) -> TriggerFinder | None:
     name = f"triggers.{language}.yaml"
     if not language or not lexicon.available(name):
         return None
-    return TriggerFinder(lexicon.load(name), StanceModel.for_language(language))
+    return TriggerFinder(lexicon.load(name), TriggerModel.for_language(language))

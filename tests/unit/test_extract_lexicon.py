@@ -70,24 +70,29 @@ def test_bundled_trigger_patterns_start_with_a_letter() -> None:
 
 
 def test_grouped_head_scan_finds_what_the_plain_alternation_finds() -> None:
-    """The prefix-grouped head regex against the same heads as one plain alternation, on
-    the annotated documents: the same matches, tagged with the same entry."""
+    """The head scan (alternatives multiplied out and grouped by their first letters, each
+    match starting at the character before the head) against the heads as one plain
+    alternation of whole words, on the annotated documents and the seed article: the same
+    matches, of the same entries."""
     import json
     import re
     from pathlib import Path
 
-    from pipeline.extract.triggers import _compile, _lower_pattern, _tagged
+    from pipeline.extract.triggers import TriggerFinder, _lower_pattern
 
     data = lexicon.load("triggers.en.yaml")
-    patterns = [
-        _lower_pattern(_tagged(e["pattern"], f"h{i}"))
-        for i, e in enumerate(e for entries in data["heads"].values() for e in entries)
+    entries = [e["pattern"] for entries in data["heads"].values() for e in entries]
+    body = "|".join(f"(?:{_lower_pattern(p)})(?P<e{i}>)" for i, p in enumerate(entries))
+    plain = re.compile(r"(?<![\w-])(?:" + body.replace(" ", r"\s+") + r")(?![\w-])")
+    finder = TriggerFinder(data)
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    texts = [
+        json.loads(line)["text"]
+        for line in (fixtures / "triggers" / "dev.jsonl").read_text("utf-8").splitlines()
     ]
-    grouped = _compile(patterns, flags=0)
-    plain = re.compile(r"(?<![\w-])(?:" + "|".join(patterns).replace(" ", r"\s+") + r")(?![\w-])")
-    assert grouped.pattern != plain.pattern
-    gold = Path(__file__).resolve().parents[1] / "fixtures" / "triggers" / "dev.jsonl"
-    for line in gold.read_text(encoding="utf-8").splitlines():
-        text = json.loads(line)["text"].lower()
-        want = [(m.span(), m.lastgroup) for m in plain.finditer(text)]
-        assert [(m.span(), m.lastgroup) for m in grouped.finditer(text)] == want
+    texts.append((fixtures / "seed-article.txt").read_text(encoding="utf-8"))
+    for text in texts:
+        lowered = text.lower()
+        finder._lowered = lowered
+        want = [(m.start(), m.end(), int(str(m.lastgroup)[1:])) for m in plain.finditer(lowered)]
+        assert list(finder._scan_heads(text)) == want

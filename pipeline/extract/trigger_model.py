@@ -1,0 +1,360 @@
+"""The learned decisions on the trigger candidates the rules find: keep or drop, and stance.
+
+The rules (``triggers.py``) over-generate: every head of the lexicon is a *candidate*, also
+the generic contact words ("meeting", "discussed", "efforts") in a story that is not about
+talks, and the words that count only in the right company ("terms", "observers").  For each
+candidate two linear models decide:
+
+- **keep**: whether it is a trigger at all (binary), from the head's words, how far the rules
+  trust it (a word they trust anywhere, one they trust only in a story about its event), what
+  governs it, the words around it, and how much the document and the sentence are about the
+  peace process (the other heads found there);
+- **stance** (positive, negative, neutral) of the candidates the rules leave undecided (no
+  predicate that takes a side, no negation, no outcome word: about four in ten), from the
+  category, the rules' act, and the words of the trigger, its context and its sentence.  A
+  stance the rules decided stands: a model that may overrule it scores lower in 5-fold
+  cross-validation ("ruled out a ceasefire" must stay negative; docs/triggers.md).
+
+Both are logistic regressions trained by ``parley train triggers``
+(``pipeline/extract/trigger_training.py``, scikit-learn, a fixed seed) and shipped as
+``data/trigger_model.<lang>.json``: per model a bias and one weight row per feature.
+Inference is a few dozen dictionary look-ups per candidate in plain Python, so neither
+scikit-learn nor numpy is needed at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pipeline.extract.model import STANCES, Stance
+
+#: Words of the left and right context used, nearest first.
+CONTEXT_WORDS = 8
+#: Words next to the candidate that the keep model sees with their position.
+NEAR_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]+")
+_UNDECIDED_ACTS: frozenset[str | None] = frozenset({None, "engage", "mention"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the rules know about one candidate: where it is and how they judged it."""
+
+    start: int
+    end: int
+    head_start: int
+    head_end: int
+    category: str
+    #: How far the rules trust the head: "strong" (anywhere), "context" (in a story about
+    #: its event), "weak" (with a governor, after a strong head).
+    kind: str
+    #: Whether the rules alone would report it.
+    rule_keep: bool
+    rule_stance: str
+    act: str | None
+    negated: bool
+    outcome: str | None
+    #: Strong heads of the same category in the document, and of any category in the
+    #: sentence (the candidate itself left out).
+    doc_category_heads: int
+    doc_heads: int
+    sentence_heads: int
+
+    @property
+    def bare(self) -> bool:
+        """Whether the text around it says nothing about it that the rules know: no
+        predicate that takes a side, no negation, no outcome word."""
+        return self.act in _UNDECIDED_ACTS and not self.negated and self.outcome is None
+
+    @property
+    def judged_by_model(self) -> bool:
+        """Whether the keep model decides it: a bare mention of a head the rules do not
+        trust everywhere ("the meeting", "efforts"); one that something is done with
+        ("rejected the demands") is the rules' to keep."""
+        return self.kind != "strong" and self.bare
+
+    @property
+    def undecided(self) -> bool:
+        """Whether its stance is the stance model's: a bare mention whose head has no
+        stance of its own."""
+        return self.bare and self.rule_stance == "neutral"
+
+
+def _bucket(n: int) -> str:
+    return "0" if n <= 0 else "1" if n == 1 else "2-4" if n <= 4 else "5+"
+
+
+def features(
+    text: str,
+    sent_start: int,
+    sent_end: int,
+    c: Candidate,
+    *,
+    keep: bool = True,
+    stance: bool = True,
+) -> tuple[list[str], list[str]]:
+    """Features of the keep/drop and of the stance decision about ``c``, in the sentence
+    ``[sent_start, sent_end)`` (an empty list for a decision not asked for)."""
+    left = _words(text, sent_start, c.start)
+    right = _words(text, c.end, sent_end)
+    sentence = ["s:" + w for w in sorted({*left, *right})]
+    # Where it stands: in the headline (the first line), in a question.
+    if text.find("\n", 0, c.start) < 0:
+        sentence.append("headline")
+    if text[sent_end : sent_end + 1] == "?":
+        sentence.append("question")
+    keep_feats: list[str] = []
+    if keep:
+        head = _words(text, c.head_start, c.head_end)
+        doc_cat = _bucket(c.doc_category_heads)
+        sent = _bucket(c.sentence_heads)
+        act = c.act or "-"
+        keep_feats = [
+            f"kind={c.kind}",
+            f"rule_keep={c.rule_keep}",
+            f"cat={c.category}",
+            f"cat_kind={c.category}|{c.kind}",
+            f"act={act}",
+            f"cat_act={c.category}|{act}",
+            f"doc_cat={doc_cat}",
+            f"doc={_bucket(c.doc_heads)}",
+            f"sent={sent}",
+            f"kind_doc_cat={c.kind}|{doc_cat}",
+            f"kind_sent={c.kind}|{sent}",
+        ]
+        if head:
+            keep_feats += [f"h0={head[0]}", f"h1={head[-1]}", f"h1_sent={head[-1]}|{sent}"]
+        keep_feats += [f"l{i}={w}" for i, w in enumerate(reversed(left[-NEAR_WORDS:]))]
+        keep_feats += [f"r{i}={w}" for i, w in enumerate(right[:NEAR_WORDS])]
+        keep_feats += sentence
+    stance_feats: list[str] = []
+    if stance:
+        # Words only: the model decides where the rules found nothing, and a category's
+        # share of positive mentions in the training documents is their style's.
+        stance_feats = ["t:" + w for w in _words(text, c.start, c.end)]
+        stance_feats += ["l:" + w for w in left[len(left) - CONTEXT_WORDS :]]
+        stance_feats += ["r:" + w for w in right[:CONTEXT_WORDS]]
+        stance_feats += sentence
+    return keep_feats, stance_feats
+
+
+def _words(text: str, start: int, end: int) -> list[str]:
+    """The content words of ``text[start:end]``, lower-cased.  Left out: function words,
+    which say nothing about an event and much about a source's style (long official
+    sentences, mostly positive in the training data, are full of them), and capitalised
+    words, mostly names: "Russia" is no more positive than "Ukraine" outside the training
+    documents."""
+    out = []
+    for w in _WORD.findall(text, max(0, start), max(start, end)):
+        if w[0].isupper():
+            continue
+        if w not in FUNCTION_WORDS:
+            out.append(w)
+    return out
+
+
+#: English function words (articles, pronouns, prepositions, conjunctions, auxiliaries).
+#: Negators ("not", "no", "never") and modals that soften ("could", "would") are not here:
+#: they bear on stance.
+FUNCTION_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "into",
+        "about",
+        "over",
+        "after",
+        "before",
+        "between",
+        "during",
+        "under",
+        "up",
+        "down",
+        "out",
+        "off",
+        "than",
+        "then",
+        "there",
+        "here",
+        "and",
+        "or",
+        "so",
+        "if",
+        "because",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "while",
+        "also",
+        "s",
+        "be",
+        "is",
+        "are",
+        "was",
+        "were",
+        "been",
+        "being",
+        "am",
+        "has",
+        "have",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "will",
+        "shall",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinearModel:
+    """Logistic-regression weights: per class, a bias and a weight per feature."""
+
+    classes: tuple[str, ...]
+    bias: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+
+    def scores(self, feats: list[str]) -> list[float]:
+        totals = list(self.bias)
+        for f in feats:
+            row = self.weights.get(f)
+            if row is not None:
+                for i, w in enumerate(row):
+                    totals[i] += w
+        return totals
+
+    def predict(self, feats: list[str]) -> str:
+        totals = self.scores(feats)
+        best = 0
+        for i in range(1, len(totals)):
+            if totals[i] > totals[best]:
+                best = i
+        return self.classes[best]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinearModel:
+        classes = tuple(str(c) for c in data["classes"])
+        width = len(classes)
+        bias = tuple(float(b) for b in data["bias"])
+        weights = {str(k): tuple(float(w) for w in v) for k, v in data["weights"].items()}
+        if len(bias) != width or any(len(v) != width for v in weights.values()):
+            raise ValueError("model rows do not match its classes")
+        return cls(classes, bias, weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "classes": list(self.classes),
+            "bias": list(self.bias),
+            "weights": {k: list(v) for k, v in sorted(self.weights.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerModel:
+    """The keep/drop and the stance model of one language."""
+
+    keep: LinearModel
+    stance: LinearModel
+    #: The categories whose stance the model decides (those with enough training examples;
+    #: the others keep the rules' stance).
+    stance_categories: frozenset[str] = frozenset()
+    #: How much higher another stance must score than neutral to be chosen.
+    neutral_margin: float = 0.0
+
+    def keeps(self, feats: list[str]) -> bool:
+        return self.keep.predict(feats) == "keep"
+
+    def stance_of(self, feats: list[str]) -> Stance:
+        totals = self.stance.scores(feats)
+        classes = self.stance.classes
+        best = 0
+        for i in range(1, len(totals)):
+            if totals[i] > totals[best]:
+                best = i
+        if (
+            "neutral" in classes
+            and totals[best] - totals[classes.index("neutral")] <= self.neutral_margin
+        ):
+            return "neutral"
+        return classes[best]  # type: ignore[return-value]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TriggerModel:
+        keep = LinearModel.from_dict(data["keep"])
+        if set(keep.classes) != {"keep", "drop"}:
+            raise ValueError(f"a keep model decides keep or drop, not {keep.classes}")
+        stance = LinearModel.from_dict(data["stance"])
+        for c in stance.classes:
+            if c not in STANCES:
+                raise ValueError(f"unknown stance {c!r} in a trigger model")
+        categories = frozenset(str(c) for c in data.get("stance_categories") or [])
+        return cls(keep, stance, categories, float(data.get("neutral_margin", 0.0)))
+
+    def to_dict(self, **meta: Any) -> dict[str, Any]:
+        return {
+            **meta,
+            "stance_categories": sorted(self.stance_categories),
+            "neutral_margin": self.neutral_margin,
+            "keep": self.keep.to_dict(),
+            "stance": self.stance.to_dict(),
+        }
+
+    @staticmethod
+    def for_language(language: str) -> TriggerModel | None:
+        return _load(language)
+
+
+def model_file(language: str) -> str:
+    return f"trigger_model.{language}.json"
+
+
+@cache
+def _load(language: str) -> TriggerModel | None:
+    path = resources.files("pipeline.extract").joinpath("data").joinpath(model_file(language))
+    if not language or not path.is_file():
+        return None
+    return TriggerModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
