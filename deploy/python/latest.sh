@@ -45,7 +45,10 @@ print(f"\n  {len(differ)} package(s) newer than the lock")
 PY
 
 cd "$work/src"
-# deploy/validate.sh (run by a unit test) uses this virtualenv and the checkout's tool cache.
-export PYTHON="$work/venv/bin/python" PARLEY_TOOLS_DIR="$root/.cache/tools"
+# deploy/validate.sh (run by a unit test) uses this virtualenv and the checkout's tool cache
+# (linked, not passed as PARLEY_TOOLS_DIR: unit tests drop PARLEY_* variables to stay hermetic).
+export PYTHON="$work/venv/bin/python"
+mkdir -p "$root/.cache/tools" "$work/src/.cache"
+ln -sfn "$root/.cache/tools" "$work/src/.cache/tools"
 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
   tests/unit tests/integration/pipeline/test_pipeline_seed.py
