@@ -7,11 +7,16 @@ need it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.extract import language as language_module
+from pipeline.extract import mentions as mentions_module
+from pipeline.extract import speakers as speakers_module
+from pipeline.extract import text as text_module
 from pipeline.extract.tokens import _SPACED_TOKEN, tokenize, wordset
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -80,3 +85,39 @@ def test_a_title_keeps_its_full_stop_only_before_a_space_or_comma() -> None:
     assert words[:2] == ["Mr.", "Peskov"]
     assert "Mr.Lavrov" in words and "Dr." in words and "J." in words
     assert words[-2:] == ["Mr", "."]  # the span ends after the stop: nothing follows it
+
+
+# Patterns written to start with a character class (so that the regex engine jumps from
+# candidate to candidate) and the plain forms they stand for.
+_CAP = r"[A-Z][\w’'.&-]*"
+_ORG_REST = rf"(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
+REWRITTEN = {
+    "sentence end": (text_module._SENTENCE_END, r"[.!?…]+[\"”’»)\]']*(?=\s)"),
+    "organisation": (mentions_module.ORG_NAME, rf"(?<![\w’'.&-]){_CAP}{_ORG_REST}"),
+    "acronym": (
+        mentions_module._ACRONYM_DEFINITION,
+        rf"((?<![\w’'.&-]){_CAP}{_ORG_REST})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)",
+    ),
+    "capital": (speakers_module._CAPITAL_WORD, r"(?<![\w’'.-])[A-Z]"),
+    "latin word": (language_module._WORD, r"[A-Za-z]+"),
+}
+REGEX_PIECES = [
+    *PIECES,
+    *sorted(wordset("""Of of The the Institute IISS (IISS) .” !? ?” ) ] a. A.B. Ab-C""")),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(REGEX_PIECES), max_size=30), st.data())
+def test_rewritten_patterns_match_what_their_plain_forms_match(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text = "".join(parts)
+    pos = data.draw(st.integers(0, len(text)))
+    for name, (pattern, plain_source) in REWRITTEN.items():
+        plain = re.compile(plain_source)
+        found = [(m.span(), m.groups()) for m in pattern.finditer(text, pos)]
+        assert found == [(m.span(), m.groups()) for m in plain.finditer(text, pos)], name
+        for method in ("match", "fullmatch", "search"):
+            a, b = getattr(pattern, method)(text, pos), getattr(plain, method)(text, pos)
+            assert (a and a.span()) == (b and b.span()), (name, method)
