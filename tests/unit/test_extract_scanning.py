@@ -1,7 +1,7 @@
 """Scans that avoid running a regex at every position find exactly what the regex finds.
 
 The tokenizer reads whitespace-separated pieces and runs its regex only on the pieces that
-need it.
+need it; the cue scan runs the cue regex only where a word starts with a head's first word.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pipeline.extract import language as language_module
 from pipeline.extract import mentions as mentions_module
 from pipeline.extract import speakers as speakers_module
 from pipeline.extract import text as text_module
+from pipeline.extract.cues import CueLexicon
 from pipeline.extract.tokens import _SPACED_TOKEN, tokenize, wordset
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -85,6 +86,46 @@ def test_a_title_keeps_its_full_stop_only_before_a_space_or_comma() -> None:
     assert words[:2] == ["Mr.", "Peskov"]
     assert "Mr.Lavrov" in words and "Dr." in words and "J." in words
     assert words[-2:] == ["Mr", "."]  # the span ends after the stop: nothing follows it
+
+
+def regex_cues(lex: CueLexicon, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    return [m.span() for m in lex.regex.finditer(text, start, stop)]
+
+
+def scanned_cues(lex: CueLexicon, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    return [m.span() for m in lex._matches(text, start, stop)]
+
+
+LEXICONS = {lang: CueLexicon.for_language(lang) for lang in ("en", "ru", "uk")}
+CUE_PIECES = [
+    *PIECES,
+    *sorted(
+        wordset("""said Said says told according According to has not didn t saying sai dsaid
+        заявил Заявил сказал заявив за""")
+    ),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(CUE_PIECES), max_size=40), st.data())
+def test_same_cues_as_the_regex(parts: list[str], data: st.DataObject) -> None:
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    stop = data.draw(st.integers(start, len(text)))
+    for lex in LEXICONS.values():
+        assert lex is not None and lex.first_words is not None
+        assert scanned_cues(lex, text, start, stop) == regex_cues(lex, text, start, stop)
+
+
+def test_same_cues_on_news_text() -> None:
+    found = 0
+    for text in news_texts():
+        for lex in LEXICONS.values():
+            assert lex is not None
+            spans = scanned_cues(lex, text, 0, len(text))
+            assert spans == regex_cues(lex, text, 0, len(text))
+            found += len(spans)
+    assert found > 100
 
 
 # Patterns written to start with a character class (so that the regex engine jumps from
