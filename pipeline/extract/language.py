@@ -29,7 +29,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z]*")  # = [A-Za-z]+, but found by its first letter
 _EN_FUNCTION_WORDS = wordset(
     """the of and to in is that for on with was as by it he said at from his are be has have
     an were this who whose which not but or they we will would been had their its after

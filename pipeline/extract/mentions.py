@@ -66,8 +66,11 @@ _CAP = r"[A-Z][\w’'.&-]*"
 # word); joiners left at the end are trimmed by the callers.
 # At word starts only, and at most twelve more words: a long run of capitalised words (or
 # one long word) then costs linear time ("Aa Aa Aa … (B)" would otherwise be quadratic).
+# (The look-behind comes after the first capital, which it checks with the character before
+# it: the pattern then starts with a character class, so a scan jumps from capital to capital.)
 ORG_NAME = re.compile(
-    rf"(?<![\w’'.&-]){_CAP}(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
+    r"[A-Z](?<![\w’'.&-].)[\w’'.&-]*"
+    rf"(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
 )
 # Where an appositive names the organisation: "… at the X", "… of X", "X's …".
 _ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")

@@ -706,7 +706,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     )
 
 
-_CAPITAL_WORD = re.compile(r"(?<![\w’'.-])[A-Z]")
+# The look-behind after the capital, as in _NAME_SEQ: a scan then jumps from capital to capital.
+_CAPITAL_WORD = re.compile(r"[A-Z](?<![\w’'.-].)")
 
 
 def _unexplained_capital(gaz: Gazetteer, text: str) -> bool:

@@ -18,7 +18,10 @@ from pipeline.extract.tokens import wordset
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before whitespace.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]']*(?=\s)")
+# (``[.!?…][.!?…]*`` rather than ``[.!?…]+``: a pattern that starts with a character class
+# lets the regex engine skip from candidate to candidate; one that starts with a repetition
+# is tried at every position, which made this scan 5 % of the extraction.)
+_SENTENCE_END = re.compile(r"[.!?…][.!?…]*[\"”’»)\]']*(?=\s)")
 
 # Tokens before a full stop that do not end a sentence: titles, initials, month and state
 # abbreviations that news text uses constantly.

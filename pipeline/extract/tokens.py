@@ -20,9 +20,12 @@ def wordset(words: str) -> frozenset[str]:
 # that noun phrases are not cut at them.  (Tokenizing is the largest single cost of the
 # attribution rules: the titles are only tried before a capital, the word parts never
 # backtrack, and the "U.S." full stop is checked after it is seen, not at every word end.)
+_TITLES = (
+    "Mr|Mrs|Ms|Dr|Sen|Rep|Reps|Gov|Gen|Lt|Col|Capt|Cmdr|Adm|Sgt|Maj|St|Jr|Sr|Rev|Prof|Fr|Sens"
+    "|Messrs|Mt|Ft|No"
+)
 _TOKEN = re.compile(
-    r"(?=[A-Z])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Reps|Gov|Gen|Lt|Col|Capt|Cmdr|Adm|Sgt|Maj|St|Jr|Sr|Rev"
-    r"|Prof|Fr|Sens|Messrs|Mt|Ft|No|[A-Z])\.(?=\s|,)"
+    rf"(?=[A-Z])(?:{_TITLES}|[A-Z])\.(?=\s|,)"
     r"|\w++(?:[’'&.-]\w++)*+(?:\.(?<=\.\w\.))?"
     r"|[^\w\s]"
 )
@@ -56,24 +59,122 @@ _SPACED_TOKEN = re.compile(r"(\s*)(" + _TOKEN.pattern + ")")
 
 
 def tokenize(text: str, start: int, end: int) -> list[Token]:
-    pairs: list[tuple[str, str]] = _SPACED_TOKEN.findall(text, start, end)
-    if not pairs:
+    """The tokens of ``text[start:end]``: exactly what ``_TOKEN`` finds there.
+
+    Tokens never contain whitespace, so they are read off the whitespace-separated pieces of
+    the span (``str.split`` splits at the same characters as ``\\s``).  A piece of letters
+    and digits (``str.isalnum``: ``\\w`` without the underscore) is one word token; pieces of
+    words, joiners and punctuation ("said,", "“Russia’s") are read by ``_read_piece``; the
+    regex, which costs thousands of instructions per token, only reads what is left (titles,
+    initials, "U.S.", "3.5", underscores).
+    """
+    pieces = text[start:end].split()
+    if not pieces:
         return []
-    # One lower() for all words (tokens never contain spaces, so split() undoes the join);
-    # ’ folded to ' in the lower form, so word lists need one spelling ("he's").
-    lowered = " ".join(map(_second, pairs)).lower()
+    # One lower() for all pieces: whitespace separates them, so no letter's lower case
+    # depends on another piece (the final sigma looks at cased neighbours only).
+    lowered = " ".join(pieces).lower()
     if "’" in lowered:
         lowered = lowered.replace("’", "'")
     out: list[Token] = []
-    append = out.append
+    pos = start
+    for piece, lower in zip(pieces, lowered.split(" "), strict=True):
+        begin = piece_start(text, piece, pos)
+        pos = begin + len(piece)
+        if piece.isalnum():
+            out.append(Token(begin, pos, piece, lower, True))
+        elif not _read_piece(begin, piece, out):
+            # The lookahead after a title's full stop ("Mr." before a space) needs the
+            # character after the piece, and nothing further.
+            _regex_tokens(text, begin, min(pos + 1, end), out)
+    return out
+
+
+def piece_start(text: str, piece: str, pos: int) -> int:
+    """Where ``piece``, the next piece of ``str.split()`` after ``pos``, starts: only
+    whitespace lies between.  Mostly one space or none, told by comparing one character."""
+    first = ord(piece[0])
+    if ord(text[pos]) == first:
+        return pos  # no whitespace before it (a piece is never whitespace)
+    if ord(text[pos + 1]) == first:
+        return pos + 1  # text[pos] was whitespace, and the piece starts right after it
+    return text.find(piece, pos)
+
+
+#: Characters that join two runs of word characters into one token ("Russia’s", "AT&T").
+_JOINERS = "’'&-"
+_TITLE_WORDS = frozenset(_TITLES.split("|"))
+
+
+def word_char(text: str, i: int) -> bool:
+    """Whether ``text[i]`` matches ``\\w`` (a letter, a digit or the underscore), without
+    making a string of it when it is ASCII."""
+    c = ord(text[i])
+    if c < 128:
+        return 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 95
+    return text[i].isalnum()
+
+
+def _read_piece(begin: int, piece: str, out: list[Token]) -> bool:
+    """Append the tokens of a whitespace-free ``piece`` that starts at ``begin`` when it is
+    made of words (runs of word characters, joined by single ``_JOINERS``) and punctuation
+    marks, as ``_TOKEN`` reads it; False (nothing appended) when it needs the regex: an
+    underscore, a full stop inside a word ("U.S.", "3.5") or after a possible title or
+    initial ("Mr.", "J.", where the regex looks past the piece)."""
+    if "_" in piece:
+        return False
+    n = len(piece)
+    mark = len(out)
+    i = 0
+    while i < n:
+        if not word_char(piece, i):
+            mark_text = piece[i]
+            lower = mark_text.lower()
+            if lower == "’":
+                lower = "'"
+            out.append(Token(begin + i, begin + i + 1, mark_text, lower, False))
+            i += 1
+            continue
+        j = i + 1
+        while j < n:
+            if word_char(piece, j):
+                j += 1
+            elif piece[j] in _JOINERS and j + 1 < n and word_char(piece, j + 1):
+                j += 2
+            else:
+                break
+        # A full stop after an initial or a title, or inside a word: the regex decides.
+        if j < n and piece[j] == ".":
+            initial = j == i + 1
+            if initial or (j + 1 < n and word_char(piece, j + 1)) or piece[i:j] in _TITLE_WORDS:
+                del out[mark:]
+                return False
+        word = piece[i:j]
+        lower = word.lower()
+        if "’" in lower:
+            lower = lower.replace("’", "'")
+        out.append(Token(begin + i, begin + j, word, lower, True))
+        i = j
+    return True
+
+
+def _regex_tokens(text: str, start: int, end: int, out: list[Token]) -> None:
+    """Append the tokens ``_TOKEN`` finds in ``text[start:end]``."""
+    pairs: list[tuple[str, str]] = _SPACED_TOKEN.findall(text, start, end)
+    if not pairs:
+        return
+    # Tokens never contain spaces, so split() undoes the join; ’ folded to ' in the lower
+    # form, so word lists need one spelling ("he's").
+    lowered = " ".join(map(_second, pairs)).lower()
+    if "’" in lowered:
+        lowered = lowered.replace("’", "'")
     pos = start
     for (space, word), lower in zip(pairs, lowered.split(" "), strict=True):
         begin = pos + len(space)
         size = len(word)
         pos = begin + size
         # Punctuation tokens are single characters: a longer token is a word.
-        append(Token(begin, pos, word, lower, size > 1 or word.isalnum() or word == "_"))
-    return out
+        out.append(Token(begin, pos, word, lower, size > 1 or word.isalnum() or word == "_"))
 
 
 DETERMINERS = wordset(

@@ -1,0 +1,164 @@
+"""Scans that avoid running a regex at every position find exactly what the regex finds.
+
+The tokenizer reads whitespace-separated pieces and runs its regex only on the pieces that
+need it; the cue scan runs the cue regex only where a word starts with a head's first word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.extract import language as language_module
+from pipeline.extract import mentions as mentions_module
+from pipeline.extract import speakers as speakers_module
+from pipeline.extract import text as text_module
+from pipeline.extract.cues import CueLexicon
+from pipeline.extract.tokens import _SPACED_TOKEN, tokenize, wordset
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def regex_tokens(text: str, start: int, end: int) -> list[tuple[int, int, str, str, bool]]:
+    """The tokens as one ``findall`` of the token regex over ``text[start:end]`` gives them."""
+    out = []
+    pos = start
+    for space, word in _SPACED_TOKEN.findall(text, start, end):
+        begin = pos + len(space)
+        pos = begin + len(word)
+        lower = word.lower().replace("’", "'")
+        out.append((begin, pos, word, lower, len(word) > 1 or word.isalnum() or word == "_"))
+    return out
+
+
+def fields(text: str, start: int, end: int) -> list[tuple[int, int, str, str, bool]]:
+    return [(t.start, t.end, t.text, t.lower, t.is_word) for t in tokenize(text, start, end)]
+
+
+# Titles, initials, dotted abbreviations, joiners, apostrophes, underscores, digits, other
+# scripts, a dotted capital I whose lower case is two characters, combining marks and the many
+# kinds of whitespace.  (No Greek final sigma: compiled with mypyc, str.lower() has no
+# final-sigma rule on Python 3.11, so "ΟΔΟΣ" lowers to "οδοσ" there and to "οδος" in Python.)
+PIECES = [
+    *sorted(
+        wordset("""Mr Mrs Dr Sen No J U S said Ω ΟΔΟ İstanbul é e\u0301 Peskov _ x_y 42 3.5 AT
+        & T . , ' ’ - — “ ” " ( ) : … ß Ǆ № ٣ 中文 🙂""")
+    ),
+    *[" ", "  ", "\n", "\t", "\u00a0", "\u2009", "\u3000", "\x1c"],
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.data())
+def test_same_tokens_as_the_regex(parts: list[str], data: st.DataObject) -> None:
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert fields(text, start, end) == regex_tokens(text, start, end)
+
+
+def news_texts() -> list[str]:
+    import yaml
+
+    texts = [(FIXTURES / "seed-article.txt").read_text(encoding="utf-8")]
+    with (FIXTURES / "polnear_train_slice.jsonl").open(encoding="utf-8") as fh:
+        texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    cases = yaml.safe_load((FIXTURES / "extract_cases.yaml").read_text(encoding="utf-8"))
+    texts += [case["text"] for case in cases["cases"]]
+    return texts
+
+
+def test_same_tokens_on_news_text() -> None:
+    for text in news_texts():
+        assert fields(text, 0, len(text)) == regex_tokens(text, 0, len(text))
+        for start in range(0, len(text), 97):
+            end = min(len(text), start + 240)
+            assert fields(text, start, end) == regex_tokens(text, start, end)
+
+
+def test_a_title_keeps_its_full_stop_only_before_a_space_or_comma() -> None:
+    text = "Mr. Peskov and Mr.Lavrov met Dr., J. D. Vance, Mr."
+    words = [t.text for t in tokenize(text, 0, len(text))]
+    assert words[:2] == ["Mr.", "Peskov"]
+    assert "Mr.Lavrov" in words and "Dr." in words and "J." in words
+    assert words[-2:] == ["Mr", "."]  # the span ends after the stop: nothing follows it
+
+
+def regex_cues(lex: CueLexicon, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    return [m.span() for m in lex.regex.finditer(text, start, stop)]
+
+
+def scanned_cues(lex: CueLexicon, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    return [m.span() for m in lex._matches(text, start, stop)]
+
+
+LEXICONS = {lang: CueLexicon.for_language(lang) for lang in ("en", "ru", "uk")}
+CUE_PIECES = [
+    *PIECES,
+    *sorted(
+        wordset("""said Said says told according According to has not didn t saying sai dsaid
+        заявил Заявил сказал заявив за""")
+    ),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(CUE_PIECES), max_size=40), st.data())
+def test_same_cues_as_the_regex(parts: list[str], data: st.DataObject) -> None:
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    stop = data.draw(st.integers(start, len(text)))
+    for lex in LEXICONS.values():
+        assert lex is not None and lex.first_words is not None
+        assert scanned_cues(lex, text, start, stop) == regex_cues(lex, text, start, stop)
+
+
+def test_same_cues_on_news_text() -> None:
+    found = 0
+    for text in news_texts():
+        for lex in LEXICONS.values():
+            assert lex is not None
+            spans = scanned_cues(lex, text, 0, len(text))
+            assert spans == regex_cues(lex, text, 0, len(text))
+            found += len(spans)
+    assert found > 100
+
+
+# Patterns written to start with a character class (so that the regex engine jumps from
+# candidate to candidate) and the plain forms they stand for.
+_CAP = r"[A-Z][\w’'.&-]*"
+_ORG_REST = rf"(?:[ \t]+(?:(?:of|for|on|and|the|de|&)(?![\w’'.&-])|{_CAP})){{0,12}}"
+REWRITTEN = {
+    "sentence end": (text_module._SENTENCE_END, r"[.!?…]+[\"”’»)\]']*(?=\s)"),
+    "organisation": (mentions_module.ORG_NAME, rf"(?<![\w’'.&-]){_CAP}{_ORG_REST}"),
+    "acronym": (
+        mentions_module._ACRONYM_DEFINITION,
+        rf"((?<![\w’'.&-]){_CAP}{_ORG_REST})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)",
+    ),
+    "capital": (speakers_module._CAPITAL_WORD, r"(?<![\w’'.-])[A-Z]"),
+    "latin word": (language_module._WORD, r"[A-Za-z]+"),
+}
+REGEX_PIECES = [
+    *PIECES,
+    *sorted(wordset("""Of of The the Institute IISS (IISS) .” !? ?” ) ] a. A.B. Ab-C""")),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(REGEX_PIECES), max_size=30), st.data())
+def test_rewritten_patterns_match_what_their_plain_forms_match(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text = "".join(parts)
+    pos = data.draw(st.integers(0, len(text)))
+    for name, (pattern, plain_source) in REWRITTEN.items():
+        plain = re.compile(plain_source)
+        found = [(m.span(), m.groups()) for m in pattern.finditer(text, pos)]
+        assert found == [(m.span(), m.groups()) for m in plain.finditer(text, pos)], name
+        for method in ("match", "fullmatch", "search"):
+            a, b = getattr(pattern, method)(text, pos), getattr(plain, method)(text, pos)
+            assert (a and a.span()) == (b and b.span()), (name, method)
