@@ -9,7 +9,10 @@ pages/s is per core; the best of the rounds is kept, like timeit.  Two baselines
 (metadata on: title, author, date via htmldate; comments off).
 Overhead = our time / baseline time - 1.
 
-parley is measured in both modes (``ingest.fast_extraction`` true and false).  When DIR has a
+parley is measured in both modes (``ingest.fast_extraction`` true and false), and in fast mode
+without the page's metadata (what the poller does for a feed entry that has its title and date,
+``ingest.page_metadata``), against the floor: ``trafilatura.bare_extraction`` in fast mode, text
+only.  When DIR has a
 ``ground-truth.json`` (page id → ``articleBody``), the text each mode extracts is scored against
 it: word-bag precision, recall and F1 per page, averaged (pages with no text score 0).
 """
@@ -84,12 +87,32 @@ def bare(pages: list[bytes], **options: bool) -> tuple[float, int]:
 SAME_OPTIONS = {"with_metadata": True, "include_comments": False}
 
 
-def ours(pages: list[bytes], fast: bool) -> tuple[float, int]:
+def floor(pages: list[bytes]) -> tuple[float, int]:
+    """The least trafilatura does for a page's text: ``bare_extraction`` in fast mode, no
+    metadata, no comments, no output formatting."""
+    started = time.process_time()
+    ok = sum(
+        1
+        for page in pages
+        if trafilatura.bare_extraction(
+            page, url="https://example.org/a", fast=True, include_comments=False
+        )
+    )
+    return time.process_time() - started, ok
+
+
+def ours(pages: list[bytes], fast: bool, with_metadata: bool = True) -> tuple[float, int]:
     started = time.process_time()
     ok = 0
     for page in pages:
         try:
-            extract_article(page, url="https://example.org/a", content_type="text/html", fast=fast)
+            extract_article(
+                page,
+                url="https://example.org/a",
+                content_type="text/html",
+                fast=fast,
+                with_metadata=with_metadata,
+            )
             ok += 1
         except ExtractionError:
             pass
@@ -105,6 +128,7 @@ def main() -> None:
     bare(pages[:5])
     ours(pages[:5], fast=False)  # warm caches (lxml, htmldate, py3langid model)
     bare_times, same_times, our_times, fast_times = [], [], [], []
+    floor_times, feed_times = [], []
     for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
         t, bare_ok = bare(pages)
         bare_times.append(t)
@@ -114,7 +138,12 @@ def main() -> None:
         our_times.append(t)
         t, fast_ok = ours(pages, fast=True)
         fast_times.append(t)
+        t, floor_ok = floor(pages)
+        floor_times.append(t)
+        t, feed_ok = ours(pages, fast=True, with_metadata=False)
+        feed_times.append(t)
     b, m, o, f = (min(x) for x in (bare_times, same_times, our_times, fast_times))
+    lo, fm = min(floor_times), min(feed_times)
     n = len(pages)
     print(f"pages: {n} ({sum(map(len, pages)) / 1e6:.1f} MB of HTML), rounds: {args.rounds}")
     print(f"trafilatura.extract, defaults         : {n / b:6.1f} pages/s ({bare_ok} with text)")
@@ -124,6 +153,9 @@ def main() -> None:
     print(f"overhead of precise vs same options   : {100 * (o / m - 1):+.1f} %")
     print(f"overhead of fast vs same options      : {100 * (f / m - 1):+.1f} %")
     print(f"overhead of fast vs defaults          : {100 * (f / b - 1):+.1f} %")
+    print(f"trafilatura.bare_extraction, text only : {n / lo:6.1f} pages/s ({floor_ok} with text)")
+    print(f"parley fast, title/date from the feed  : {n / fm:6.1f} pages/s ({feed_ok} with text)")
+    print(f"overhead of that vs text-only floor    : {100 * (fm / lo - 1):+.1f} %")
     for label, fast in (("precise", False), ("fast", True)):
         scores = fidelity(args.corpus, fast)
         if scores is not None:

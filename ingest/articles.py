@@ -95,11 +95,20 @@ def normalise_language(value: str | None) -> str | None:
 
 
 def extract_article(
-    body: bytes, *, url: str, content_type: str | None, fast: bool = True
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    fast: bool = True,
+    with_metadata: bool = True,
 ) -> ExtractedArticle:
     """``fast`` skips trafilatura's fallback extractors (readability, jusText), which run on
     every page and cost about a third of the time, for 1 % less text on news pages
-    (``benchmarks/extraction.py`` measures both modes against ground truth)."""
+    (``benchmarks/extraction.py`` measures both modes against ground truth).
+
+    ``with_metadata=False`` skips the page's metadata (title, author, date: trafilatura and
+    htmldate read the whole tree for them), about a third of the time again; the caller then
+    has them from elsewhere (the feed) and gets ``None`` here."""
     check_content_type(content_type)
     if not body.strip():
         raise ExtractionError("empty", "empty body")
@@ -108,7 +117,7 @@ def extract_article(
         document = trafilatura.bare_extraction(
             html,
             url=url,
-            with_metadata=True,
+            with_metadata=with_metadata,
             include_comments=False,  # reader comments are not the article, and cost time
             fast=fast,
         )

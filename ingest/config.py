@@ -86,6 +86,13 @@ class IngestSettings(BaseModel):
         description="skip trafilatura's fallback extractors: about 30 % less CPU per page for "
         "a little less text (see benchmarks/extraction.py)",
     )
+    page_metadata: Literal["when_missing", "always"] = Field(
+        "when_missing",
+        description="read title, author and date from the article page (trafilatura, "
+        "htmldate): 'always', or only for an entry whose feed lacks its title or date "
+        "('when_missing': the feed's own values are kept, and extraction costs about a third "
+        "less CPU; the author then comes from the feed alone)",
+    )
     # Seen ids older than this are forgotten; feeds drop items long before.
     seen_retention_days: float = Field(180.0, gt=0)
     produce_retry_max: float = Field(30.0, gt=0, description="cap of the produce retry delay")

@@ -7,6 +7,12 @@ Elasticsearch, dead letters acknowledged by Kafka, hooks (alerting) returned wit
 only then are the records' offsets returned for committing.  Any exception leaves the offsets
 uncommitted, so the records are read again and, thanks to deterministic ids, stored once.
 
+A hook may also have ``prepare(documents) -> hook``: the part of its work that needs only the
+documents, not their storage (the alert hook matches them against the subscriptions).  The
+writer calls it in a second thread while the bulk request runs, and then the hook it returned
+instead of the hook itself, with the statements that were stored, so the two round trips
+overlap.  If ``prepare`` fails, the hook itself runs, as without it.
+
 Hooks follow the poison policy (``parley.poison``): an infrastructure error is retried until it
 goes away (or shutdown); any other error is retried ``hook_attempts`` times, then the batch is
 handed to the hook one statement at a time, and the statements it still fails on go to the
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,6 +49,15 @@ log = get_logger(__name__)
 #: (``parley.poison``: Kafka, Elasticsearch, network, ``TransientError``) is retried for as long
 #: as it lasts; any other error ``hook_attempts`` times, then statement by statement.
 PostIndexHook = Callable[[Sequence[Mapping[str, Any]]], None]
+
+
+#: A hook's optional ``prepare`` (module docstring).
+PrepareHook = Callable[[Sequence[Mapping[str, Any]]], PostIndexHook]
+
+
+def _prepare_of(hook: PostIndexHook) -> PrepareHook | None:
+    prepare = getattr(hook, "prepare", None)
+    return prepare if callable(prepare) else None
 
 
 class HookRejectedError(Exception):
@@ -100,6 +116,7 @@ class BatchWriter:
         self._should_abort = should_abort
         self._clock = clock
         self._sleep = sleep
+        self._preparing: ThreadPoolExecutor | None = None
         self._pending: list[ProcessedRecord] = []
         self._documents = 0
         self._bytes = 0
@@ -107,6 +124,11 @@ class BatchWriter:
 
     def __len__(self) -> int:
         return len(self._pending)
+
+    def close(self) -> None:
+        if self._preparing is not None:
+            self._preparing.shutdown(wait=True)
+            self._preparing = None
 
     def add(self, record: ProcessedRecord) -> None:
         if self._since is None:
@@ -135,6 +157,9 @@ class BatchWriter:
             for doc in record.documents:
                 actions.append(BulkAction(self._index_name(doc.index), doc.id, doc.source))
                 owners.append(record)
+        prepared = self._prepare_hooks(
+            [doc.source for r in records for doc in r.documents if doc.index == "statements"]
+        )
         report = self._indexer.write(actions) if actions else BulkReport()
         metrics.BULK_REQUESTS.inc(report.requests)
 
@@ -163,7 +188,7 @@ class BatchWriter:
         result.dead_letters = len(letters)
 
         if stored_statements:
-            hook_letters = self._run_hooks(stored_statements)
+            hook_letters = self._run_hooks(stored_statements, prepared)
             self._send_dead_letters(hook_letters)
             result.dead_letters += len(hook_letters)
 
@@ -193,16 +218,45 @@ class BatchWriter:
         for dl in letters:
             metrics.DEAD_LETTERS.labels(dl.reason).inc()
 
+    def _prepare_hooks(
+        self, statements: Sequence[Mapping[str, Any]]
+    ) -> dict[int, Future[PostIndexHook]]:
+        """Start each hook's ``prepare`` (module docstring) while the bulk request runs."""
+        started: dict[int, Future[PostIndexHook]] = {}
+        if not statements:
+            return started
+        for position, hook in enumerate(self._hooks):
+            prepare = _prepare_of(hook)
+            if prepare is None:
+                continue
+            if self._preparing is None:
+                self._preparing = ThreadPoolExecutor(1, thread_name_prefix="hook-prepare")
+            started[position] = self._preparing.submit(prepare, statements)
+        return started
+
+    @staticmethod
+    def _prepared(hook: PostIndexHook, prepared: Future[PostIndexHook] | None) -> PostIndexHook:
+        if prepared is None:
+            return hook
+        try:
+            return prepared.result()
+        except Exception as exc:  # noqa: BLE001 - the hook itself does it all, with its retries
+            log.info("post-index hook could not prepare; running it in full", error=describe(exc))
+            return hook
+
     def _run_hooks(
-        self, statements: Sequence[tuple[Mapping[str, Any], ProcessedRecord]]
+        self,
+        statements: Sequence[tuple[Mapping[str, Any], ProcessedRecord]],
+        prepared: Mapping[int, Future[PostIndexHook]] | None = None,
     ) -> list[DeadLetter]:
         """Run every hook over the stored statements; returns dead letters for the statements
         a hook failed on for good (see the module docstring)."""
         letters: list[DeadLetter] = []
         documents = [doc for doc, _ in statements]
-        for hook in self._hooks:
+        for position, hook in enumerate(self._hooks):
+            ready = self._prepared(hook, (prepared or {}).get(position))
             try:
-                self._call_hook(hook, documents)
+                self._call_hook(ready, documents)
                 continue
             except HookRejectedError as exc:
                 log.error(

@@ -170,7 +170,13 @@ def _compile(output: Path, extra_args: list[str], build_in: Path) -> None:
         "# Do not edit; see README.md (Installing from the lock).\n"
         f"{DIGEST_PREFIX}{LockInputs.read().digest()}\n"
     )
-    body = output.read_text(encoding="utf-8").replace(str(build_in), "build-system.requires")
+    # uv names its inputs in the "via" comments: the temporary files get stable names, so the
+    # lock carries no path of the machine that made it and re-locking does not churn.
+    body = (
+        output.read_text(encoding="utf-8")
+        .replace(str(build_in), "build-system.requires")
+        .replace(str(build_in.parent / "previous.lock"), "requirements.lock (previous pins)")
+    )
     output.write_text(header + body, encoding="utf-8")
 
 

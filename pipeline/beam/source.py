@@ -10,7 +10,10 @@ splittable DoFn:
 - each ``process`` call reads one batch (``consumer.poll`` blocks up to ``poll_timeout_ms``,
   which paces the embedded runner: it ignores the ``defer_remainder`` delay), claims every
   record's offset and then checkpoints with ``defer_remainder``, so every batch ends a bundle and
-  the sink's bundle finalizer can commit it;
+  the sink's bundle finalizer can commit it.  The embedded runner reads every partition in one
+  bundle, one after the other: once a partition of the bundle returned records, the others
+  take what has arrived without waiting, so records are not held back by the polls of idle
+  partitions (an idle bundle still waits ``poll_timeout_ms`` per partition, its pacing);
 - the watermark follows the record timestamps (``ManualWatermarkEstimator``) and moves to
   "now" minus a second while the partition is idle, so that event-time consumers downstream on
   a runner that has them are not held back by a quiet partition;
@@ -191,6 +194,10 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         self._readers: dict[KafkaPartition, PartitionSource] = {}
+        self._bundle_has_records = False
+
+    def start_bundle(self) -> None:
+        self._bundle_has_records = False
 
     def teardown(self) -> None:
         for reader in getattr(self, "_readers", {}).values():
@@ -238,7 +245,11 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
             tracker.defer_remainder(Duration(micros=self._config.poll_timeout_ms * 1000))
             return
         reader = self._reader(element)
-        messages = reader.read(position, self._config.poll_timeout_ms)
+        # Records already read in this bundle are waiting to be stored: another partition's
+        # read takes what it has and does not wait for more.
+        wait_ms = 0 if self._bundle_has_records else self._config.poll_timeout_ms
+        messages = reader.read(position, wait_ms)
+        self._bundle_has_records = self._bundle_has_records or bool(messages)
         counter = metrics.RECORDS_IN.labels(element.topic)
         last_claimed: int | None = None
         for message in messages:

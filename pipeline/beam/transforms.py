@@ -206,7 +206,7 @@ class WriteToElasticsearchFn(beam.DoFn):  # type: ignore[misc]
             metrics.OFFSETS_COMMITTED.labels(topic, str(partition)).set(offset)
 
     def teardown(self) -> None:
-        names = ["_dead_letters", "_client"]
+        names = ["_writer", "_dead_letters", "_client"]
         if isinstance(getattr(self, "_committer", None), OffsetCommitter):
             names.append("_committer")
         for name in names:

@@ -11,6 +11,11 @@ Kafka offsets are committed, the pipeline calls the hook with those documents.  
 4. marks them ``queued`` in the background (a conditional update: a dispatcher may have
    delivered them already); the batch does not wait for it.
 
+Step 1 needs only the documents, not their storage: ``prepare`` runs it on its own, and the
+pipeline's writer calls it while the bulk request stores the batch, then finishes with the
+callable it returned (steps 2–4 over the statements that were stored).  The statements index
+is refreshed once a second, so whether the batch is in it yet changes nothing for the match.
+
 Poison policy (``parley.poison``): an infrastructure failure in steps 1–3 raises, so the
 pipeline retries the batch and does not commit its offsets.  What one statement or alert
 causes — an alert the model refuses to build, an alert document Elasticsearch rejects for good
@@ -28,6 +33,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -39,7 +45,14 @@ from parley.logs import get_logger
 from parley.netguard import NetGuard
 from parley.poison import TransientError
 from sinks.alerts.config import alerts_settings
-from sinks.alerts.matching import BatchMatcher, UnbuildableAlert, build_alerts
+from sinks.alerts.matching import (
+    BatchMatch,
+    BatchMatcher,
+    ClusterInfo,
+    UnbuildableAlert,
+    build_alerts,
+    parse_clusters,
+)
 from sinks.alerts.metrics import (
     ALERTS_MATCHED,
     DEAD_LETTERS,
@@ -47,7 +60,7 @@ from sinks.alerts.metrics import (
     SUBSCRIPTIONS_SEARCHED,
 )
 from sinks.alerts.models import Alert
-from sinks.alerts.store import SubscriptionCache, SubscriptionStore
+from sinks.alerts.store import SubscriptionCache, SubscriptionSnapshot, SubscriptionStore
 from sinks.elasticsearch.client import make_client
 
 log = get_logger(__name__)
@@ -62,6 +75,31 @@ def _json_bytes(doc: Mapping[str, Any]) -> bytes:
 
 class AlertStoreError(TransientError):
     """Elasticsearch could not store some alert documents for now (429, 5xx): retry."""
+
+
+@dataclass(frozen=True)
+class PreparedMatch:
+    """Step 1 done ahead (``AlertHook.prepare``): the batch matched with one snapshot of the
+    subscriptions."""
+
+    snapshot: SubscriptionSnapshot
+    batch: BatchMatch
+    statement_ids: frozenset[str]
+
+    def covers(self, docs: Sequence[Mapping[str, Any]]) -> bool:
+        return all(str(d["statement_id"]) in self.statement_ids for d in docs)
+
+    def restricted_to(self, docs: Sequence[Mapping[str, Any]]) -> BatchMatch:
+        """The matches among ``docs`` only (statements the bulk write refused are left out)."""
+        ids = {str(d["statement_id"]) for d in docs}
+        matches = {sub: hits & ids for sub, hits in self.batch.matches.items() if hits & ids}
+        return BatchMatch(
+            matches=matches,
+            skipped=self.batch.skipped,
+            searched=self.batch.searched,
+            queries=self.batch.queries,
+            cluster_response=self.batch.cluster_response,
+        )
 
 
 class AlertHook:
@@ -102,20 +140,55 @@ class AlertHook:
     def __call__(self, docs: Sequence[Mapping[str, Any]]) -> None:
         self.process(docs)
 
-    def process(self, docs: Sequence[Mapping[str, Any]]) -> list[Alert]:
-        """Match, store and publish; returns the alerts published by this call."""
+    def prepare(
+        self, docs: Sequence[Mapping[str, Any]]
+    ) -> Callable[[Sequence[Mapping[str, Any]]], None]:
+        """Match ``docs`` now (step 1), before they are stored; returns the hook that does
+        the rest for the documents (or some of them) once they are."""
+        prepared = self._match(self._usable(docs))
+
+        def finish(stored: Sequence[Mapping[str, Any]]) -> None:
+            self.process(stored, prepared)
+
+        return finish
+
+    def _usable(self, docs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         usable = [d for d in docs if d.get("statement_id")]
         if len(usable) < len(docs):
             # The pipeline validates documents before indexing; this is a bug there, not data.
             log.error("statement_without_id", count=len(docs) - len(usable))
+        return usable
+
+    def _match(self, usable: Sequence[Mapping[str, Any]]) -> PreparedMatch | None:
+        snapshot = self.cache.get()
+        if not usable or not snapshot.compiled:
+            return None
+        started = time.perf_counter()
+        batch, _, staged = self.matcher.match(snapshot.compiled, usable)
+        # Deleted with the next batch's staging request: one request less per batch.
+        self.matcher.unstage_later(staged)
+        MATCH_SECONDS.observe(time.perf_counter() - started)
+        SUBSCRIPTIONS_SEARCHED.observe(batch.searched)
+        ids = frozenset(str(d["statement_id"]) for d in usable)
+        return PreparedMatch(snapshot, batch, ids)
+
+    def process(
+        self, docs: Sequence[Mapping[str, Any]], prepared: PreparedMatch | None = None
+    ) -> list[Alert]:
+        """Match (unless ``prepared`` covers ``docs``), store and publish; returns the alerts
+        published by this call."""
+        usable = self._usable(docs)
         if not usable:
             return []
-        snapshot = self.cache.get()
-        if not snapshot.compiled:
+        if prepared is None or not prepared.covers(usable):
+            prepared = self._match(usable)
+        if prepared is None:
             return []
-        started = time.perf_counter()
-        batch, clusters, staged = self.matcher.match(snapshot.compiled, usable)
-        self._background.submit(self._unstage, staged)
+        snapshot = prepared.snapshot
+        batch = prepared.restricted_to(usable)
+        clusters: dict[str, ClusterInfo] = (
+            parse_clusters(batch.cluster_response, usable) if batch.matches else {}
+        )
         unbuildable: list[UnbuildableAlert] = []
         alerts = build_alerts(batch, snapshot.by_id, usable, clusters, unbuildable=unbuildable)
         if unbuildable:
@@ -134,8 +207,6 @@ class AlertHook:
                     for u in unbuildable
                 ]
             )
-        MATCH_SECONDS.observe(time.perf_counter() - started)
-        SUBSCRIPTIONS_SEARCHED.observe(batch.searched)
         if not alerts:
             return []
         to_publish = self._store(alerts)
@@ -193,12 +264,6 @@ class AlertHook:
             for doc in response["docs"]
             if doc.get("found") and doc["_source"].get("status") == "new"
         ]
-
-    def _unstage(self, staged: Sequence[str]) -> None:
-        try:
-            self.matcher.unstage(staged)
-        except Exception as exc:  # noqa: BLE001 - leftovers never match another batch
-            log.warning("matching_index_cleanup_failed", error=str(exc))
 
     def _mark_queued(self, alerts: Sequence[tuple[Alert, tuple[int, int]]]) -> None:
         operations: list[Mapping[str, Any]] = []
@@ -260,6 +325,10 @@ class AlertHook:
 
     def close(self) -> None:
         self._background.shutdown(wait=True)
+        try:
+            self.matcher.unstage_leftovers()
+        except Exception as exc:  # noqa: BLE001 - leftovers never match another batch
+            log.warning("matching_index_cleanup_failed", error=str(exc))
         if self._producer is not None:
             self._producer.close(timeout=10)
             self._producer = None

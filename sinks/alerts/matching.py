@@ -12,8 +12,10 @@ The batch is searched in a small *matching index* (``<prefix>-matching``) that h
 index's mapping and settings — same analysis, same default fields, so the same hits — and holds
 only the batches being matched.  Searching the big statements index instead would cost more with
 every statement it holds (wildcards and prefixes are expanded over its whole term dictionary) and
-would need a refresh of that index per batch.  Staged documents get batch-unique ids and are
-deleted afterwards; a search only ever looks at its own batch's ids.
+would need a refresh of that index per batch.  Staged documents get batch-unique ids; a search
+only ever looks at its own batch's ids.  They are deleted afterwards: ``unstage`` at once, or
+``unstage_later``, which adds the deletes to the next batch's staging request (one request and
+one refresh per batch instead of two requests).
 
 Errors: a chunk rejected as a bad request (a query that no longer parses against the mapping) is
 split until the one broken subscription is isolated and skipped (logged); overload or server
@@ -105,6 +107,9 @@ class BatchMatch:
     skipped: dict[str, str] = field(default_factory=dict)  # subscription id → error
     searched: int = 0  # subscriptions sent to Elasticsearch after the prefilter
     queries: int = 0  # distinct queries among them
+    # The statements index's answer about the batch's clusters (``cluster_search``), for
+    # ``parse_clusters`` over the statements that are finally alerted.
+    cluster_response: Mapping[str, Any] = field(default_factory=dict)
 
 
 def candidates(
@@ -211,6 +216,7 @@ class BatchMatcher:
         self.index = matching_index
         self.chunk_size = chunk_size
         self._index_ready = False
+        self._leftovers: list[str] = []  # staged ids to delete with the next staging request
 
     def ensure_index(self) -> None:
         if self._index_ready:
@@ -248,7 +254,8 @@ class BatchMatcher:
         for chunk in chunks:
             searches += self._chunk_search(chunk, staged)
         responses = self._msearch(searches)
-        clusters = parse_clusters(self._ok(responses[0]), docs)
+        result.cluster_response = self._ok(responses[0])
+        clusters = parse_clusters(result.cluster_response, docs)
         retry: list[list[QueryGroup]] = []
         for chunk, response in zip(chunks, responses[1:], strict=True):
             self._collect(chunk, response, result, retry)
@@ -264,7 +271,10 @@ class BatchMatcher:
         """Index the batch into the matching index (refreshed); returns the staged ``_id``s."""
         self.ensure_index()
         batch = uuid.uuid4().hex[:12]
-        operations: list[Mapping[str, Any]] = []
+        leftovers, self._leftovers = self._leftovers, []
+        operations: list[Mapping[str, Any]] = [
+            {"delete": {"_index": self.index, "_id": i}} for i in leftovers
+        ]
         staged = []
         for doc in docs:
             staged.append(f"{batch}:{doc['statement_id']}")
@@ -274,15 +284,27 @@ class BatchMatcher:
             response = self.client.bulk(operations=operations, refresh=True)
         except Exception as exc:
             self._index_ready = False  # deleted meanwhile? check again next time
+            self._leftovers = leftovers + self._leftovers
             raise MatchingError(f"staging the batch failed: {exc}") from exc
-        if response["errors"]:
-            failed = [i["index"] for i in response["items"] if i["index"].get("error")]
+        # Only the staged documents count: a leftover that could not be deleted stays
+        # (harmless: no search looks at another batch's ids).
+        failed = [i["index"] for i in response["items"] if i.get("index", {}).get("error")]
+        if failed:
             statuses = [int(f.get("status", 500)) for f in failed]
             if any(status == 429 or status >= 500 for status in statuses):
                 raise MatchingUnavailableError(f"staging the batch failed: {failed[0]['error']}")
             # A statement the matching index refuses (its own mapping): that statement's fault.
             raise ValueError(f"statement refused by the matching index: {failed[0]['error']}")
         return staged
+
+    def unstage_later(self, staged: Sequence[str]) -> None:
+        """Delete a matched batch with the next staging request (``unstage`` for the rest)."""
+        self._leftovers.extend(staged)
+
+    def unstage_leftovers(self) -> None:
+        """Delete what ``unstage_later`` kept, now (on close)."""
+        leftovers, self._leftovers = self._leftovers, []
+        self.unstage(leftovers)
 
     def unstage(self, staged: Sequence[str]) -> None:
         """Delete a matched batch from the matching index (leftovers are harmless: every search

@@ -40,6 +40,9 @@ def install_templates(
             created = True
         elif changed:
             client.indices.put_mapping(index=index_name, **body["template"]["mappings"])
+            # The one dynamic setting the templates change (None: back to the default).
+            refresh = body["template"]["settings"].get("refresh_interval")
+            client.indices.put_settings(index=index_name, settings={"refresh_interval": refresh})
         results.append(SetupResult(index_name, changed, created))
     return results
 

@@ -12,8 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 INDICES = ("articles", "statements", "alerts", "subscriptions")
+
+# Articles and statements are what readers search as they arrive: refreshed every second.  The
+# alerts index is written three times per alert (created, queued, delivered) and searched
+# rarely (``parley alerts list``, the API, digests): left to Elasticsearch's default, which
+# skips the periodic refresh of a shard nobody searched for 30 s and refreshes it when a
+# search comes (the search then sees everything written before it).  Subscriptions are
+# written with ``refresh=wait_for``, which waits for the next periodic refresh.
+REFRESH_INTERVALS: dict[str, str | None] = {
+    "articles": "1s",
+    "statements": "1s",
+    "alerts": None,
+    "subscriptions": "1s",
+}
 
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
 DATE = {"type": "date"}
@@ -182,7 +195,6 @@ def index_template(
     *,
     shards: int = 1,
     replicas: int = 0,
-    refresh_interval: str = "1s",
     language_subfields: list[str] | None = None,
 ) -> dict[str, Any]:
     """Body for ``PUT _index_template/<index_name>`` matching ``<index_name>`` and rollovers."""
@@ -192,19 +204,18 @@ def index_template(
     }
     if language_subfields and name in ("articles", "statements"):
         mappings = _with_language_subfields(mappings, name, language_subfields)
+    settings: dict[str, Any] = {
+        "number_of_shards": shards,
+        "number_of_replicas": replicas,
+        "query": {"default_field": DEFAULT_FIELDS[name]},
+    }
+    if REFRESH_INTERVALS[name] is not None:
+        settings["refresh_interval"] = REFRESH_INTERVALS[name]
     return {
         "index_patterns": [index_name, f"{index_name}-*"],
         "priority": 200,
         "version": TEMPLATE_VERSION,
-        "template": {
-            "settings": {
-                "number_of_shards": shards,
-                "number_of_replicas": replicas,
-                "refresh_interval": refresh_interval,
-                "query": {"default_field": DEFAULT_FIELDS[name]},
-            },
-            "mappings": mappings,
-        },
+        "template": {"settings": settings, "mappings": mappings},
         "_meta": {"description": f"parley {name} index", "managed_by": "parley setup"},
     }
 

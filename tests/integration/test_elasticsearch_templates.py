@@ -64,6 +64,23 @@ def test_setup_is_idempotent(es_client: Elasticsearch, es_settings: Elasticsearc
     assert not any(r.template_changed for r in second)
 
 
+def test_refresh_intervals_follow_the_templates_also_on_existing_indices(
+    es_client: Elasticsearch, es_settings: ElasticsearchSettings
+) -> None:
+    alerts = es_settings.index("alerts")
+    # An index made by an older template, which refreshed the alerts every second.
+    es_client.indices.create(index=alerts, settings={"refresh_interval": "1s"})
+    install_templates(es_client, es_settings)
+
+    def refresh_interval(index: str) -> str | None:
+        settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
+        return settings.get("refresh_interval")
+
+    assert refresh_interval(alerts) is None  # Elasticsearch's default: idle shards skip it
+    assert refresh_interval(es_settings.index("statements")) == "1s"
+    assert refresh_interval(es_settings.index("articles")) == "1s"
+
+
 def test_mapping_types_match_the_contract(
     es_client: Elasticsearch, es_settings: ElasticsearchSettings
 ) -> None:

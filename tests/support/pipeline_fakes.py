@@ -30,6 +30,7 @@ class MemoryLog:
     # Called when a read finds nothing new (tests that change something mid-stream).
     on_drained: Callable[[], None] | None = None
     reads: int = 0
+    waits_ms: list[int] = field(default_factory=list)  # the timeout each read was given
 
     def end(self) -> int:
         return max(self.records) + 1 if self.records else 0
@@ -91,6 +92,7 @@ class MemoryReader:
 
     def read(self, position: int, timeout_ms: int) -> list[KafkaMessage]:
         self.log.reads += 1
+        self.log.waits_ms.append(timeout_ms)
         offsets = sorted(o for o in self.log.records if o >= position)[: self.max_records]
         out = [self.log.records[o] for o in offsets]
         self._position = (out[-1].offset + 1) if out else max(position, self.log.end())

@@ -59,6 +59,13 @@ def test_every_pin_carries_hashes() -> None:
         assert all("--hash=sha256:" in b for b in pins), name
 
 
+def test_locks_name_no_path_of_the_machine_that_made_them() -> None:
+    for name in ("requirements.lock", "requirements-runtime.lock"):
+        text = (REPO_ROOT / name).read_text("utf-8")
+        # uv's "via" comments name its input files; temporary ones must not leak in.
+        assert not re.search(r"(?m)^\s*#.*\s/[\w.-]+/", text), name
+
+
 def test_a_new_dependency_makes_the_lock_stale(lock: ModuleType, tmp_path: Path) -> None:
     pyproject, full, runtime = copies(tmp_path)
     text = pyproject.read_text("utf-8")

@@ -87,3 +87,39 @@ def test_later_outlets_of_an_alerted_story_do_not_alert_again(
     alerts_index = settings.elasticsearch.index("alerts")
     es_client.indices.refresh(index=alerts_index)
     assert es_client.count(index=alerts_index)["count"] == 1
+
+
+def test_prepared_while_storing_gives_the_same_alert_and_the_matching_index_is_emptied(
+    make_settings: Callable[..., Settings],
+    store_for: Callable[[Settings], SubscriptionStore],
+    hook_for: Callable[[Settings], AlertHook],
+    receiver: WebhookReceiver,
+    es_client: Elasticsearch,
+) -> None:
+    # The pipeline's writer prepares the hook (the match) before the bulk write stored the
+    # statements, then finishes it with those that were stored.
+    settings = make_settings()
+    sub = store_for(settings).create(putin_subscription(receiver), owner="desk")
+    hook = hook_for(settings)
+    docs = syndicated(OUTLETS)
+    finish = hook.prepare(docs)
+    index_statements(es_client, settings.elasticsearch.index("statements"), docs)
+    stored = [d for d in docs if d["outlet"] != "tass.com"]  # say tass.com's were refused
+    finish(stored)
+    alerts_index = settings.elasticsearch.index("alerts")
+    es_client.indices.refresh(index=alerts_index)
+    found = es_client.search(index=alerts_index)["hits"]["hits"]
+    assert len(found) == 1
+    alert = found[0]["_source"]
+    assert alert["subscription_id"] == sub.subscription_id
+    assert alert["outlets_count"] == 2 and alert["first_source"]["outlet"] == "rt.com"
+    # The staged batch is deleted with the next staging request, or when the hook closes.
+    matching = settings.elasticsearch.index("matching")
+    es_client.indices.refresh(index=matching)
+    assert es_client.count(index=matching)["count"] == len(docs)
+    hook.prepare(syndicated(OUTLETS[:1]))
+    es_client.indices.refresh(index=matching)
+    assert es_client.count(index=matching)["count"] == len(syndicated(OUTLETS[:1]))
+    hook.close()
+    es_client.indices.refresh(index=matching)
+    assert es_client.count(index=matching)["count"] == 0

@@ -91,10 +91,38 @@ def test_200_then_304_then_304_produces_each_item_once(
         assert record["text_source"] == "article" and "open to talks" in record["text"]
         assert record["outlet"] == "Test Outlet" and record["country"] == "UA"
         assert record["feed_id"] == feed.id and record["tags"] == ["t"]
-        assert record["author"] == "Jane Reporter" and record["language"] == "en"
+        # The feed gives title and date: the page's metadata is not read (ingest.page_metadata).
+        assert record["title"].startswith("Story ") and record["author"] is None
+        assert record["published_at"].startswith("2024-01-0") and record["language"] == "en"
     state = harness.state(feed)
     assert state.items_seen == 3 and state.etag == '"v1"' and state.consecutive_failures == 0
     assert len(server.hits("/articles/a.html")) == 1
+
+
+@pytest.mark.parametrize("page_metadata", ["when_missing", "always"])
+def test_page_metadata_is_read_when_the_feed_lacks_title_or_date_or_always(
+    server: ScriptedServer, make_poller: Make, page_metadata: str
+) -> None:
+    serve_articles(server, "dated", "undated")
+    dated, undated = items(server, "dated", "undated")
+    body = rss([dated]).replace(
+        b"</channel>",
+        f"<item><title>Undated</title><link>{undated[0]}</link></item></channel>".encode(),
+    )
+    server.route("/feed.xml", Reply(200, body))
+    harness = make_poller(page_metadata=page_metadata)
+    harness.poll(Feed(url=server.url("/feed.xml")))
+    records = dict(read_topic(_bootstrap(harness), harness.topic, expect=2))
+    from_feed = records[article_id(dated[0])]
+    from_page = records[article_id(undated[0])]
+    # An entry without a date: the page gives it (and the author, from the same pass).
+    assert from_page["published_at"].startswith("2024-03-05")
+    assert from_page["author"] == "Jane Reporter"
+    assert from_feed["published_at"].startswith("2024-01-01")
+    if page_metadata == "always":
+        assert from_feed["author"] == "Jane Reporter" and from_feed["title"] == "Story dated"
+    else:
+        assert from_feed["author"] is None and from_feed["title"] == "Story dated"
 
 
 def test_same_etag_but_changed_body_finds_new_items(

@@ -27,6 +27,17 @@ def test_extracts_title_text_author_date_language() -> None:
     assert article.language == "en"
 
 
+def test_without_metadata_the_text_is_the_same_and_title_author_date_are_not_read() -> None:
+    page = article_html("Ministry open to talks")
+    full = extract_article(page, url="https://news.example/a", content_type="text/html")
+    bare = extract_article(
+        page, url="https://news.example/a", content_type="text/html", with_metadata=False
+    )
+    assert bare.text == full.text and bare.language == full.language == "en"
+    assert (bare.title, bare.author, bare.published) == (None, None, None)
+    assert full.author == "Jane Reporter"
+
+
 def test_http_charset_wins_and_bad_bytes_do_not_crash() -> None:
     page = (
         "<html><body><article><p>"

@@ -66,6 +66,20 @@ def test_bounded_read_claims_every_record_once_from_the_committed_offset() -> No
     assert fakes.get_log("t", 0).reads >= 3
 
 
+def test_once_a_bundle_has_records_the_other_partitions_are_read_without_waiting() -> None:
+    # The embedded runner reads every partition in one bundle, one after the other.  The first
+    # read of a bundle may wait for records; once one returned some, waiting on the next
+    # partitions would only delay what was read (the bundle is stored when it ends).
+    for partition in (0, 1, 2):
+        fakes.add_partition("w", partition, offsets("w", partition, list(range(6))))
+    with embedded() as p:
+        read = p | ReadFromKafka(memory_config(bounded=True, poll_timeout_ms=7), "w")
+        assert_that(read | beam.Map(lambda m: m.partition), equal_to([0, 1, 2] * 6))
+    waits = [w for pt in (0, 1, 2) for w in fakes.get_log("w", pt).waits_ms]
+    # Three bundles of three reads (two records each): one read per bundle waited.
+    assert sorted(waits) == [0] * 6 + [7] * 3
+
+
 def test_record_timestamps_become_element_timestamps() -> None:
     fakes.add_partition("t", 0, offsets("t", 0, [0, 1]))
     with embedded() as p:

@@ -188,3 +188,47 @@ def test_a_document_that_cannot_be_encoded_is_dead_lettered_and_its_batch_stored
     (dl,) = letters.sent
     assert dl.reason == "index_rejected" and "not encodable" in dl.detail
     assert dl.source_offset == 7 and b"s-bad" in (dl.payload() or b"")
+
+
+class PreparingHook:
+    """A hook with ``prepare``: what it was prepared with, and what it finished with."""
+
+    def __init__(self, fail_prepare: bool = False) -> None:
+        self.fail_prepare = fail_prepare
+        self.prepared: list[list[str]] = []
+        self.finished: list[list[str]] = []
+        self.called: list[list[str]] = []
+
+    def prepare(self, docs: Sequence[Mapping[str, Any]]) -> Any:
+        self.prepared.append([d["statement_id"] for d in docs])
+        if self.fail_prepare:
+            raise ConnectionError("elasticsearch away while preparing")
+        return lambda stored: self.finished.append([d["statement_id"] for d in stored])
+
+    def __call__(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self.called.append([d["statement_id"] for d in docs])
+
+
+def test_a_hook_is_prepared_with_the_batch_and_finished_with_what_was_stored() -> None:
+    # a0-5 (the article and two statements), a1-9 (article, one statement); the second
+    # statement of a0-5 is rejected by Elasticsearch.
+    client = ScriptedBulkClient(lambda req: [201, 201, 400, 201, 201])
+    hook = PreparingHook()
+    w = writer(client, Letters(), [hook])
+    w.add(rec(0, 5, 2))
+    w.add(rec(1, 9))
+    result = w.flush()
+    assert result.offsets == {("t", 0): 6, ("t", 1): 10} and result.failed == 1
+    assert hook.prepared == [["a0-5-0", "a0-5-1", "a1-9-0"]]
+    assert hook.finished == [["a0-5-0", "a1-9-0"]] and hook.called == []
+    w.close()
+
+
+def test_a_hook_that_cannot_prepare_runs_in_full() -> None:
+    client = ScriptedBulkClient(lambda req: [201, 201])
+    hook = PreparingHook(fail_prepare=True)
+    w = writer(client, Letters(), [hook])
+    w.add(rec(0, 1))
+    assert w.flush().offsets == {("t", 0): 2}
+    assert hook.prepared == [["a0-1-0"]] and hook.called == [["a0-1-0"]] and not hook.finished
+    w.close()
