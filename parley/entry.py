@@ -7,10 +7,14 @@ configuration model, logging) would add ~0.2 s to each.  Everything else is ``pa
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 
 
 def main() -> None:
+    # A crash in native code (lxml, numpy, a compiled module) then leaves every thread's Python
+    # stack in the worker's log, next to the supervisor's note of the exit signal.
+    faulthandler.enable()
     argv = sys.argv[1:]
     if argv[:1] == ["extract"]:
         from pipeline.extract.batch import run_from_argv
