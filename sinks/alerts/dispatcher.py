@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import httpcore
 import httpx
@@ -93,6 +93,7 @@ FAILURE_REASONS = {"refused": "target_refused", "invalid": "invalid_message"}
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 30.0
 HANDLED = FINAL_STATUSES | {"digest_pending", "deferred", "digest_sending"}
+ALERT_STATUSES = frozenset(get_args(AlertStatus))
 
 
 def final_status(outcomes: Sequence[ChannelOutcome]) -> AlertStatus:
@@ -372,7 +373,7 @@ class Dispatcher:
             self.client.mget, index=self.alerts_index, ids=list(ids), source_includes=["status"]
         )
         return {
-            str(d["_id"]): str(d["_source"].get("status") or "new") if d.get("found") else None
+            str(d["_id"]): str(d["_source"].get("status")) if d.get("found") else None
             for d in response["docs"]
         }
 
@@ -487,6 +488,9 @@ class Dispatcher:
 
     async def _handle_alert(self, record: Alert, value: bytes, source: Mapping[str, Any]) -> None:
         status = await self._stored_status(record.alert_id)
+        if status is not None and status not in ALERT_STATUSES:
+            # Written around the matcher: this record's poison (dead-lettered, marked failed).
+            raise ValueError(f"the stored alert {record.alert_id} has no valid status: {status!r}")
         if status in HANDLED:
             return
         alert = record
