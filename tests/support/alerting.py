@@ -27,6 +27,8 @@ from parley.config import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SIGNING_SECRET = "test-signing-key-0123456789"
+# Filters that match the seed article's statements by Peskov about talks: 2 statements.
+PESKOV_TALKS = {"speakers": ["Peskov"], "categories": ["negotiations"]}
 
 
 @dataclass

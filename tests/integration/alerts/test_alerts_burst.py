@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 from support.alerting import (
+    PESKOV_TALKS,
     SIGNING_SECRET,
     InFlight,
     WebhookReceiver,
@@ -28,7 +29,6 @@ from sinks.alerts.models import Subscription
 from sinks.alerts.signing import verify
 from sinks.alerts.store import SubscriptionStore
 
-PESKOV_TALKS = {"speakers": ["Peskov"], "categories": ["negotiations"]}  # 2 statements
 SUBSCRIPTIONS = 150  # × 2 statement clusters = 300 alerts from one batch
 
 
