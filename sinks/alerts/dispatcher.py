@@ -221,7 +221,10 @@ class Dispatcher:
         self.alerts_index = settings.elasticsearch.index("alerts")
         self.guard = NetGuard.from_settings(settings.http)
         self.store = SubscriptionStore(self.client, settings.elasticsearch, self.config, self.guard)
-        self.cache = SubscriptionCache.for_store(self.store, self.config.matching.cache_ttl)
+        # Looks subscriptions up by id, matches nothing: no compiled queries on every reload.
+        self.cache = SubscriptionCache.for_store(
+            self.store, self.config.matching.cache_ttl, compile_queries=False
+        )
         self.network_backend = network_backend
         self._senders = senders
         self.limiter = RateLimiter()

@@ -92,3 +92,23 @@ def test_dispatcher_bounds_are_configurable() -> None:
     assert (cfg.per_host_concurrency, cfg.total_concurrency, cfg.max_in_flight) == (2, 5, 50)
     with pytest.raises(ValueError):
         DispatcherSettings.model_validate({"total_concurrency": 0})
+
+
+def test_a_cache_for_lookups_by_id_compiles_no_queries() -> None:
+    from sinks.alerts.models import Subscription
+    from sinks.alerts.store import SubscriptionCache
+
+    subs = [
+        Subscription.model_validate(
+            {
+                "name": f"s{i}",
+                "query": f"quote.text:talks{i}",
+                "channels": [{"type": "webhook", "url": "https://hooks.example.org/x"}],
+            }
+        )
+        for i in range(3)
+    ]
+    by_id = SubscriptionCache(lambda: subs, ttl=60, compile_queries=False).get()
+    assert set(by_id.by_id) == {s.subscription_id for s in subs} and by_id.compiled == ()
+    matcher = SubscriptionCache(lambda: subs, ttl=60).get()
+    assert [c.subscription for c in matcher.compiled] == subs
