@@ -1,7 +1,8 @@
 """Alert matching speed and end-to-end alert latency, on the real Kafka and Elasticsearch.
 
     python benchmarks/bench_alerts.py [--subscriptions 10000] [--batch 100] [--rounds 10]
-                                      [--json results.json]
+                                      [--only matching|latency|burst] [--json results.json]
+    python benchmarks/bench_alerts.py --burst 30 300 1000 [--burst-rounds 3] [--receiver-hosts 4]
 
 1. **Matching**: ``--subscriptions`` subscriptions (a seeded mix of structured filters, Lucene
    queries and both) and batches of ``--batch`` new statements (one article about talks among
@@ -13,7 +14,17 @@
    127.0.0.1; the pipeline side (index + hook) in this process, the dispatcher and the receiver in
    their own; from "the bulk write of the statements returned" to "the webhook request arrived",
    for every alert of every round: median, p95, max.  It grows with the alerts per batch, so it is
-   measured for "selective" (a few alerts per batch), "typical" and "broad" subscriptions.
+   measured for "selective" (a few alerts per batch), "typical" and "broad" subscriptions
+   (``--profiles`` picks some).
+3. **Bursts** (``--burst N …``, alone unless ``--only`` says otherwise): one batch whose matches
+   give exactly N alerts against ``--subscriptions`` subscriptions — a breaking statement that
+   N subscriptions follow, among unrelated statements that match none — with the same three
+   processes.  The webhooks go to ``--receiver-hosts`` receiver hosts (loopback addresses
+   127.0.0.1, 127.0.0.2, …: distinct hosts for the dispatcher's per-host bound and its
+   connection pool, with no name resolution to set up), which verify every signature.  Per
+   burst size: statement indexed → webhook received p50/p95/max over every alert of
+   ``--burst-rounds`` bursts, and the receiver's count of distinct (subscription, cluster),
+   duplicates and bad signatures; a table with the machine line is printed.
 
 Uses its own index prefix and topics and removes them afterwards.  Needs the services running
 (``parley services up``).
@@ -25,6 +36,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import queue
 import random
 import statistics
@@ -36,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import orjson
 from elasticsearch import Elasticsearch
 from support.alerting import (
     alert_settings,
@@ -47,6 +61,7 @@ from support.alerting import (
     statement_docs,
 )
 
+from benchmarks.harness.machine import commit, load_average, machine
 from parley.config import Settings, load_settings
 from parley.netguard import NetGuard
 from sinks.alerts.config import alerts_settings
@@ -134,8 +149,16 @@ def structured(rng: random.Random, profile: str) -> dict[str, Any]:
 
 
 def subscriptions(
-    n: int, webhook: str, seed: int, *, profile: str = "typical", lucene_only: bool = False
+    n: int,
+    webhook: str | list[str],
+    seed: int,
+    *,
+    profile: str = "typical",
+    lucene_only: bool = False,
 ) -> list[Subscription]:
+    """``n`` subscriptions of ``profile``; with several webhooks, subscription i sends to the
+    (i mod count)-th."""
+    webhooks = [webhook] if isinstance(webhook, str) else webhook
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -148,7 +171,7 @@ def subscriptions(
         else:
             spec["query"] = lucene(rng, profile)
             spec["filters"] = structured(rng, profile)
-        spec["channels"] = [{"type": "webhook", "url": webhook}]
+        spec["channels"] = [{"type": "webhook", "url": webhooks[i % len(webhooks)]}]
         spec["owner"] = f"owner{i % 50}"
         out.append(Subscription.model_validate(spec))
     return out
@@ -166,12 +189,14 @@ FILLER = [
 ]
 
 
-def unrelated(rng: random.Random, n: int, tag: str) -> list[dict[str, Any]]:
+def unrelated(
+    rng: random.Random, n: int, tag: str, speakers: list[str] = SPEAKERS[7:]
+) -> list[dict[str, Any]]:
     """Statements without any trigger, by assorted speakers: most of a news stream."""
     docs = []
     for i in range(n):
         outlet = rng.choice(OUTLETS)
-        speaker = rng.choice(SPEAKERS[7:])
+        speaker = rng.choice(speakers)
         quote = f"{rng.choice(FILLER)} ({tag}-{i})"
         docs.append(
             {
@@ -228,12 +253,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def setup(base: Settings, es: Elasticsearch, tag: str) -> Settings:
-    settings = alert_settings(
-        base,
-        tag,
-        matching={"cache_ttl": 3600, "chunk_size": 100},
-        dispatcher={"max_in_flight": 256},
-    )
+    # The dispatcher runs with its defaults (the results record the bounds it used).
+    settings = alert_settings(base, tag, matching={"cache_ttl": 3600, "chunk_size": 100})
     install_templates(es, settings.elasticsearch)
     create_topics(settings, partitions=3)
     return settings
@@ -311,38 +332,64 @@ def bench_matching(
         teardown(settings, es)
 
 
-def receive(port_out: Any, arrivals: Any, stop: Any) -> None:
-    """Receiver process: a minimal asyncio HTTP/1.1 server (keep-alive) that answers 204 and
-    reports (alert id, arrival time) for each webhook.  Python's threaded ``http.server`` would
-    be the bottleneck of the measurement; real receivers are not that slow."""
+def receive(port_out: Any, arrivals: Any, stop: Any, hosts: list[str], secret: str) -> None:
+    """Receiver process: a minimal asyncio HTTP/1.1 server (keep-alive) on ``hosts``, all on one
+    port, that verifies each webhook's signature (401 when it is bad, reported as ``None``)
+    and reports (alert id, subscription id, cluster id, arrival time) for each one it accepts.
+    Python's threaded ``http.server`` would be the bottleneck of the measurement; real
+    receivers are not that slow."""
+    from sinks.alerts.signing import SignatureError, verify
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
+                headers: dict[bytes, bytes] = {}
                 for line in head.split(b"\r\n")[1:]:
                     name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                body = await reader.readexactly(length)
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get(b"content-length", b"0")))
                 at = time.time()
+                try:
+                    verify(
+                        secret,
+                        body,
+                        headers.get(b"x-parley-timestamp", b"").decode(),
+                        headers.get(b"x-parley-signature", b"").decode(),
+                    )
+                except SignatureError:
+                    writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+                    arrivals.put(None)
+                    continue
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-                payload = json.loads(body)
+                payload = orjson.loads(body)
                 alerts = [payload["alert"]] if payload["type"] == "alert" else payload["alerts"]
                 for alert in alerts:
-                    arrivals.put((alert["alert_id"], at))
+                    sub = alert["why"]["subscription"]["id"]
+                    arrivals.put((alert["alert_id"], sub, alert["cluster_id"], at))
         except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except asyncio.CancelledError:  # a kept-alive connection when the receiver stops
             pass
         finally:
             writer.close()
 
     async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        port_out.put(server.sockets[0].getsockname()[1])
+        for _ in range(20):  # a port free on the first host may be taken on another
+            servers = [await asyncio.start_server(handle, hosts[0], 0, backlog=1024)]
+            port = servers[0].sockets[0].getsockname()[1]
+            try:
+                for host in hosts[1:]:
+                    servers.append(await asyncio.start_server(handle, host, port, backlog=1024))
+                break
+            except OSError:
+                for server in servers:
+                    server.close()
+        port_out.put(port)
         while not stop.is_set():
             await asyncio.sleep(0.2)
-        server.close()
+        for server in servers:
+            server.close()
 
     asyncio.run(main())
 
@@ -354,58 +401,126 @@ def dispatch(settings: Settings, stop: Any) -> None:
     run_dispatcher(settings, stop)
 
 
-def collect(arrivals: Any, ids: set[str], into: dict[str, float], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not ids <= set(into) and time.monotonic() < deadline:
+Arrival = tuple[str, str, str, float]  # alert id, subscription id, cluster id, time
+
+
+class Arrivals:
+    """Everything the receiver reported: every accepted webhook (duplicates included) and the
+    number refused for a bad signature."""
+
+    def __init__(self, queue_: Any) -> None:
+        self.queue = queue_
+        self.first: dict[str, float] = {}  # alert id → first arrival
+        self.all: list[Arrival] = []
+        self.bad_signatures = 0
+
+    def _take(self, timeout: float) -> None:
         try:
-            alert_id, at = arrivals.get(timeout=0.1)
+            item = self.queue.get(timeout=timeout)
         except queue.Empty:
-            continue
-        into.setdefault(alert_id, at)
-    missing = ids - set(into)
-    if missing:
-        raise RuntimeError(f"{len(missing)} alerts not delivered within {timeout}s")
+            return
+        if item is None:
+            self.bad_signatures += 1
+            return
+        self.all.append(item)
+        self.first.setdefault(item[0], item[3])
+
+    def collect(self, ids: set[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not ids <= self.first.keys() and time.monotonic() < deadline:
+            self._take(0.1)
+        missing = ids - self.first.keys()
+        if missing:
+            raise RuntimeError(f"{len(missing)} alerts not delivered within {timeout}s")
+
+    def drain(self, quiet: float) -> None:
+        """Take whatever still arrives until ``quiet`` seconds pass without anything."""
+        while True:
+            before = (len(self.all), self.bad_signatures)
+            self._take(quiet)
+            if (len(self.all), self.bad_signatures) == before:
+                return
+
+
+class Stack:
+    """The pipeline side (index + hook) in this process, the dispatcher and a receiver on
+    ``hosts`` in their own processes, on an index prefix and topics of their own."""
+
+    def __init__(self, base: Settings, es: Elasticsearch, hosts: list[str]) -> None:
+        self.es = es
+        self.hosts = hosts
+        self.ctx = multiprocessing.get_context("spawn")
+        settings = setup(base, es, "bench" + uuid.uuid4().hex[:8])
+        data = settings.model_dump()
+        data["http"]["allow_private_networks"] = ["127.0.0.0/8"]  # the receiver hosts
+        self.settings = Settings.model_validate(data)
+        self.statements = self.settings.elasticsearch.index("statements")
+        self.stop = self.ctx.Event()
+        self._ports, queue_ = self.ctx.Queue(), self.ctx.Queue()
+        self.arrivals = Arrivals(queue_)
+        secret = alerts_settings(self.settings).signing_key(None)
+        assert secret is not None
+        self.receiver = self.ctx.Process(
+            target=receive, args=(self._ports, queue_, self.stop, hosts, secret), daemon=True
+        )
+        self.dispatcher = self.ctx.Process(
+            target=dispatch, args=(self.settings, self.stop), daemon=True
+        )
+        self.hook: AlertHook | None = None
+
+    def start_receiver(self) -> list[str]:
+        """Starts the receiver; returns one webhook URL per host."""
+        self.receiver.start()
+        port = self._ports.get(timeout=30)
+        return [f"http://{host}:{port}/hook" for host in self.hosts]
+
+    def start(self, subs: list[Subscription]) -> AlertHook:
+        store_subs(self.settings, self.es, subs)
+        self.hook = AlertHook(self.settings)
+        self.hook.cache.refresh()
+        self.dispatcher.start()
+        print(f"dispatcher pid {self.dispatcher.pid}", file=sys.stderr)  # for py-spy
+        return self.hook
+
+    def publish(self, docs: list[dict[str, Any]]) -> tuple[float, list[str], float]:
+        """Index ``docs`` like the pipeline, then run the hook: (indexed at, alert ids, hook
+        seconds); "indexed" is when the bulk write returned."""
+        assert self.hook is not None
+        index_statements(self.es, self.statements, docs)
+        indexed = time.time()
+        ids = [a.alert_id for a in self.hook.process(docs)]
+        return indexed, ids, time.time() - indexed
+
+    def close(self) -> None:
+        if self.hook is not None:
+            self.hook.close()
+        self.stop.set()
+        for process in (self.dispatcher, self.receiver):
+            if process.pid is not None:
+                process.join(30)
+        teardown(self.settings, self.es)
 
 
 def bench_latency(
     base: Settings, es: Elasticsearch, args: argparse.Namespace, *, profile: str
 ) -> dict[str, Any]:
-    """Pipeline (this process: index + hook), dispatcher and receiver in three processes."""
-    ctx = multiprocessing.get_context("spawn")
-    settings = setup(base, es, "bench" + uuid.uuid4().hex[:8])
-    stop = ctx.Event()
-    ports, arrivals = ctx.Queue(), ctx.Queue()
-    receiver = ctx.Process(target=receive, args=(ports, arrivals, stop), daemon=True)
-    dispatcher = ctx.Process(target=dispatch, args=(settings, stop), daemon=True)
+    stack = Stack(base, es, ["127.0.0.1"])
     try:
-        receiver.start()
-        url = f"http://127.0.0.1:{ports.get(timeout=30)}/hook"
-        subs = subscriptions(args.subscriptions, url, args.seed, profile=profile)
-        store_subs(settings, es, subs)
-        hook = AlertHook(settings)
-        hook.cache.refresh()
-        dispatcher.start()
-        statements = settings.elasticsearch.index("statements")
+        [url] = stack.start_receiver()
+        stack.start(subscriptions(args.subscriptions, url, args.seed, profile=profile))
         gen = batches(args.batch, args.seed + 1)
-        arrived: dict[str, float] = {}
         # Warm-up round: the dispatcher joins its consumer group, connections open.
-        warm = next(gen)
-        index_statements(es, statements, warm)
-        collect(arrivals, {a.alert_id for a in hook.process(warm)}, arrived, timeout=180)
+        stack.arrivals.collect(set(stack.publish(next(gen))[1]), timeout=180)
         latencies: list[float] = []
         hook_seconds: list[float] = []
         per_batch: list[int] = []
         for _ in range(args.rounds):
             time.sleep(args.pause)
-            docs = next(gen)
-            index_statements(es, statements, docs)
-            indexed = time.time()  # the bulk write returned: "statement indexed"
-            ids = {a.alert_id for a in hook.process(docs)}
-            hook_seconds.append(time.time() - indexed)
+            indexed, ids, hook_s = stack.publish(next(gen))
+            hook_seconds.append(hook_s)
             per_batch.append(len(ids))
-            collect(arrivals, ids, arrived, timeout=180)
-            latencies += [arrived[i] - indexed for i in ids]
-        hook.close()
+            stack.arrivals.collect(set(ids), timeout=180)
+            latencies += [stack.arrivals.first[i] - indexed for i in ids]
         return {
             "subscriptions": args.subscriptions,
             "profile": profile,
@@ -418,11 +533,175 @@ def bench_latency(
             "latency_seconds_max": round(max(latencies), 3),
         }
     finally:
-        stop.set()
-        for process in (dispatcher, receiver):
-            if process.pid is not None:
-                process.join(30)
-        teardown(settings, es)
+        stack.close()
+
+
+# -- bursts --------------------------------------------------------------------------------------
+
+BURST_MARK = "breakingmark"  # a word only burst statements carry
+QUIET_SPEAKERS = [f"Clerk {i}" for i in range(50)]  # followed by no subscription
+
+
+def burst_subscriptions(sizes: list[int], urls: list[str]) -> list[Subscription]:
+    """max(sizes) subscriptions in tiers: the k-th smallest size's tier is the subscriptions
+    [sizes[k-1], sizes[k]), which follow the word ``<BURST_MARK>k``; a statement carrying the
+    words of tiers 0…k matches exactly sizes[k] of them.  Each query is distinct (an ``OR``
+    with a speaker nobody is), so none shares a named clause in the msearch; owners and
+    receiver hosts alternate."""
+    bounds = sorted(set(sizes))
+    out = []
+    for j in range(bounds[-1]):
+        tier = next(k for k, bound in enumerate(bounds) if j < bound)
+        spec = {
+            "name": f"breaking {j}",
+            "query": f'quote.text:{BURST_MARK}{tier} OR speaker.name:"Watcher {j}"',
+            "channels": [{"type": "webhook", "url": urls[j % len(urls)]}],
+            "owner": f"owner{j % 50}",
+        }
+        out.append(Subscription.model_validate(spec))
+    return out
+
+
+def burst_batch(
+    size: int, sizes: list[int], batch: int, rng: random.Random, tag: str
+) -> list[dict[str, Any]]:
+    """One breaking statement (a new cluster) that exactly ``size`` subscriptions follow,
+    among ``batch - 1`` unrelated statements that no subscription follows."""
+    tiers = sorted(set(sizes)).index(size) + 1
+    marks = " ".join(f"{BURST_MARK}{k}" for k in range(tiers))
+    [breaking] = unrelated(rng, 1, tag, speakers=["Herald Burst"])
+    quote = f"we will announce the decision tomorrow ({tag}) {marks}"
+    breaking.update(
+        statement_id=f"{tag}-breaking",
+        cluster_id=f"{tag}-breaking",
+        quote={"text": quote, "start": 0, "end": len(quote)},
+        title="Breaking",
+    )
+    return [breaking, *unrelated(rng, batch - 1, tag, speakers=QUIET_SPEAKERS)]
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def bench_burst(base: Settings, es: Elasticsearch, args: argparse.Namespace) -> dict[str, Any]:
+    sizes = sorted(set(args.burst))
+    if args.subscriptions < sizes[-1]:
+        raise SystemExit("--subscriptions must be at least the largest --burst")
+    hosts = [f"127.0.0.{i + 1}" for i in range(args.receiver_hosts)]
+    stack = Stack(base, es, hosts)
+    load_before = load_average()
+    try:
+        urls = stack.start_receiver()
+        # The rest of the subscriptions are "typical" ones, on the same receiver hosts.
+        rest = subscriptions(args.subscriptions - sizes[-1], urls, args.seed)
+        stack.start(burst_subscriptions(sizes, urls) + rest)
+        rng = random.Random(args.seed + 2)
+        tags = (f"b{n}{uuid.uuid4().hex[:8]}" for n in range(10**9))
+        # Warm-up burst (the smallest): the dispatcher joins its group, connections open.
+        warm = burst_batch(sizes[0], sizes, args.batch, rng, next(tags))
+        stack.arrivals.collect(set(stack.publish(warm)[1]), timeout=180)
+        bursts: dict[int, list[tuple[float, list[str], float]]] = {n: [] for n in sizes}
+        # The dispatcher's CPU time per alert does not depend on the other load of the machine.
+        cpu_before = cpu_seconds(stack.dispatcher.pid)
+        for _ in range(args.burst_rounds):
+            for size in sizes:
+                time.sleep(args.pause)
+                indexed, ids, hook_s = stack.publish(
+                    burst_batch(size, sizes, args.batch, rng, next(tags))
+                )
+                if len(ids) != size:
+                    raise RuntimeError(f"a burst of {size} gave {len(ids)} alerts")
+                stack.arrivals.collect(set(ids), timeout=300)
+                bursts[size].append((indexed, ids, hook_s))
+        stack.arrivals.drain(quiet=3.0)  # late duplicates would arrive now
+        cpu_after = cpu_seconds(stack.dispatcher.pid)
+        alerts = args.burst_rounds * sum(sizes)
+        cpu_ms = (
+            round(1000 * (cpu_after - cpu_before) / alerts, 3)
+            if cpu_before is not None and cpu_after is not None
+            else None
+        )
+        rows = [burst_row(size, bursts[size], stack.arrivals) for size in sizes]
+        return {
+            "subscriptions": args.subscriptions,
+            "batch": args.batch,
+            "rounds": args.burst_rounds,
+            "receiver_hosts": len(hosts),
+            "pause_seconds": args.pause,
+            "dispatcher": alerts_settings(stack.settings).dispatcher.model_dump(
+                include={
+                    "max_in_flight",
+                    "per_host_concurrency",
+                    "total_concurrency",
+                    "keepalive_seconds",
+                    "max_poll_records",
+                }
+            ),
+            "bad_signatures": stack.arrivals.bad_signatures,
+            "dispatcher_cpu_ms_per_alert": cpu_ms,
+            "bursts": rows,
+            "machine": machine(),
+            **commit(),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+        }
+    finally:
+        stack.close()
+
+
+def burst_row(
+    size: int, rounds: list[tuple[float, list[str], float]], arrivals: Arrivals
+) -> dict[str, Any]:
+    latencies = [arrivals.first[i] - indexed for indexed, ids, _ in rounds for i in ids]
+    firsts = [min(arrivals.first[i] for i in ids) - indexed for indexed, ids, _ in rounds]
+    ids = {i for _, round_ids, _ in rounds for i in round_ids}
+    received = [a for a in arrivals.all if a[0] in ids]
+    distinct = {(sub, cluster) for _, sub, cluster, _ in received}
+    return {
+        "alerts": size,
+        "bursts": len(rounds),
+        "hook_seconds_median": round(statistics.median(h for _, _, h in rounds), 3),
+        "first_received_seconds_median": round(statistics.median(firsts), 3),
+        "latency_seconds_median": round(statistics.median(latencies), 3),
+        "latency_seconds_p95": round(percentile(latencies, 0.95), 3),
+        "latency_seconds_max": round(max(latencies), 3),
+        "received": len(received),
+        "distinct_subscription_cluster": len(distinct),
+        "duplicates": len(received) - len(distinct),
+    }
+
+
+def burst_table(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"bursts: one batch of {result['batch']} statements against "
+        f"{result['subscriptions']:,} subscriptions, {result['rounds']} bursts per size, "
+        f"{result['receiver_hosts']} receiver hosts, dispatcher {result['dispatcher']}",
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"{m['system']}; commit {result['commit']}{' (dirty)' if result['dirty'] else ''}; "
+        f"load average {result['load_average_before']} before, "
+        f"{result['load_average_after']} after; dispatcher CPU "
+        f"{result['dispatcher_cpu_ms_per_alert']} ms per alert",
+        "| alerts | hook s (median) | first received | indexed → received p50 | p95 | max "
+        "| distinct (subscription, cluster) | duplicates | bad signatures |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["bursts"]:
+        lines.append(
+            f"| {row['alerts']:,} | {row['hook_seconds_median']:.2f} s "
+            f"| {row['first_received_seconds_median']:.2f} s "
+            f"| {row['latency_seconds_median']:.2f} s | {row['latency_seconds_p95']:.2f} s "
+            f"| {row['latency_seconds_max']:.2f} s "
+            f"| {row['distinct_subscription_cluster']:,} of {row['alerts'] * row['bursts']:,} "
+            f"| {row['duplicates']} | {result['bad_signatures']} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -433,28 +712,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between rounds")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--only", choices=["matching", "latency"], help="run one of the two measurements"
+        "--only", choices=["matching", "latency", "burst"], help="run one of the measurements"
     )
+    parser.add_argument(
+        "--profiles",
+        nargs="+",
+        choices=["selective", "typical", "broad"],
+        default=["selective", "typical", "broad"],
+        help="latency profiles to measure",
+    )
+    parser.add_argument(
+        "--burst", type=int, nargs="+", metavar="N", help="burst sizes (alerts from one batch)"
+    )
+    parser.add_argument("--burst-rounds", type=int, default=3, help="bursts of each size")
+    parser.add_argument("--receiver-hosts", type=int, default=4, choices=range(1, 255))
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args(argv)
+    only = args.only or ("burst" if args.burst else None)
+    args.burst = args.burst or [30, 300, 1000]
     base = load_settings()
     es = Elasticsearch(**base.elasticsearch.client_kwargs())
     results: dict[str, Any] = {}
-    if args.only in (None, "matching"):
+    if only in (None, "matching"):
         results["matching"] = [
             bench_matching(base, es, args, profile="typical"),
             bench_matching(base, es, args, profile="broad"),
             bench_matching(base, es, args, profile="broad", lucene_only=True),
         ]
-    if args.only in (None, "latency"):
+    if only in (None, "latency"):
         results["latency"] = [
-            bench_latency(base, es, args, profile="selective"),
-            bench_latency(base, es, args, profile="typical"),
-            bench_latency(base, es, args, profile="broad"),
+            bench_latency(base, es, args, profile=profile) for profile in args.profiles
         ]
+    if only in (None, "burst"):
+        results["burst"] = bench_burst(base, es, args)
     print(json.dumps(results, indent=2))
+    if "burst" in results:
+        print(burst_table(results["burst"]))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

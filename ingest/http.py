@@ -16,8 +16,7 @@ import email.utils
 import re
 import time
 import zlib
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from parley.http_pools import PerHostTransport
 from parley.netguard import BlockedAddressError, NetGuard, NetGuardError, UnsupportedUrlError
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -228,86 +228,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
-
-
-class _CountedStream(httpx.AsyncByteStream):
-    """A response body that tells its pool when it is closed (the connection is free again)."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
-        self._inner = inner
-        self._on_close = on_close
-        self._closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        finally:
-            if not self._closed:
-                self._closed = True
-                self._on_close()
-
-
-class PerHostTransport(httpx.AsyncBaseTransport):
-    """One small connection pool per origin, the least recently used idle ones closed beyond
-    ``max_origins``.  httpcore scans every connection of a pool on each request, so a single
-    pool shared by thousands of sites costs O(connections) per request; per-origin pools keep
-    that scan to the few connections of one site."""
-
-    def __init__(
-        self, factory: Callable[[], httpx.AsyncBaseTransport], max_origins: int = 1024
-    ) -> None:
-        self._factory = factory
-        self._max_origins = max_origins
-        self._pools: OrderedDict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = (
-            OrderedDict()
-        )
-        self._busy: dict[tuple[bytes, bytes, int | None], int] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = self._factory()
-            await self._evict()
-        else:
-            self._pools.move_to_end(key)
-        self._busy[key] = self._busy.get(key, 0) + 1
-
-        def release() -> None:
-            self._busy[key] -= 1
-
-        try:
-            response = await pool.handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_CountedStream(response.stream, release),
-            extensions=response.extensions,
-        )
-
-    async def _evict(self) -> None:
-        excess = len(self._pools) - self._max_origins
-        for key in list(self._pools):
-            if excess <= 0:
-                break
-            if self._busy.get(key, 0) == 0:
-                pool = self._pools.pop(key)
-                self._busy.pop(key, None)
-                await pool.aclose()
-                excess -= 1
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), OrderedDict()
-        for pool in pools:
-            await pool.aclose()
 
 
 class Fetcher:

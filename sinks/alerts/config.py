@@ -141,9 +141,18 @@ class DispatcherSettings(BaseModel):
         return self
 
     group_id: str = "parley-dispatcher"
-    max_in_flight: int = Field(256, ge=1, description="alerts being delivered at once")
+    # Records fetched and being handled (waiting for a delivery slot, being delivered, their
+    # state being stored): a burst of a thousand alerts is read at once, in a few polls, so
+    # that its state reads and writes go to Elasticsearch in a few large bulk requests.
+    max_in_flight: int = Field(1000, ge=1, description="alert records being handled at once")
     per_host_concurrency: int = Field(8, ge=1, description="HTTP requests in flight per host")
-    max_poll_records: int = Field(200, ge=1)
+    total_concurrency: int = Field(
+        128, ge=1, description="HTTP requests in flight to all hosts together"
+    )
+    # Idle connections to receivers are kept this long, so the next alerts to a host (often
+    # the next burst) skip the TCP and TLS handshakes.
+    keepalive_seconds: float = Field(60.0, ge=0)
+    max_poll_records: int = Field(500, ge=1)
     max_poll_interval_ms: int = Field(900_000, ge=10_000)
     # How soon the group notices a dispatcher that died (kill -9, lost host) and hands its
     # partitions to another: kafka-python's default (45 s) would hold alerts that long.

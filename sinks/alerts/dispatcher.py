@@ -3,7 +3,7 @@
 For each alert record:
 
 1. parse it (an unreadable record goes to the dead-letter topic with the reason);
-2. read the alert's stored state in ``parley-alerts``; an alert already handled (delivered,
+2. read the alert's stored status in ``parley-alerts``; an alert already handled (delivered,
    failed, waiting for a digest) is skipped — the matcher may publish an alert twice;
 3. look up the subscription (deleted or disabled → ``cancelled``);
 4. digest mode → ``digest_pending`` until the end of the UTC hour/day; over the rate limit →
@@ -27,6 +27,7 @@ periodic task sends the digests that are due (``sinks.alerts.digest``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -34,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import httpcore
 import httpx
@@ -46,6 +47,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from parley.config import Settings
 from parley.deadletter import DeadLetter
+from parley.http_pools import PerHostTransport, SocketCachingBackend
 from parley.kafka_membership import keep_join_going
 from parley.logs import get_logger
 from parley.metrics import serve_metrics
@@ -91,6 +93,7 @@ FAILURE_REASONS = {"refused": "target_refused", "invalid": "invalid_message"}
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 30.0
 HANDLED = FINAL_STATUSES | {"digest_pending", "deferred", "digest_sending"}
+ALERT_STATUSES = frozenset(get_args(AlertStatus))
 
 
 def final_status(outcomes: Sequence[ChannelOutcome]) -> AlertStatus:
@@ -123,14 +126,12 @@ class Deliverer:
         self, delivery: Delivery, payload: bytes, source: Mapping[str, Any] | None = None
     ) -> list[ChannelOutcome]:
         channels = delivery.subscription.channels
-        outcomes = list(
-            await asyncio.gather(
-                *(
-                    deliver_with_retries(self.senders[ch.type], ch, i, delivery, self.config.retry)
-                    for i, ch in enumerate(channels)
-                )
-            )
-        )
+        attempts = [
+            deliver_with_retries(self.senders[ch.type], ch, i, delivery, self.config.retry)
+            for i, ch in enumerate(channels)
+        ]
+        # One channel (most subscriptions) needs no task of its own.
+        outcomes = [await attempts[0]] if len(attempts) == 1 else await asyncio.gather(*attempts)
         for outcome in outcomes:
             DELIVERIES.labels(outcome.channel, outcome.outcome).inc()
             if outcome.outcome == "delivered":
@@ -220,7 +221,10 @@ class Dispatcher:
         self.alerts_index = settings.elasticsearch.index("alerts")
         self.guard = NetGuard.from_settings(settings.http)
         self.store = SubscriptionStore(self.client, settings.elasticsearch, self.config, self.guard)
-        self.cache = SubscriptionCache.for_store(self.store, self.config.matching.cache_ttl)
+        # Looks subscriptions up by id, matches nothing: no compiled queries on every reload.
+        self.cache = SubscriptionCache.for_store(
+            self.store, self.config.matching.cache_ttl, compile_queries=False
+        )
         self.network_backend = network_backend
         self._senders = senders
         self.limiter = RateLimiter()
@@ -231,8 +235,9 @@ class Dispatcher:
         self._consumer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer")
         self._active: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()  # a record's handling ended
         # One mget and one bulk per poll instead of a get and an index per alert.
-        self._reads: Coalescer[str, None, dict[str, Any] | None] = Coalescer(self._mget)
+        self._reads: Coalescer[str, None, str | None] = Coalescer(self._mget_status)
         self._writes: Coalescer[str, dict[str, Any], None] = Coalescer(self._bulk_update)
         self._fatal: BaseException | None = None
         self.deliverer: Deliverer | None = None
@@ -364,10 +369,15 @@ class Dispatcher:
     async def _es_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(self._es, fn, *args, **kwargs)
 
-    async def _mget(self, ids: dict[str, None]) -> dict[str, dict[str, Any] | None]:
-        response = await self._es_async(self.client.mget, index=self.alerts_index, ids=list(ids))
+    async def _mget_status(self, ids: dict[str, None]) -> dict[str, str | None]:
+        """The stored status of each alert (None: not stored).  Only the status: the rest of
+        the stored alert is what the record holds (the matcher produces what it stored)."""
+        response = await self._es_async(
+            self.client.mget, index=self.alerts_index, ids=list(ids), source_includes=["status"]
+        )
         return {
-            str(d["_id"]): dict(d["_source"]) if d.get("found") else None for d in response["docs"]
+            str(d["_id"]): str(d["_source"].get("status")) if d.get("found") else None
+            for d in response["docs"]
         }
 
     async def _bulk_update(self, docs: dict[str, dict[str, Any]]) -> dict[str, Exception | None]:
@@ -391,7 +401,7 @@ class Dispatcher:
                 results[alert_id] = RuntimeError(f"alert state not stored: {outcome}")
         return results
 
-    async def _stored(self, alert_id: str) -> dict[str, Any] | None:
+    async def _stored_status(self, alert_id: str) -> str | None:
         return await self._reads.call(alert_id, None)
 
     async def _update(self, alert: Alert, fields: Mapping[str, Any], *, exists: bool) -> None:
@@ -480,11 +490,14 @@ class Dispatcher:
             self._active.discard(record.alert_id)
 
     async def _handle_alert(self, record: Alert, value: bytes, source: Mapping[str, Any]) -> None:
-        stored = await self._stored(record.alert_id)
-        alert = Alert.model_validate(stored) if stored is not None else record
-        exists = stored is not None
-        if alert.status in HANDLED:
+        status = await self._stored_status(record.alert_id)
+        if status is not None and status not in ALERT_STATUSES:
+            # Written around the matcher: this record's poison (dead-lettered, marked failed).
+            raise ValueError(f"the stored alert {record.alert_id} has no valid status: {status!r}")
+        if status in HANDLED:
             return
+        alert = record
+        exists = status is not None
         now = datetime.now(UTC)
         sub = await self._subscription(alert.subscription_id)
         if sub is None:
@@ -653,7 +666,8 @@ class Dispatcher:
     # -- main loop -----------------------------------------------------------------------------
 
     def _build_senders(self, http: httpx.AsyncClient) -> Mapping[str, Sender]:
-        limiter = HostLimiter(self.config.dispatcher.per_host_concurrency)
+        cfg = self.config.dispatcher
+        limiter = HostLimiter(cfg.per_host_concurrency, cfg.total_concurrency)
         return {
             "webhook": WebhookSender(http, self.config, limiter),
             "slack": SlackSender(http, self.config, limiter),
@@ -661,9 +675,18 @@ class Dispatcher:
         }
 
     async def run(self) -> None:
-        transport = self.guard.async_transport(
-            network_backend=self.network_backend,
-            limits=httpx.Limits(max_connections=self.config.dispatcher.max_in_flight),
+        cfg = self.config.dispatcher
+        per_host = httpx.Limits(
+            max_connections=cfg.per_host_concurrency,
+            max_keepalive_connections=cfg.per_host_concurrency,
+            keepalive_expiry=cfg.keepalive_seconds,
+        )
+        tls = httpx.create_ssl_context(trust_env=False)  # one CA bundle for every host's pool
+        # One pool per receiver host: httpcore checks every connection of a pool on each
+        # request, which a burst to many hosts through one pool pays for on every delivery.
+        backend = SocketCachingBackend(self.network_backend or httpcore.AnyIOBackend())
+        transport = PerHostTransport(
+            lambda: self.guard.async_transport(network_backend=backend, limits=per_host, verify=tls)
         )
         async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
             self.deliverer = Deliverer(
@@ -692,10 +715,16 @@ class Dispatcher:
         consumer = self._consumer
         assert consumer is not None
         stall = StallWatch(cfg.stall_timeout, min(10.0, cfg.stall_timeout / 3), time.monotonic())
+        # While a burst is being handled, poll again only once a good share of the slots is
+        # free: a poll per finished record would cost a Kafka call, an Elasticsearch read and
+        # a write per alert instead of per few hundred.
+        low_water = max(1, min(cfg.max_poll_records, cfg.max_in_flight // 4))
         while not self.stop_event.is_set() and self._fatal is None:
             room = cfg.max_in_flight - len(tasks)
-            if room <= 0:
-                await asyncio.wait(tasks, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+            if tasks and room < low_water:
+                self._slot_freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), 0.2)
             else:
                 batch = await self._on_consumer(partial(self._poll, room))
                 if batch:
@@ -731,6 +760,7 @@ class Dispatcher:
         task = asyncio.create_task(self._handle_record(record.value or b"", source))
 
         def finished(t: asyncio.Task[None]) -> None:
+            self._slot_freed.set()
             if t.cancelled():  # abandoned at shutdown: not committed, handled after the restart
                 return
             error = t.exception()

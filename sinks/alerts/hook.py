@@ -11,6 +11,11 @@ Kafka offsets are committed, the pipeline calls the hook with those documents.  
 4. marks them ``queued`` in the background (a conditional update: a dispatcher may have
    delivered them already); the batch does not wait for it.
 
+Steps 2 and 3 go in growing chunks (``CHUNK_SIZES``): each chunk is produced as soon as it is
+stored, so a burst — a breaking statement that a thousand subscriptions follow — reaches the
+dispatchers while its later alerts are still being stored.  Every alert is still stored before
+it is produced, and the acks of all chunks are awaited before the hook returns.
+
 Step 1 needs only the documents, not their storage: ``prepare`` runs it on its own, and the
 pipeline's writer calls it while the bulk request stores the batch, then finishes with the
 callable it returned (steps 2–4 over the statements that were stored).  The statements index
@@ -21,23 +26,25 @@ pipeline retries the batch and does not commit its offsets.  What one statement 
 causes — an alert the model refuses to build, an alert document Elasticsearch rejects for good
 (4xx) — goes to the dead-letter topic with its reason (``alert_unbuildable``,
 ``alert_rejected``) and the rest of the batch goes on.  A retry after step 2 succeeded finds
-alerts stored with status ``new`` — never produced — and produces them now; alerts in any
-other state are not produced again.  Should step 4 fail,
-an alert stays ``new`` and a later match produces it once more; the dispatcher skips an alert it
-has already handled (by id and stored status).
+alerts stored with status ``new`` — never produced, or produced by an earlier chunk of a call
+that failed later — and produces them now; alerts in any other state are not produced again.
+Should step 4 fail, an alert stays ``new`` and a later match produces it once more; the
+dispatcher skips an alert it has already handled (by id and stored status).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
+from kafka.producer.future import FutureRecordMetadata
 
 from parley.config import Settings
 from parley.deadletter import DeadLetter
@@ -66,7 +73,11 @@ from sinks.elasticsearch.client import make_client
 log = get_logger(__name__)
 
 PRODUCE_TIMEOUT = 30.0
+# Alerts stored (and then produced) per bulk request: a small first chunk gets deliveries
+# going, later ones grow so that a large burst costs few requests.
+CHUNK_SIZES = (50, 100, 200, 400)
 WORKER = "pipeline"  # the hook runs inside the pipeline worker
+T = TypeVar("T")
 
 
 def _json_bytes(doc: Mapping[str, Any]) -> bytes:
@@ -209,10 +220,15 @@ class AlertHook:
             )
         if not alerts:
             return []
-        to_publish = self._store(alerts)
-        self._publish([alert for alert, _ in to_publish])
-        self._background.submit(self._mark_queued, to_publish)
-        return [alert for alert, _ in to_publish]
+        published: list[tuple[Alert, tuple[int, int]]] = []
+        sent: list[FutureRecordMetadata] = []
+        for chunk in _chunks(alerts, CHUNK_SIZES):
+            stored = self._store(chunk)
+            sent += self._send([alert for alert, _ in stored])
+            published += stored
+        self._await(sent)
+        self._background.submit(self._mark_queued, published)
+        return [alert for alert, _ in published]
 
     def _store(self, alerts: Sequence[Alert]) -> list[tuple[Alert, tuple[int, int]]]:
         operations: list[Mapping[str, Any]] = []
@@ -312,16 +328,20 @@ class AlertHook:
             DEAD_LETTERS.labels(dl.reason).inc()
             log.error("alert_dead_lettered", reason=dl.reason, detail=dl.detail, **dl.context)
 
-    def _publish(self, alerts: Sequence[Alert]) -> None:
-        futures = [
+    def _send(self, alerts: Sequence[Alert]) -> list[FutureRecordMetadata]:
+        """Hand ``alerts`` to the producer (sent at once: ``linger_ms`` is 0)."""
+        return [
             self.producer.send(self.topic, key=a.alert_id.encode(), value=a.to_bytes())
             for a in alerts
         ]
+
+    def _await(self, futures: Sequence[FutureRecordMetadata]) -> None:
+        if not futures:
+            return
         self.producer.flush(timeout=PRODUCE_TIMEOUT)
         for future in futures:
             future.get(timeout=PRODUCE_TIMEOUT)  # raises the delivery error, if any
-        if alerts:
-            log.info("alerts_published", count=len(alerts), topic=self.topic)
+        log.info("alerts_published", count=len(futures), topic=self.topic)
 
     def close(self) -> None:
         self._background.shutdown(wait=True)
@@ -332,6 +352,17 @@ class AlertHook:
         if self._producer is not None:
             self._producer.close(timeout=10)
             self._producer = None
+
+
+def _chunks(items: Sequence[T], sizes: Sequence[int]) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive chunks of ``sizes``, the last size repeated."""
+    start = 0
+    for i in itertools.count():
+        if start >= len(items):
+            return
+        size = sizes[min(i, len(sizes) - 1)]
+        yield items[start : start + size]
+        start += size
 
 
 def alert_hook(settings: Settings) -> Callable[[Sequence[Mapping[str, Any]]], None]:

@@ -28,6 +28,8 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+import orjson
+
 from parley.safe_text import inline
 from sinks.alerts.models import Alert, Subscription
 
@@ -47,10 +49,12 @@ def slack_escape(text: str) -> str:
 
 
 def json_body(payload: Any) -> bytes:
-    """A JSON request body, UTF-8 whatever the payload holds (a lone surrogate is escaped)."""
+    """A JSON request body, UTF-8 whatever the payload holds (a lone surrogate is escaped).
+    orjson first: the standard library's encoder costs a burst's dispatcher several times
+    more for each webhook."""
     try:
-        return json.dumps(payload, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError:  # a lone surrogate, which orjson refuses
         return json.dumps(payload).encode()
 
 

@@ -27,6 +27,8 @@ from parley.config import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SIGNING_SECRET = "test-signing-key-0123456789"
+# Filters that match the seed article's statements by Peskov about talks: 2 statements.
+PESKOV_TALKS = {"speakers": ["Peskov"], "categories": ["negotiations"]}
 
 
 @dataclass
@@ -40,33 +42,71 @@ class Received:
         return json.loads(self.body)
 
 
+class InFlight:
+    """Requests being answered at once, and the most seen (shareable between receivers)."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.now -= 1
+
+
 class WebhookReceiver:
-    """Records every POST; ``status_for(n)`` decides the status of the n-th request (1-based)."""
+    """Records every POST; ``status_for(n)`` decides the status of the n-th request (1-based).
+    Each request takes ``delay`` seconds; ``in_flight`` (and ``shared``, when given) count the
+    requests answered at once, ``connections`` the TCP connections accepted."""
 
     def __init__(
         self,
         port: int = 0,
         status_for: Callable[[int], int] = lambda n: 204,
+        *,
+        host: str = "127.0.0.1",
+        delay: float = 0.0,
+        shared: InFlight | None = None,
     ) -> None:
         self.received: list[Received] = []
         self.status_for = status_for
+        self.host = host
+        self.in_flight = InFlight()
+        self.connections = 0
         self._cond = threading.Condition()
         receiver = self
+        gauges = [self.in_flight] + ([shared] if shared is not None else [])
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                with receiver._cond:
+                    receiver.connections += 1
+
             def do_POST(self) -> None:
+                for gauge in gauges:
+                    gauge.enter()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 item = Received(
                     self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()
                 )
+                time.sleep(delay)
                 with receiver._cond:
                     receiver.received.append(item)
                     n = len(receiver.received)
                     receiver._cond.notify_all()
                 status = receiver.status_for(n)
+                for gauge in gauges:  # before the answer: the client may send the next one
+                    gauge.leave()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -76,13 +116,13 @@ class WebhookReceiver:
 
         # socketserver's default listen backlog of 5 would refuse a burst of connections.
         ThreadingHTTPServer.request_queue_size = 1024
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def start(self) -> WebhookReceiver:
         self._thread.start()

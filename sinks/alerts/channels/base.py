@@ -48,12 +48,15 @@ class Sender(Protocol):
 
 
 class HostLimiter:
-    """At most ``per_host`` requests in flight to one host: a burst of alerts for one receiver
-    queues here instead of opening hundreds of connections (which slows the connection pool
-    down and overruns small receivers), and a slow host cannot take every slot."""
+    """At most ``per_host`` requests in flight to one host and ``total`` to all hosts together:
+    a burst of alerts for one receiver queues here instead of opening hundreds of connections
+    (which slows the connection pool down and overruns small receivers), and a slow host
+    cannot take every slot.  A request takes its host's slot before a shared one, so requests
+    queued for a busy host never hold shared slots that other hosts could use."""
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, per_host: int, total: int | None = None) -> None:
         self.per_host = per_host
+        self._total = asyncio.Semaphore(total) if total is not None else None
         self._slots: dict[str, asyncio.Semaphore] = {}
 
     @asynccontextmanager
@@ -62,7 +65,11 @@ class HostLimiter:
         key = f"{parts.scheme}://{parts.netloc}".lower()
         semaphore = self._slots.setdefault(key, asyncio.Semaphore(self.per_host))
         async with semaphore:
-            yield
+            if self._total is None:
+                yield
+            else:
+                async with self._total:
+                    yield
 
 
 def classify_http(response: httpx.Response) -> None:

@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 from support.alerting import (
+    PESKOV_TALKS,
     Mailbox,
     WebhookReceiver,
     free_port,
@@ -41,7 +42,6 @@ from sinks.alerts.hook import AlertHook
 from sinks.alerts.models import Alert, Subscription, SubscriptionSpec
 from sinks.alerts.store import RefusedTargetError, SubscriptionStore
 
-PESKOV_TALKS = {"speakers": ["Peskov"], "categories": ["negotiations"]}  # 2 statements
 RUSSIAN_OFFICIALS_ON_ANYTHING = {"countries": ["RU"], "officials_only": True}  # 8 statements
 
 
