@@ -725,7 +725,14 @@ def main(argv: list[str] | None = None) -> None:
         "--burst", type=int, nargs="+", metavar="N", help="burst sizes (alerts from one batch)"
     )
     parser.add_argument("--burst-rounds", type=int, default=3, help="bursts of each size")
-    parser.add_argument("--receiver-hosts", type=int, default=4, choices=range(1, 255))
+    parser.add_argument(
+        "--receiver-hosts",
+        type=int,
+        default=4,
+        choices=range(1, 255),
+        metavar="1-254",
+        help="loopback addresses (127.0.0.N) the webhooks are spread over",
+    )
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args(argv)
     only = args.only or ("burst" if args.burst else None)
