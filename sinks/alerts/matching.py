@@ -73,7 +73,7 @@ class CompiledSubscription:
         return cls(
             subscription=subscription,
             query=query,
-            prefilter=StructuredPrefilter.of(subscription.filters),
+            prefilter=StructuredPrefilter.of(subscription.filters, subscription.query),
             key=json.dumps(query, sort_keys=True, ensure_ascii=False),
         )
 
@@ -113,12 +113,31 @@ class BatchMatch:
 
 
 def candidates(
-    compiled: Sequence[CompiledSubscription], docs: Sequence[Mapping[str, Any]]
+    compiled: Sequence[CompiledSubscription],
+    docs: Sequence[Mapping[str, Any]],
+    facts: Sequence[DocFacts] | None = None,
 ) -> list[CompiledSubscription]:
     """The enabled subscriptions whose structured filters some statement of the batch passes."""
-    facts = [DocFacts.of(d) for d in docs]
+    facts = [DocFacts.of(d) for d in docs] if facts is None else facts
     union = union_facts(facts)
     return [c for c in compiled if c.subscription.enabled and c.prefilter.admits_any(facts, union)]
+
+
+def matchable(
+    admitted: Sequence[CompiledSubscription],
+    docs: Sequence[Mapping[str, Any]],
+    facts: Sequence[DocFacts],
+) -> list[Mapping[str, Any]]:
+    """The statements that pass the prefilter of at least one of ``admitted``: the others can
+    match no subscription, so they need not be staged and searched."""
+    prefilters = {c.prefilter for c in admitted}
+    if any(p.admits_all for p in prefilters):
+        return list(docs)
+    return [
+        doc
+        for doc, fact in zip(docs, facts, strict=True)
+        if any(p.admits(fact) for p in prefilters)
+    ]
 
 
 MAX_OUTLETS = 1000
@@ -238,13 +257,17 @@ class BatchMatcher:
         self, compiled: Sequence[CompiledSubscription], docs: Sequence[Mapping[str, Any]]
     ) -> tuple[BatchMatch, dict[str, ClusterInfo], list[str]]:
         """Returns the matches, the clusters, and the staged ids to ``unstage`` afterwards."""
-        cluster_ids = sorted({cluster_of(d) for d in docs})
         result = BatchMatch()
-        admitted = candidates(compiled, docs)
+        facts = [DocFacts.of(d) for d in docs]
+        admitted = candidates(compiled, docs, facts)
         todo = group_queries(admitted)
         result.searched, result.queries = len(admitted), len(todo)
         if not todo:  # no subscription can match: no round trip at all
             return result, {}, []
+        # Only what some subscription can match is staged, and only its clusters are asked
+        # about: most statements of a busy stream concern no subscription.
+        docs = matchable(admitted, docs, facts)
+        cluster_ids = sorted({cluster_of(d) for d in docs})
         staged = self._stage(docs)
         chunks = [todo[i : i + self.chunk_size] for i in range(0, len(todo), self.chunk_size)]
         searches: list[dict[str, Any]] = [

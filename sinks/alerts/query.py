@@ -6,19 +6,25 @@ The Lucene string becomes exactly what Kibana's Lucene mode sends — ``query_st
 Kibana finds the statement.  Structured filters are ``filter`` clauses on the statement fields.
 
 ``StructuredPrefilter`` evaluates the keyword/boolean filters in Python against the batch so that
-subscriptions that cannot match are not sent to Elasticsearch at all.  It may only drop a
-subscription Elasticsearch would certainly not match: it tests exact keyword equality (what a
-``terms`` query on a keyword field does) and never looks at the query string or the analysed
-``speakers`` filter.
+subscriptions that cannot match are not sent to Elasticsearch at all, and statements that no
+subscription can match are not staged for matching.  It may only drop what Elasticsearch would
+certainly not match: it tests exact keyword equality (what a ``terms`` query on a keyword field
+does), never the analysed ``speakers`` filter, and reads the query string only when it is a plain
+conjunction of ``field:value`` terms on keyword or boolean fields
+(``triggers.category:negotiations AND speaker.official:true``, the usual shape of a subscription
+written in Kibana), whose terms every match must then carry; any other query string adds nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sinks.alerts.models import SubscriptionFilters, Trigger
+from sinks.elasticsearch.templates import index_template
 
 # Statement fields the structured filters address (the parley-statements mapping).
 FIELD_SPEAKER_NAME = "speaker.name"
@@ -143,6 +149,9 @@ class DocFacts:
     stances: frozenset[str]
     outlets: frozenset[str]
     languages: frozenset[str]
+    # (field, value) of every keyword and boolean field of the statement, booleans as
+    # "true"/"false": what a query-string term on that field compares with
+    terms: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> DocFacts:
@@ -154,7 +163,60 @@ class DocFacts:
             stances=frozenset(str(v) for v in _values(doc, FIELD_STANCES)),
             outlets=frozenset(str(v) for v in _values(doc, FIELD_OUTLET)),
             languages=frozenset(str(v) for v in _values(doc, FIELD_LANGUAGE)),
+            terms=frozenset(
+                (name, _term_text(value)) for name in exact_fields() for value in _values(doc, name)
+            ),
         )
+
+
+def _term_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@cache
+def exact_fields() -> dict[str, str]:
+    """Dotted name → type of the statements mapping's keyword and boolean fields (not the
+    ``.keyword`` sub-fields of text fields: their values sit at the parent's path)."""
+    out: dict[str, str] = {}
+
+    def walk(properties: Mapping[str, Any], prefix: str) -> None:
+        for name, spec in properties.items():
+            if "properties" in spec:
+                walk(spec["properties"], f"{prefix}{name}.")
+            elif spec.get("type") in ("keyword", "boolean"):
+                out[f"{prefix}{name}"] = str(spec["type"])
+
+    walk(index_template("statements", "statements")["template"]["mappings"]["properties"], "")
+    return out
+
+
+# ``field:value`` with a plain value: no wildcard, quote, escape, range, fuzziness or boost.
+_PLAIN_TERM = re.compile(r"([A-Za-z_@][A-Za-z0-9_.@]*):([A-Za-z0-9_]+)")
+
+
+def required_terms(query: str | None) -> frozenset[tuple[str, str]]:
+    """The (field, value) pairs every statement that ``query`` matches carries, when ``query``
+    is ``term AND term AND …`` of plain terms on keyword or boolean fields; empty otherwise
+    (which requires nothing).  Lucene's ``AND`` binds every term here, so each is required; a
+    keyword term matches the exact value, a boolean one only ``true`` or ``false``."""
+    if query is None:
+        return frozenset()
+    words = query.split()
+    if not words or len(words) % 2 == 0 or any(w != "AND" for w in words[1::2]):
+        return frozenset()
+    fields = exact_fields()
+    out: set[tuple[str, str]] = set()
+    for word in words[0::2]:
+        term = _PLAIN_TERM.fullmatch(word)
+        if term is None or term[1] not in fields:
+            return frozenset()
+        name, value = term[1], term[2]
+        if fields[name] == "boolean" and value not in ("true", "false"):
+            return frozenset()  # Elasticsearch refuses it: nothing to derive
+        out.add((name, value))
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -165,9 +227,10 @@ class StructuredPrefilter:
     stances: frozenset[str]
     outlets: frozenset[str]
     languages: frozenset[str]
+    terms: frozenset[tuple[str, str]] = frozenset()  # all required (``required_terms``)
 
     @classmethod
-    def of(cls, filters: SubscriptionFilters) -> StructuredPrefilter:
+    def of(cls, filters: SubscriptionFilters, query: str | None = None) -> StructuredPrefilter:
         return cls(
             countries=frozenset(filters.countries),
             officials_only=filters.officials_only,
@@ -175,6 +238,20 @@ class StructuredPrefilter:
             stances=frozenset(filters.stances),
             outlets=frozenset(filters.outlets),
             languages=frozenset(filters.languages),
+            terms=required_terms(query),
+        )
+
+    @property
+    def admits_all(self) -> bool:
+        """True when it constrains nothing (every statement passes)."""
+        return not (
+            self.officials_only
+            or self.countries
+            or self.categories
+            or self.stances
+            or self.outlets
+            or self.languages
+            or self.terms
         )
 
     def admits(self, facts: DocFacts) -> bool:
@@ -186,6 +263,7 @@ class StructuredPrefilter:
             and (not self.stances or not self.stances.isdisjoint(facts.stances))
             and (not self.outlets or not self.outlets.isdisjoint(facts.outlets))
             and (not self.languages or not self.languages.isdisjoint(facts.languages))
+            and self.terms <= facts.terms
         )
 
     def admits_any(self, facts: Iterable[DocFacts], union: DocFacts) -> bool:
@@ -198,8 +276,8 @@ class StructuredPrefilter:
 def union_facts(facts: Iterable[DocFacts]) -> DocFacts:
     items = list(facts)
 
-    def merge(attr: str) -> frozenset[str]:
-        out: set[str] = set()
+    def merge(attr: str) -> frozenset[Any]:
+        out: set[Any] = set()
         for f in items:
             out |= getattr(f, attr)
         return frozenset(out)
@@ -211,6 +289,7 @@ def union_facts(facts: Iterable[DocFacts]) -> DocFacts:
         stances=merge("stances"),
         outlets=merge("outlets"),
         languages=merge("languages"),
+        terms=merge("terms"),
     )
 
 

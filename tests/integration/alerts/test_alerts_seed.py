@@ -119,7 +119,12 @@ def test_seed_article_alerts_exactly_the_peskov_and_putin_statements_once_each(
 
 
 LUCENE_QUERIES = [
+    # Plain conjunctions of keyword/boolean terms: only the statements carrying every term are
+    # staged for matching (``required_terms``); the rest must still be what Kibana finds.
     "speaker.country:RU AND speaker.official:true AND trigger_categories:negotiations",
+    "triggers.category:negotiations AND speaker.official:true",
+    "speaker.official:false AND triggers.stance:positive",
+    "has_trigger:true AND kind:mixed",
     'quote.text:"open to talks"',
     "talks",  # bare word: the index's default fields, as in Kibana
     "negotiat*",  # wildcard, analysed as Kibana does

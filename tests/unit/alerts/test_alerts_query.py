@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from sinks.alerts.models import SubscriptionFilters
+from sinks.alerts.matching import CompiledSubscription, matchable
+from sinks.alerts.models import EmailChannel, Subscription, SubscriptionFilters
 from sinks.alerts.query import (
     DocFacts,
     StructuredPrefilter,
@@ -15,6 +16,7 @@ from sinks.alerts.query import (
     matched_triggers,
     multi_match_search,
     named,
+    required_terms,
     union_facts,
 )
 
@@ -144,3 +146,81 @@ def test_matched_triggers_explain_the_match() -> None:
     negative = matched_triggers(triggers, SubscriptionFilters(stances=["negative"]))
     assert [t.category for t in negative] == ["ceasefire"]
     assert len(matched_triggers(triggers, SubscriptionFilters(countries=["RU"]))) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "required"),
+    [
+        (
+            "triggers.category:negotiations AND speaker.official:true",
+            {("triggers.category", "negotiations"), ("speaker.official", "true")},
+        ),
+        ("speaker.country:RU", {("speaker.country", "RU")}),
+        (
+            "speaker.official:false AND outlet:tass",
+            {("speaker.official", "false")} | {("outlet", "tass")},
+        ),
+        # Anything but a plain conjunction of exact terms requires nothing.
+        ("talks", set()),
+        ("triggers.category:negotiations OR speaker.official:true", set()),
+        ("triggers.category:negotiations and speaker.official:true", set()),  # "and" is a word
+        ("triggers.category:negotiations AND NOT speaker.official:true", set()),
+        ("triggers.category:negotiations speaker.official:true", set()),  # default operator OR
+        ("triggers.category:negotiat*", set()),
+        ('triggers.category:"negotiations"', set()),
+        ("speaker.name:Putin", set()),  # analysed text field
+        ("speaker.name.keyword:Putin", set()),  # the value sits at speaker.name
+        ("speaker.official:yes", set()),
+        ("(triggers.category:ceasefire)", set()),
+        ("triggers.category:ceasefire AND", set()),
+        ("", set()),
+        (None, set()),
+    ],
+)
+def test_required_terms_only_from_plain_conjunctions_of_exact_terms(
+    query: str | None, required: set[tuple[str, str]]
+) -> None:
+    assert required_terms(query) == frozenset(required)
+
+
+def test_a_query_string_conjunction_prefilters_like_elasticsearch() -> None:
+    prefilter = StructuredPrefilter.of(
+        SubscriptionFilters(), "triggers.category:negotiations AND speaker.official:true"
+    )
+    assert prefilter.admits(DocFacts.of(statement()))
+    # negotiations only in another trigger category list, or an unofficial speaker: no match
+    assert not prefilter.admits(DocFacts.of(statement(triggers=[{"category": "ceasefire"}])))
+    assert not prefilter.admits(
+        DocFacts.of(statement(speaker={"name": "A", "country": "RU", "official": False}))
+    )
+    assert not prefilter.admits(DocFacts.of(statement(speaker=None)))
+    assert not prefilter.admits_all
+    assert StructuredPrefilter.of(SubscriptionFilters(), "talks").admits_all
+
+
+def test_only_statements_some_subscription_can_match_are_staged() -> None:
+    officials = CompiledSubscription.of(
+        Subscription(
+            subscription_id="a",
+            name="officials on talks",
+            query="triggers.category:negotiations AND speaker.official:true",
+            channels=[EmailChannel(to=["desk@example.org"])],
+        )
+    )
+    words = CompiledSubscription.of(
+        Subscription(
+            subscription_id="b",
+            name="words",
+            query="talks",
+            channels=[EmailChannel(to=["desk@example.org"])],
+        )
+    )
+    docs = [
+        statement(),
+        statement(statement_id="s2", speaker={"name": "A", "official": False}),
+        statement(statement_id="s3", triggers=[]),
+    ]
+    facts = [DocFacts.of(d) for d in docs]
+    assert [d["statement_id"] for d in matchable([officials], docs, facts)] == ["s1"]
+    # a subscription whose query string says nothing exact may match any of them
+    assert matchable([officials, words], docs, facts) == docs
