@@ -58,6 +58,7 @@ from sinks.alerts.matching import (
     ClusterInfo,
     UnbuildableAlert,
     build_alerts,
+    cluster_of,
     parse_clusters,
 )
 from sinks.alerts.metrics import (
@@ -198,7 +199,9 @@ class AlertHook:
         snapshot = prepared.snapshot
         batch = prepared.restricted_to(usable)
         clusters: dict[str, ClusterInfo] = (
-            parse_clusters(batch.cluster_response, usable) if batch.matches else {}
+            parse_clusters(batch.cluster_response, _of_matched_clusters(batch, usable))
+            if batch.matches
+            else {}
         )
         unbuildable: list[UnbuildableAlert] = []
         alerts = build_alerts(batch, snapshot.by_id, usable, clusters, unbuildable=unbuildable)
@@ -352,6 +355,16 @@ class AlertHook:
         if self._producer is not None:
             self._producer.close(timeout=10)
             self._producer = None
+
+
+def _of_matched_clusters(
+    batch: BatchMatch, docs: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The statements of the batch in a cluster that some subscription matched: only their
+    outlets and first source go into alerts (most statements of a batch match nothing)."""
+    matched: set[str] = set().union(*batch.matches.values())
+    clusters = {cluster_of(d) for d in docs if d.get("statement_id") in matched}
+    return [d for d in docs if cluster_of(d) in clusters]
 
 
 def _chunks(items: Sequence[T], sizes: Sequence[int]) -> Iterator[Sequence[T]]:

@@ -258,7 +258,8 @@ class BatchMatcher:
     ) -> tuple[BatchMatch, dict[str, ClusterInfo], list[str]]:
         """Returns the matches, the clusters, and the staged ids to ``unstage`` afterwards."""
         result = BatchMatch()
-        facts = [DocFacts.of(d) for d in docs]
+        term_fields = {name for c in compiled for name, _ in c.prefilter.terms}
+        facts = [DocFacts.of(d, term_fields) for d in docs]
         admitted = candidates(compiled, docs, facts)
         todo = group_queries(admitted)
         result.searched, result.queries = len(admitted), len(todo)

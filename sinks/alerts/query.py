@@ -154,7 +154,10 @@ class DocFacts:
     terms: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
-    def of(cls, doc: Mapping[str, Any]) -> DocFacts:
+    def of(cls, doc: Mapping[str, Any], term_fields: Iterable[str] | None = None) -> DocFacts:
+        """``term_fields``: the fields whose terms to collect (default: every keyword and boolean
+        field; a caller that knows which fields its prefilters require passes only those)."""
+        fields = exact_fields() if term_fields is None else term_fields
         official = _values(doc, FIELD_OFFICIAL)
         return cls(
             countries=frozenset(str(v) for v in _values(doc, FIELD_SPEAKER_COUNTRY)),
@@ -164,7 +167,7 @@ class DocFacts:
             outlets=frozenset(str(v) for v in _values(doc, FIELD_OUTLET)),
             languages=frozenset(str(v) for v in _values(doc, FIELD_LANGUAGE)),
             terms=frozenset(
-                (name, _term_text(value)) for name in exact_fields() for value in _values(doc, name)
+                (name, _term_text(value)) for name in fields for value in _values(doc, name)
             ),
         )
 
