@@ -27,7 +27,6 @@ timing rely on), and the 201-versus-409 verdict counts exactly how many document
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +35,8 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from sinks.elasticsearch.client import dumps
 
 OpType = Literal["create", "index"]
 
@@ -152,12 +153,7 @@ class BulkIndexer:
 
     def _encode(self, action: BulkAction) -> bytes:
         meta = {self._op_type: {"_index": action.index, "_id": action.id}}
-        return (
-            json.dumps(meta, separators=(",", ":")).encode()
-            + b"\n"
-            + json.dumps(action.source, ensure_ascii=False, separators=(",", ":")).encode()
-            + b"\n"
-        )
+        return dumps(meta) + b"\n" + dumps(action.source) + b"\n"
 
     def _chunks(self, encoded: list[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
         chunk: list[tuple[int, bytes]] = []
