@@ -133,11 +133,15 @@ def matchable(
     prefilters = {c.prefilter for c in admitted}
     if any(p.admits_all for p in prefilters):
         return list(docs)
-    return [
-        doc
-        for doc, fact in zip(docs, facts, strict=True)
-        if any(p.admits(fact) for p in prefilters)
-    ]
+    # Each prefilter looks only at the statements no earlier one admitted, so thousands of
+    # subscriptions cost little once the batch's statements are all admitted.
+    rejected = list(range(len(docs)))
+    for prefilter in prefilters:
+        rejected = [i for i in rejected if not prefilter.admits(facts[i])]
+        if not rejected:
+            return list(docs)
+    unmatchable = set(rejected)
+    return [doc for i, doc in enumerate(docs) if i not in unmatchable]
 
 
 MAX_OUTLETS = 1000
