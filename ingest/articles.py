@@ -15,6 +15,8 @@ from typing import Any
 
 import trafilatura
 
+from ingest.lxml_lock import LXML_LOCK
+
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
 MIN_TEXT_CHARS = 1
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -113,19 +115,26 @@ def extract_article(
     if not body.strip():
         raise ExtractionError("empty", "empty body")
     html = decode_body(body, content_type)
-    try:
-        document = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=with_metadata,
-            include_comments=False,  # reader comments are not the article, and cost time
-            fast=fast,
-        )
-    except Exception as exc:  # trafilatura/lxml raise assorted errors on broken pages
-        raise ExtractionError("extractor_crash", f"{type(exc).__name__}: {exc}") from exc
-    if document is None:
+    # Trees live and die inside the lock (see ingest.lxml_lock): only strings leave it.
+    failure: str | None = None
+    with LXML_LOCK:
+        try:
+            document = trafilatura.bare_extraction(
+                html,
+                url=url,
+                with_metadata=with_metadata,
+                include_comments=False,  # reader comments are not the article, and cost time
+                fast=fast,
+            )
+            fields = _plain_fields(document)
+            del document
+        except Exception as exc:  # noqa: BLE001 - trafilatura/lxml raise assorted errors
+            # the message only: the traceback's frames hold trees, freed here with it
+            failure, fields = f"{type(exc).__name__}: {exc}", None
+    if failure is not None:
+        raise ExtractionError("extractor_crash", failure)
+    if fields is None:
         raise ExtractionError("no_text", "trafilatura found no main text")
-    fields = document if isinstance(document, dict) else document.as_dict()
     text = (fields.get("text") or "").strip()
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractionError("no_text", "trafilatura found no main text")
@@ -142,3 +151,15 @@ def extract_article(
         published=_published(fields.get("date")),
         language=language,
     )
+
+
+_FIELDS = ("text", "title", "author", "date", "language")
+
+
+def _plain_fields(document: Any) -> dict[str, Any] | None:
+    """The fields read from trafilatura's result, as plain values (its document also holds lxml
+    elements, which must not outlive the lock)."""
+    if document is None:
+        return None
+    fields = document if isinstance(document, dict) else document.as_dict()
+    return {name: fields.get(name) for name in _FIELDS}

@@ -79,7 +79,14 @@ class IngestSettings(BaseModel):
     heartbeat_interval_ms: int = Field(3_000, ge=100)
     max_concurrent_polls: int = Field(100, ge=1)
     max_concurrent_articles: int = Field(16, ge=1)
-    extraction_threads: int = Field(2, ge=1)
+    extraction_threads: int = Field(
+        2,
+        ge=1,
+        description="worker threads for blocking work beside the event loop (page extraction, "
+        "Kafka sends, dead letters); page extraction and feed scans take one lock per process "
+        "(lxml is not safe in several threads at once, see ingest/lxml_lock.py), so more "
+        "extraction throughput comes from more poller processes",
+    )
     fetch_articles: bool = True
     fast_extraction: bool = Field(
         True,

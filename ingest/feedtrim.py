@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from lxml import etree
 
 from ingest.ids import InvalidUrlError, article_id
+from ingest.lxml_lock import LXML_LOCK
 from ingest.parse import http_url
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -125,7 +126,15 @@ class FeedScan:
 
     def without(self, known: set[str]) -> TrimmedFeed:
         """The document minus the items whose id is in ``known``; call it from the thread that
-        scanned the document (an lxml tree is changed only by the thread that parsed it)."""
+        scanned the document (an lxml tree is changed only by the thread that parsed it).  The
+        tree is used once, and dropped here, under the lxml lock."""
+        with LXML_LOCK:
+            try:
+                return self._without(known)
+            finally:
+                self.tree, self.items = None, []
+
+    def _without(self, known: set[str]) -> TrimmedFeed:
         if self.tree is None or not known:
             return TrimmedFeed(self.body)
         trimmed = TrimmedFeed(self.body)
@@ -147,7 +156,6 @@ class FeedScan:
             trimmed.dropped += 1
         if trimmed.dropped:
             trimmed.body = etree.tostring(self.tree, xml_declaration=True, encoding="utf-8")
-        self.tree = None  # the tree was changed: one use only
         return trimmed
 
 
@@ -172,7 +180,13 @@ def _link_id(link: str, feed_url: str) -> str | None:
 
 
 def scan_feed(body: bytes, feed_url: str, *, min_items: int = MIN_ITEMS) -> FeedScan:
-    """Parse ``body`` strictly and find each item's article id (call from a worker thread)."""
+    """Parse ``body`` strictly and find each item's article id (call from a worker thread;
+    the returned scan keeps the tree for ``without``, which drops it)."""
+    with LXML_LOCK:
+        return _scan_feed(body, feed_url, min_items)
+
+
+def _scan_feed(body: bytes, feed_url: str, min_items: int) -> FeedScan:
     scan = FeedScan(body)
     try:
         root = etree.fromstring(body, _parser())
