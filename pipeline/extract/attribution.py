@@ -1341,8 +1341,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
     Walks left over words that can sit in a noun phrase and stops at clause words, finite
     verbs and punctuation.  ``Dmitry Peskov, the Kremlin spokesman, said`` keeps the
-    appositive; ``who said`` returns ``who`` (resolved later to its antecedent).
+    appositive; ``who said`` returns ``who`` (resolved later to its antecedent); a cue that
+    starts with a contracted auxiliary (``He’s saying``) has the pronoun before it.
     """
+    text = doc.text
+    if floor < end < len(text) and text[end] in "'’":
+        k = end
+        while k > floor and text[k - 1].isalpha():
+            k -= 1
+        return (k, end) if k < end else None
     toks = doc.tokens(max(floor, end - 240), end)
     if not toks:
         return None

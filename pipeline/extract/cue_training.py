@@ -24,7 +24,7 @@ import typer
 
 from pipeline.extract.training import _widened_end, read_records
 
-DEFAULTS: dict[str, Any] = {"c": 1.0, "min_count": 2, "seed": 0, "threshold": 0.3}
+DEFAULTS: dict[str, Any] = {"c": 0.3, "min_count": 2, "seed": 0, "threshold": 0.3}
 DEFAULT_OUTPUT = Path(__file__).resolve().with_name("data") / "cue_model.en.json"
 
 

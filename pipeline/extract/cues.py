@@ -253,7 +253,11 @@ class CueLexicon:
         while k > 0 and not text[k - 1].isspace():
             k -= 1
         raw = text[k:j]
-        if not (raw.lower() in self._group_words or (raw.endswith("ly") and _ly_adverb(raw))):
+        if not (
+            raw.lower() in self._group_words
+            or (raw.endswith("ly") and _ly_adverb(raw))
+            or _contracted_aux(raw) >= 0
+        ):
             return verb_start, "", False
         window_start = max(0, verb_start - 48)
         words = [
@@ -284,6 +288,12 @@ class CueLexicon:
                 aux = _strip_nt(word)
                 negated = True
                 stage = 3
+            elif stage <= 2 and _contracted_aux(text[w_start:w_end]) >= 0:
+                # "He’s saying", "they’re arguing": the contracted auxiliary belongs to the
+                # cue, the pronoun before it is the speaker (as PolNeAR annotates)
+                start = w_start + _contracted_aux(text[w_start:w_end])
+                aux = "has" if text[start + 1 : w_end].lower() in ("s", "ve", "d") else "is"
+                break
             else:
                 break
             start = w_start
@@ -295,6 +305,19 @@ class CueLexicon:
 
 
 _WORD = re.compile(r"[\w'’]+")
+
+_CONTRACTING_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
+_CONTRACTED = frozenset({"s", "re", "ve", "m", "d", "ll"})
+
+
+def _contracted_aux(word: str) -> int:
+    """Where the apostrophe of a pronoun's contracted auxiliary is ("he’s", "they're"), or -1."""
+    k = max(word.rfind("'"), word.rfind("’"))
+    if k <= 0:
+        return -1
+    if word[:k].lower() in _CONTRACTING_PRONOUNS and word[k + 1 :].lower() in _CONTRACTED:
+        return k
+    return -1
 
 
 def _first_word(head: str) -> str:
