@@ -23,10 +23,11 @@ install: $(STAMP)
 native: install
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 
-## train: retrain the shipped statement-boundary model on PolNeAR train (POLNEAR_TRAIN=path, never dev)
+## train: retrain the shipped statement models (content ends, learned cues) on PolNeAR train (POLNEAR_TRAIN=path, never dev)
 train: install
 	@test -n "$(POLNEAR_TRAIN)" || { echo "usage: make train POLNEAR_TRAIN=path/to/polnear_train.jsonl.gz"; exit 2; }
 	$(PARLEY) train statements --data $(POLNEAR_TRAIN)
+	$(PARLEY) train cues --data $(POLNEAR_TRAIN)
 
 ## run: set up and start the whole monitor on this machine (Ctrl-C or `parley down` stops it)
 run: install

@@ -197,15 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rules-only",
         action="store_true",
-        help="without the learned content-boundary model (pipeline/extract/boundaries.py)",
+        help="without the learned models (content ends, words outside the cue lexicon)",
+    )
+    ap.add_argument(
+        "--no-learned-cues",
+        action="store_true",
+        help="without the learned cue model (pipeline/extract/cue_model.py)",
     )
     args = ap.parse_args(argv)
     records = list(read_records(args.data))
     if args.limit:
         records = records[: args.limit]
-    extractor = StatementExtractor(learned_boundaries=not args.rules_only)
+    extractor = StatementExtractor(
+        learned_boundaries=not args.rules_only,
+        learned_cues=not (args.rules_only or args.no_learned_cues),
+    )
     report = evaluate(records, extractor, adapter=not args.no_adapter)
     report["learned_boundaries"] = not args.rules_only
+    report["learned_cues"] = extractor.learned_cues
     report["data"] = args.data.name
     print(render(report))
     if args.json:

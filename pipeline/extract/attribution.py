@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.boundaries import CUT_CHARS, MIN_CONTENT_WORDS, BoundaryModel, places
+from pipeline.extract.cue_model import CueModel, features
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
     Quote,
@@ -200,11 +201,17 @@ class _Doc:
                 k += 1
             self.sents.extend(sentences(text, ps, pe, prot))
         self.sent_starts = [s for s, _ in self.sents]
-        self.cues = [
+        cues = [
             c
             for c in lex.find(text)[: 2 * _MAX_CUES]
             if self.quote_at(c.verb_start) is None and _verb_reading(text, c, lex)
-        ][:_MAX_CUES]
+        ]
+        #: words of the lexicon's ``learned_verbs``: judged by the learned model after the
+        #: rules have used the others (``_learned_attributions``)
+        self.learned_cues = [c for c in cues if c.learned][:_MAX_CUES]
+        if self.learned_cues:
+            cues = [c for c in cues if not c.learned]
+        self.cues = cues[:_MAX_CUES]
         self.cue_starts = [c.start for c in self.cues]
         self.used_cues: set[int] = set()
         self.used_quotes: set[int] = set()
@@ -262,12 +269,16 @@ class _Doc:
 
 
 def find_attributions(
-    text: str, lex: CueLexicon, boundaries: BoundaryModel | None = None
+    text: str,
+    lex: CueLexicon,
+    boundaries: BoundaryModel | None = None,
+    cue_model: CueModel | None = None,
 ) -> list[Attribution]:
     """The attributions of ``text``; with ``boundaries``, indirect content ends where the
-    learned model puts its end (``pipeline/extract/boundaries.py``)."""
+    learned model puts its end (``pipeline/extract/boundaries.py``); with ``cue_model``,
+    words outside the cue lexicon cue the attributions it keeps (``cue_model.py``)."""
     doc = _Doc(text, lex)
-    found = _find(doc)
+    found = _find(doc, cue_model)
     if boundaries is not None:
         for att in found:
             if att.kind == "direct" or len(att.parts) != 1:
@@ -285,6 +296,14 @@ def find_attributions(
 
 def _has_any(text: str, start: int, end: int, chars: str) -> bool:
     return any(text.find(ch, start, end) >= 0 for ch in chars)
+
+
+def learned_cue_candidates(text: str, lex: CueLexicon) -> list[tuple[Attribution, list[str]]]:
+    """The attributions the rules would build around learned cue words, each with the
+    features the cue model judges it by (for training)."""
+    collected: list[tuple[Attribution, list[str]]] = []
+    _find(_Doc(text, lex), None, collected)
+    return collected
 
 
 def attribution_places(
@@ -329,7 +348,11 @@ def _set_end(doc: _Doc, att: Attribution, end: int) -> None:
     att.kind = _kind(doc, att.parts)
 
 
-def _find(doc: _Doc) -> list[Attribution]:
+def _find(
+    doc: _Doc,
+    cue_model: CueModel | None = None,
+    collect: list[tuple[Attribution, list[str]]] | None = None,
+) -> list[Attribution]:
     found: list[Attribution] = []
     for qi, q in enumerate(doc.quotes):
         att = _direct_after(doc, qi, q) or _direct_before(doc, qi, q)
@@ -356,11 +379,92 @@ def _find(doc: _Doc) -> list[Attribution]:
             found.append(att)
             _remember_speaker(doc, att)
             recent = (recent + att.parts)[-4:]
+    if doc.learned_cues and (cue_model is not None or collect is not None):
+        _learned_attributions(doc, found, cue_model, collect)
     # Quote sentences after an indirect or mixed statement continue it as well.
     _continuations(doc, found, ("direct", "mixed", "indirect"))
     found.extend(_introduced_quotes(doc))
     found.sort(key=lambda a: a.parts[0][0])
     return _drop_nested(_dedupe(found))
+
+
+def _learned_attributions(
+    doc: _Doc,
+    found: list[Attribution],
+    cue_model: CueModel | None,
+    collect: list[tuple[Attribution, list[str]]] | None,
+) -> None:
+    """Attributions cued by words outside the lexicon that the cue model keeps (or, for
+    training, all of them into ``collect``).  A word inside a statement the rules found
+    (its cue, speaker or content) is left alone: the rules' reading stands there."""
+    taken: list[tuple[int, int]] = []
+    for a in found:
+        taken.append(a.cue)
+        if a.speaker is not None:
+            taken.append(a.speaker)
+        taken.extend(a.parts)
+    for cue in doc.learned_cues:
+        covered = False
+        for s, e in taken:
+            if s < cue.end and cue.start < e:
+                covered = True
+                break
+        if covered:
+            continue
+        att = _indirect(doc, -1, cue)
+        if att is None:
+            continue
+        if cue.cls in ("evaluate", "intent") and len(att.parts) == 1:
+            if cue.cls == "intent":
+                _infinitive_start(doc, cue, att)
+            _object_end(doc, att)
+        feats = features(
+            doc.text,
+            att.cue,
+            cue.form,
+            cue.cls,
+            att.speaker,
+            (att.parts[0][0], att.parts[-1][1]),
+            att.kind,
+            doc.sentence(cue.start)[0],
+        )
+        if collect is not None:
+            collect.append((att, feats))
+        elif cue_model is not None and cue_model.keep(feats):
+            found.append(att)
+            _remember_speaker(doc, att)
+            taken.append(att.cue)
+            taken.extend(att.parts)
+
+
+def _infinitive_start(doc: _Doc, cue: Cue, att: Attribution) -> None:
+    """In "plans to introduce a bill that would …" what is planned is the infinitive, not the
+    that-clause inside it."""
+    text = doc.text
+    j = cue.end
+    while j < len(text) and text[j] == " ":
+        j += 1
+    start, end = att.parts[0]
+    if j < start < end and text.startswith("to ", j):
+        att.parts[0] = (j, end)
+        att.marked_parts = [(j, end)]
+        att.kind = _kind(doc, att.parts)
+
+
+def _object_end(doc: _Doc, att: Attribution) -> None:
+    """What a learned word evaluates or intends is its object: "backing Hillary Clinton,
+    but …" ends before the comma (a dash, semicolon or bracket too), outside quoted words."""
+    start, end = att.parts[0]
+    text = doc.text
+    cut = end
+    for ch in ",;(—–":
+        k = text.find(ch, start + 1, cut)
+        while k >= 0 and doc.quote_at(k) is not None:
+            k = text.find(ch, k + 1, cut)
+        if k >= 0:
+            cut = k
+    if cut < end:
+        _set_end(doc, att, cut)
 
 
 #: Cue classes whose attributions inside another statement's content are not statements of
@@ -1237,8 +1341,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
     Walks left over words that can sit in a noun phrase and stops at clause words, finite
     verbs and punctuation.  ``Dmitry Peskov, the Kremlin spokesman, said`` keeps the
-    appositive; ``who said`` returns ``who`` (resolved later to its antecedent).
+    appositive; ``who said`` returns ``who`` (resolved later to its antecedent); a cue that
+    starts with a contracted auxiliary (``He’s saying``) has the pronoun before it.
     """
+    text = doc.text
+    if floor < end < len(text) and text[end] in "'’":
+        k = end
+        while k > floor and text[k - 1].isalpha():
+            k -= 1
+        return (k, end) if k < end else None
     toks = doc.tokens(max(floor, end - 240), end)
     if not toks:
         return None

@@ -35,6 +35,9 @@ class Cue(NamedTuple):
     passive: bool = False
     negated: bool = False
     bare: bool = False
+    #: a word of the ``learned_verbs`` list: it cues an attribution only where the learned
+    #: model keeps it (``cue_model.py``)
+    learned: bool = False
 
 
 class CueLexicon:
@@ -57,6 +60,16 @@ class CueLexicon:
         # "a new report", "the state party chairwoman"): they do not end the phrase there.
         subject_nouns = frozenset(lexicon.words(data.get("subject_nouns") or []))
         self.np_verbs = frozenset(self.verb_class) - subject_nouns
+        # Words that cue an attribution now and then ("support", "plans", "is confident"):
+        # found like the others, judged by the learned model; they do not end a speaker's
+        # noun phrase (added after ``np_verbs``).
+        learned: set[str] = set()
+        for cls, entries in (data.get("learned_verbs") or {}).items():
+            for form in lexicon.words(entries or []):
+                if _norm(form) not in self.verb_class:
+                    self.verb_class[_norm(form)] = str(cls)
+                    learned.add(_norm(form))
+        self.learned_forms = frozenset(learned)
         phrases: dict[str, list[str]] = data.get("phrases") or {}
         self.phrase_class: dict[str, str] = {}
         for cls, entries in phrases.items():
@@ -112,7 +125,7 @@ class CueLexicon:
             a, b = ord(word[0]), ord(word[-1])
             if a < 128 and b < 128:
                 self._first_lengths[128 * a + b] |= 1 << len(word)
-        self._surfaces: dict[str, tuple[str, str | None, str | None, bool, bool]] = {}
+        self._surfaces: dict[str, tuple[str, str | None, str | None, bool, bool, bool]] = {}
         self._suffix = (
             re.compile(r"\s+(?:" + lexicon.trie_pattern(suffixes) + r")(?![\w'’-])")
             if suffixes
@@ -134,7 +147,7 @@ class CueLexicon:
                 known = self._classify(surface)
                 if len(surfaces) < _MAX_SURFACES:
                     surfaces[surface] = known
-            form, phrase_cls, cls, participle, bare = known
+            form, phrase_cls, cls, participle, bare, learned = known
             m_start, m_end = m.span()
             if phrase_cls is not None:
                 out.append(Cue(m_start, m_end, m_start, m_end, form, phrase_cls))
@@ -150,7 +163,9 @@ class CueLexicon:
                     cue_end = sm.end()
             if cue_end < stop and text[cue_end] == ":":
                 cue_end += 1  # "He said: …" - the colon introduces the quote with the verb
-            out.append(Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare))
+            out.append(
+                Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare, learned)
+            )
         return out
 
     def _matches(self, text: str, start: int, stop: int) -> list[re.Match[str]]:
@@ -208,8 +223,9 @@ class CueLexicon:
         first_words = self.first_words
         return first_words is not None and piece[i:j] in first_words
 
-    def _classify(self, surface: str) -> tuple[str, str | None, str | None, bool, bool]:
-        """What a matched cue word is: (form, phrase class, verb class, participle-like, bare).
+    def _classify(self, surface: str) -> tuple[str, str | None, str | None, bool, bool, bool]:
+        """What a matched cue word is: (form, phrase class, verb class, participle-like, bare,
+        learned).
 
         Depends on the surface string only, and news text uses the same few dozen cue words
         over and over, so ``find`` remembers the answer per surface string."""
@@ -221,6 +237,7 @@ class CueLexicon:
             self.verb_class.get(form),
             participle,
             form in self.bare_forms,
+            form in self.learned_forms,
         )
 
     def _verb_group_start(self, text: str, verb_start: int) -> tuple[int, str, bool]:
@@ -236,7 +253,11 @@ class CueLexicon:
         while k > 0 and not text[k - 1].isspace():
             k -= 1
         raw = text[k:j]
-        if not (raw.lower() in self._group_words or (raw.endswith("ly") and _ly_adverb(raw))):
+        if not (
+            raw.lower() in self._group_words
+            or (raw.endswith("ly") and _ly_adverb(raw))
+            or _contracted_aux(raw) >= 0
+        ):
             return verb_start, "", False
         window_start = max(0, verb_start - 48)
         words = [
@@ -267,6 +288,12 @@ class CueLexicon:
                 aux = _strip_nt(word)
                 negated = True
                 stage = 3
+            elif stage <= 2 and _contracted_aux(text[w_start:w_end]) >= 0:
+                # "He’s saying", "they’re arguing": the contracted auxiliary belongs to the
+                # cue, the pronoun before it is the speaker (as PolNeAR annotates)
+                start = w_start + _contracted_aux(text[w_start:w_end])
+                aux = "has" if text[start + 1 : w_end].lower() in ("s", "ve", "d") else "is"
+                break
             else:
                 break
             start = w_start
@@ -278,6 +305,19 @@ class CueLexicon:
 
 
 _WORD = re.compile(r"[\w'’]+")
+
+_CONTRACTING_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
+_CONTRACTED = frozenset({"s", "re", "ve", "m", "d", "ll"})
+
+
+def _contracted_aux(word: str) -> int:
+    """Where the apostrophe of a pronoun's contracted auxiliary is ("he’s", "they're"), or -1."""
+    k = max(word.rfind("'"), word.rfind("’"))
+    if k <= 0:
+        return -1
+    if word[:k].lower() in _CONTRACTING_PRONOUNS and word[k + 1 :].lower() in _CONTRACTED:
+        return k
+    return -1
 
 
 def _first_word(head: str) -> str:

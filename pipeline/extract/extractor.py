@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.extract.attribution import Attribution, find_attributions
 from pipeline.extract.boundaries import model_for
+from pipeline.extract.cue_model import model_for as cue_model_for
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.language import detect_language
 from pipeline.extract.model import (
@@ -48,6 +49,7 @@ class StatementExtractor:
         max_chars: int = MAX_TEXT_CHARS,
         default_language: str = "en",
         learned_boundaries: bool = True,
+        learned_cues: bool = True,
     ) -> None:
         if gazetteer is None:
             gazetteer = _default_gazetteer()
@@ -57,6 +59,9 @@ class StatementExtractor:
         #: indirect content ends where the learned model says (``boundaries``), else where
         #: the rules end it
         self.learned_boundaries = learned_boundaries
+        #: words outside the cue lexicon cue the attributions the learned cue model keeps
+        #: (``cue_model``), else they cue nothing
+        self.learned_cues = learned_cues
 
     def extract(
         self, text: str, *, title: str | None = None, language: str | None = None
@@ -80,7 +85,8 @@ class StatementExtractor:
         attributions: list[Attribution] = []
         if lex is not None:
             model = model_for(cue_lang or "") if self.learned_boundaries else None
-            attributions = find_attributions(text, lex, model)
+            cue_model = cue_model_for(cue_lang or "") if self.learned_cues else None
+            attributions = find_attributions(text, lex, model, cue_model)
         resolver = SpeakerResolver(text, self.gazetteer, cue_lang or lang)
         statements: list[Statement] = []
         for att in attributions:

@@ -27,6 +27,7 @@ from types import ModuleType
 COMPILED = (
     "attribution",
     "boundaries",
+    "cue_model",
     "cues",
     "mentions",
     "speakers",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.extract import training
+from pipeline.extract import cue_training, training
 
 app = typer.Typer(
     help="Train the extractor's learned parts from annotated data.", no_args_is_help=True
@@ -49,3 +49,7 @@ def triggers(
 
 # ``parley train statements``: the statement-boundary CRF (pipeline/extract/training.py).
 app.command("statements")(training.statements)
+
+# ``parley train cues``: the keep/drop model of words outside the cue lexicon
+# (pipeline/extract/cue_training.py).
+app.command("cues")(cue_training.cues)

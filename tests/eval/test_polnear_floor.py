@@ -20,8 +20,9 @@ from pipeline.extract import StatementExtractor
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "fixtures" / "polnear_sample.jsonl"
 
-# measured on the sample: source 65.9, cue 65.8, content 57.0, attribution 62.0 (F1)
-FLOORS = {"source": 63.0, "cue": 63.0, "content": 54.0}
+# measured on the sample: source 67.2, cue 66.1, content 56.2, attribution 62.6 (F1; before
+# the learned cues and contracted auxiliaries 65.9, 65.8, 57.0, 62.0)
+FLOORS = {"source": 64.0, "cue": 63.0, "content": 54.0}
 ATTRIBUTION_FLOOR = 59.0
 
 

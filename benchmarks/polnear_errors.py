@@ -1,0 +1,137 @@
+"""Where ``parley extract`` misses PolNeAR attributions: the error table of docs/statements.md.
+
+    python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz [--no-learned-cues]
+
+Run it on the training split (errors on dev are not looked at one by one: dev only decides
+whether a change generalises).  A gold attribution is *missed* when no statement matches it as
+``eval_polnear.py``'s attribution F1 counts (contents overlapping by half the longer one, the
+speaker overlapping the gold source).  Missed ones are counted by the kind of their source and
+content and by what happened to their cue; statements whose cue equals a gold cue but whose
+content does not are counted by how the content differs (PolNeAR's convention, as the
+evaluation's adapter).  The most frequent cue strings outside the lexicon come last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from benchmarks.eval_polnear import _overlap, read_records, to_polnear
+from pipeline.extract import StatementExtractor
+from pipeline.extract.cues import CueLexicon
+
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "who", "which"})
+
+
+def _source_kind(text: str, span: list[int] | None) -> str:
+    if not span:
+        return "no source"
+    mention = text[span[0] : span[1]].strip()
+    if mention.lower() in _PRONOUNS:
+        return "pronoun"
+    if mention[:1].isupper() and len(mention.split()) <= 4:
+        return "name"
+    return "description"
+
+
+def _difference(pred: tuple[int, int], gold: tuple[int, int]) -> str:
+    parts = []
+    if pred[0] != gold[0]:
+        parts.append("starts early" if pred[0] < gold[0] else "starts late")
+    if pred[1] != gold[1]:
+        parts.append("ends late" if pred[1] > gold[1] else "ends early")
+    return " + ".join(parts)
+
+
+def analyse(
+    records: list[dict[str, object]], extractor: StatementExtractor
+) -> dict[str, Counter[str]]:
+    lex = CueLexicon.for_language("en")
+    assert lex is not None
+    tables: dict[str, Counter[str]] = {
+        k: Counter() for k in ("total", "source", "content", "cue", "boundary", "outside")
+    }
+    for rec in records:
+        text = str(rec["text"])
+        result = extractor.extract(text, language="en")
+        preds = []
+        for st in result.statements:
+            content = to_polnear(text, st.quote.start, st.quote.end)
+            mention = st.speaker.mention
+            speaker = (mention.start, mention.end) if mention else None
+            cue = (st.cue.start, st.cue.end) if st.cue else None
+            preds.append((content, speaker, cue))
+        by_cue = {cue: content for content, _, cue in preds if cue}
+        lexicon = [c for c in lex.find(text) if not c.learned]
+        exact = {(c.start, c.end) for c in lexicon}
+        for q in rec["quotes"]:  # type: ignore[attr-defined]
+            if not q.get("quote_span"):
+                continue
+            tables["total"]["gold"] += 1
+            gold = (q["quote_span"][0], q["quote_span"][1])
+            gsrc = q.get("speaker_span")
+            gcue = tuple(q["cue_span"]) if q.get("cue_span") else None
+            if gcue in by_cue and by_cue[gcue] != gold:
+                tables["boundary"][f"{q.get('kind')}: {_difference(by_cue[gcue], gold)}"] += 1
+            found = False
+            for content, speaker, _ in preds:
+                longer = max(content[1] - content[0], gold[1] - gold[0])
+                if longer <= 0 or _overlap(content, gold) * 2 < longer:
+                    continue
+                if gsrc and (speaker is None or _overlap(speaker, tuple(gsrc)) == 0):
+                    continue
+                found = True
+                break
+            if found:
+                continue
+            tables["total"]["missed"] += 1
+            tables["source"][_source_kind(text, gsrc)] += 1
+            tables["content"][str(q.get("kind"))] += 1
+            if gcue is None:
+                what = "no cue"
+            elif gcue in exact:
+                if gcue in by_cue:
+                    what = "in the lexicon: statement found, content or speaker differ"
+                elif any(c[0] <= gcue[0] < c[1] for c, _, _ in preds):
+                    what = "in the lexicon: inside another statement's content"
+                else:
+                    what = "in the lexicon: no statement built"
+            elif any(gcue[0] <= c.verb_start < gcue[1] for c in lexicon):
+                what = "in the lexicon: other cue span"
+            else:
+                what = "outside the lexicon"
+                tables["outside"][str(q.get("cue") or "").lower().replace("’", "'")] += 1
+            tables["cue"][what] += 1
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, type=Path, help="PolNeAR JSONL (.gz ok)")
+    ap.add_argument("--no-learned-cues", action="store_true", help="without the cue model")
+    ap.add_argument("--top", type=int, default=30, help="cue strings outside the lexicon shown")
+    args = ap.parse_args(argv)
+    extractor = StatementExtractor(learned_cues=not args.no_learned_cues)
+    tables = analyse(list(read_records(args.data)), extractor)
+    total = tables.pop("total")
+    print(f"{total['missed']} of {total['gold']} gold attributions missed")
+    titles = {
+        "source": "missed, by source",
+        "content": "missed, by content kind",
+        "cue": "missed, by cue",
+        "boundary": "gold cue found, content differs",
+    }
+    for name, title in titles.items():
+        print(f"\n| {title} | n |\n|---|---|")
+        for key, n in tables[name].most_common(12):
+            print(f"| {key} | {n:,} |")
+    outside = tables["outside"]
+    print(f"\n{len(outside):,} different cue strings outside the lexicon; the most frequent:")
+    print(", ".join(f"{k!r} {n}" for k, n in outside.most_common(args.top)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
