@@ -89,6 +89,29 @@ THEMES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
 }
+# The third draw: the same themes in narrower words (the second draw's broad ones also found
+# prisoners of jails and wars long over, bank guarantees, election observers), and at least two
+# matches in the cut text.
+FOCUSED_THEMES: dict[str, re.Pattern[str]] = {
+    "kremlin-prisoners": re.compile(
+        r"prisoners?\s+(?:exchange|swap)|exchange\s+of\s+(?:prisoners|detain|captiv|hostage|pow)|"
+        r"\bswap|all-for-all|(?:release|return|freeing|handover)\s+of\s+(?:the\s+)?(?:\w+\s+){0,2}?"
+        r"(?:prisoners|hostages|detain|captives|sailors|servicemen)|prisoners\s+of\s+war|"
+        r"hostages?\s+(?:were|was|have\s+been)\s+(?:released|freed)",
+        re.IGNORECASE,
+    ),
+    "kremlin-guarantees": re.compile(
+        r"security\s+guarantee|guarantor|peacekeep|monitoring\s+mission|observer\s+mission|"
+        r"osce\s+(?:observers|monitors|mission)",
+        re.IGNORECASE,
+    ),
+    "kremlin-terms": re.compile(
+        r"peace\s+plan|withdrawal\s+of\s+(?:\w+\s+){0,2}?(?:troops|forces|weapons)|"
+        r"disengagement|pullback|road\s?map|terms\s+of\s+(?:the\s+)?(?:settlement|peace)|"
+        r"conditions\s+for|special\s+status|\d+-point",
+        re.IGNORECASE,
+    ),
+}
 # Foreign policy with talks vocabulary, for the PolNeAR stratum of the second draw.
 POLNEAR_CONFLICT = re.compile(
     r"\b(?:Iran\w*|North Korea\w*|Pyongyang|Syria\w*|Assad|Ukrain\w*|Israel\w*|Palestin\w*|"
@@ -263,7 +286,8 @@ def cmd_draw_themes(args: argparse.Namespace) -> None:
     sampled with one ``Random(seed)`` in the order of THEME_STRATA.  A Kremlin page with talks
     vocabulary goes to the first theme its (cut) text mentions; a random page is one without
     talks vocabulary; a PolNeAR article names a conflict party at least three times and uses
-    talks vocabulary at least twice within its cut text."""
+    talks vocabulary at least twice within its cut text.  With ``--focused`` (the third draw), the
+    themes are FOCUSED_THEMES and a page needs two matches of its theme."""
     taken = {doc_id for draw in read_draws() for doc_id in draw["strata"]}
     counts = dict(item.split("=") for item in args.counts)
     pools: dict[str, list[str]] = {s: [] for s in THEME_STRATA}
@@ -277,8 +301,9 @@ def cmd_draw_themes(args: argparse.Namespace) -> None:
             continue
         title, body, _date = kremlin_page(args.kremlin, page_id)
         text = cut(f"{title}\n\n{body}", args.max_chars)
-        for stratum, pattern in THEMES.items():
-            if pattern.search(text):
+        themes, needed = (FOCUSED_THEMES, 2) if args.focused else (THEMES, 1)
+        for stratum, pattern in themes.items():
+            if len(pattern.findall(text)) >= needed:
                 pools[stratum].append(doc_id)
                 break
     for path in args.polnear or []:
@@ -529,6 +554,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--polnear", type=Path, nargs="*")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--max-chars", type=int, default=3000)
+    p.add_argument("--focused", action="store_true", help="narrower theme words, two matches")
     p.add_argument(
         "--counts",
         nargs="*",
