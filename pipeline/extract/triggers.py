@@ -410,8 +410,11 @@ class TriggerFinder:
         anchor = gov_start if gov_act is not None and gov_start < start else start
         neg_start = self._negation(text, sent_start, anchor)
         head_text = text[start:end]
+        # A negative head carries its own negation ("are not negotiable"): not flipped by it.
         negated = neg_start is not None or (
-            self._inner_not_re is not None and self._inner_not_re.search(head_text) is not None
+            head.stance != "negative"
+            and self._inner_not_re is not None
+            and self._inner_not_re.search(head_text) is not None
         )
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
