@@ -5,6 +5,7 @@
     python -m benchmarks.eval_triggers --json out.json
     python -m benchmarks.eval_triggers --rules-only          # without the learned model
     python -m benchmarks.eval_triggers --cross-validate      # 5-fold on dev, by document
+    python -m benchmarks.eval_triggers --by-draw             # also each draw's documents apart
 
 Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
 (``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
@@ -13,6 +14,9 @@ and the seed article (``tests/fixtures/seed-article.gold.json``, phrases located
 Printed (scoring in ``benchmarks/trigger_scoring.py``):
 - P/R/F1 of category+stance (the headline), category only and span only;
 - category+stance P/R/F1 per category and per stance;
+- with ``--by-draw``: the same tables for the documents of each draw of the set
+  (``tests/fixtures/triggers/split.json``) apart, so that the first draw's test part stays
+  comparable across rounds;
 - with ``--cross-validate``: the learned model (``pipeline/extract/trigger_model.py``)
   trained on four fifths of the documents (``--gold``, default the dev part) and scored on the
   fifth it did not see, five times, by document (needs scikit-learn); the rules alone on the
@@ -79,6 +83,12 @@ Doc = tuple[list[Mention], list[Mention]]
 def read_gold(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def draws() -> list[set[str]]:
+    """The document ids of each draw of the annotated set, in the order they were drawn."""
+    split = json.loads((FIXTURES / "triggers" / "split.json").read_text(encoding="utf-8"))
+    return [set(draw["strata"]) for draw in split["draws"]]
 
 
 def seed_document() -> dict[str, Any]:
@@ -220,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="5-fold cross-validation of the learned model by document (default gold: dev)",
     )
+    ap.add_argument(
+        "--by-draw",
+        action="store_true",
+        help="also report the documents of each draw of the set apart (split.json)",
+    )
     args = ap.parse_args(argv)
     if args.cross_validate and args.gold == [DEFAULT_GOLD]:
         args.gold = [FIXTURES / "triggers" / "dev.jsonl"]
@@ -241,6 +256,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         pairs = predict(docs, extractor)
         results[path.name] = report(path.name, docs, pairs)
+        if args.by_draw:
+            for number, ids in enumerate(draws(), 1):
+                chosen = [i for i, d in enumerate(docs) if d["id"] in ids]
+                if chosen:
+                    name = f"{path.name}, draw {number}"
+                    results[name] = report(
+                        name, [docs[i] for i in chosen], [pairs[i] for i in chosen]
+                    )
         case = case_decisions(docs, pairs)
         print(
             "\nCASE-style sentence decisions, AGREEMENT against the rest "

@@ -4,6 +4,9 @@
     python -m benchmarks.trigger_gold_tools catalog --polnear FILE [FILE …]
     python -m benchmarks.trigger_gold_tools draw-random --kremlin DIR --count 12 --seed 14
     python -m benchmarks.trigger_gold_tools split --selection SEL.tsv --seed 14 --test-share 0.45
+    python -m benchmarks.trigger_gold_tools draw-themes --kremlin DIR --polnear FILE [FILE …] \\
+        --seed 15 --max-chars 3000 > SEL2.tsv                               # the second draw
+    python -m benchmarks.trigger_gold_tools split --selection SEL2.tsv --seed 15 --append
     python -m benchmarks.trigger_gold_tools prepare --kremlin DIR --polnear FILE [FILE …] \\
         --out STAGING.jsonl                                                 # the split's documents
     python -m benchmarks.trigger_gold_tools show --staging STAGING.jsonl ID
@@ -59,6 +62,66 @@ CATEGORIES = {
 }
 STANCES = {"+": "positive", "-": "negative", "0": "neutral"}
 STRATA = ("kremlin-talks", "kremlin-random", "polnear")
+# The second draw (``draw-themes``): Kremlin pages by the theme their text mentions, tried in this
+# order (the rarest in the first draw's dev part first), random pages, PolNeAR foreign policy.
+THEME_STRATA = (
+    "kremlin-prisoners",
+    "kremlin-guarantees",
+    "kremlin-terms",
+    "kremlin-random",
+    "polnear-foreign",
+)
+ALL_STRATA = STRATA + tuple(s for s in THEME_STRATA if s not in STRATA)
+THEMES: dict[str, re.Pattern[str]] = {
+    "kremlin-prisoners": re.compile(
+        r"prisoner|captiv|hostage|detainee|detained (?:persons|people|citizens)|"
+        r"\bswap|exchange of (?:detain|prison|captiv|hostage)|released from",
+        re.IGNORECASE,
+    ),
+    "kremlin-guarantees": re.compile(
+        r"guarantee|guarantor|peacekeep|observer mission|monitoring mission|\bobservers\b|"
+        r"\bmonitors\b",
+        re.IGNORECASE,
+    ),
+    "kremlin-terms": re.compile(
+        r"peace plan|settlement plan|\bterms\b|conditions for|preconditions|withdrawal|"
+        r"pullback|pull-out|disengagement|road ?map|peace initiative|\bpoints\b",
+        re.IGNORECASE,
+    ),
+}
+# The third draw: the same themes in narrower words (the second draw's broad ones also found
+# prisoners of jails and wars long over, bank guarantees, election observers), and at least two
+# matches in the cut text.
+FOCUSED_THEMES: dict[str, re.Pattern[str]] = {
+    "kremlin-prisoners": re.compile(
+        r"prisoners?\s+(?:exchange|swap)|exchange\s+of\s+(?:prisoners|detain|captiv|hostage|pow)|"
+        r"\bswap|all-for-all|(?:release|return|freeing|handover)\s+of\s+(?:the\s+)?(?:\w+\s+){0,2}?"
+        r"(?:prisoners|hostages|detain|captives|sailors|servicemen)|prisoners\s+of\s+war|"
+        r"hostages?\s+(?:were|was|have\s+been)\s+(?:released|freed)",
+        re.IGNORECASE,
+    ),
+    "kremlin-guarantees": re.compile(
+        r"security\s+guarantee|guarantor|peacekeep|monitoring\s+mission|observer\s+mission|"
+        r"osce\s+(?:observers|monitors|mission)",
+        re.IGNORECASE,
+    ),
+    "kremlin-terms": re.compile(
+        r"peace\s+plan|withdrawal\s+of\s+(?:\w+\s+){0,2}?(?:troops|forces|weapons)|"
+        r"disengagement|pullback|road\s?map|terms\s+of\s+(?:the\s+)?(?:settlement|peace)|"
+        r"conditions\s+for|special\s+status|\d+-point",
+        re.IGNORECASE,
+    ),
+}
+# Foreign policy with talks vocabulary, for the PolNeAR stratum of the second draw.
+POLNEAR_CONFLICT = re.compile(
+    r"\b(?:Iran\w*|North Korea\w*|Pyongyang|Syria\w*|Assad|Ukrain\w*|Israel\w*|Palestin\w*|"
+    r"Afghan\w*|Taliban|Cuba\w*|Yemen\w*|Libya\w*)",
+)
+POLNEAR_TALKS = re.compile(
+    r"\b(?:talks|negotiat\w*|deal|agreement|accord|cease-?fire|truce|swap|prisoners?|"
+    r"peace (?:process|plan|talks)|diplomac\w*)\b",
+    re.IGNORECASE,
+)
 
 KREMLIN_ATTRIBUTION = "President of Russia, http://en.kremlin.ru"
 KREMLIN_LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
@@ -135,7 +198,7 @@ def read_selection(path: Path) -> list[tuple[str, str]]:
         line = line.split("#", 1)[0].strip()
         if line:
             doc_id, stratum = line.split()[:2]
-            if stratum not in STRATA:
+            if stratum not in ALL_STRATA:
                 sys.exit(f"unknown stratum {stratum!r} for {doc_id}")
             rows.append((doc_id, stratum))
     ids = [doc_id for doc_id, _ in rows]
@@ -146,12 +209,15 @@ def read_selection(path: Path) -> list[tuple[str, str]]:
 
 
 def draw_split(
-    selection: list[tuple[str, str]], seed: int, test_share: float
+    selection: list[tuple[str, str]],
+    seed: int,
+    test_share: float,
+    strata: tuple[str, ...] = STRATA,
 ) -> dict[str, list[str]]:
     """Per stratum: ids sorted, shuffled with ``Random(seed)``, the first round(share·n) → test."""
     rng = random.Random(seed)
     split: dict[str, list[str]] = {"dev": [], "test": []}
-    for stratum in STRATA:
+    for stratum in strata:
         ids = sorted(doc_id for doc_id, s in selection if s == stratum)
         rng.shuffle(ids)
         n_test = round(test_share * len(ids))
@@ -160,35 +226,118 @@ def draw_split(
     return split
 
 
+def split_procedure(strata: tuple[str, ...]) -> str:
+    return (
+        "benchmarks/trigger_gold_tools.py draw_split: per stratum, ids sorted, shuffled with "
+        "random.Random(seed) (one generator across the strata, in the order "
+        f"{', '.join(strata)}), the first round(test_share * n) to test, the rest to dev"
+    )
+
+
 def cmd_split(args: argparse.Namespace) -> None:
+    """A draw's split; ``--append`` adds it to the draws already recorded (their documents stay
+    where they are), otherwise it is the only one."""
     selection = read_selection(args.selection)
-    split = draw_split(selection, args.seed, args.test_share)
     strata = dict(selection)
-    payload = {
-        "seed": args.seed,
-        "test_share": args.test_share,
-        "procedure": "benchmarks/trigger_gold_tools.py draw_split: per stratum, ids sorted, "
-        "shuffled with random.Random(seed) (one generator across the strata, in the order "
-        f"{', '.join(STRATA)}), the first round(test_share * n) to test, the rest to dev",
-        "strata": {doc_id: strata[doc_id] for doc_id in sorted(strata)},
-        **split,
-    }
-    SPLIT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    SPLIT_FILE.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+    order = STRATA if set(strata.values()) <= set(STRATA) else THEME_STRATA
+    draws = read_draws() if args.append else []
+    taken = {doc_id for draw in draws for doc_id in draw["strata"]}
+    if taken & set(strata):
+        sys.exit(f"already drawn: {sorted(taken & set(strata))}")
+    split = draw_split(selection, args.seed, args.test_share, order)
+    draws.append(
+        {
+            "seed": args.seed,
+            "test_share": args.test_share,
+            "strata_order": list(order),
+            "max_chars": args.max_chars,
+            "procedure": split_procedure(order),
+            "strata": {doc_id: strata[doc_id] for doc_id in sorted(strata)},
+            **split,
+        }
+    )
+    write_draws(draws)
     for part in ("dev", "test"):
         by_stratum = Counter(strata[d] for d in split[part])
         print(part, len(split[part]), dict(by_stratum))
 
 
+def read_draws() -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+    draws: list[dict[str, Any]] = data["draws"]
+    return draws
+
+
+def write_draws(draws: list[dict[str, Any]]) -> None:
+    """``split.json``: every draw as it was made, then the union that the files follow."""
+    strata = {doc_id: s for draw in draws for doc_id, s in draw["strata"].items()}
+    payload = {
+        "draws": draws,
+        "strata": {doc_id: strata[doc_id] for doc_id in sorted(strata)},
+        "dev": sorted(d for draw in draws for d in draw["dev"]),
+        "test": sorted(d for draw in draws for d in draw["test"]),
+    }
+    SPLIT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    SPLIT_FILE.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+
+
+def cmd_draw_themes(args: argparse.Namespace) -> None:
+    """The second draw: documents in no earlier draw, by stratum, each stratum's pool sorted and
+    sampled with one ``Random(seed)`` in the order of THEME_STRATA.  A Kremlin page with talks
+    vocabulary goes to the first theme its (cut) text mentions; a random page is one without
+    talks vocabulary; a PolNeAR article names a conflict party at least three times and uses
+    talks vocabulary at least twice within its cut text.  With ``--focused`` (the third draw), the
+    themes are FOCUSED_THEMES and a page needs two matches of its theme."""
+    taken = {doc_id for draw in read_draws() for doc_id in draw["strata"]}
+    counts = dict(item.split("=") for item in args.counts)
+    pools: dict[str, list[str]] = {s: [] for s in THEME_STRATA}
+    index = kremlin_index(args.kremlin)
+    for page_id in sorted(index, key=int):
+        doc_id = f"kremlin-{page_id}"
+        if doc_id in taken:
+            continue
+        if index[page_id]["keyword_hits"] == 0:
+            pools["kremlin-random"].append(doc_id)
+            continue
+        title, body, _date = kremlin_page(args.kremlin, page_id)
+        text = cut(f"{title}\n\n{body}", args.max_chars)
+        themes, needed = (FOCUSED_THEMES, 2) if args.focused else (THEMES, 1)
+        for stratum, pattern in themes.items():
+            if len(pattern.findall(text)) >= needed:
+                pools[stratum].append(doc_id)
+                break
+    for path in args.polnear or []:
+        for row in read_records(path):
+            doc_id = f"polnear-{row['id']}"
+            text = cut(row["text"], args.max_chars)
+            if doc_id in taken:
+                continue
+            if len(POLNEAR_CONFLICT.findall(text)) >= 3 and len(POLNEAR_TALKS.findall(text)) >= 2:
+                pools["polnear-foreign"].append(doc_id)
+    rng = random.Random(args.seed)
+    for stratum in THEME_STRATA:
+        pool = sorted(set(pools[stratum]))
+        drawn = rng.sample(pool, min(int(counts.get(stratum, 0)), len(pool)))
+        print(f"# {stratum}: {len(drawn)} of {len(pool)}")
+        for doc_id in sorted(drawn):
+            print(f"{doc_id}\t{stratum}")
+
+
 def cmd_prepare(args: argparse.Namespace) -> None:
+    """The texts of the documents drawn (of one draw with ``--draw N``, counted from 1), each cut
+    at its draw's ``max_chars``."""
     polnear = {row["id"]: row for path in args.polnear or [] for row in read_records(path)}
     index = kremlin_index(args.kremlin) if args.kremlin else {}
+    draws = read_draws()
+    chosen = [draws[args.draw - 1]] if args.draw else draws
+    limits = {doc_id: draw["max_chars"] for draw in chosen for doc_id in draw["strata"]}
     docs = []
-    for doc_id in json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["strata"]:
+    for doc_id in sorted(limits):
+        max_chars = limits[doc_id]
         source, _, native_id = doc_id.partition("-")
         if source == "kremlin":
             title, body, date = kremlin_page(args.kremlin, native_id)
-            text = cut(f"{title}\n\n{body}", args.max_chars)
+            text = cut(f"{title}\n\n{body}", max_chars)
             doc = {
                 "id": doc_id,
                 "source": "kremlin",
@@ -210,7 +359,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
                     publisher=row["publisher"], date=row["date"]
                 ),
                 "licence": POLNEAR_LICENCE,
-                "text": cut(row["text"], args.max_chars),
+                "text": cut(row["text"], max_chars),
             }
         else:
             sys.exit(f"unknown source in {doc_id}")
@@ -362,7 +511,8 @@ def count_tables() -> str:
         triggers = [t for d in docs for t in d["triggers"]]
         lines += [
             f"**{part}**: {len(docs)} documents "
-            f"({', '.join(f'{s} {per_stratum[s]}' for s in STRATA)}), {len(triggers)} triggers",
+            f"({', '.join(f'{s} {per_stratum[s]}' for s in ALL_STRATA if per_stratum[s])}), "
+            f"{len(triggers)} triggers",
             "",
             "| category | positive | negative | neutral | total |",
             "|---|---|---|---|---|",
@@ -396,11 +546,31 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--selection", type=Path, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--test-share", type=float, default=0.45)
+    p.add_argument("--append", action="store_true", help="add a draw to those recorded")
+    p.add_argument("--max-chars", type=int, default=6000, help="where its texts are cut")
     p.set_defaults(func=cmd_split)
+    p = sub.add_parser("draw-themes")
+    p.add_argument("--kremlin", type=Path, required=True)
+    p.add_argument("--polnear", type=Path, nargs="*")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--max-chars", type=int, default=3000)
+    p.add_argument("--focused", action="store_true", help="narrower theme words, two matches")
+    p.add_argument(
+        "--counts",
+        nargs="*",
+        default=[
+            "kremlin-prisoners=7",
+            "kremlin-guarantees=7",
+            "kremlin-terms=6",
+            "kremlin-random=3",
+            "polnear-foreign=7",
+        ],
+    )
+    p.set_defaults(func=cmd_draw_themes)
     p = sub.add_parser("prepare")
     p.add_argument("--kremlin", type=Path)
     p.add_argument("--polnear", type=Path, nargs="*")
-    p.add_argument("--max-chars", type=int, default=6000)
+    p.add_argument("--draw", type=int, help="only this draw's documents (1, 2, …)")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("show")

@@ -51,6 +51,9 @@ _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
+# A negator right after these is a counterfactual that states the opposite ("there would have
+# been no ceasefire" without someone: there is one).
+_COUNTERFACTUAL = re.compile(r"(?i)\bwould\s+have\s+been\s+$")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
 # then skips to the candidates instead of trying each position.  The dot of an initialism
@@ -410,11 +413,23 @@ class TriggerFinder:
         anchor = gov_start if gov_act is not None and gov_start < start else start
         neg_start = self._negation(text, sent_start, anchor)
         head_text = text[start:end]
+        # A negative head carries its own negation ("are not negotiable"): not flipped by it.
         negated = neg_start is not None or (
-            self._inner_not_re is not None and self._inner_not_re.search(head_text) is not None
+            head.stance != "negative"
+            and self._inner_not_re is not None
+            and self._inner_not_re.search(head_text) is not None
         )
+        counterfactual = (
+            neg_start is not None
+            and _COUNTERFACTUAL.search(text, max(sent_start, neg_start - 24), neg_start) is not None
+        )
+        if counterfactual:
+            # "without you there would have been no ceasefire": the real state is that there is.
+            neg_start, negated = None, False
         act = gov_act
         stance: Stance = _ACT_STANCE[act] if act else head.stance
+        if counterfactual and stance == "neutral":
+            stance = "positive"
         self._outcome_found = None
         if negated:
             stance, act = _negate(stance, act)

@@ -125,10 +125,19 @@ def test_documents_are_filed_under_their_split(
 
 
 def test_split_is_the_seeded_draw_it_records(split: dict[str, Any]) -> None:
-    selection = list(split["strata"].items())
-    drawn = draw_split(selection, split["seed"], split["test_share"])
-    assert drawn == {"dev": split["dev"], "test": split["test"]}
-    assert set(split["strata"]) == set(split["dev"]) | set(split["test"])
+    """Each draw (the first, then documents added by theme) is the seeded split it says it is,
+    no document is in two draws, and the files follow their union."""
+    seen: set[str] = set()
+    for draw in split["draws"]:
+        selection = list(draw["strata"].items())
+        drawn = draw_split(selection, draw["seed"], draw["test_share"], tuple(draw["strata_order"]))
+        assert drawn == {"dev": draw["dev"], "test": draw["test"]}
+        assert set(draw["strata"]) == set(draw["dev"]) | set(draw["test"])
+        assert not seen & set(draw["strata"])
+        seen |= set(draw["strata"])
+    assert seen == set(split["strata"])
+    for part in PARTS:
+        assert split[part] == sorted(d for draw in split["draws"] for d in draw[part])
 
 
 def test_every_document_of_the_split_is_annotated(
