@@ -2,9 +2,10 @@
 
 Each trial is a new Python process whose four threads extract real news pages (the
 article-page corpus) side by side for a few seconds, the way a poller's extraction threads do.
-A trial that ends by a signal (SIGSEGV, SIGABRT) is a crash.  ``--unlocked`` calls trafilatura
-directly, without ``ingest.lxml_lock`` — what pollers did before the lock; by default the
-trials go through ``extract_article``, as pollers do now.
+A trial that ends by a signal (SIGSEGV, SIGABRT) is a crash; one still running ten times
+its time later is hung (corrupted processes spin too) and is killed.  ``--unlocked`` calls
+trafilatura directly, without ``ingest.lxml_lock`` — what pollers did before the lock; by
+default the trials go through ``extract_article``, as pollers do now.
 
 Usage::
 
@@ -74,21 +75,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no pages in {corpus}", file=sys.stderr)
         return 2
     crashes: dict[int, int] = {}
+    hung = 0
     for _ in range(args.trials):
         command = [sys.executable, "-m", "benchmarks.lxml_threads", "--child"]
         command += ["--corpus", str(corpus), "--seconds", str(args.seconds)]
         command += ["--unlocked"] if args.unlocked else []
-        code = subprocess.run(
-            command, cwd=REPO_ROOT, capture_output=True, check=False, env=os.environ.copy()
-        ).returncode
+        try:
+            code = subprocess.run(
+                command,
+                cwd=REPO_ROOT,
+                capture_output=True,
+                check=False,
+                env=os.environ.copy(),
+                timeout=args.seconds * 10 + 30,
+            ).returncode
+        except subprocess.TimeoutExpired:  # a corrupted process may also spin for ever
+            hung += 1
+            continue
         if code < 0:
             crashes[-code] = crashes.get(-code, 0) + 1
     mode = "trafilatura without the lock" if args.unlocked else "extract_article (locked)"
     total = sum(crashes.values())
     print(
         f"{mode}: {total} of {args.trials} processes crashed "
-        f"({', '.join(f'signal {s}: {n}' for s, n in sorted(crashes.items())) or 'none'}); "
-        f"4 threads, {args.seconds:g} s each, load average {os.getloadavg()[0]:.1f}"
+        f"({', '.join(f'signal {s}: {n}' for s, n in sorted(crashes.items())) or 'none'}), "
+        f"{hung} hung; 4 threads, {args.seconds:g} s each, load average "
+        f"{os.getloadavg()[0]:.1f}"
     )
     return 0
 
