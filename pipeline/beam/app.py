@@ -90,6 +90,7 @@ def build_pipeline(
         start_from=config.start_from,
         bounded=config.bounded,
         poll_timeout_ms=config.poll_timeout_ms,
+        bundle_linger_ms=config.bundle_linger_ms,
         max_poll_records=config.max_poll_records,
         max_partition_fetch_bytes=config.max_partition_fetch_bytes,
         partitions=tuple(sorted(partitions)) if partitions is not None else None,

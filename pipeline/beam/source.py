@@ -14,6 +14,10 @@ splittable DoFn:
   bundle, one after the other: once a partition of the bundle returned records, the others
   take what has arrived without waiting, so records are not held back by the polls of idle
   partitions (an idle bundle still waits ``poll_timeout_ms`` per partition, its pacing);
+- bundles adapt to the arrival rate: after a bundle that carried records, the next one
+  begins its reads no sooner than ``bundle_linger_ms`` after that bundle began, so a busy stream
+  is stored in fewer, larger batches (fewer bulk requests, matches, refreshes and commits per
+  article) while a quiet one is read at once;
 - the watermark follows the record timestamps (``ManualWatermarkEstimator``) and moves to
   "now" minus a second while the partition is idle, so that event-time consumers downstream on
   a runner that has them are not held back by a quiet partition;
@@ -99,6 +103,9 @@ class KafkaReadConfig:
     start_from: str = "committed"
     bounded: bool = False
     poll_timeout_ms: int = 50
+    # After a bundle that carried records, the next one reads no sooner than this after that
+    # bundle began (see ``_read_once``); 0 reads at once.
+    bundle_linger_ms: int = 0
     max_poll_records: int = 500
     max_partition_fetch_bytes: int = 32 * 1024 * 1024
     partitions: tuple[int, ...] | None = None  # None = all partitions of the topic
@@ -195,8 +202,17 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
     def setup(self) -> None:
         self._readers: dict[KafkaPartition, PartitionSource] = {}
         self._bundle_has_records = False
+        self._bundle_began = 0.0  # monotonic time of the bundle's first read
+        self._hold_until = 0.0
 
     def start_bundle(self) -> None:
+        # A busy stream (the last bundle carried records) lingers: records arriving meanwhile
+        # join this bundle, so each bundle — one bulk request, one match, one commit — carries
+        # more of them.  A quiet stream is read at once.
+        linger = self._config.bundle_linger_ms / 1000
+        busy = self._bundle_has_records
+        self._hold_until = self._bundle_began + linger if busy and linger > 0 else 0.0
+        self._bundle_began = 0.0  # set by the bundle's first read
         self._bundle_has_records = False
 
     def teardown(self) -> None:
@@ -245,6 +261,11 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
             tracker.defer_remainder(Duration(micros=self._config.poll_timeout_ms * 1000))
             return
         reader = self._reader(element)
+        if not self._bundle_began:
+            hold = self._hold_until - time.monotonic()
+            if hold > 0:
+                time.sleep(hold)
+            self._bundle_began = time.monotonic()
         # Records already read in this bundle are waiting to be stored: another partition's
         # read takes what it has and does not wait for more.
         wait_ms = 0 if self._bundle_has_records else self._config.poll_timeout_ms

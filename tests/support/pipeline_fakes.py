@@ -9,6 +9,7 @@ in-process FnApiRunner shares with the test.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class MemoryLog:
     on_drained: Callable[[], None] | None = None
     reads: int = 0
     waits_ms: list[int] = field(default_factory=list)  # the timeout each read was given
+    read_at: list[float] = field(default_factory=list)  # time.monotonic() of each read
 
     def end(self) -> int:
         return max(self.records) + 1 if self.records else 0
@@ -93,6 +95,7 @@ class MemoryReader:
     def read(self, position: int, timeout_ms: int) -> list[KafkaMessage]:
         self.log.reads += 1
         self.log.waits_ms.append(timeout_ms)
+        self.log.read_at.append(time.monotonic())
         offsets = sorted(o for o in self.log.records if o >= position)[: self.max_records]
         out = [self.log.records[o] for o in offsets]
         self._position = (out[-1].offset + 1) if out else max(position, self.log.end())

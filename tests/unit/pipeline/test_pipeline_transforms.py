@@ -7,6 +7,7 @@ bounded end or on a stop request, self-checkpoint between reads) runs on the rea
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,20 @@ def test_once_a_bundle_has_records_the_other_partitions_are_read_without_waiting
     waits = [w for pt in (0, 1, 2) for w in fakes.get_log("w", pt).waits_ms]
     # Three bundles of three reads (two records each): one read per bundle waited.
     assert sorted(waits) == [0] * 6 + [7] * 3
+
+
+def test_a_busy_stream_lingers_between_bundles_a_quiet_one_does_not() -> None:
+    # One partition, two records per read: every bundle carries records, so each next bundle
+    # reads no sooner than the linger after the previous one began (records that arrive
+    # meanwhile join it).  Only a lower bound is checked: a busy machine only adds time.
+    fakes.add_partition("l", 0, offsets("l", 0, list(range(6))))
+    with embedded() as p:
+        read = p | ReadFromKafka(memory_config(bounded=True, bundle_linger_ms=150), "l")
+        assert_that(read | beam.Map(lambda m: m.offset), equal_to(list(range(6))))
+    times = fakes.get_log("l", 0).read_at
+    assert len(times) == 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 0.14 for gap in gaps), gaps
 
 
 def test_record_timestamps_become_element_timestamps() -> None:
