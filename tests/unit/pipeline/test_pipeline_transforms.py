@@ -23,7 +23,7 @@ from support.pipeline_fakes import MemoryLog, memory_config, message
 from ingest.ids import article_id
 from ingest.records import ArticleRecord
 from pipeline import lifecycle
-from pipeline.beam.source import ReadFromKafka
+from pipeline.beam.source import ReadFromKafka, bundle_linger
 from pipeline.beam.transforms import ProcessArticleFn
 from pipeline.group import Turn
 
@@ -93,6 +93,14 @@ def test_a_busy_stream_lingers_between_bundles_a_quiet_one_does_not() -> None:
     assert len(times) == 3
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(gap >= 0.14 for gap in gaps), gaps
+
+
+def test_the_linger_grows_with_the_arrival_rate() -> None:
+    assert bundle_linger(0.0, 250, 40.0) == 0.0  # quiet: read at once
+    assert bundle_linger(10.0, 250, 40.0) == pytest.approx(0.0625)
+    assert bundle_linger(40.0, 250, 40.0) == pytest.approx(0.25)
+    assert bundle_linger(400.0, 250, 40.0) == pytest.approx(0.25)  # never more than the cap
+    assert bundle_linger(400.0, 0, 40.0) == 0.0  # switched off
 
 
 def test_record_timestamps_become_element_timestamps() -> None:
