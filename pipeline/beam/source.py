@@ -207,17 +207,20 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
         self._bundle_began = 0.0  # monotonic time of the bundle's first read
         self._hold_until = 0.0
         self._rate = 0.0  # records per second, smoothed over the last bundles
+        self._previous_began = 0.0  # first read of the bundle before the last
 
     def start_bundle(self) -> None:
         # A busy stream lingers: records arriving meanwhile join this bundle, so each bundle —
         # one bulk request, one match, one commit — carries more of them.  How long depends
         # on the arrival rate (``bundle_linger``); a quiet stream is read at once.
-        if self._bundle_has_records and self._bundle_began:
-            elapsed = max(time.monotonic() - self._bundle_began, 1e-3)
-            rate = self._bundle_records / elapsed
+        if self._bundle_has_records and self._bundle_began and self._previous_began:
+            # The last bundle's records arrived between its first read and the one before.
+            window = max(self._bundle_began - self._previous_began, 1e-3)
+            rate = self._bundle_records / window
             self._rate = rate if not self._rate else (self._rate + rate) / 2
-        else:
+        elif not self._bundle_has_records:
             self._rate = 0.0
+        self._previous_began = self._bundle_began
         linger = bundle_linger(
             self._rate, self._config.bundle_linger_ms, self._config.bundle_linger_full_rate
         )
