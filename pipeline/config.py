@@ -25,13 +25,10 @@ class PipelineConfig(BaseModel):
     # it can, so this is also the idle pacing.
     poll_timeout_ms: int = Field(50, ge=1, le=10_000)
     # Adaptive batching: after a bundle that carried records, the next bundle starts reading no
-    # sooner than a linger after that one's first read; records arriving meanwhile join it.
-    # The linger is bundle_linger_ms from bundle_linger_full_rate records per second (per
-    # process) up and proportionally shorter below; a quiet stream (an empty last bundle) is
-    # read at once.  A busy stream gets fewer, larger batches (less Elasticsearch and Kafka work
-    # per article) for at most this much more latency.
+    # sooner than this after that one began; records arriving meanwhile join it.  A quiet
+    # stream (an empty last bundle) is read at once; a busy one gets fewer, larger batches
+    # (less Elasticsearch and Kafka work per article) for at most this much more latency.
     bundle_linger_ms: int = Field(250, ge=0, le=10_000)
-    bundle_linger_full_rate: float = Field(30.0, gt=0)
     max_poll_records: int = Field(500, ge=1)
     max_partition_fetch_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     # Records larger than this are dead-lettered unparsed ("too_large").

@@ -91,7 +91,6 @@ def build_pipeline(
         bounded=config.bounded,
         poll_timeout_ms=config.poll_timeout_ms,
         bundle_linger_ms=config.bundle_linger_ms,
-        bundle_linger_full_rate=config.bundle_linger_full_rate,
         max_poll_records=config.max_poll_records,
         max_partition_fetch_bytes=config.max_partition_fetch_bytes,
         partitions=tuple(sorted(partitions)) if partitions is not None else None,

@@ -15,10 +15,9 @@ splittable DoFn:
   take what has arrived without waiting, so records are not held back by the polls of idle
   partitions (an idle bundle still waits ``poll_timeout_ms`` per partition, its pacing);
 - bundles adapt to the arrival rate: after a bundle that carried records, the next one
-  begins its reads no sooner than ``bundle_linger`` after that bundle's first read — up to
-  ``bundle_linger_ms`` at ``bundle_linger_full_rate`` records per second, proportionally less
-  below — so a busy stream is stored in fewer, larger batches (fewer bulk requests, matches,
-  refreshes and commits per article) while a quiet one is read at once;
+  begins its reads no sooner than ``bundle_linger_ms`` after that bundle began, so a busy stream
+  is stored in fewer, larger batches (fewer bulk requests, matches, refreshes and commits per
+  article) while a quiet one is read at once;
 - the watermark follows the record timestamps (``ManualWatermarkEstimator``) and moves to
   "now" minus a second while the partition is idle, so that event-time consumers downstream on
   a runner that has them are not held back by a quiet partition;
@@ -104,9 +103,9 @@ class KafkaReadConfig:
     start_from: str = "committed"
     bounded: bool = False
     poll_timeout_ms: int = 50
-    # The longest wait between the first reads of two bundles (``bundle_linger``); 0: none.
+    # After a bundle that carried records, the next one reads no sooner than this after that
+    # bundle began (see ``_read_once``); 0 reads at once.
     bundle_linger_ms: int = 0
-    bundle_linger_full_rate: float = 40.0
     max_poll_records: int = 500
     max_partition_fetch_bytes: int = 32 * 1024 * 1024
     partitions: tuple[int, ...] | None = None  # None = all partitions of the topic
@@ -203,31 +202,18 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
     def setup(self) -> None:
         self._readers: dict[KafkaPartition, PartitionSource] = {}
         self._bundle_has_records = False
-        self._bundle_records = 0
         self._bundle_began = 0.0  # monotonic time of the bundle's first read
         self._hold_until = 0.0
-        self._rate = 0.0  # records per second, smoothed over the last bundles
-        self._previous_began = 0.0  # first read of the bundle before the last
 
     def start_bundle(self) -> None:
-        # A busy stream lingers: records arriving meanwhile join this bundle, so each bundle —
-        # one bulk request, one match, one commit — carries more of them.  How long depends
-        # on the arrival rate (``bundle_linger``); a quiet stream is read at once.
-        if self._bundle_has_records and self._bundle_began and self._previous_began:
-            # The last bundle's records arrived between its first read and the one before.
-            window = max(self._bundle_began - self._previous_began, 1e-3)
-            rate = self._bundle_records / window
-            self._rate = rate if not self._rate else (self._rate + rate) / 2
-        elif not self._bundle_has_records:
-            self._rate = 0.0
-        self._previous_began = self._bundle_began
-        linger = bundle_linger(
-            self._rate, self._config.bundle_linger_ms, self._config.bundle_linger_full_rate
-        )
-        self._hold_until = self._bundle_began + linger if linger > 0 else 0.0
+        # A busy stream (the last bundle carried records) lingers: records arriving meanwhile
+        # join this bundle, so each bundle — one bulk request, one match, one commit — carries
+        # more of them.  A quiet stream is read at once.
+        linger = self._config.bundle_linger_ms / 1000
+        busy = self._bundle_has_records
+        self._hold_until = self._bundle_began + linger if busy and linger > 0 else 0.0
         self._bundle_began = 0.0  # set by the bundle's first read
         self._bundle_has_records = False
-        self._bundle_records = 0
 
     def teardown(self) -> None:
         for reader in getattr(self, "_readers", {}).values():
@@ -285,7 +271,6 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
         wait_ms = 0 if self._bundle_has_records else self._config.poll_timeout_ms
         messages = reader.read(position, wait_ms)
         self._bundle_has_records = self._bundle_has_records or bool(messages)
-        self._bundle_records += len(messages)
         counter = metrics.RECORDS_IN.labels(element.topic)
         last_claimed: int | None = None
         for message in messages:
@@ -305,15 +290,6 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):  # type: ignore[misc]
         if not messages and lag == 0:
             _advance(watermark, Timestamp.now() - IDLE_WATERMARK_LAG)
         tracker.defer_remainder(Duration(micros=self._config.poll_timeout_ms * 1000))
-
-
-def bundle_linger(rate: float, linger_ms: int, full_rate: float) -> float:
-    """Seconds between the first reads of two bundles: ``linger_ms`` from ``full_rate``
-    records per second up, proportionally less below, nothing for a quiet stream.  Latency is
-    cheap to keep when there is CPU to spare, and CPU is what a busy stream runs out of."""
-    if rate <= 0 or linger_ms <= 0:
-        return 0.0
-    return linger_ms / 1000 * min(1.0, rate / full_rate) if full_rate > 0 else linger_ms / 1000
 
 
 def _advance(watermark: Any, timestamp: Timestamp) -> None:
