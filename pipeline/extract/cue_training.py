@@ -22,7 +22,7 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from pipeline.extract.training import _widened_end, read_records
+from pipeline.extract.training import _widened_end, training_split
 
 DEFAULTS: dict[str, Any] = {"c": 0.3, "min_count": 2, "seed": 0, "threshold": 0.3}
 DEFAULT_OUTPUT = Path(__file__).resolve().with_name("data") / "cue_model.en.json"
@@ -224,12 +224,7 @@ def cues(
     except ImportError:
         typer.echo("training needs scikit-learn: pip install 'parley[train]'", err=True)
         raise typer.Exit(2) from None
-    records = read_records(data)
-    if limit:
-        records = records[:limit]
-    if any(str(r.get("split", "train")) != "train" for r in records):
-        typer.echo(f"{data}: not the training split (a record's 'split' is not 'train')", err=True)
-        raise typer.Exit(2)
+    records = training_split(data, limit)
     if cross_validate_only:
         rows = cross_validate(records, [0.1, 0.3, 1.0, 3.0], [0.3, 0.4, 0.5, 0.6, 0.7])
         typer.echo("\t".join(rows[0]))

@@ -50,6 +50,18 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def training_split(path: Path, limit: int = 0) -> list[dict[str, Any]]:
+    """The records of ``path`` (the first ``limit``, 0: all) for a ``parley train`` command,
+    which refuses anything but the training split: dev decides, it never trains."""
+    records = read_records(path)
+    if limit:
+        records = records[:limit]
+    if any(str(r.get("split", "train")) != "train" for r in records):
+        typer.echo(f"{path}: not the training split (a record's 'split' is not 'train')", err=True)
+        raise typer.Exit(2)
+    return records
+
+
 def _widened_end(text: str, end: int) -> int:
     """PolNeAR's content includes closing quote marks (as the evaluation's adapter)."""
     while end < len(text) and text[end] in _CLOSING:
@@ -175,12 +187,7 @@ def statements(
     except ImportError:
         typer.echo("training needs python-crfsuite: pip install 'parley[train]'", err=True)
         raise typer.Exit(2) from None
-    records = read_records(data)
-    if limit:
-        records = records[:limit]
-    if any(str(r.get("split", "train")) != "train" for r in records):
-        typer.echo(f"{data}: not the training split (a record's 'split' is not 'train')", err=True)
-        raise typer.Exit(2)
+    records = training_split(data, limit)
     model = train(
         records, c1=c1, c2=c2, max_iterations=max_iterations, seed=seed, threshold=threshold
     )

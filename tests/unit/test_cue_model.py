@@ -14,8 +14,9 @@ import pytest
 from pipeline.extract import StatementExtractor
 from pipeline.extract.attribution import find_attributions, learned_cue_candidates
 from pipeline.extract.cue_model import CueModel, features, model_for
-from pipeline.extract.cue_training import DEFAULTS, examples, read_records, train
+from pipeline.extract.cue_training import DEFAULTS, examples, train
 from pipeline.extract.cues import CueLexicon
+from pipeline.extract.training import read_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SLICE = FIXTURES / "polnear_train_slice.jsonl"

@@ -198,23 +198,20 @@ def test_a_query_string_conjunction_prefilters_like_elasticsearch() -> None:
     assert StructuredPrefilter.of(SubscriptionFilters(), "talks").admits_all
 
 
+def compiled(query: str) -> CompiledSubscription:
+    return CompiledSubscription.of(
+        Subscription(
+            subscription_id=f"s-{abs(hash(query))}",
+            name=query,
+            query=query,
+            channels=[EmailChannel(to=["desk@example.org"])],
+        )
+    )
+
+
 def test_only_statements_some_subscription_can_match_are_staged() -> None:
-    officials = CompiledSubscription.of(
-        Subscription(
-            subscription_id="a",
-            name="officials on talks",
-            query="triggers.category:negotiations AND speaker.official:true",
-            channels=[EmailChannel(to=["desk@example.org"])],
-        )
-    )
-    words = CompiledSubscription.of(
-        Subscription(
-            subscription_id="b",
-            name="words",
-            query="talks",
-            channels=[EmailChannel(to=["desk@example.org"])],
-        )
-    )
+    officials = compiled("triggers.category:negotiations AND speaker.official:true")
+    words = compiled("talks")
     docs = [
         statement(),
         statement(statement_id="s2", speaker={"name": "A", "official": False}),
