@@ -177,6 +177,8 @@ def _org_in(desc: str, words: SpeakerWords) -> str | None:
     for intro in _ORG_INTRO.finditer(desc):
         found = ORG_NAME.match(desc, intro.end())
         if found is not None:
+            if "from" in intro.group() and not is_org_name(found.group(), words):
+                continue  # "a lawyer from Odesa, Ukraine": a place, not an employer
             return _trim_place(found.group())
     bare = _DETERMINER.sub("", desc)
     found = ORG_NAME.match(bare)
