@@ -53,6 +53,12 @@ LAST_COMMIT = Gauge(
     "parley_alert_dispatcher_last_commit_timestamp_seconds",
     "When the dispatcher last committed offsets successfully (Unix time)",
 )
+CONSUMER_LAG = Gauge(
+    "parley_alert_dispatcher_consumer_lag",
+    "Alert records behind the end of each partition this dispatcher reads, from its last "
+    "fetch (reported once the partition has delivered records since it was assigned)",
+    ["topic", "partition"],
+)
 HANDLING_RETRIES = Counter(
     "parley_alert_dispatcher_handling_retries_total",
     "Alert records whose handling is retried because a service (Kafka, Elasticsearch) failed",
