@@ -23,6 +23,9 @@ THINK_TANK = SpeakerFacts(None, None, "International Institute for Strategic Stu
 def test_people_agree_on_last_name_and_initial() -> None:
     assert same_person("Sergei Lavrov", "Sergey Lavrov")
     assert same_person("Abbas Araghchi", "Araghchi")
+    assert same_person("Volodymyr Zelenskiy", "Volodymyr Zelenskyy")
+    assert not same_person("Kirill Dmitriev", "Kirill Dmitrenko")
+    assert not same_person("Ivan Petrov", "Ivan Popov")
     assert not same_person("Sergei Lavrov", "Dmitry Lavrov")
     assert not same_person("Dmitry Peskov", "Dmitry Medvedev")
     assert not same_person("Dmitry Peskov", None)
