@@ -131,6 +131,15 @@ class SpeakerResolver:
     # -- resolution steps --------------------------------------------------------------------
 
     def _resolve(self, span: Span) -> Speaker:
+        seen = _SEEN_BY.search(span.text)
+        if seen is None and ", wh" in span.text and not is_anonymous(span.text, self._words):
+            # "The United Arab Emirates, which hosted the talks": what the relative clause
+            # says is about the speaker's doings, not who it is
+            seen = _RELATIVE_CLAUSE.search(span.text)
+        if seen is not None and seen.start() > 0:
+            # "a draft declaration seen by AFP": the document speaks, not the agency that saw it
+            cut = Span(span.text[: seen.start()], span.start, span.start + seen.start())
+            return _with_mention(self._resolve(cut), span)
         words = span.text.lower().split()
         bare = [w for w in words if w not in ("the", "a", "an")]
         if len(bare) == 1 and bare[0] in self._person_pronouns:
@@ -156,7 +165,11 @@ class SpeakerResolver:
             return Speaker(span)
         _GAZETTEERS.setdefault(id(gaz), gaz)
         known = _parse(gaz, span.text)
-        if known.person is not None and not _anonymity_hint(span.text):
+        # "Hikmet Hajiyev, foreign policy adviser to Aliyev": the adviser speaks
+        other = known.person is not None and _someone_else(
+            known.person.name, span.text, self._words
+        )
+        if known.person is not None and not other and not _anonymity_hint(span.text):
             # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
             return _person_speaker(span, known)
         facts = _mention_facts(id(gaz), self._language, span.text)
@@ -184,9 +197,14 @@ class SpeakerResolver:
                 if found_state is not None:
                     organization, country = found_state
                     return Speaker(span, organization=organization, country=country, official=True)
+        if facts.nonofficial:
+            parsed_group = _parse(gaz, span.text)
+            return Speaker(
+                span, role=parsed_group.role, country=parsed_group.country, official=False
+            )
         text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
         parsed = _parse(gaz, text)
-        person = parsed.person
+        person = None if other else parsed.person
         role = parsed.role
         if person is None and parsed.org is None and facts.one_name:
             # "Lindqvist said": a surname of someone the article named before
@@ -473,6 +491,8 @@ class SpeakerResolver:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+_RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
+_SEEN_BY = re.compile(r"[ \t,]+(?:seen|obtained|reviewed|read|quoted) by\b")
 _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
 _GENDERED = re.compile(
     r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
@@ -604,6 +624,8 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     else:
         organization = org_name
         official = org_official(org_name, words) if org_name else None
+        if official is None and desc.kind is not None:
+            official = desc.kind in words.state_heads
         if official is None and role is not None:
             official = True if gaz.is_official_role(role) else None
     if official:
@@ -652,6 +674,7 @@ class _Facts:
         acronym: str | None,
         one_name: bool,
         may_describe: bool,
+        nonofficial: bool,
     ) -> None:
         self.anonymous = anonymous
         self.country = country  # of an anonymous source ("a senior Russian official")
@@ -662,6 +685,7 @@ class _Facts:
         self.acronym = acronym  # "the IISS" → "IISS"
         self.one_name = one_name  # "Lindqvist", "Mr. Wrona"
         self.may_describe = may_describe  # a capital after the first letter, or an appositive
+        self.nonofficial = nonofficial  # "analysts", "Thai fruit exporters"
 
 
 @lru_cache(maxsize=50_000)
@@ -671,11 +695,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     media_nouns = _speaker_words(language)[2]
     cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
     bare = [w.lower() for w in cased]
-    anonymous = is_anonymous(text, words)
+    # "one U.S. official", "a senior European diplomat": unnamed, so an anonymous source
+    anonymous = is_anonymous(text, words) or (
+        bool(bare) and bare[-1] in words.unnamed_heads and "," not in text
+    )
     low = " ".join(bare).replace("’", "'")
     owner, sep, body = low.partition("'s ")
     if not sep:
-        owner, body = low, ""
+        owner, body = _adjective_body(low, words)
+    if body and bare and bare[-1] in words.documents and body not in words.state_bodies:
+        # "a Malaysian foreign ministry document": it speaks for the body that issued it
+        body = body[: -len(bare[-1])].strip()
     state = None
     country_body = None
     if owner == "country" and (not body or body in words.state_bodies):
@@ -683,7 +713,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     elif (
         not anonymous
         and len(bare) <= 6
-        and text.lstrip()[:1].isupper()
+        and cased
+        and cased[0][:1].isupper()
         and _parse(gaz, text).country is not None  # the words name a country
     ):
         state = _state_fields(gaz_id, language, owner, body, None)
@@ -703,7 +734,35 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
+        nonofficial=bool(bare) and bare[-1] in words.nonofficial_heads and "," not in text,
     )
+
+
+def _someone_else(known: str, text: str, words: SpeakerWords) -> bool:
+    """Whether a mention names a person of its own before the comma, and the known person
+    only in its appositive ("Hikmet Hajiyev, foreign policy adviser to Aliyev")."""
+    head, comma, _ = text.partition(",")
+    if not comma or known.split()[-1] in head:
+        return False
+    return is_person_name(head.strip(), words)
+
+
+def _adjective_body(low: str, words: SpeakerWords) -> tuple[str, str]:
+    """("armenian", "defence ministry") of "armenian defence ministry": a country word and a
+    state body (a document noun may follow the body); else (low, "")."""
+    parts = low.split()
+    for k in (1, 2):
+        rest = parts[k:]
+        if not rest:
+            break
+        body = " ".join(rest)
+        if body in words.state_bodies or (
+            len(rest) > 1
+            and rest[-1] in words.documents
+            and " ".join(rest[:-1]) in words.state_bodies
+        ):
+            return " ".join(parts[:k]), body
+    return low, ""
 
 
 # The look-behind after the capital, as in _NAME_SEQ: a scan then jumps from capital to capital.
@@ -738,12 +797,21 @@ def _state_fields(
             return None  # "Moscow", "Russian authorities": the gazetteer's own entry
     if body and body not in speaker_words(language).state_bodies:
         return None
+    country_name = gaz.countries.get(code, owner)
     if body:
-        org = gaz.organization(f"{gaz.countries.get(code, owner)}'s {body}")
+        org = gaz.organization(f"{country_name}'s {body}")
         if org is not None and org.official:
             return (org.name, org.country or code)
+        if body not in _GOVERNMENT_BODIES:
+            # "Paraguay's foreign ministry" → Foreign Ministry of Paraguay: the body itself,
+            # not the government it belongs to
+            return (f"{body.title()} of {country_name}", code)
     government = gaz.government(code)
     return (government.name if government is not None else None, code)
+
+
+#: Bodies that are the government itself ("Iran's government", "the Russian authorities").
+_GOVERNMENT_BODIES = frozenset({"government", "authorities", "leadership", "cabinet"})
 
 
 @lru_cache(maxsize=20_000)
