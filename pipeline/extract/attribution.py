@@ -113,6 +113,17 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
         and not _quantifier_subject(low_prev, cue, lex)
     ):
         return False
+    if (
+        cue.form.endswith("ing")
+        and cue.start == cue.verb_start
+        and prev.islower()
+        and prev.isalpha()
+        and low_prev not in _SUBJECT_PRONOUNS
+    ):
+        # "told a weekly briefing", "at the regular briefing": a noun after an adjective
+        before = _prev_word(text, text.rfind(prev, 0, cue.start)).lower()
+        if before in ("a", "an", "the", "its", "his", "her", "their"):
+            return False
     # "Trump's comments", "the Post's report" - a possessive makes the cue word a noun.
     if (
         low_prev.endswith(("'s", "’s", "s'", "s’"))
@@ -880,6 +891,8 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
+    if text.startswith("to be ", c_start) and _first_words(text, c_start + 6) in _ANONYMITY:
+        return None  # "who declined to be named said …": the anonymity, not a statement
     particle = _CUE_PARTICLE.match(text, cue.end, c_end)
     if particle is not None and particle.start(1) == c_start == marked_start:
         # "warned of …", "railed against …": the preposition belongs to the cue
@@ -904,6 +917,16 @@ def _adverbial_participle_subject(doc: _Doc, cue: Cue, ss: int) -> tuple[int, in
 
 
 _PARTICIPLE_PREPOSITIONS = wordset("by while")
+
+
+_ANONYMITY = frozenset({"named", "identified", "quoted", "drawn"})
+
+
+def _first_words(text: str, pos: int) -> str:
+    end = pos
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    return text[pos:end].lower()
 
 
 _CUE_PARTICLE = re.compile(r"[ \t]+(about|against|of|for|with)[ \t]+")
@@ -1038,6 +1061,9 @@ def _clause_start(doc: _Doc, ss: int, end: int) -> int:
     j = ss
     while j < end and (text[j].isspace() or text[j] in _DASHES):
         j += 1
+    dateline = _DATELINE.match(text, j, end)
+    if dateline is not None:
+        j = dateline.end()
     return j
 
 
@@ -1186,7 +1212,16 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
     first = toks[k].lower
     if first in doc.lex.complementizers:
         return False
-    return first in ADJUNCT_WORDS or first in PREPOSITIONS or first in doc.lex.stop_words
+    if not (first in ADJUNCT_WORDS or first in PREPOSITIONS or first in doc.lex.stop_words):
+        return False
+    # "…, said the gap on Donetsk remained the core obstacle": a finite verb before any clause
+    # word means a clause follows, not adjuncts
+    for tok in toks[k + 1 :]:
+        if tok.lower in CLAUSE_WORDS:
+            break
+        if _looks_verb(tok, 1):
+            return False
+    return True
 
 
 def _content_after(
@@ -1298,10 +1333,18 @@ def _complementizer_uncached(doc: _Doc, pos: int, end: int) -> Token | None:
         if low in doc.lex.complementizers:
             if k > 0 and toks[k - 1].lower in PREPOSITIONS:
                 return None  # "pledged to stay through that contest": a determiner
-            if k <= _MAX_GAP_WORDS and all(_gap_word(doc, t) for t in toks[:k]):
+            if k <= _MAX_GAP_WORDS and all(
+                _gap_word(doc, t) or _noun_after_article(toks, m) or _preposition_use(toks, m)
+                for m, t in enumerate(toks[:k])
+            ):
                 return tok
             return None
-        if low in CLAUSE_WORDS and k > 0 and low not in doc.lex.adverbs:
+        if (
+            low in CLAUSE_WORDS
+            and k > 0
+            and low not in doc.lex.adverbs
+            and not _preposition_use(toks, k)
+        ):
             return None
     return None
 
@@ -1317,6 +1360,22 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
         # is another cue's
         return False
     return low not in CLAUSE_WORDS
+
+
+def _preposition_use(toks: list[Token], m: int) -> bool:
+    """ "after the final session", "before Monday's vote": a preposition, not a clause."""
+    if toks[m].lower not in ("after", "before", "since") or m + 1 >= len(toks):
+        return False
+    nxt = toks[m + 1].lower
+    return nxt in DETERMINERS or nxt in WEEKDAYS or nxt in TIME_NOUNS
+
+
+def _noun_after_article(toks: list[Token], m: int) -> bool:
+    """An -ing word after an article (and an adjective) is a noun: "told a weekly briefing
+    in Doha that …"."""
+    if not toks[m].lower.endswith("ing"):
+        return False
+    return any(m - back >= 0 and toks[m - back].lower in ("a", "an", "the") for back in (1, 2))
 
 
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
@@ -1414,7 +1473,12 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
                 or low in doc.lex.stop_words
                 or (_looks_verb(tok, words) and not _adjectival(toks, i))
             ):
-                r = -1 if relative or words == 0 else _relative_pronoun(doc, toks, i)
+                anonymity = toks[i].lower in _ANONYMITY and i > 0 and toks[i - 1].lower == "be"
+                r = (
+                    -1
+                    if relative or (words == 0 and not anonymity)
+                    else _relative_pronoun(doc, toks, i)
+                )
                 if r < 0:
                     verb_stop = True
                     break
@@ -1469,9 +1533,21 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     np = _trim_subject_tail(toks[start:])
     if not np or not _valid_np(np):
         return None
+    if start > 0 and toks[start - 1].lower in _ISSUED and all(t.lower in _TIME_WORDS for t in np):
+        # "A CTD paper published last month argued": the document, with when it appeared
+        head = _subject_before(doc, floor, toks[start - 1].start)
+        return None if head is None else (head[0], np[-1].end)
+    if np[0].text.isupper() and len(np) > 2:
+        dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end)
+        if dateline is not None:  # "PARIS (AFP) - European leaders pledged"
+            rest = [t for t in np if t.start >= dateline.end()]
+            if not rest or not _valid_np(rest):
+                return None
+            return (rest[0].start, rest[-1].end)
     return (np[0].start, np[-1].end)
 
 
+_ISSUED = wordset("published released issued circulated dated")
 _RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")
 
 
@@ -1481,6 +1557,11 @@ def _relative_pronoun(doc: _Doc, toks: list[Token], i: int) -> int:
     j = i - 1
     while j >= 0 and i - j <= 3 and toks[j].lower in _RELATIVE_AUX:
         j -= 1
+    if j >= 2 and toks[j].lower == "be" and toks[j - 1].lower == "to":
+        # "who declined to be named", "who asked not to be identified"
+        j -= 2
+        while j >= 0 and toks[j].lower in ("not", "asked", "declined", "wished", "refused"):
+            j -= 1
     if j < 1 or toks[j].lower not in ("who", "that"):
         return -1
     head = toks[j - 1]
@@ -1677,14 +1758,15 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
     if not words or len(words) > 2 * _MAX_SUBJECT_WORDS:
         return None
     first = words[0]
+    if first.lower.endswith("ing") and first.text.islower() and _anonymity_words(middle):
+        # "speaking on condition of anonymity" says who the speaker is: an unnamed source
+        return (head[0].start, toks[last - 1].end)
     if (
         first.lower in PREPOSITIONS
         or first.lower in _ADJUNCT_OPENERS
-        or (first.lower.endswith("ing") and first.text.islower() and first.lower != "speaking")
+        or (first.lower.endswith("ing") and first.text.islower())
     ):
-        # The adjunct is not the speaker's; "speaking on condition of anonymity" (or "for the
-        # ministry") says in what capacity the speaker speaks, and stays.
-        return (head[0].start, head[-1].end)
+        return (head[0].start, head[-1].end)  # the adjunct is not the speaker's
     for tok in middle:
         low = tok.lower
         if low in ("who", "whose", "which", "that"):
@@ -1694,6 +1776,10 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
         if not tok.is_word and tok.text not in ",’'-().&/":
             return None
     return (head[0].start, toks[last - 1].end)
+
+
+def _anonymity_words(toks: list[Token]) -> bool:
+    return any(t.lower in ("anonymity", "anonymously", "condition") for t in toks)
 
 
 _ADJUNCT_OPENERS = wordset("when while as after before since though although if once")
@@ -1818,6 +1904,12 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             if out and (
                 _looks_verb(tok, len(out))
                 or low in PERSONAL_PRONOUNS
+                or (
+                    low in ("the", "a", "an")
+                    and out[-1].is_word
+                    and out[-1].lower not in PREPOSITIONS
+                    and out[-1].lower not in ("and", "or")
+                )
                 or low.replace("’", "'").split("'", 1)[0] in _CONTRACTING_PRONOUNS
             ):
                 break  # "told AP they concluded", "assured voters he’d …": not the addressee
@@ -1979,7 +2071,12 @@ def _dedupe(found: list[Attribution]) -> list[Attribution]:
 
 # -- "Speaker: statement" -------------------------------------------------------------------
 
-_DATELINE = re.compile(r"[A-Z][A-Z.\s,'’-]{1,40}(?:\([^)\n]{1,24}\))?\s*[—–-]+\s*")
+# "KYIV —", "PARIS (AFP) -", "BRUSSELS, Feb 16 (Reuters) -": the place (and date, agency) that
+# opens an agency story
+_DATELINE = re.compile(
+    r"[A-Z][A-Z.\s,'’-]{1,40}(?:[A-Z][a-z]{2,8}\.? \d{1,2}\s*)?(?:\([^)\n]{1,24}\))?"
+    r"\s*(?:[—–]|--?(?=\s))\s*"
+)
 
 
 def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:

@@ -247,6 +247,8 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
+    if len(words) > 1 and words[0].endswith("-based"):
+        words.pop(0)  # "the Kyiv-based Centre for …": where it sits is not its name
     return " ".join(words)
 
 

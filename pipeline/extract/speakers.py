@@ -181,6 +181,17 @@ class SpeakerResolver:
                 found = self._scan_names(span.start, media=True)
             if found is not None:
                 return self._copy(span, found)
+        owner_doc = _acronym_document(span.text, self._words)
+        if owner_doc is not None:
+            # "A CTD paper argued": the institution the article defined the acronym for
+            name = self._expand_acronym(owner_doc)
+            if name != owner_doc:
+                org = _organization(gaz, name)
+                if org is not None:
+                    return Speaker(
+                        span, organization=org.name, country=org.country, official=org.official
+                    )
+                return Speaker(span, organization=name, official=org_official(name, self._words))
         if facts.document:
             # "the report said": the institution that issued it
             issuer = self._issuer(span.start)
@@ -219,7 +230,9 @@ class SpeakerResolver:
         if person is not None:
             return _person_speaker(span, parsed)
         if role is not None:
-            found = self._by_role(span.start, role, parsed.country)
+            # "a U.S. embassy spokesperson": an indefinite description introduces someone new
+            indefinite = bool(words) and words[0] in ("a", "an", "one", "another")
+            found = None if indefinite else self._by_role(span.start, role, parsed.country)
             if found is not None:
                 # The person is the one introduced earlier; the role is the article's own word
                 # for them here ("the Ukrainian leader" is a leader, whatever else he is).
@@ -227,12 +240,15 @@ class SpeakerResolver:
                 speaker.role = role
                 return speaker
             org = parsed.org
+            official = _official(gaz, role, org)
+            if official is None and any(w in self._words.state_bodies for w in bare):
+                official = True  # "a U.S. embassy spokesperson": the embassy's
             return Speaker(
                 span,
                 role=role,
                 organization=org.name if org else None,
                 country=parsed.country or (org.country if org else None),
-                official=_official(gaz, role, org),
+                official=official,
             )
         if parsed.org is not None:
             org = parsed.org
@@ -325,6 +341,9 @@ class SpeakerResolver:
         if prev is None or prev.position >= position or position - prev.position > _LOOKBACK_CHARS:
             found = self._latest(position, person=True)
             return found if found is None or _compatible(found, gender) else None
+        introduced = self._introduced_person(position, prev.position)
+        if introduced is not None and _compatible(introduced, gender):
+            return introduced
         if prev.is_person and prev.gender is None and gender == "f":
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men)
@@ -346,6 +365,40 @@ class SpeakerResolver:
                 if ent.position < prev.position and ent.is_person and ent.gender == gender:
                     return ent
         return None
+
+    def _introduced_person(self, position: int, previous: int) -> _Entity | None:
+        """A person the pronoun's paragraph introduces before the pronoun's sentence, when
+        the last statement was in an earlier paragraph ("… Witkoff wrote.\n\nUkraine's
+        delegation was led by Rustem Umerov, secretary of the Council. He told reporters
+        …"): the new paragraph is about that person."""
+        text = self.text
+        para = text.rfind("\n", 0, position) + 1
+        if previous >= para or position - para > _INTRO_PARAGRAPH_CHARS:
+            return None
+        end = _sentence_start(text, para, position)
+        if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
+            return None  # no sentence before the pronoun's, or someone else is quoted there
+        gaz = self.gazetteer
+        found: _Entity | None = None
+        for m in _NAME_SEQ.finditer(text, para, end):
+            surface = m.group().rstrip(".,")
+            if " " not in surface:
+                continue  # one capitalised word: a sentence start, a place, a surname
+            person = _person(gaz, surface) if gaz is not None else None
+            if person is not None:
+                sp = _person_speaker(None, _Parsed(person=person))
+            elif (
+                text[m.end() : m.end() + 1] == ","  # introduced with an appositive
+                and is_person_name(surface, self._words)
+                and not text[max(0, m.start() - 4) : m.start()].lower().endswith("the ")
+            ):
+                sp = Speaker(None, name=surface)
+            else:
+                continue
+            if found is not None and found.speaker.name != sp.name:
+                return None  # two people: the paragraph is not about one of them
+            found = _Entity(m.start(), sp, is_person=True, is_media=False)
+        return found
 
     def _sentence_subject(self, position: int) -> _Entity | None:
         """A person named at the start of the sentence before the one at ``position``."""
@@ -492,7 +545,12 @@ class SpeakerResolver:
 
 
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
-_SEEN_BY = re.compile(r"[ \t,]+(?:seen|obtained|reviewed|read|quoted) by\b")
+_SEEN_BY = re.compile(
+    r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
+    r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
+)
+_INTRO_PARAGRAPH_CHARS = 600
+_QUOTE_MARKS = ('"', "“", "”", "«")
 _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
 _GENDERED = re.compile(
     r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
@@ -617,10 +675,15 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     role = parsed.role if parsed.role is not None and parsed.role_at_end else None
     role = role or desc.role or parsed.role
     official: bool | None
+    body = _body_in(gaz_id, language, text) if org_name is None and role is not None else None
     if org is not None:
         official = org.official
         organization: str | None = org.name
         country = org.country
+    elif body is not None:
+        # "Turkey's foreign ministry spokesman Oncu Keceli": the body the role belongs to
+        organization, country = body
+        official = True
     else:
         organization = org_name
         official = org_official(org_name, words) if org_name else None
@@ -745,6 +808,34 @@ def _someone_else(known: str, text: str, words: SpeakerWords) -> bool:
     if not comma or known.split()[-1] in head:
         return False
     return is_person_name(head.strip(), words)
+
+
+def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | None:
+    """(organisation, country) of a state body a description names before a role
+    ("Turkey's foreign ministry spokesman", "the Cambodian defence ministry's spokeswoman")."""
+    words = speaker_words(language)
+    low = text.lower().replace("’", "'")
+    parts = low.replace("'s ", " 's ").split()
+    for i in range(len(parts) - 1):
+        owner = parts[i]
+        rest_at = i + 2 if parts[i + 1] == "'s" else i + 1
+        rest = " ".join(parts[rest_at:])
+        for body in words.state_bodies:  # longest first
+            if rest.startswith(body + " ") or rest.startswith(body + "'s "):
+                found = _state_fields(gaz_id, language, owner, body, None)
+                if found is not None:
+                    return found
+    return None
+
+
+def _acronym_document(text: str, words: SpeakerWords) -> str | None:
+    """The acronym of "a CTD paper", "the ISW assessment"; else None."""
+    parts = [w for w in text.split() if w.lower() not in ("the", "a", "an", "new", "latest")]
+    if len(parts) == 2 and parts[1].lower() in words.documents:
+        short = parts[0].strip(".,’'")
+        if 2 <= len(short) <= 8 and short.isupper() and short.isalpha():
+            return short
+    return None
 
 
 def _adjective_body(low: str, words: SpeakerWords) -> tuple[str, str]:
