@@ -708,6 +708,8 @@ def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
         return False
     if cue.cls in ("tell", "question"):
         return True
+    if all(_ly_word(t.lower) for t in toks):
+        return True  # "put it bluntly:", "said simply:"
     return _is_adjunct_start(toks)
 
 
@@ -1518,8 +1520,11 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         else:
             break
         i -= 1
-    if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])):
-        start = conj + 1  # "the vote was close and analysts said": only the second conjunct
+    # "the vote was close and analysts said": only the second conjunct; but "…, officials and
+    # sources said": two short conjuncts after a comma are one subject
+    after_comma = not verb_stop and start > 0 and toks[start - 1].text == "," and conj - start <= 2
+    if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])) and not after_comma:
+        start = conj + 1
     if start < 0:
         return None
     while start < len(toks) and (
