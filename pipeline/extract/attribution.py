@@ -2034,6 +2034,7 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
             or low in doc.lex.np_verbs
             or low in doc.lex.stop_words
             or (out and _looks_verb(tok, len(out)))
+            or (out and low == "who")  # "A senior diplomat who declined to be named …"
         ):
             break
         if low in PERSONAL_PRONOUNS and out:

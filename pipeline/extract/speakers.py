@@ -146,6 +146,11 @@ class SpeakerResolver:
             gender = _PRONOUN_GENDER.get(bare[0])
             self._pronoun_gender = gender
             return self._copy(span, self._pronoun_antecedent(span.start, gender))
+        if len(bare) == 3 and bare[1] == "of" and bare[2] in ("them", "those"):
+            # "One of them described …": one of the group that spoke just before
+            return self._copy(
+                span, self._latest(span.start, person=False, lookback=_GROUP_LOOKBACK_CHARS)
+            )
         if len(bare) == 1 and bare[0] in self._group_pronouns:
             # "it"/"they" refer to a body named just before ("the ministry said it …"), never
             # across paragraphs of other topics.
@@ -175,12 +180,6 @@ class SpeakerResolver:
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
             return Speaker(span, role="source", country=facts.country, official=False)
-        if facts.media:
-            found = self._latest(span.start, media=True)
-            if found is None:
-                found = self._scan_names(span.start, media=True)
-            if found is not None:
-                return self._copy(span, found)
         owner_doc = _acronym_document(span.text, self._words)
         if owner_doc is not None:
             # "A CTD paper argued": the institution the article defined the acronym for
@@ -192,6 +191,12 @@ class SpeakerResolver:
                         span, organization=org.name, country=org.country, official=org.official
                     )
                 return Speaker(span, organization=name, official=org_official(name, self._words))
+        if facts.media:
+            found = self._latest(span.start, media=True)
+            if found is None:
+                found = self._scan_names(span.start, media=True)
+            if found is not None:
+                return self._copy(span, found)
         if facts.document:
             # "the report said": the institution that issued it
             issuer = self._issuer(span.start)
