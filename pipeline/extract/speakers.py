@@ -146,6 +146,8 @@ class SpeakerResolver:
             gender = _PRONOUN_GENDER.get(bare[0])
             self._pronoun_gender = gender
             return self._copy(span, self._pronoun_antecedent(span.start, gender))
+        if " ".join(bare) in _BOTH_SIDES:
+            return self._two_sides(span)
         if len(bare) == 3 and bare[1] == "of" and bare[2] in ("them", "those"):
             # "One of them described …": one of the group that spoke just before
             return self._copy(
@@ -179,7 +181,17 @@ class SpeakerResolver:
             return _person_speaker(span, known)
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
-            return Speaker(span, role="source", country=facts.country, official=False)
+            country = facts.country
+            if country is None and words[0] == "the" and len(bare) <= 2:
+                # "the official": the unnamed source introduced before ("A White House official")
+                for ent in reversed(self.history[-_MAX_HISTORY:]):
+                    if (
+                        ent.speaker.role == "source"
+                        and span.start - ent.position <= _LOOKBACK_CHARS
+                    ):
+                        country = ent.speaker.country
+                        break
+            return Speaker(span, role="source", country=country, official=False)
         owner_doc = _acronym_document(span.text, self._words)
         if owner_doc is not None:
             # "A CTD paper argued": the institution the article defined the acronym for
@@ -288,6 +300,28 @@ class SpeakerResolver:
             if country:
                 return str(country)
         return None
+
+    def _two_sides(self, span: Span) -> Speaker:
+        """ "Both sides", "each side": the two countries the article has named most before
+        (the more recent first when as often), speaking as their governments."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return Speaker(span)
+        window_start = max(0, span.start - _SIDES_LOOKBACK_CHARS)
+        counts: dict[str, list[int]] = {}
+        for m in _mentions(gaz, self.text[window_start : span.start]):
+            code = str(m.entity) if m.kind == "country" else None
+            if code:
+                seen = counts.setdefault(code, [0, 0])
+                seen[0] += 1
+                seen[1] = m.start
+        ranked = sorted(counts, key=lambda c: (counts[c][0], counts[c][1]), reverse=True)
+        if len(ranked) < 2:
+            return Speaker(span)
+        names = sorted(gaz.countries.get(c, c) for c in ranked[:2])
+        return Speaker(
+            span, organization=f"Governments of {names[0]} and {names[1]}", official=True
+        )
 
     def _expand_acronym(self, acronym: str) -> str:
         """An acronym ("the IISS") → the name the article defined it with, if it did."""
@@ -549,6 +583,22 @@ class SpeakerResolver:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+#: Two parties speaking together, or each of them ("both sides accuse each other")
+_BOTH_SIDES = frozenset(
+    {
+        "both sides",
+        "each side",
+        "the two sides",
+        "two sides",
+        "both countries",
+        "the two countries",
+        "two countries",
+        "both governments",
+        "the two governments",
+        "two governments",
+    }
+)
+_SIDES_LOOKBACK_CHARS = 2000
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
