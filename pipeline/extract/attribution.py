@@ -139,6 +139,7 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
             low_prev in _PLURAL_SUBJECTS
             or (low_prev.endswith("s") and not low_prev.endswith("ss") and len(low_prev) > 3)
             or low_prev == "to"
+            or _plural_head_before_of(text, cue.start)
         )
     ):
         return False
@@ -167,6 +168,24 @@ _QUANTIFIED_BARE = wordset(
     """say think believe agree argue feel fear know expect hope worry doubt suspect wonder
     insist contend suggest warn want acknowledge admit predict"""
 )
+
+
+_OF_PHRASE = re.compile(
+    r"([A-Za-z]+s) (?:of|in|from|for|at) (?:the |a |an )?[\w'’-]+(?: [\w'’-]+)? $"
+)
+
+
+def _plural_head_before_of(text: str, pos: int) -> bool:
+    """A plural noun heading a short prepositional phrase before a bare cue: "Supporters of
+    the deal say", "Residents in the north say"."""
+    m = _OF_PHRASE.search(text, max(0, pos - 60), pos)
+    if m is None:
+        return False
+    head = m.group(1).lower()
+    return not head.endswith("ss") and len(head) > 3 and head not in _NOT_PLURAL
+
+
+_NOT_PLURAL = wordset("this has was is its his does news")
 
 
 def _quantifier_subject(low_prev: str, cue: Cue, lex: CueLexicon) -> bool:
@@ -1189,9 +1208,12 @@ def _continued_content(doc: _Doc, pos: int, se: int) -> tuple[int, int] | None:
         if doc.text[span[0] : other.start].strip() == "" and other.form.endswith("ing"):
             return None
     first = text[span[0] : span[1]].split(None, 1)[0].lower()
-    if first in ("and", "but") or first.endswith("ing"):
-        return None
+    if first in ("and", "but") or first.endswith("ing") or first in _CONTEXT_OPENERS:
+        return None  # ", officials said, as the two sides try to …": the writer's context
     return span
+
+
+_CONTEXT_OPENERS = wordset("as while amid after before when since although though despite with")
 
 
 def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
