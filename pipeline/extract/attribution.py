@@ -1280,7 +1280,9 @@ def _content_after(
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
     first = toks[0].lower
-    if first in PREPOSITIONS and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
+    if (
+        first in PREPOSITIONS or first in _PLACE_PREPOSITIONS
+    ) and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
         return None  # "those already agreed in Istanbul": an adjunct, not what was said
     start = toks[0].start
     if cue.cls == "tell":
@@ -1301,6 +1303,10 @@ def _content_after(
     return (start, _cut_at_next_attribution(doc, cue, start, content_end), start)
 
 
+#: Prepositions of place and time the shared list lacks ("fighting continued along the front")
+_PLACE_PREPOSITIONS = wordset(
+    "along across around throughout inside outside behind beyond toward towards until amid past"
+)
 _QUESTION_OPENERS = wordset("whether if what how why who when where which")
 _TIME_ADJUNCT_OPENERS = wordset("on last this earlier late") | WEEKDAYS
 _DAY_PARTS = wordset("morning afternoon evening night")
@@ -1354,6 +1360,14 @@ def _complementizer_uncached(doc: _Doc, pos: int, end: int) -> Token | None:
     toks = doc.tokens(pos, end)
     for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
         low = tok.lower
+        if (
+            low == "to"
+            and k > 0
+            and k + 1 < len(toks)
+            and toks[k + 1].text.islower()
+            and toks[k + 1].lower not in DETERMINERS
+        ):
+            return None  # "urged both sides to avoid steps that could …": the infinitive's
         if low in doc.lex.complementizers:
             if k > 0 and toks[k - 1].lower in PREPOSITIONS:
                 return None  # "pledged to stay through that contest": a determiner
