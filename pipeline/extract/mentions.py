@@ -31,6 +31,7 @@ class SpeakerWords:
     state_bodies: tuple[str, ...]
     state_heads: frozenset[str]
     nonstate_heads: frozenset[str]
+    titles: frozenset[str]
 
 
 @cache
@@ -51,6 +52,7 @@ def speaker_words(language: str) -> SpeakerWords:
         state_bodies=tuple(bodies),
         state_heads=frozenset(lexicon.words(words.get("state_org_heads") or [])),
         nonstate_heads=frozenset(lexicon.words(words.get("nonstate_org_heads") or [])),
+        titles=frozenset(lexicon.words(words.get("titles") or [])),
     )
 
 
@@ -136,7 +138,11 @@ def describe(text: str, words: SpeakerWords) -> Description:
     name: str | None = None
     desc = ""
     if tail:
-        if is_person_name(head, words):
+        titled = _titled_name(_DETERMINER.sub("", head), words)
+        if titled is not None and titled[1]:
+            # "Cambodian Prime Minister Hun Manet, who took over from his father,"
+            name, desc = titled[0], titled[1] if _RELATIVE.match(tail) else tail
+        elif is_person_name(head, words):
             name, desc = head, tail
         elif is_person_name(tail, words):
             name, desc = tail, head
@@ -151,14 +157,39 @@ def describe(text: str, words: SpeakerWords) -> Description:
             and (is_org_name(bare, words) or any(w in _JOINERS for w in bare.split()[1:]))
         ):
             return Description(None, None, bare)  # "Institute for the Study of War" whole
-        run = _trailing_name(bare)
-        if run is not None and is_person_name(run, words):
-            name, desc = run, bare[: len(bare) - len(run)].strip()
+        titled = _titled_name(bare, words)
+        if titled is not None:
+            name, desc = titled
         else:
             desc = bare
     org = _org_in(desc, words)
     role = _role_phrase(desc)
     return Description(name, role, org)
+
+
+_RELATIVE = re.compile(r"(?:who|whose|whom)\b")
+
+
+def _titled_name(text: str, words: SpeakerWords) -> tuple[str, str] | None:
+    """(name, what stands before it) of a mention ending in a person's name, the titles
+    before the name left out of it: "Malaysian Foreign Minister Mohamad Hasan" → ("Mohamad
+    Hasan", "Malaysian Foreign Minister"); after a title a surname alone is a name
+    ("President Ruto")."""
+    run = _trailing_name(text)
+    if run is None:
+        return None
+    parts = run.split()
+    k = 0  # after the last title ("Liberian President Joseph Boakai": a demonym before it)
+    for i, part in enumerate(parts[:-1]):
+        if part.lower().rstrip(".") in words.titles:
+            k = i + 1
+    if k:
+        run = " ".join(parts[k:])
+        if not (is_person_name(run, words) or (k < len(parts) and _NAME_WORD.fullmatch(run))):
+            return None
+    elif not is_person_name(run, words):
+        return None
+    return run, text[: len(text) - len(run)].strip()
 
 
 def _trailing_name(text: str) -> str | None:

@@ -234,6 +234,16 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if name is not None and official is None:
+            # "Hun Manet said" after "Cambodian Prime Minister Hun Manet said": the same
+            # person, and what the article said of them before
+            earlier = self._by_surname(span.start, name.split()[-1])
+            if earlier is not None and earlier.speaker.name == name:
+                before = earlier.speaker
+                role = role or before.role
+                organization = organization or before.organization
+                country = country or before.country
+                official = before.official
         return Speaker(span, name, role, organization, country, official)
 
     def _latest_country(self, position: int) -> str | None:
@@ -596,6 +606,16 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
         country, org_name = gaz.country(org_name), None
     role = parsed.role if parsed.role is not None and parsed.role_at_end else None
     role = role or desc.role or parsed.role
+    if org is None and org_name is None and desc.name is not None:
+        if parsed.org is not None:
+            # "Kremlin spokesman Ivan Petrov": the body the gazetteer found in the
+            # description is the one the person speaks for
+            org, org_name = parsed.org, parsed.org.name
+        else:
+            state = _body_before_name(gaz_id, language, text, desc.name)
+            if state is not None:
+                # "Cambodia's defence ministry spokeswoman Maly Socheata"
+                return (desc.name, role, state[0], state[1], True)
     official: bool | None
     if org is not None:
         official = org.official
@@ -613,6 +633,27 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return None  # the gazetteer's reading of the organisation stands
         return (None, None, organization, country, official)
     return (desc.name, role, organization, country, official)
+
+
+def _body_before_name(
+    gaz_id: int, language: str, text: str, name: str
+) -> tuple[str | None, str] | None:
+    """(organisation, country) when the words before a name are a state body of a country
+    ("Cambodia's defence ministry spokeswoman …"), else None."""
+    at = text.find(name)
+    if at <= 0:
+        return None
+    low = _DETERMINERS.sub("", text[:at].lower().replace("’", "'").strip())
+    owner, sep, rest = low.partition("'s ")
+    if not sep:
+        return None
+    for body in speaker_words(language).state_bodies:  # longest first
+        if rest == body or rest.startswith(body + " "):
+            return _state_fields(gaz_id, language, owner, body, None)
+    return None
+
+
+_DETERMINERS = re.compile(r"^(?:the|a|an)\s+")
 
 
 def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
