@@ -27,6 +27,7 @@ class SpeakerWords:
     """The speaker-description words of one language (empty for languages without them)."""
 
     anonymous: re.Pattern[str] | None
+    unnamed: re.Pattern[str] | None
     documents: frozenset[str]
     state_bodies: tuple[str, ...]
     state_heads: frozenset[str]
@@ -48,6 +49,7 @@ def speaker_words(language: str) -> SpeakerWords:
     bodies = sorted(lexicon.words(words.get("state_bodies") or []), key=len, reverse=True)
     return SpeakerWords(
         anonymous=pattern,
+        unnamed=_unnamed_pattern(lexicon.words(words.get("unnamed_heads") or [])),
         documents=frozenset(lexicon.words(words.get("documents") or [])),
         state_bodies=tuple(bodies),
         state_heads=frozenset(lexicon.words(words.get("state_org_heads") or [])),
@@ -56,9 +58,32 @@ def speaker_words(language: str) -> SpeakerWords:
     )
 
 
+def _unnamed_pattern(heads: list[str]) -> re.Pattern[str] | None:
+    """Officials the article does not name: "a senior U.S. official", "two European
+    diplomats", "Ukrainian officials involved in the talks" - an indefinite determiner or a
+    number before the head, or a plural head without a determiner; after the head nothing or
+    lower-case words only (a name after it, "an official, Ivan Petrov," is a name)."""
+    if not heads:
+        return None
+    singular = lexicon.trie_pattern(heads)
+    plural = lexicon.trie_pattern([h + "s" for h in heads])
+    modifiers = r"(?:[\w.’'-]+[ \t]+)"
+    return re.compile(
+        r"(?:(?i:a|an|one|two|three|four|five|six|several|some|other|many|\d+)[ \t]+"
+        rf"{modifiers}{{0,4}}(?i:{singular}|{plural})"
+        r"|(?!(?i:the|these|those|his|her|their|its|our|my|your)\b)"
+        rf"{modifiers}{{0,3}}(?i:{plural}))"
+        r"(?:[ \t]+[a-z].*)?",
+        re.DOTALL,
+    )
+
+
 def is_anonymous(text: str, words: SpeakerWords) -> bool:
-    """An unnamed source: "a source familiar with the talks", "who declined to be named"."""
-    return words.anonymous is not None and words.anonymous.search(text.lower()) is not None
+    """An unnamed source: "a source familiar with the talks", "who declined to be named",
+    "a senior European diplomat"."""
+    if words.anonymous is not None and words.anonymous.search(text.lower()) is not None:
+        return True
+    return words.unnamed is not None and words.unnamed.fullmatch(text.strip()) is not None
 
 
 # An organisation's name: capitalised words, with lower-case joiners between them
@@ -111,7 +136,7 @@ def is_org_name(text: str, words: SpeakerWords) -> bool:
 def is_person_name(text: str, words: SpeakerWords) -> bool:
     """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
     parts = text.split()
-    if not 2 <= len(parts) <= _MAX_NAME_WORDS:
+    if not 2 <= len(parts) <= _MAX_NAME_WORDS or parts[0] == "The":
         return False
     if not all(_NAME_WORD.fullmatch(p) for p in parts):
         return False

@@ -162,6 +162,12 @@ class SpeakerResolver:
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
             return Speaker(span, role="source", country=facts.country, official=False)
+        relative = _RELATIVE_TAIL.search(span.text)
+        if relative is not None:
+            # "The United Arab Emirates, which hosted the talks,": who speaks is named before
+            # the relative clause (which has said all it can: anonymity)
+            head = Span(span.text[: relative.start()], span.start, span.start + relative.start())
+            return _with_mention(self._resolve(head), span)
         if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
@@ -654,6 +660,7 @@ def _body_before_name(
 
 
 _DETERMINERS = re.compile(r"^(?:the|a|an)\s+")
+_RELATIVE_TAIL = re.compile(r"(?<=\w),\s+(?:who|which|whose)\b")
 
 
 def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
