@@ -1034,6 +1034,10 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
             return None
         # Inverted: ", said Peskov."
         comma = ss + len(before) - (1 if before[-1] in "," + _DASHES else 0)
+        if _is_name_with_appositive(text[ss:comma]):
+            # "Olena Kravchuk, a senior fellow at the Centre …, said the gap on Donetsk
+            # remained …": the subject and its appositive, not content
+            return None
         speaker = _np_after(doc, cue.end, se, appositive=True)
         if speaker is None:
             return None
@@ -1074,6 +1078,23 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     if len(text[c_start:c_end].split()) <= 3 and first.strip('“"') in _LEADING_ADVERBS:
         return None  # "Last week, the Post reported" - an adverbial, not content
     return _make(doc, cue, speaker, parts, list(parts))
+
+
+_NAME_HEAD = re.compile(r"(?:[A-Z][\w’'.-]+[ \t]+){1,3}[A-Z][\w’'.-]+")
+_APPOSITIVE_OPENERS = frozenset({"a", "an", "the", "who", "whose", "head", "chief", "director"})
+
+
+def _is_name_with_appositive(span: str) -> bool:
+    """A name and one appositive ("Olena Kravchuk, a senior fellow at …"), nothing more."""
+    head, sep, rest = span.partition(",")
+    if not sep or "," in rest or any(q in span for q in '“”"«»'):
+        return False
+    words = rest.split(None, 1)
+    return (
+        bool(words)
+        and words[0].lower() in _APPOSITIVE_OPENERS
+        and _NAME_HEAD.fullmatch(head.strip()) is not None
+    )
 
 
 def _as_clause(

@@ -212,7 +212,8 @@ class SpeakerResolver:
                 # The person is the one introduced earlier; the role is the article's own word
                 # for them here ("the Ukrainian leader" is a leader, whatever else he is).
                 speaker = self._copy(span, found)
-                speaker.role = role
+                if speaker.role != "source":  # an anonymous source stays one
+                    speaker.role = role
                 return speaker
             org = parsed.org
             return Speaker(
@@ -401,6 +402,11 @@ class SpeakerResolver:
                 and _role_matches(role, ent.speaker.role)
                 and (country is None or ent.speaker.country in (None, country))
             ):
+                return ent
+            mention = ent.speaker.mention
+            if ent.speaker.role == "source" and mention is not None and role in mention.text:
+                # "A White House official, speaking on condition of anonymity, said …" and
+                # then "the official said": still the anonymous source
                 return ent
         return self._scan_names(position, role=role, country=country)
 
