@@ -819,10 +819,22 @@ def _only_attribution_between(doc: _Doc, start: int, end: int) -> bool:
     _, se = doc.sentence(start)
     if se < end and doc.text[se:end].strip() != "":
         return False
-    # Only the attribution itself ("Hannity said.") - not "…, remarking that …".
+    # Only the attribution itself ("Hannity said.", "she told a weekly briefing.") - not
+    # "…, remarking that …" (a participle after a comma or a conjunction goes on speaking).
     between = doc.text[start:end]
     return len(between.split()) <= 60 and not any(
-        doc.cues[ci].form.endswith("ing") for ci in doc.cues_between(start, end)
+        doc.cues[ci].form.endswith("ing") and _opens_participle(doc.text, doc.cues[ci].start)
+        for ci in doc.cues_between(start, end)
+    )
+
+
+def _opens_participle(text: str, at: int) -> bool:
+    before = text[max(0, at - 12) : at].rstrip()
+    return before.endswith(",") or _prev_word(text, at).lower() in (
+        "and",
+        "while",
+        "before",
+        "after",
     )
 
 
