@@ -1713,6 +1713,11 @@ _PRONOUN_DETERMINERS = wordset(
 )
 
 
+_DETERMINERS = frozenset({"the", "a", "an", "this", "these", "those"})
+# Words after which a determiner still belongs to the same noun phrase ("the head of the …").
+_NP_LINKS = frozenset({"of", "for", "and", "&", "de", "’", "'", "-", "/", "on", "to"})
+
+
 def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int, int] | None:
     """The noun phrase starting at ``pos`` (``said the Kremlin spokesman``, ``according to X``).
 
@@ -1739,6 +1744,8 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 break
             if out and (_looks_verb(tok, len(out)) or low in PERSONAL_PRONOUNS):
                 break  # "told AP they concluded": the addressee ends before "they"
+            if out and low in _DETERMINERS and out[-1].lower not in _NP_LINKS:
+                break  # "told reporters the Kremlin valued …": a determiner starts a new NP
             out.append(tok)
             if len(out) > _MAX_SUBJECT_WORDS:
                 return None
