@@ -1552,6 +1552,9 @@ _TIME_WORDS = TIME_NOUNS | wordset(
 )
 
 
+_ING_NOUNS = wordset("nothing something anything everything")
+
+
 def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     """``A, B, said``: a name and its appositive (either order), or ``A, who …, said``."""
     # toks[-1] is the comma right before the cue.
@@ -1563,8 +1566,14 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     second = toks[i + 1 : len(toks) - 1]
     if not second:
         return None
-    if " ".join(t.lower for t in second) in _PARENTHETICALS:
-        # "Humphrey, for example, said": a sentence adverb, not part of the speaker
+    first = second[0].lower
+    if (
+        " ".join(t.lower for t in second) in _PARENTHETICALS
+        or (first in PREPOSITIONS and first not in ("of", "for"))
+        or (first.endswith("ing") and len(first) > 5 and first not in _ING_NOUNS)
+    ):
+        # "Humphrey, for example, said", "Rubio, in brief remarks, said", "Abdelatty,
+        # speaking after talks in Cairo, said": an adjunct, not part of the speaker
         head = _subject_before(doc, toks[0].start, toks[i].start)
         if head is None or head[0] < toks[0].start:
             return None
