@@ -1566,11 +1566,11 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     second = toks[i + 1 : len(toks) - 1]
     if not second:
         return None
-    first = second[0].lower
+    opener = second[0].lower
     if (
         " ".join(t.lower for t in second) in _PARENTHETICALS
-        or (first in PREPOSITIONS and first not in ("of", "for"))
-        or (first.endswith("ing") and len(first) > 5 and first not in _ING_NOUNS)
+        or (opener in PREPOSITIONS and opener not in ("of", "for"))
+        or (opener.endswith("ing") and len(opener) > 5 and opener not in _ING_NOUNS)
     ):
         # "Humphrey, for example, said", "Rubio, in brief remarks, said", "Abdelatty,
         # speaking after talks in Cairo, said": an adjunct, not part of the speaker
