@@ -1442,11 +1442,11 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         elif (
             (tok.text == "." and i > 0 and _abbrev(toks[i - 1]))
             or (tok.text in "’'" and start == i + 1)
-            or tok.text == "-"
+            or (tok.text == "-" and not _spaced(text, tok))
         ):
             start = i
         else:
-            break
+            break  # a spaced dash too: "PARIS (AFP) - European leaders said" (a dateline)
         i -= 1
     if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])):
         start = conj + 1  # "the vote was close and analysts said": only the second conjunct
@@ -1464,6 +1464,10 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     if not np or not _valid_np(np):
         return None
     return (np[0].start, np[-1].end)
+
+
+def _spaced(text: str, tok: Token) -> bool:
+    return tok.start > 0 and tok.end < len(text) and text[tok.start - 1] == text[tok.end] == " "
 
 
 _RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")

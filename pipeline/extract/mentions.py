@@ -245,6 +245,8 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
+    if len(words) > 1 and words[0].endswith("-based"):
+        words = words[1:]  # "the Kyiv-based Centre for Security Studies"
     return " ".join(words)
 
 

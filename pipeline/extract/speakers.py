@@ -580,6 +580,8 @@ def _parse_cached(gaz_id: int, text: str) -> _Parsed:
     out = _Parsed()
     mentions: list[Mention] = _mentions(gaz, text)
     for m in mentions:
+        if text.startswith("-based", m.end):
+            continue  # "a Kyiv-based analyst": a place, not the government it stands for
         if m.kind == "person" and out.person is None:
             out.person = m.entity  # type: ignore[assignment]
         elif m.kind == "organization":
