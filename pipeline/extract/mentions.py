@@ -27,12 +27,10 @@ class SpeakerWords:
     """The speaker-description words of one language (empty for languages without them)."""
 
     anonymous: re.Pattern[str] | None
-    unnamed: re.Pattern[str] | None
     documents: frozenset[str]
     state_bodies: tuple[str, ...]
     state_heads: frozenset[str]
     nonstate_heads: frozenset[str]
-    titles: frozenset[str]
 
 
 @cache
@@ -49,41 +47,16 @@ def speaker_words(language: str) -> SpeakerWords:
     bodies = sorted(lexicon.words(words.get("state_bodies") or []), key=len, reverse=True)
     return SpeakerWords(
         anonymous=pattern,
-        unnamed=_unnamed_pattern(lexicon.words(words.get("unnamed_heads") or [])),
         documents=frozenset(lexicon.words(words.get("documents") or [])),
         state_bodies=tuple(bodies),
         state_heads=frozenset(lexicon.words(words.get("state_org_heads") or [])),
         nonstate_heads=frozenset(lexicon.words(words.get("nonstate_org_heads") or [])),
-        titles=frozenset(lexicon.words(words.get("titles") or [])),
-    )
-
-
-def _unnamed_pattern(heads: list[str]) -> re.Pattern[str] | None:
-    """Officials the article does not name: "a senior U.S. official", "two European
-    diplomats", "Ukrainian officials involved in the talks" - an indefinite determiner or a
-    number before the head, or a plural head without a determiner; after the head nothing or
-    lower-case words only (a name after it, "an official, Ivan Petrov," is a name)."""
-    if not heads:
-        return None
-    singular = lexicon.trie_pattern(heads)
-    plural = lexicon.trie_pattern([h + "s" for h in heads])
-    modifiers = r"(?:[\w.’'-]+[ \t]+)"
-    return re.compile(
-        r"(?:(?i:a|an|one|two|three|four|five|six|several|some|other|many|\d+)[ \t]+"
-        rf"{modifiers}{{0,4}}(?i:{singular}|{plural})"
-        r"|(?!(?i:the|these|those|his|her|their|its|our|my|your)\b)"
-        rf"{modifiers}{{0,3}}(?i:{plural}))"
-        r"(?:[ \t]+[a-z].*)?",
-        re.DOTALL,
     )
 
 
 def is_anonymous(text: str, words: SpeakerWords) -> bool:
-    """An unnamed source: "a source familiar with the talks", "who declined to be named",
-    "a senior European diplomat"."""
-    if words.anonymous is not None and words.anonymous.search(text.lower()) is not None:
-        return True
-    return words.unnamed is not None and words.unnamed.fullmatch(text.strip()) is not None
+    """An unnamed source: "a source familiar with the talks", "who declined to be named"."""
+    return words.anonymous is not None and words.anonymous.search(text.lower()) is not None
 
 
 # An organisation's name: capitalised words, with lower-case joiners between them
@@ -136,7 +109,7 @@ def is_org_name(text: str, words: SpeakerWords) -> bool:
 def is_person_name(text: str, words: SpeakerWords) -> bool:
     """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
     parts = text.split()
-    if not 2 <= len(parts) <= _MAX_NAME_WORDS or parts[0] == "The":
+    if not 2 <= len(parts) <= _MAX_NAME_WORDS:
         return False
     if not all(_NAME_WORD.fullmatch(p) for p in parts):
         return False
@@ -163,11 +136,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
     name: str | None = None
     desc = ""
     if tail:
-        titled = _titled_name(_DETERMINER.sub("", head), words)
-        if titled is not None and titled[1]:
-            # "Cambodian Prime Minister Hun Manet, who took over from his father,"
-            name, desc = titled[0], titled[1] if _RELATIVE.match(tail) else tail
-        elif is_person_name(head, words):
+        if is_person_name(head, words):
             name, desc = head, tail
         elif is_person_name(tail, words):
             name, desc = tail, head
@@ -182,39 +151,14 @@ def describe(text: str, words: SpeakerWords) -> Description:
             and (is_org_name(bare, words) or any(w in _JOINERS for w in bare.split()[1:]))
         ):
             return Description(None, None, bare)  # "Institute for the Study of War" whole
-        titled = _titled_name(bare, words)
-        if titled is not None:
-            name, desc = titled
+        run = _trailing_name(bare)
+        if run is not None and is_person_name(run, words):
+            name, desc = run, bare[: len(bare) - len(run)].strip()
         else:
             desc = bare
     org = _org_in(desc, words)
     role = _role_phrase(desc)
     return Description(name, role, org)
-
-
-_RELATIVE = re.compile(r"(?:who|whose|whom)\b")
-
-
-def _titled_name(text: str, words: SpeakerWords) -> tuple[str, str] | None:
-    """(name, what stands before it) of a mention ending in a person's name, the titles
-    before the name left out of it: "Malaysian Foreign Minister Mohamad Hasan" → ("Mohamad
-    Hasan", "Malaysian Foreign Minister"); after a title a surname alone is a name
-    ("President Ruto")."""
-    run = _trailing_name(text)
-    if run is None:
-        return None
-    parts = run.split()
-    k = 0  # after the last title ("Liberian President Joseph Boakai": a demonym before it)
-    for i, part in enumerate(parts[:-1]):
-        if part.lower().rstrip(".") in words.titles:
-            k = i + 1
-    if k:
-        run = " ".join(parts[k:])
-        if not (is_person_name(run, words) or (k < len(parts) and _NAME_WORD.fullmatch(run))):
-            return None
-    elif not is_person_name(run, words):
-        return None
-    return run, text[: len(text) - len(run)].strip()
 
 
 def _trailing_name(text: str) -> str | None:
@@ -245,8 +189,6 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
-    if len(words) > 1 and words[0].endswith("-based"):
-        words = words[1:]  # "the Kyiv-based Centre for Security Studies"
     return " ".join(words)
 
 

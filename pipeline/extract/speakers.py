@@ -162,12 +162,6 @@ class SpeakerResolver:
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
             return Speaker(span, role="source", country=facts.country, official=False)
-        relative = _RELATIVE_TAIL.search(span.text)
-        if relative is not None:
-            # "The United Arab Emirates, which hosted the talks,": who speaks is named before
-            # the relative clause (which has said all it can: anonymity)
-            head = Span(span.text[: relative.start()], span.start, span.start + relative.start())
-            return _with_mention(self._resolve(head), span)
         if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
@@ -212,8 +206,7 @@ class SpeakerResolver:
                 # The person is the one introduced earlier; the role is the article's own word
                 # for them here ("the Ukrainian leader" is a leader, whatever else he is).
                 speaker = self._copy(span, found)
-                if speaker.role != "source":  # an anonymous source stays one
-                    speaker.role = role
+                speaker.role = role
                 return speaker
             org = parsed.org
             return Speaker(
@@ -241,16 +234,6 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
-        if name is not None and official is None:
-            # "Hun Manet said" after "Cambodian Prime Minister Hun Manet said": the same
-            # person, and what the article said of them before
-            earlier = self._by_surname(span.start, name.split()[-1])
-            if earlier is not None and earlier.speaker.name == name:
-                before = earlier.speaker
-                role = role or before.role
-                organization = organization or before.organization
-                country = country or before.country
-                official = before.official
         return Speaker(span, name, role, organization, country, official)
 
     def _latest_country(self, position: int) -> str | None:
@@ -402,11 +385,6 @@ class SpeakerResolver:
                 and _role_matches(role, ent.speaker.role)
                 and (country is None or ent.speaker.country in (None, country))
             ):
-                return ent
-            mention = ent.speaker.mention
-            if ent.speaker.role == "source" and mention is not None and role in mention.text:
-                # "A White House official, speaking on condition of anonymity, said …" and
-                # then "the official said": still the anonymous source
                 return ent
         return self._scan_names(position, role=role, country=country)
 
@@ -580,8 +558,6 @@ def _parse_cached(gaz_id: int, text: str) -> _Parsed:
     out = _Parsed()
     mentions: list[Mention] = _mentions(gaz, text)
     for m in mentions:
-        if text.startswith("-based", m.end):
-            continue  # "a Kyiv-based analyst": a place, not the government it stands for
         if m.kind == "person" and out.person is None:
             out.person = m.entity  # type: ignore[assignment]
         elif m.kind == "organization":
@@ -620,16 +596,6 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
         country, org_name = gaz.country(org_name), None
     role = parsed.role if parsed.role is not None and parsed.role_at_end else None
     role = role or desc.role or parsed.role
-    if org is None and org_name is None and desc.name is not None:
-        if parsed.org is not None:
-            # "Kremlin spokesman Ivan Petrov": the body the gazetteer found in the
-            # description is the one the person speaks for
-            org, org_name = parsed.org, parsed.org.name
-        else:
-            state = _body_before_name(gaz_id, language, text, desc.name)
-            if state is not None:
-                # "Cambodia's defence ministry spokeswoman Maly Socheata"
-                return (desc.name, role, state[0], state[1], True)
     official: bool | None
     if org is not None:
         official = org.official
@@ -647,28 +613,6 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return None  # the gazetteer's reading of the organisation stands
         return (None, None, organization, country, official)
     return (desc.name, role, organization, country, official)
-
-
-def _body_before_name(
-    gaz_id: int, language: str, text: str, name: str
-) -> tuple[str | None, str] | None:
-    """(organisation, country) when the words before a name are a state body of a country
-    ("Cambodia's defence ministry spokeswoman …"), else None."""
-    at = text.find(name)
-    if at <= 0:
-        return None
-    low = _DETERMINERS.sub("", text[:at].lower().replace("’", "'").strip())
-    owner, sep, rest = low.partition("'s ")
-    if not sep:
-        return None
-    for body in speaker_words(language).state_bodies:  # longest first
-        if rest == body or rest.startswith(body + " "):
-            return _state_fields(gaz_id, language, owner, body, None)
-    return None
-
-
-_DETERMINERS = re.compile(r"^(?:the|a|an)\s+")
-_RELATIVE_TAIL = re.compile(r"(?<=\w),\s+(?:who|which|whose)\b")
 
 
 def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
