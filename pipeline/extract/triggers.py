@@ -46,6 +46,9 @@ _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
+# An apposition or participle set off by commas after a head ("the talks, aimed at ending the
+# war, had been useful") is at most this long.
+_INSERT_MAX_CHARS = 80
 _FEATURE_WINDOW_CHARS = 300
 _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
@@ -187,6 +190,17 @@ class TriggerFinder:
             re.compile(_lower_pattern(outcome_pattern)) if outcome_patterns else None
         )
         self._outcome_re = _Lazy(outcome_pattern, re.IGNORECASE) if outcome_patterns else None
+        # What, after a comma, still speaks of the head before it (", with both sides calling
+        # it positive", ", which both sides called constructive").
+        continuations = [str(c) for c in data.get("continuations") or []]
+        self._continuation_re = (
+            re.compile(
+                r"\s*(?:" + "|".join(continuations).replace(" ", r"\s+") + r")(?![\w-])",
+                re.IGNORECASE,
+            )
+            if continuations
+            else None
+        )
         negators = [str(n) for n in data.get("negators") or []]
         words = [n for n in negators if n[:1] not in "n’'" or (n[:1].isalpha() and "'" not in n)]
         clitics = [n for n in negators if n not in words]  # "n't" attaches to its verb
@@ -452,7 +466,9 @@ class TriggerFinder:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
         self._act = f"not-{gov_act or '-'}" if negated else act
         self._negated = negated
-        self._judging_governor = gov_act is not None and gov_act not in _NEUTRAL_ACTS
+        self._judging_governor = (
+            gov_act is not None and gov_act not in _NEUTRAL_ACTS
+        ) or self._outcome_found is not None
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
@@ -468,6 +484,8 @@ class TriggerFinder:
         hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
         right = self._clause_re.search(text, end, hi)
         clause_hi = right.start() if right is not None else hi
+        if right is not None and text[right.start()] == ",":
+            clause_hi = self._continued(text, end, right.start(), clause_hi)
         if clause_hi <= clause_lo:
             return None
         lowered = self._lowered
@@ -492,6 +510,25 @@ class TriggerFinder:
                 stance = "negative" if stance == "positive" else "positive"
             best, best_distance = stance, distance
         return best
+
+    def _continued(self, text: str, end: int, comma: int, clause_hi: int) -> int:
+        """Where the head's clause ends when a comma follows it: past an insert set off by
+        commas right after the head ("the compromise, brokered by Turkey, collapsed"), or to
+        the end of a clause that goes on speaking of it (", with both sides calling it
+        positive"); otherwise at the comma."""
+        after = comma + 1
+        limit = min(len(text), after + _INSERT_MAX_CHARS)
+        if self._continuation_re is not None and self._continuation_re.match(text, after):
+            nxt = self._clause_re.search(text, after, limit)
+            return nxt.start() if nxt is not None else limit
+        if len(_WORDS.findall(text, end, comma)) > 1:
+            return clause_hi
+        close = self._clause_re.search(text, after, limit)
+        if close is None or text[close.start()] != ",":
+            return clause_hi
+        hi = min(len(text), close.end() + _OUTCOME_WINDOW_CHARS)
+        nxt = self._clause_re.search(text, close.end(), hi)
+        return nxt.start() if nxt is not None else hi
 
     def _governor(
         self, text: str, sent_start: int, start: int, end: int
