@@ -190,26 +190,15 @@ def report(name: str, docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str,
     labels = {"full": "category + stance", "category": "category only", "span": "span only"}
     for mode in reversed(MODES):
         c = score(pairs, mode)
-        result[mode] = _as_dict(c)
+        result[mode] = c.as_dict()
     for mode in ("full", "category", "span"):
         print(_row(labels[mode], _counts(result[mode])))
     for field, values in (("category", TRIGGER_CATEGORIES), ("stance", STANCES)):
         groups = score_by(pairs, field, values)
-        result[f"by_{field}"] = {k: _as_dict(v) for k, v in groups.items()}
+        result[f"by_{field}"] = {k: v.as_dict() for k, v in groups.items()}
         for value, c in groups.items():
             print(_row(f"{field} {value}", c))
     return result
-
-
-def _as_dict(c: Counts) -> dict[str, Any]:
-    return {
-        "gold": c.gold,
-        "predicted": c.predicted,
-        "matched": c.tp,
-        "precision": round(c.precision, 4),
-        "recall": round(c.recall, 4),
-        "f1": round(c.f1, 4),
-    }
 
 
 def _counts(d: dict[str, Any]) -> Counts:
@@ -275,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             for system, c in systems.items():
                 print(_row(f"{mapping} | {system}", c))
         results[path.name]["case"] = {
-            m: {s: _as_dict(c) for s, c in systems.items()} for m, systems in case.items()
+            m: {s: c.as_dict() for s, c in systems.items()} for m, systems in case.items()
         }
     if args.cross_validate:
         if args.json:

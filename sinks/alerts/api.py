@@ -31,6 +31,7 @@ from parley.logs import get_logger
 from parley.metrics import serve_metrics
 from parley.netguard import NetGuard
 from parley.poison import describe, is_transient
+from sinks.alerts.apimetrics import RequestMetricsMiddleware
 from sinks.alerts.bodylimit import BodyLimitMiddleware
 from sinks.alerts.config import AlertsSettings, ApiToken, alerts_settings
 from sinks.alerts.metrics import API_AUTH_FAILURES
@@ -122,6 +123,8 @@ def create_app(
         f"Request bodies are limited to {config.api.max_body_bytes} bytes.",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.api.max_body_bytes)
+    # Outermost, so that bodies refused before routing are counted too.
+    app.add_middleware(RequestMetricsMiddleware)
 
     def elasticsearch_failed(request: Request, exc: Exception) -> JSONResponse:
         # In parley's words: what happened and whether a retry can help, not the cluster's

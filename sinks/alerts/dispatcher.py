@@ -64,6 +64,7 @@ from sinks.alerts.metrics import (
     COMMIT_FAILURES,
     COMMIT_FAILURES_CONSECUTIVE,
     COMMITTED_OFFSET,
+    CONSUMER_LAG,
     DEAD_LETTERS,
     DELIVERIES,
     DELIVERY_LATENCY,
@@ -229,6 +230,7 @@ class Dispatcher:
         self._senders = senders
         self.limiter = RateLimiter()
         self.tracker = OffsetTracker()
+        self._next_offsets: dict[TopicPartition, int] = {}  # consumer thread only
         self.commit_failures = 0  # consecutive; reset by a successful commit
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
@@ -346,7 +348,28 @@ class Dispatcher:
         assert self._consumer is not None
         batch: dict[TopicPartition, list[Any]] = self._consumer.poll(200, max_records)
         keep_join_going(self._consumer)
+        self._report_lag(batch)
         return batch
+
+    def _report_lag(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
+        """Each assigned partition's lag from the highwater of the last fetch response and the
+        next offset polled (consumer thread only; no request: ``position`` may block on the
+        coordinator)."""
+        assert self._consumer is not None
+        for tp, records in batch.items():
+            if records:
+                self._next_offsets[tp] = records[-1].offset + 1
+        assigned = self._consumer.assignment()
+        for tp in list(self._next_offsets):
+            if tp not in assigned:
+                del self._next_offsets[tp]
+                with contextlib.suppress(KeyError):  # never reported
+                    CONSUMER_LAG.remove(tp.topic, str(tp.partition))
+                continue
+            high = self._consumer.highwater(tp)
+            if high is not None:
+                lag = max(0, high - self._next_offsets[tp])
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
 
     async def _on_consumer(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._consumer_thread, fn)

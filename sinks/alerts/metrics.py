@@ -53,9 +53,26 @@ LAST_COMMIT = Gauge(
     "parley_alert_dispatcher_last_commit_timestamp_seconds",
     "When the dispatcher last committed offsets successfully (Unix time)",
 )
+CONSUMER_LAG = Gauge(
+    "parley_alert_dispatcher_consumer_lag",
+    "Alert records behind the end of each partition this dispatcher reads, from its last "
+    "fetch (reported once the partition has delivered records since it was assigned)",
+    ["topic", "partition"],
+)
 HANDLING_RETRIES = Counter(
     "parley_alert_dispatcher_handling_retries_total",
     "Alert records whose handling is retried because a service (Kafka, Elasticsearch) failed",
+)
+API_REQUESTS = Counter(
+    "parley_api_requests_total",
+    "Requests to the subscriptions API, by method, route template and status",
+    ["method", "route", "status"],
+)
+API_REQUEST_SECONDS = Histogram(
+    "parley_api_request_duration_seconds",
+    "Time to answer a request to the subscriptions API, by method and route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 API_AUTH_FAILURES = Counter(
     "parley_api_auth_failures_total",

@@ -57,19 +57,36 @@ class HostLimiter:
     def __init__(self, per_host: int, total: int | None = None) -> None:
         self.per_host = per_host
         self._total = asyncio.Semaphore(total) if total is not None else None
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        # A host's semaphore lives while some request holds or awaits it: a long-running
+        # dispatcher sees an open-ended set of receiver hosts and must not keep one each.
+        self._slots: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @property
+    def hosts(self) -> int:
+        """Hosts with a request in flight or waiting."""
+        return len(self._slots)
 
     @asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}".lower()
-        semaphore = self._slots.setdefault(key, asyncio.Semaphore(self.per_host))
-        async with semaphore:
-            if self._total is None:
-                yield
-            else:
-                async with self._total:
+        semaphore, users = self._slots.get(key, (None, 0))
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(self.per_host)
+        self._slots[key] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                if self._total is None:
                     yield
+                else:
+                    async with self._total:
+                        yield
+        finally:
+            semaphore, users = self._slots[key]
+            if users == 1:
+                del self._slots[key]
+            else:
+                self._slots[key] = (semaphore, users - 1)
 
 
 def classify_http(response: httpx.Response) -> None:

@@ -39,6 +39,7 @@ from support.alerting import (
 from parley.config import Settings
 from parley.deadletter import DeadLetter
 from sinks.alerts.hook import AlertHook
+from sinks.alerts.metrics import CONSUMER_LAG
 from sinks.alerts.models import Alert, Subscription, SubscriptionSpec
 from sinks.alerts.store import RefusedTargetError, SubscriptionStore
 
@@ -105,6 +106,19 @@ def test_receiver_down_is_retried_then_delivered(
     finally:
         receiver.stop()
     assert dead_letters(settings, timeout=1.0) == []
+    # Every alert record was read: the partitions that delivered them report no lag.
+    lag = consumer_lag(settings.kafka.topics.alerts)
+    assert lag and set(lag.values()) == {0.0}
+
+
+def consumer_lag(topic: str) -> dict[str, float]:
+    """The dispatcher's reported lag per partition of ``topic``."""
+    return {
+        s.labels["partition"]: s.value
+        for family in CONSUMER_LAG.collect()
+        for s in family.samples
+        if s.labels["topic"] == topic
+    }
 
 
 def test_a_receiver_that_keeps_failing_gets_n_tries_then_a_dead_letter(

@@ -61,6 +61,24 @@ def test_without_a_total_bound_only_hosts_are_bounded() -> None:
     assert set(peak.values()) == {5} and peak_total == 15
 
 
+def test_hosts_are_forgotten_when_idle() -> None:
+    # A dispatcher runs for months and sees an open-ended set of receivers: a host's
+    # semaphore lives only while requests for it are in flight or waiting, errors included.
+    limiter = HostLimiter(per_host=2, total=4)
+    urls = [f"https://receiver{i}.example/hook" for i in range(500)] * 3
+    _peak_in_flight(limiter, urls)
+    assert limiter.hosts == 0
+
+    async def failing() -> None:
+        async with limiter.slot("https://broken.example/hook"):
+            assert limiter.hosts == 1
+            raise RuntimeError("receiver blew up")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(failing())
+    assert limiter.hosts == 0
+
+
 def test_host_is_scheme_host_and_port() -> None:
     urls = [f"http://127.0.0.1:{8000 + i % 2}/{i}" for i in range(20)]
     peak, _, _ = _peak_in_flight(HostLimiter(per_host=1), urls)
