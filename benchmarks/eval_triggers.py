@@ -130,9 +130,13 @@ def predict(docs: list[dict[str, Any]], extractor: StatementExtractor) -> list[D
 
 
 def cross_validated(
-    docs: list[dict[str, Any]], extractor: StatementExtractor, folds: int = 5
+    docs: list[dict[str, Any]],
+    extractor: StatementExtractor,
+    folds: int = 5,
+    also_train: Sequence[dict[str, Any]] = (),
 ) -> list[Doc]:
-    """Predictions for ``docs``, each made by a model trained on the other folds."""
+    """Predictions for ``docs``, each made by a model trained on the other folds (and on
+    ``also_train``, another set's documents, in every fold)."""
     from pipeline.extract import trigger_training as tt
     from pipeline.extract.triggers import TriggerFinder
 
@@ -140,14 +144,14 @@ def cross_validated(
     if finder is None:
         raise SystemExit("no English trigger lexicon")
     shipped = finder.model
-    data = tt.examples(docs, tt.rule_finder("en"))
+    data = tt.examples([*docs, *also_train], tt.rule_finder("en"))
     order = list(range(len(docs)))
     random.Random(tt.SEED).shuffle(order)
     fold_of = {d: i % folds for i, d in enumerate(order)}
     pairs: list[Doc | None] = [None] * len(docs)
     try:
         for k in range(folds):
-            finder.model = tt.train([ex for ex in data if fold_of[ex.document] != k])
+            finder.model = tt.train([ex for ex in data if fold_of.get(ex.document, -1) != k])
             held_out = [i for i in range(len(docs)) if fold_of[i] == k]
             for i, pair in zip(
                 held_out, predict([docs[i] for i in held_out], extractor), strict=True
@@ -220,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         help="5-fold cross-validation of the learned model by document (default gold: dev)",
     )
     ap.add_argument(
+        "--also-train",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="with --cross-validate: documents added to the training folds of every fold",
+    )
+    ap.add_argument(
         "--by-draw",
         action="store_true",
         help="also report the documents of each draw of the set apart (split.json)",
@@ -231,10 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules_only:
         _without_models()
     results: dict[str, Any] = {}
+    extra = [doc for path in args.also_train for doc in read_gold(path)]
     for path in args.gold:
         docs = read_gold(path)
         if args.cross_validate:
-            pairs = cross_validated(docs, extractor)
+            pairs = cross_validated(docs, extractor, also_train=extra)
             name = f"{path.name}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
             rules = _without_models()

@@ -441,7 +441,11 @@ class TriggerFinder:
             # "without you there would have been no ceasefire": the real state is that there is.
             neg_start, negated = None, False
         act = gov_act
-        stance: Stance = _ACT_STANCE[act] if act else head.stance
+        # A predicate that only reports or names the event leaves a head that is an
+        # outcome by nature as it is ("carried out a swap of 90 prisoners": positive).
+        stance: Stance = (
+            _ACT_STANCE[act] if act and act not in ("engage", "mention") else head.stance
+        )
         if counterfactual and stance == "neutral":
             stance = "positive"
         self._outcome_found = None
