@@ -291,6 +291,7 @@ class TriggerFinder:
                     k = bisect.bisect_right(starts, start) - 1
                     strong_sentences[k] = strong_sentences.get(k, 0) + 1
         strong_seen: dict[str, int] = {}
+        last_guessed = False
         last_end = -1
         prev_head_end = 0
         for start, end, head in heads:
@@ -314,6 +315,7 @@ class TriggerFinder:
                     continue
             elif head.kind == "strong":
                 strong_seen[head.category] = start
+            guessed = False
             if judge:
                 mine = 1 if head.kind == "strong" else 0
                 k = bisect.bisect_right(starts, start) - 1
@@ -337,11 +339,17 @@ class TriggerFinder:
                 if decided is None:
                     continue
                 trig = decided
+                guessed = (
+                    model is not None
+                    and cand.undecided
+                    and cand.category in model.stance_categories
+                )
             last_end = trig.end
             if out and self._coordinated(text, out[-1], trig):
-                out[-1] = _merged(text, out[-1], trig)
+                out[-1] = _merged(text, out[-1], trig, guesses=guessed and last_guessed)
                 continue
             out.append(trig)
+            last_guessed = guessed
             if head.also is not None:
                 out.append(
                     Trigger(head.also, trig.stance, trig.text, trig.start, trig.end, trig.codes)
@@ -674,10 +682,14 @@ def _rank(act: str) -> int:
     return 2 if act in _NEGATIVE_ACTS else 0 if act in _NEUTRAL_ACTS else 1
 
 
-def _merged(text: str, prev: Trigger, trig: Trigger) -> Trigger:
-    """One trigger over two coordinated ones; the first judgement made wins."""
+def _merged(text: str, prev: Trigger, trig: Trigger, *, guesses: bool = False) -> Trigger:
+    """One trigger over two coordinated ones; the first judgement made wins.  Two stances
+    the model guessed from the words around one phrase (``guesses``) that disagree leave it
+    neutral: the words do not settle it."""
     first = prev if prev.stance != "neutral" or trig.stance == "neutral" else trig
     end = max(prev.end, trig.end)
+    if guesses and prev.stance != trig.stance:
+        return Trigger(prev.category, "neutral", text[prev.start : end], prev.start, end, ())
     return Trigger(
         prev.category, first.stance, text[prev.start : end], prev.start, end, first.codes
     )
