@@ -49,6 +49,9 @@ _OUTCOME_WINDOW_CHARS = 120
 # An apposition or participle set off by commas after a head ("the talks, aimed at ending the
 # war, had been useful") is at most this long.
 _INSERT_MAX_CHARS = 80
+# … and follows the head or its short complement ("the disarmament of Hamas, the most
+# contested point").
+_INSERT_AFTER_MAX_WORDS = 3
 _FEATURE_WINDOW_CHARS = 300
 _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
@@ -525,18 +528,25 @@ class TriggerFinder:
 
     def _continued(self, text: str, end: int, comma: int, clause_hi: int) -> int:
         """Where the head's clause ends when a comma follows it: past an insert set off by
-        commas right after the head ("the compromise, brokered by Turkey, collapsed"), or to
-        the end of a clause that goes on speaking of it (", with both sides calling it
-        positive"); otherwise at the comma."""
+        commas right after the head or its short complement ("the compromise, brokered by
+        Turkey, collapsed"), at the end of an apposition that ends the sentence ("the
+        disarmament of Hamas, the most contested point."), or at the end of a clause that
+        goes on speaking of it (", with both sides calling it positive"); otherwise at the
+        comma."""
         after = comma + 1
         limit = min(len(text), after + _INSERT_MAX_CHARS)
         if self._continuation_re is not None and self._continuation_re.match(text, after):
             nxt = self._clause_re.search(text, after, limit)
             return nxt.start() if nxt is not None else limit
-        if len(_WORDS.findall(text, end, comma)) > 1:
+        if len(_WORDS.findall(text, end, comma)) > _INSERT_AFTER_MAX_WORDS:
             return clause_hi
         close = self._clause_re.search(text, after, limit)
-        if close is None or text[close.start()] != ",":
+        if close is None:
+            return clause_hi
+        if text[close.start()] in ".;!?\n":
+            # An apposition that ends the sentence ("…, the most contested point.").
+            return close.start()
+        if text[close.start()] != ",":
             return clause_hi
         hi = min(len(text), close.end() + _OUTCOME_WINDOW_CHARS)
         nxt = self._clause_re.search(text, close.end(), hi)
