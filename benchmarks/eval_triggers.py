@@ -18,9 +18,10 @@ Printed (scoring in ``benchmarks/trigger_scoring.py``):
   (``tests/fixtures/triggers/split.json``) apart, so that the first draw's test part stays
   comparable across rounds;
 - with ``--cross-validate``: the learned model (``pipeline/extract/trigger_model.py``)
-  trained on four fifths of the documents (``--gold``, default the dev part) and scored on the
-  fifth it did not see, five times, by document (needs scikit-learn); the rules alone on the
-  same documents for comparison;
+  trained on four fifths of the documents (``--gold``, default the dev part) and on its other
+  training sets (``--also-train``, default: the dev parts of the annotated and the wire set
+  that are not being scored), and scored on the fifth it did not see, five times, by document
+  (needs scikit-learn); the rules alone on the same documents for comparison;
 - CASE 2021 task 2 style sentence decisions, AGREEMENT against the rest, for parley and for
   a plain keyword regex.  Two mappings of a sentence to AGREEMENT:
   ``agreement`` — a trigger of category agreement overlaps the sentence;
@@ -61,6 +62,9 @@ from pipeline.extract.model import STANCES, TRIGGER_CATEGORIES  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 DEFAULT_GOLD = FIXTURES / "triggers" / "test.jsonl"
+#: What the shipped model is trained on (``parley train triggers``): cross-validation on one
+#: of them adds the others to every training fold, as the shipped model has them.
+TRAINING_GOLD = (FIXTURES / "triggers" / "dev.jsonl", FIXTURES / "wire" / "dev.jsonl")
 
 CASE_MAPPINGS: dict[str, frozenset[str]] = {
     "agreement": frozenset({"agreement"}),
@@ -130,9 +134,13 @@ def predict(docs: list[dict[str, Any]], extractor: StatementExtractor) -> list[D
 
 
 def cross_validated(
-    docs: list[dict[str, Any]], extractor: StatementExtractor, folds: int = 5
+    docs: list[dict[str, Any]],
+    extractor: StatementExtractor,
+    folds: int = 5,
+    also_train: Sequence[dict[str, Any]] = (),
 ) -> list[Doc]:
-    """Predictions for ``docs``, each made by a model trained on the other folds."""
+    """Predictions for ``docs``, each made by a model trained on the other folds (and on
+    ``also_train``, another set's documents, in every fold)."""
     from pipeline.extract import trigger_training as tt
     from pipeline.extract.triggers import TriggerFinder
 
@@ -140,14 +148,14 @@ def cross_validated(
     if finder is None:
         raise SystemExit("no English trigger lexicon")
     shipped = finder.model
-    data = tt.examples(docs, tt.rule_finder("en"))
+    data = tt.examples([*docs, *also_train], tt.rule_finder("en"))
     order = list(range(len(docs)))
     random.Random(tt.SEED).shuffle(order)
     fold_of = {d: i % folds for i, d in enumerate(order)}
     pairs: list[Doc | None] = [None] * len(docs)
     try:
         for k in range(folds):
-            finder.model = tt.train([ex for ex in data if fold_of[ex.document] != k])
+            finder.model = tt.train([ex for ex in data if fold_of.get(ex.document, -1) != k])
             held_out = [i for i in range(len(docs)) if fold_of[i] == k]
             for i, pair in zip(
                 held_out, predict([docs[i] for i in held_out], extractor), strict=True
@@ -220,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         help="5-fold cross-validation of the learned model by document (default gold: dev)",
     )
     ap.add_argument(
+        "--also-train",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="with --cross-validate: documents added to the training folds of every fold "
+        "(default: the model's other training sets)",
+    )
+    ap.add_argument(
         "--by-draw",
         action="store_true",
         help="also report the documents of each draw of the set apart (split.json)",
@@ -234,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.gold:
         docs = read_gold(path)
         if args.cross_validate:
-            pairs = cross_validated(docs, extractor)
+            also = args.also_train or [
+                p for p in TRAINING_GOLD if p.resolve() != path.resolve() and p.exists()
+            ]
+            extra = [doc for p in also for doc in read_gold(p)]
+            pairs = cross_validated(docs, extractor, also_train=extra)
             name = f"{path.name}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
             rules = _without_models()

@@ -146,7 +146,10 @@ def describe(text: str, words: SpeakerWords) -> Description:
     desc = ""
     if tail:
         if is_person_name(head, words):
-            name, desc = head, tail
+            name = _without_titles(head, words)
+            # "Liberian President Joseph Boakai, who chaired the summit,": the titles before
+            # the name describe the person, the relative clause does not
+            desc = head[: len(head) - len(name)].strip() if _RELATIVE.match(tail) else tail
         elif is_person_name(tail, words):
             name, desc = tail, head
         else:
@@ -217,13 +220,17 @@ def _trailing_name(text: str) -> str | None:
     return " ".join(parts[k:])
 
 
+_RELATIVE = re.compile(r"(?:who|whose|whom)\b")
+
+
 def _without_titles(run: str, words: SpeakerWords) -> str:
     """A name without the title or rank before it ("Trade Commissioner Maros Sefcovic" →
     "Maros Sefcovic"); two words at least stay."""
     parts = run.split()
-    k = 0
-    while len(parts) - k > 2 and parts[k].lower() in words.titles:
-        k += 1
+    k = 0  # after the last title: "Liberian President Joseph Boakai" (a demonym before it)
+    for i, part in enumerate(parts[:-2]):
+        if part.lower() in words.titles:
+            k = i + 1
     return " ".join(parts[k:]) if k else run
 
 

@@ -285,6 +285,16 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if name is not None and official is None:
+            # "Ousmane Sonko said" after "Senegalese Prime Minister Ousmane Sonko said": the
+            # same person, and what the article said of them before
+            earlier = self._by_surname(span.start, name.split()[-1])
+            if earlier is not None and earlier.speaker.name == name:
+                before = earlier.speaker
+                role = role or before.role
+                organization = organization or before.organization
+                country = country or before.country
+                official = before.official
         return Speaker(span, name, role, organization, country, official)
 
     def _latest_country(self, position: int) -> str | None:

@@ -1,6 +1,6 @@
 """Training the trigger model (``trigger_model.py``) from annotated triggers.
 
-    parley train triggers --gold tests/fixtures/triggers/dev.jsonl        # writes the model
+    parley train triggers   # dev parts of tests/fixtures/triggers and tests/fixtures/wire
     python -m benchmarks.eval_triggers --cross-validate                   # 5-fold estimate
 
 The examples are the candidates the rules find in the annotated documents
@@ -34,8 +34,9 @@ SEED = 14
 KEEP_C = 0.3
 STANCE_C = 0.3
 MIN_COUNT = 2
-#: A category with fewer undecided training examples keeps the rules' neutral.
-MIN_CATEGORY_EXAMPLES = 10
+#: A category with fewer undecided training examples keeps the rules' neutral (with the wire
+#: dev set, security guarantees have 18, too few: 10 and 20 give the same 5-fold estimates).
+MIN_CATEGORY_EXAMPLES = 20
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")

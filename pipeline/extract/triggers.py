@@ -46,6 +46,12 @@ _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
+# An apposition or participle set off by commas after a head ("the talks, aimed at ending the
+# war, had been useful") is at most this long.
+_INSERT_MAX_CHARS = 80
+# … and follows the head or its short complement ("the disarmament of Hamas, the most
+# contested point").
+_INSERT_AFTER_MAX_WORDS = 3
 _FEATURE_WINDOW_CHARS = 300
 _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
@@ -187,6 +193,17 @@ class TriggerFinder:
             re.compile(_lower_pattern(outcome_pattern)) if outcome_patterns else None
         )
         self._outcome_re = _Lazy(outcome_pattern, re.IGNORECASE) if outcome_patterns else None
+        # What, after a comma, still speaks of the head before it (", with both sides calling
+        # it positive", ", which both sides called constructive").
+        continuations = [str(c) for c in data.get("continuations") or []]
+        self._continuation_re = (
+            re.compile(
+                r"\s*(?:" + "|".join(continuations).replace(" ", r"\s+") + r")(?![\w-])",
+                re.IGNORECASE,
+            )
+            if continuations
+            else None
+        )
         negators = [str(n) for n in data.get("negators") or []]
         words = [n for n in negators if n[:1] not in "n’'" or (n[:1].isalpha() and "'" not in n)]
         clitics = [n for n in negators if n not in words]  # "n't" attaches to its verb
@@ -277,6 +294,7 @@ class TriggerFinder:
                     k = bisect.bisect_right(starts, start) - 1
                     strong_sentences[k] = strong_sentences.get(k, 0) + 1
         strong_seen: dict[str, int] = {}
+        last_guessed = False
         last_end = -1
         prev_head_end = 0
         for start, end, head in heads:
@@ -300,6 +318,7 @@ class TriggerFinder:
                     continue
             elif head.kind == "strong":
                 strong_seen[head.category] = start
+            guessed = False
             if judge:
                 mine = 1 if head.kind == "strong" else 0
                 k = bisect.bisect_right(starts, start) - 1
@@ -323,11 +342,17 @@ class TriggerFinder:
                 if decided is None:
                     continue
                 trig = decided
+                guessed = (
+                    model is not None
+                    and cand.undecided
+                    and cand.category in model.stance_categories
+                )
             last_end = trig.end
             if out and self._coordinated(text, out[-1], trig):
-                out[-1] = _merged(text, out[-1], trig)
+                out[-1] = _merged(text, out[-1], trig, guesses=guessed and last_guessed)
                 continue
             out.append(trig)
+            last_guessed = guessed
             if head.also is not None:
                 out.append(
                     Trigger(head.also, trig.stance, trig.text, trig.start, trig.end, trig.codes)
@@ -427,7 +452,11 @@ class TriggerFinder:
             # "without you there would have been no ceasefire": the real state is that there is.
             neg_start, negated = None, False
         act = gov_act
-        stance: Stance = _ACT_STANCE[act] if act else head.stance
+        # A predicate that only reports or names the event leaves a head that is an
+        # outcome by nature as it is ("carried out a swap of 90 prisoners": positive).
+        stance: Stance = (
+            _ACT_STANCE[act] if act and act not in ("engage", "mention") else head.stance
+        )
         if counterfactual and stance == "neutral":
             stance = "positive"
         self._outcome_found = None
@@ -452,7 +481,9 @@ class TriggerFinder:
             codes = tuple(self._codes.get(head.category, {}).get(act or "", ()))
         self._act = f"not-{gov_act or '-'}" if negated else act
         self._negated = negated
-        self._judging_governor = gov_act is not None and gov_act not in _NEUTRAL_ACTS
+        self._judging_governor = (
+            gov_act is not None and gov_act not in _NEUTRAL_ACTS
+        ) or self._outcome_found is not None
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
@@ -468,6 +499,8 @@ class TriggerFinder:
         hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
         right = self._clause_re.search(text, end, hi)
         clause_hi = right.start() if right is not None else hi
+        if right is not None and text[right.start()] == ",":
+            clause_hi = self._continued(text, end, right.start(), clause_hi)
         if clause_hi <= clause_lo:
             return None
         lowered = self._lowered
@@ -492,6 +525,32 @@ class TriggerFinder:
                 stance = "negative" if stance == "positive" else "positive"
             best, best_distance = stance, distance
         return best
+
+    def _continued(self, text: str, end: int, comma: int, clause_hi: int) -> int:
+        """Where the head's clause ends when a comma follows it: past an insert set off by
+        commas right after the head or its short complement ("the compromise, brokered by
+        Turkey, collapsed"), at the end of an apposition that ends the sentence ("the
+        disarmament of Hamas, the most contested point."), or at the end of a clause that
+        goes on speaking of it (", with both sides calling it positive"); otherwise at the
+        comma."""
+        after = comma + 1
+        limit = min(len(text), after + _INSERT_MAX_CHARS)
+        if self._continuation_re is not None and self._continuation_re.match(text, after):
+            nxt = self._clause_re.search(text, after, limit)
+            return nxt.start() if nxt is not None else limit
+        if len(_WORDS.findall(text, end, comma)) > _INSERT_AFTER_MAX_WORDS:
+            return clause_hi
+        close = self._clause_re.search(text, after, limit)
+        if close is None:
+            return clause_hi
+        if text[close.start()] in ".;!?\n":
+            # An apposition that ends the sentence ("…, the most contested point.").
+            return close.start()
+        if text[close.start()] != ",":
+            return clause_hi
+        hi = min(len(text), close.end() + _OUTCOME_WINDOW_CHARS)
+        nxt = self._clause_re.search(text, close.end(), hi)
+        return nxt.start() if nxt is not None else hi
 
     def _governor(
         self, text: str, sent_start: int, start: int, end: int
@@ -633,10 +692,14 @@ def _rank(act: str) -> int:
     return 2 if act in _NEGATIVE_ACTS else 0 if act in _NEUTRAL_ACTS else 1
 
 
-def _merged(text: str, prev: Trigger, trig: Trigger) -> Trigger:
-    """One trigger over two coordinated ones; the first judgement made wins."""
+def _merged(text: str, prev: Trigger, trig: Trigger, *, guesses: bool = False) -> Trigger:
+    """One trigger over two coordinated ones; the first judgement made wins.  Two stances
+    the model guessed from the words around one phrase (``guesses``) that disagree leave it
+    neutral: the words do not settle it."""
     first = prev if prev.stance != "neutral" or trig.stance == "neutral" else trig
     end = max(prev.end, trig.end)
+    if guesses and prev.stance != trig.stance:
+        return Trigger(prev.category, "neutral", text[prev.start : end], prev.start, end, ())
     return Trigger(
         prev.category, first.stance, text[prev.start : end], prev.start, end, first.codes
     )

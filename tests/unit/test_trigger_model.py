@@ -16,7 +16,8 @@ from pipeline.extract.trigger_model import (
     model_file,
 )
 
-GOLD = Path(__file__).resolve().parents[1] / "fixtures" / "triggers" / "dev.jsonl"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+GOLD = [FIXTURES / "triggers" / "dev.jsonl", FIXTURES / "wire" / "dev.jsonl"]
 PACKAGED = Path(__file__).resolve().parents[2] / "pipeline" / "extract" / "data"
 
 
@@ -110,7 +111,7 @@ def test_a_malformed_model_is_refused() -> None:
 def examples() -> list:  # type: ignore[type-arg]
     from pipeline.extract import trigger_training as tt
 
-    return tt.examples(tt.read_documents([GOLD]), tt.rule_finder("en"))
+    return tt.examples(tt.read_documents(GOLD), tt.rule_finder("en"))
 
 
 def test_training_on_a_slice_is_deterministic_and_learns(examples: list) -> None:  # type: ignore[type-arg]
@@ -137,5 +138,5 @@ def test_the_packaged_model_is_what_training_on_the_dev_set_gives(examples: list
     from pipeline.extract import trigger_training as tt
 
     shipped = json.loads((PACKAGED / model_file("en")).read_text(encoding="utf-8"))
-    assert shipped["trained_on"] == ["dev.jsonl"]
+    assert shipped["trained_on"] == ["triggers/dev.jsonl", "wire/dev.jsonl"]
     assert TriggerModel.from_dict(shipped) == tt.train(examples)
