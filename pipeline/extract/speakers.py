@@ -243,6 +243,19 @@ class SpeakerResolver:
             # only a capitalised word or an appositive can name someone or something new
             described = self._described(span, text)
             if described is not None:
+                principal = known.person
+                if (
+                    other
+                    and principal is not None
+                    and principal.official
+                    and described.official is None
+                    and _SERVES.search(span.text) is not None
+                ):
+                    # "Hikmet Hajiyev, foreign policy adviser to Aliyev": an adviser to an
+                    # official speaks for the same state
+                    described.official = True
+                    described.country = described.country or principal.country
+                    described.organization = described.organization or principal.organization
                 return described
         if person is not None:
             return _person_speaker(span, parsed)
@@ -609,6 +622,10 @@ _BOTH_SIDES = frozenset(
     }
 )
 _SIDES_LOOKBACK_CHARS = 2000
+_SERVES = re.compile(
+    r"\b(?:adviser|advisor|aide|assistant|spokes(?:man|woman|person)|envoy|chief of staff)"
+    r"[ \t]+(?:to|of|for)[ \t]"
+)
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
