@@ -113,6 +113,17 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
         and not _quantifier_subject(low_prev, cue, lex)
     ):
         return False
+    if (
+        cue.form.endswith("ing")
+        and cue.start == cue.verb_start
+        and prev.islower()
+        and prev.isalpha()
+        and low_prev not in _SUBJECT_PRONOUNS
+    ):
+        # "told a weekly briefing", "at the regular briefing": a noun after an adjective
+        before = _prev_word(text, text.rfind(prev, 0, cue.start)).lower()
+        if before in ("a", "an", "the", "its", "his", "her", "their"):
+            return False
     # "Trump's comments", "the Post's report" - a possessive makes the cue word a noun.
     if (
         low_prev.endswith(("'s", "’s", "s'", "s’"))
@@ -591,7 +602,10 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     toks = doc.tokens(pos, min(se, pos + 80))
     if not toks:
         return True
-    first = toks[0].lower
+    k = 0
+    while k < len(toks) - 1 and (toks[k].lower in _SUBJECT_ADVERBS or _ly_word(toks[k].lower)):
+        k += 1  # "“…,” she said shortly before the vote"
+    first = toks[k].lower
     if first.endswith("ing"):
         return True  # "“…,” Clinton said answering a question"
     if first in doc.lex.stop_words:
@@ -694,6 +708,8 @@ def _is_adjunct_gap(doc: _Doc, cue: Cue, end: int) -> bool:
         return False
     if cue.cls in ("tell", "question"):
         return True
+    if all(_ly_word(t.lower) for t in toks):
+        return True  # "put it bluntly:", "said simply:"
     return _is_adjunct_start(toks)
 
 
@@ -858,15 +874,18 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         speaker = _by_agent(doc, cue.end, se)
         if speaker is None:
             return None
-    elif prefix.endswith(",") and _is_participle(doc, cue):
+    elif prefix.rstrip("”\"’'»").endswith(",") and _is_participle(doc, cue):
         # "…,” she said, adding that …": the speaker of the sentence's attribution; else the
-        # subject of the main clause ("Mook refused to speculate, adding that …").
+        # subject of the main clause ("Mook refused to speculate, adding that …"; the comma
+        # may sit inside a closing quote mark: "called the “Golden Week,” saying that …").
         speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
     else:
         speaker = _subject_before(doc, floor, cue.start)
         if speaker is None and _coordinated(prefix):
             # "Trump joked …, declined … and told his audience …": the clause subject speaks.
             speaker = _main_subject(doc, ss, cue.start)
+        if speaker is None and _is_participle(doc, cue):
+            speaker = _adverbial_participle_subject(doc, cue, ss)
     if speaker is None:
         return None
     start_after = speaker[1] if cue.passive and speaker[0] > cue.end else cue.end
@@ -874,6 +893,8 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
+    if text.startswith("to be ", c_start) and _first_words(text, c_start + 6) in _ANONYMITY:
+        return None  # "who declined to be named said …": the anonymity, not a statement
     particle = _CUE_PARTICLE.match(text, cue.end, c_end)
     if particle is not None and particle.start(1) == c_start == marked_start:
         # "warned of …", "railed against …": the preposition belongs to the cue
@@ -881,6 +902,33 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         cue_span = (cue.start, particle.end(1))
         return _make(doc, cue_span, speaker, [(c_start, c_end)], [(c_start, c_end)], cue.cls)
     return _make(doc, cue, speaker, [(c_start, c_end)], [(marked_start, c_end)])
+
+
+def _adverbial_participle_subject(doc: _Doc, cue: Cue, ss: int) -> tuple[int, int] | None:
+    """ "… pressured them to stop by threatening their funding sources", "… while emphasizing
+    it is not an endorsement": the participle of an adverbial clause reports what the subject
+    of the main clause says."""
+    text = doc.text
+    prev = _prev_word(text, cue.start)
+    if prev.lower() not in _PARTICIPLE_PREPOSITIONS:
+        return None
+    prep = text.rfind(prev, ss, cue.start)
+    if prep <= ss or text[ss:prep].strip() == "":
+        return None  # the clause opens the sentence: its subject comes after it
+    return doc.sentence_speaker.get(ss) or _main_subject(doc, ss, prep)
+
+
+_PARTICIPLE_PREPOSITIONS = wordset("by while")
+
+
+_ANONYMITY = frozenset({"named", "identified", "quoted", "drawn"})
+
+
+def _first_words(text: str, pos: int) -> str:
+    end = pos
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    return text[pos:end].lower()
 
 
 _CUE_PARTICLE = re.compile(r"[ \t]+(about|against|of|for|with)[ \t]+")
@@ -1015,6 +1063,9 @@ def _clause_start(doc: _Doc, ss: int, end: int) -> int:
     j = ss
     while j < end and (text[j].isspace() or text[j] in _DASHES):
         j += 1
+    dateline = _DATELINE.match(text, j, end)
+    if dateline is not None:
+        j = dateline.end()
     return j
 
 
@@ -1028,7 +1079,7 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     before = text[ss : cue.start].rstrip()
     # "They ''had chemistry,'' said X": the comma sits inside a closing quote mark
     unquoted = before.rstrip("”\"’'»")
-    speaker: tuple[int, int] | None
+    speaker: tuple[int, int] | None = None
     if unquoted.endswith(",") or (before and before[-1] in _DASHES):
         if cue.cls in ("tell",) and not cue.passive:
             return None
@@ -1037,8 +1088,13 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         speaker = _np_after(doc, cue.end, se, appositive=True)
         if speaker is None:
             return None
-        rest = speaker[1]
-    else:
+        first = doc.text[speaker[0] : speaker[0] + 12].split(None, 1)[0].lower()
+        if first in _NOT_INVERTED_SPEAKER or first in PREPOSITIONS or _ly_word(first):
+            # "X, the chief strategist, said just after midnight", "…, said he fully
+            # supports": not inverted; the subject before the comma speaks
+            speaker = None
+        rest = cue.end if speaker is None else speaker[1]
+    if speaker is None:
         subj = _subject_before(doc, floor, cue.start)
         if subj is None:
             return None
@@ -1152,10 +1208,22 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
         return True  # ", adding …", ", citing …": a new clause begins
     if len(toks) > _MAX_GAP_WORDS:
         return False
-    first = toks[0].lower
+    k = 0
+    while k < len(toks) - 1 and (toks[k].lower in _SUBJECT_ADVERBS or _ly_word(toks[k].text)):
+        k += 1  # "said just after midnight", "said shortly before the vote"
+    first = toks[k].lower
     if first in doc.lex.complementizers:
         return False
-    return first in ADJUNCT_WORDS or first in PREPOSITIONS or first in doc.lex.stop_words
+    if not (first in ADJUNCT_WORDS or first in PREPOSITIONS or first in doc.lex.stop_words):
+        return False
+    # "…, said the gap on Donetsk remained the core obstacle": a finite verb before any clause
+    # word means a clause follows, not adjuncts
+    for tok in toks[k + 1 :]:
+        if tok.lower in CLAUSE_WORDS:
+            break
+        if _looks_verb(tok, 1):
+            return False
+    return True
 
 
 def _content_after(
@@ -1265,10 +1333,20 @@ def _complementizer_uncached(doc: _Doc, pos: int, end: int) -> Token | None:
     for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
         low = tok.lower
         if low in doc.lex.complementizers:
-            if k <= _MAX_GAP_WORDS and all(_gap_word(doc, t) for t in toks[:k]):
+            if k > 0 and toks[k - 1].lower in PREPOSITIONS:
+                return None  # "pledged to stay through that contest": a determiner
+            if k <= _MAX_GAP_WORDS and all(
+                _gap_word(doc, t) or _noun_after_article(toks, m) or _preposition_use(toks, m)
+                for m, t in enumerate(toks[:k])
+            ):
                 return tok
             return None
-        if low in CLAUSE_WORDS and k > 0 and low not in doc.lex.adverbs:
+        if (
+            low in CLAUSE_WORDS
+            and k > 0
+            and low not in doc.lex.adverbs
+            and not _preposition_use(toks, k)
+        ):
             return None
     return None
 
@@ -1284,6 +1362,22 @@ def _gap_word(doc: _Doc, tok: Token) -> bool:
         # is another cue's
         return False
     return low not in CLAUSE_WORDS
+
+
+def _preposition_use(toks: list[Token], m: int) -> bool:
+    """ "after the final session", "before Monday's vote": a preposition, not a clause."""
+    if toks[m].lower not in ("after", "before", "since") or m + 1 >= len(toks):
+        return False
+    nxt = toks[m + 1].lower
+    return nxt in DETERMINERS or nxt in WEEKDAYS or nxt in TIME_NOUNS
+
+
+def _noun_after_article(toks: list[Token], m: int) -> bool:
+    """An -ing word after an article (and an adjective) is a noun: "told a weekly briefing
+    in Doha that …"."""
+    if not toks[m].lower.endswith("ing"):
+        return False
+    return any(m - back >= 0 and toks[m - back].lower in ("a", "an", "the") for back in (1, 2))
 
 
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
@@ -1357,8 +1451,14 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     last = toks[i]
     if last.lower in ("who",) or (last.lower in PERSONAL_PRONOUNS and last.lower != "it"):
         return (last.start, last.end)
+    if last.lower == "which" and i > 0 and toks[i - 1].text == ",":
+        return (last.start, last.end)  # "super PACs, which reported …": resolved later
     if last.text == ",":
-        return _appositive_subject(doc, toks)
+        appositive = _appositive_subject(doc, toks)
+        interrupted = _interrupted_subject(doc, toks)
+        if interrupted is not None and (appositive is None or interrupted[0] <= appositive[0]):
+            return interrupted  # the name opening the sentence, not a name inside it
+        return appositive
     words = 0
     start = -1
     conj = -1  # a lower-case "and" crossed tentatively ("many experts and some lawmakers")
@@ -1375,7 +1475,12 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
                 or low in doc.lex.stop_words
                 or (_looks_verb(tok, words) and not _adjectival(toks, i))
             ):
-                r = -1 if relative or words == 0 else _relative_pronoun(doc, toks, i)
+                anonymity = toks[i].lower in _ANONYMITY and i > 0 and toks[i - 1].lower == "be"
+                r = (
+                    -1
+                    if relative or (words == 0 and not anonymity)
+                    else _relative_pronoun(doc, toks, i)
+                )
                 if r < 0:
                     verb_stop = True
                     break
@@ -1415,8 +1520,11 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         else:
             break
         i -= 1
-    if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])):
-        start = conj + 1  # "the vote was close and analysts said": only the second conjunct
+    # "the vote was close and analysts said": only the second conjunct; but "…, officials and
+    # sources said": two short conjuncts after a comma are one subject
+    after_comma = not verb_stop and start > 0 and toks[start - 1].text == "," and conj - start <= 2
+    if conj > start >= 0 and (verb_stop or not _conjunct_start(toks[start])) and not after_comma:
+        start = conj + 1
     if start < 0:
         return None
     while start < len(toks) and (
@@ -1430,9 +1538,21 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     np = _trim_subject_tail(toks[start:])
     if not np or not _valid_np(np):
         return None
+    if start > 0 and toks[start - 1].lower in _ISSUED and all(t.lower in _TIME_WORDS for t in np):
+        # "A CTD paper published last month argued": the document, with when it appeared
+        head = _subject_before(doc, floor, toks[start - 1].start)
+        return None if head is None else (head[0], np[-1].end)
+    if np[0].text.isupper() and len(np) > 2:
+        dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end)
+        if dateline is not None:  # "PARIS (AFP) - European leaders pledged"
+            rest = [t for t in np if t.start >= dateline.end()]
+            if not rest or not _valid_np(rest):
+                return None
+            return (rest[0].start, rest[-1].end)
     return (np[0].start, np[-1].end)
 
 
+_ISSUED = wordset("published released issued circulated dated")
 _RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")
 
 
@@ -1442,6 +1562,11 @@ def _relative_pronoun(doc: _Doc, toks: list[Token], i: int) -> int:
     j = i - 1
     while j >= 0 and i - j <= 3 and toks[j].lower in _RELATIVE_AUX:
         j -= 1
+    if j >= 2 and toks[j].lower == "be" and toks[j - 1].lower == "to":
+        # "who declined to be named", "who asked not to be identified"
+        j -= 2
+        while j >= 0 and toks[j].lower in ("not", "asked", "declined", "wished", "refused"):
+            j -= 1
     if j < 1 or toks[j].lower not in ("who", "that"):
         return -1
     head = toks[j - 1]
@@ -1503,10 +1628,21 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
     return np if end == len(np) else np[:end]
 
 
+def _ly_word(low: str) -> bool:
+    return low.endswith("ly") and len(low) > 4 and low not in _LY_NOUNS
+
+
 _SUBJECT_ADVERBS = wordset(
     "later even just only often finally himself herself themselves itself too further then now"
     " still again already first recently"
 )
+_NOT_INVERTED_SPEAKER = (
+    _SUBJECT_ADVERBS
+    | PERSONAL_PRONOUNS
+    | wordset("him her them his its their me himself herself themselves what such")
+)
+
+
 _LY_NOUNS = wordset(
     "family ally daily assembly supply rally weekly monthly quarterly italy reilly kelly"
     " o'reilly sally holly emily bully monopoly anomaly"
@@ -1587,6 +1723,71 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         if names and (k < 0 or not toks[k].is_word) and not first[0].capitalized:
             return (names[0].start, toks[len(toks) - 2].end)
     return (first[0].start, toks[len(toks) - 2].end)
+
+
+def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
+    """``NAME, …, said`` where what the commas enclose is more than one appositive: an
+    appositive with commas or a relative clause of its own ("Jeffrey Salkin, a Hollywood,
+    Fla., rabbi helping to organize the boycott, said"), or an adjunct ("Mr. Trump, in a brief
+    interview on Saturday, said"; "Sen. Marco Rubio, R-Fla., appearing on Fox News, said").
+
+    The name opens the sentence (after a conjunction and leading adverbials set off by
+    commas); an appositive is kept in the speaker, an adjunct is not."""
+    last = len(toks) - 1  # the comma before the cue
+    i = 0
+    if toks[0].lower in _OPENING_CONJUNCTIONS:
+        i = 1
+    for _ in range(2):
+        if i < last and (toks[i].lower in PREPOSITIONS or toks[i].lower in _LEADING_ADVERBS):
+            comma = next((k for k in range(i, min(last, i + 12)) if toks[k].text == ","), -1)
+            if comma < 0:
+                return None
+            i = comma + 1
+    while i < last and toks[i].lower in _NOT_SUBJECT_START:
+        i += 1  # "Even Tom Berg, who …, said"
+    head_end = next((k for k in range(i, last) if toks[k].text == ","), -1)
+    if head_end <= i or head_end - i > 10:
+        return None
+    head = toks[i:head_end]
+    for tok in head:
+        low = tok.lower
+        if tok.is_word:
+            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1):
+                return None
+        elif tok.text not in "’'-().&":
+            return None
+    if not _valid_np(head) or not (head[0].capitalized or head[0].lower in DETERMINERS):
+        return None
+    middle = toks[head_end + 1 : last]
+    words = [t for t in middle if t.is_word]
+    if not words or len(words) > 2 * _MAX_SUBJECT_WORDS:
+        return None
+    first = words[0]
+    if first.lower.endswith("ing") and first.text.islower() and _anonymity_words(middle):
+        # "speaking on condition of anonymity" says who the speaker is: an unnamed source
+        return (head[0].start, toks[last - 1].end)
+    if (
+        first.lower in PREPOSITIONS
+        or first.lower in _ADJUNCT_OPENERS
+        or (first.lower.endswith("ing") and first.text.islower())
+    ):
+        return (head[0].start, head[-1].end)  # the adjunct is not the speaker's
+    for tok in middle:
+        low = tok.lower
+        if low in ("who", "whose", "which", "that"):
+            break  # a relative clause belongs to the appositive, whatever its verbs
+        if tok.is_word and (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1)):
+            return None
+        if not tok.is_word and tok.text not in ",’'-().&/":
+            return None
+    return (head[0].start, toks[last - 1].end)
+
+
+def _anonymity_words(toks: list[Token]) -> bool:
+    return any(t.lower in ("anonymity", "anonymously", "condition") for t in toks)
+
+
+_ADJUNCT_OPENERS = wordset("when while as after before since though although if once")
 
 
 # Sentence adverbs set off by commas between a subject and its cue ("Humphrey, for example,
@@ -1674,6 +1875,7 @@ def _valid_np(np: list[Token]) -> bool:
     return not (last in DETERMINERS or last in PREPOSITIONS or last in ("and", "or"))
 
 
+_CONTRACTING_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
 _NUMBER_WORDS = wordset("two three four five six seven eight nine ten dozen hundred thousand")
 _PRONOUN_DETERMINERS = wordset(
     "another one some many several both all most few others each these those none neither"
@@ -1704,8 +1906,18 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 or (low in doc.lex.np_verbs and (not out or low.endswith(("ed", "ing"))))
             ):
                 break
-            if out and (_looks_verb(tok, len(out)) or low in PERSONAL_PRONOUNS):
-                break  # "told AP they concluded": the addressee ends before "they"
+            if out and (
+                _looks_verb(tok, len(out))
+                or low in PERSONAL_PRONOUNS
+                or (
+                    low in ("the", "a", "an")
+                    and out[-1].is_word
+                    and out[-1].lower not in PREPOSITIONS
+                    and out[-1].lower not in ("and", "or")
+                )
+                or low.replace("’", "'").split("'", 1)[0] in _CONTRACTING_PRONOUNS
+            ):
+                break  # "told AP they concluded", "assured voters he’d …": not the addressee
             out.append(tok)
             if len(out) > _MAX_SUBJECT_WORDS:
                 return None
@@ -1789,6 +2001,8 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
         ss = dateline.end()
     toks = doc.tokens(ss, end)
     i = 0
+    if len(toks) > 1 and toks[0].lower in _OPENING_CONJUNCTIONS:
+        i = 1  # "But Podesta said … and said …": the conjunction links to the last sentence
     for _ in range(3):
         comma = next((k for k, t in enumerate(toks[i : i + 12]) if t.text == ","), -1)
         if comma < 0:
@@ -1797,7 +2011,9 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
         if (
             first.lower in PREPOSITIONS
             or first.lower in _LEADING_ADVERBS
+            or first.lower in _CLAUSE_OPENERS
             or (first.is_word and not first.capitalized)
+            or (first.lower.endswith("ing") and len(first.lower) > 5)
             or _all_adverbial(toks[i : i + comma])
         ):
             i += comma + 1
@@ -1831,6 +2047,9 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     return (out[0].start, out[-1].end)
 
 
+# Words opening an adverbial before the main clause ("Despite …, Trump has said …").
+_CLAUSE_OPENERS = wordset("despite amid unlike beyond following like as")
+_OPENING_CONJUNCTIONS = wordset("but and so yet")
 _LEADING_ADVERBS = wordset(
     """however meanwhile moreover still yet also instead later earlier last this next then now
     today yesterday throughout during in on at after before since while when although but
@@ -1857,7 +2076,12 @@ def _dedupe(found: list[Attribution]) -> list[Attribution]:
 
 # -- "Speaker: statement" -------------------------------------------------------------------
 
-_DATELINE = re.compile(r"[A-Z][A-Z.\s,'’-]{1,40}(?:\([^)\n]{1,24}\))?\s*[—–-]+\s*")
+# "KYIV —", "PARIS (AFP) -", "BRUSSELS, Feb 16 (Reuters) -": the place (and date, agency) that
+# opens an agency story
+_DATELINE = re.compile(
+    r"[A-Z][A-Z.\s,'’-]{1,40}(?:[A-Z][a-z]{2,8}\.? \d{1,2}\s*)?(?:\([^)\n]{1,24}\))?"
+    r"\s*(?:[—–]|--?(?=\s))\s*"
+)
 
 
 def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:

@@ -31,6 +31,9 @@ class SpeakerWords:
     state_bodies: tuple[str, ...]
     state_heads: frozenset[str]
     nonstate_heads: frozenset[str]
+    titles: frozenset[str]
+    unnamed_heads: frozenset[str]
+    nonofficial_heads: frozenset[str]
 
 
 @cache
@@ -51,6 +54,9 @@ def speaker_words(language: str) -> SpeakerWords:
         state_bodies=tuple(bodies),
         state_heads=frozenset(lexicon.words(words.get("state_org_heads") or [])),
         nonstate_heads=frozenset(lexicon.words(words.get("nonstate_org_heads") or [])),
+        titles=frozenset(lexicon.words(words.get("titles") or [])),
+        unnamed_heads=frozenset(lexicon.words(words.get("unnamed_heads") or [])),
+        nonofficial_heads=frozenset(lexicon.words(words.get("nonofficial_heads") or [])),
     )
 
 
@@ -125,6 +131,9 @@ class Description:
     name: str | None
     role: str | None
     organization: str | None
+    #: the noun an appositive calls the organisation by ("an advocacy group" → "group"),
+    #: which tells whether it acts for a state when its own name does not
+    kind: str | None = None
 
 
 def describe(text: str, words: SpeakerWords) -> Description:
@@ -137,13 +146,25 @@ def describe(text: str, words: SpeakerWords) -> Description:
     desc = ""
     if tail:
         if is_person_name(head, words):
-            name, desc = head, tail
+            name = _without_titles(head, words)
+            # "Liberian President Joseph Boakai, who chaired the summit,": the titles before
+            # the name describe the person, the relative clause does not
+            desc = head[: len(head) - len(name)].strip() if _RELATIVE.match(tail) else tail
         elif is_person_name(tail, words):
             name, desc = tail, head
         else:
+            kind = _noun_head(_DETERMINER.sub("", tail))
+            named = _DETERMINER.sub("", head)
+            if _is_org_kind(kind, words) and _org_like(named):
+                # "Copa-Cogeca, the umbrella group for EU farmers": the name is the group's
+                return Description(None, None, named, kind)
             desc = tail
     else:
         bare = _DETERMINER.sub("", head)
+        acronym = _KIND_ACRONYM.search(bare)
+        if acronym is not None and _is_org_kind(acronym.group(1).lower(), words):
+            # "Germany's car industry association VDA"
+            return Description(None, None, acronym.group(2), acronym.group(1).lower())
         if (
             bare[:1].isupper()
             and ORG_NAME.fullmatch(bare)
@@ -152,6 +173,8 @@ def describe(text: str, words: SpeakerWords) -> Description:
         ):
             return Description(None, None, bare)  # "Institute for the Study of War" whole
         run = _trailing_name(bare)
+        if run is not None:
+            run = _without_titles(run, words)
         if run is not None and is_person_name(run, words):
             name, desc = run, bare[: len(bare) - len(run)].strip()
         else:
@@ -159,6 +182,32 @@ def describe(text: str, words: SpeakerWords) -> Description:
     org = _org_in(desc, words)
     role = _role_phrase(desc)
     return Description(name, role, org)
+
+
+_KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
+
+
+_HEAD_ENDS = frozenset({"of", "for", "on", "in", "at", "from", "with", "and", "based", "that"})
+
+
+def _noun_head(phrase: str) -> str:
+    """The noun heading a description: the word before its first preposition ("the largest
+    farmers' group in Moldova" → "group")."""
+    parts = phrase.lower().split()
+    for i, word in enumerate(parts):
+        if i > 0 and word in _HEAD_ENDS:
+            return parts[i - 1].strip(".,")
+    return parts[-1].strip(".,") if parts else ""
+
+
+def _is_org_kind(word: str, words: SpeakerWords) -> bool:
+    return word in words.nonstate_heads or word in words.state_heads
+
+
+def _org_like(name: str) -> bool:
+    """A capitalised name of at most six words, or an acronym ("FNSEA", "Copa-Cogeca")."""
+    parts = name.split()
+    return 0 < len(parts) <= 6 and all(p[:1].isupper() or p in _JOINERS for p in parts)
 
 
 def _trailing_name(text: str) -> str | None:
@@ -171,12 +220,28 @@ def _trailing_name(text: str) -> str | None:
     return " ".join(parts[k:])
 
 
+_RELATIVE = re.compile(r"(?:who|whose|whom)\b")
+
+
+def _without_titles(run: str, words: SpeakerWords) -> str:
+    """A name without the title or rank before it ("Trade Commissioner Maros Sefcovic" →
+    "Maros Sefcovic"); two words at least stay."""
+    parts = run.split()
+    k = 0  # after the last title: "Liberian President Joseph Boakai" (a demonym before it)
+    for i, part in enumerate(parts[:-2]):
+        if part.lower() in words.titles:
+            k = i + 1
+    return " ".join(parts[k:]) if k else run
+
+
 def _org_in(desc: str, words: SpeakerWords) -> str | None:
     """The organisation an appositive names, whole: after "at/of/with … (the)", or the
     description itself when it is a capitalised organisation name."""
     for intro in _ORG_INTRO.finditer(desc):
         found = ORG_NAME.match(desc, intro.end())
         if found is not None:
+            if "from" in intro.group() and not is_org_name(found.group(), words):
+                continue  # "a lawyer from Odesa, Ukraine": a place, not an employer
             return _trim_place(found.group())
     bare = _DETERMINER.sub("", desc)
     found = ORG_NAME.match(bare)
@@ -189,6 +254,8 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
+    if len(words) > 1 and words[0].endswith("-based"):
+        words.pop(0)  # "the Kyiv-based Centre for …": where it sits is not its name
     return " ".join(words)
 
 

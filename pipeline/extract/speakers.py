@@ -131,6 +131,15 @@ class SpeakerResolver:
     # -- resolution steps --------------------------------------------------------------------
 
     def _resolve(self, span: Span) -> Speaker:
+        seen = _SEEN_BY.search(span.text)
+        if seen is None and ", wh" in span.text and not is_anonymous(span.text, self._words):
+            # "The United Arab Emirates, which hosted the talks": what the relative clause
+            # says is about the speaker's doings, not who it is
+            seen = _RELATIVE_CLAUSE.search(span.text)
+        if seen is not None and seen.start() > 0:
+            # "a draft declaration seen by AFP": the document speaks, not the agency that saw it
+            cut = Span(span.text[: seen.start()], span.start, span.start + seen.start())
+            return _with_mention(self._resolve(cut), span)
         words = span.text.lower().split()
         bare = [w for w in words if w not in ("the", "a", "an")]
         if len(bare) == 1 and bare[0] in self._person_pronouns:
@@ -156,7 +165,11 @@ class SpeakerResolver:
             return Speaker(span)
         _GAZETTEERS.setdefault(id(gaz), gaz)
         known = _parse(gaz, span.text)
-        if known.person is not None and not _anonymity_hint(span.text):
+        # "Hikmet Hajiyev, foreign policy adviser to Aliyev": the adviser speaks
+        other = known.person is not None and _someone_else(
+            known.person.name, span.text, self._words
+        )
+        if known.person is not None and not other and not _anonymity_hint(span.text):
             # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
             return _person_speaker(span, known)
         facts = _mention_facts(id(gaz), self._language, span.text)
@@ -168,6 +181,17 @@ class SpeakerResolver:
                 found = self._scan_names(span.start, media=True)
             if found is not None:
                 return self._copy(span, found)
+        owner_doc = _acronym_document(span.text, self._words)
+        if owner_doc is not None:
+            # "A CTD paper argued": the institution the article defined the acronym for
+            name = self._expand_acronym(owner_doc)
+            if name != owner_doc:
+                org = _organization(gaz, name)
+                if org is not None:
+                    return Speaker(
+                        span, organization=org.name, country=org.country, official=org.official
+                    )
+                return Speaker(span, organization=name, official=org_official(name, self._words))
         if facts.document:
             # "the report said": the institution that issued it
             issuer = self._issuer(span.start)
@@ -184,9 +208,14 @@ class SpeakerResolver:
                 if found_state is not None:
                     organization, country = found_state
                     return Speaker(span, organization=organization, country=country, official=True)
+        if facts.nonofficial:
+            parsed_group = _parse(gaz, span.text)
+            return Speaker(
+                span, role=parsed_group.role, country=parsed_group.country, official=False
+            )
         text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
         parsed = _parse(gaz, text)
-        person = parsed.person
+        person = None if other else parsed.person
         role = parsed.role
         if person is None and parsed.org is None and facts.one_name:
             # "Lindqvist said": a surname of someone the article named before
@@ -201,7 +230,9 @@ class SpeakerResolver:
         if person is not None:
             return _person_speaker(span, parsed)
         if role is not None:
-            found = self._by_role(span.start, role, parsed.country)
+            # "a U.S. embassy spokesperson": an indefinite description introduces someone new
+            indefinite = bool(words) and words[0] in ("a", "an", "one", "another")
+            found = None if indefinite else self._by_role(span.start, role, parsed.country)
             if found is not None:
                 # The person is the one introduced earlier; the role is the article's own word
                 # for them here ("the Ukrainian leader" is a leader, whatever else he is).
@@ -209,12 +240,15 @@ class SpeakerResolver:
                 speaker.role = role
                 return speaker
             org = parsed.org
+            official = _official(gaz, role, org)
+            if official is None and any(w in self._words.state_bodies for w in bare):
+                official = True  # "a U.S. embassy spokesperson": the embassy's
             return Speaker(
                 span,
                 role=role,
                 organization=org.name if org else None,
                 country=parsed.country or (org.country if org else None),
-                official=_official(gaz, role, org),
+                official=official,
             )
         if parsed.org is not None:
             org = parsed.org
@@ -234,6 +268,16 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if name is not None and official is None:
+            # "Ousmane Sonko said" after "Senegalese Prime Minister Ousmane Sonko said": the
+            # same person, and what the article said of them before
+            earlier = self._by_surname(span.start, name.split()[-1])
+            if earlier is not None and earlier.speaker.name == name:
+                before = earlier.speaker
+                role = role or before.role
+                organization = organization or before.organization
+                country = country or before.country
+                official = before.official
         return Speaker(span, name, role, organization, country, official)
 
     def _latest_country(self, position: int) -> str | None:
@@ -307,6 +351,9 @@ class SpeakerResolver:
         if prev is None or prev.position >= position or position - prev.position > _LOOKBACK_CHARS:
             found = self._latest(position, person=True)
             return found if found is None or _compatible(found, gender) else None
+        introduced = self._introduced_person(position, prev.position)
+        if introduced is not None and _compatible(introduced, gender):
+            return introduced
         if prev.is_person and prev.gender is None and gender == "f":
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men)
@@ -328,6 +375,40 @@ class SpeakerResolver:
                 if ent.position < prev.position and ent.is_person and ent.gender == gender:
                     return ent
         return None
+
+    def _introduced_person(self, position: int, previous: int) -> _Entity | None:
+        """A person the pronoun's paragraph introduces before the pronoun's sentence, when
+        the last statement was in an earlier paragraph ("… Witkoff wrote.\n\nUkraine's
+        delegation was led by Rustem Umerov, secretary of the Council. He told reporters
+        …"): the new paragraph is about that person."""
+        text = self.text
+        para = text.rfind("\n", 0, position) + 1
+        if previous >= para or position - para > _INTRO_PARAGRAPH_CHARS:
+            return None
+        end = _sentence_start(text, para, position)
+        if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
+            return None  # no sentence before the pronoun's, or someone else is quoted there
+        gaz = self.gazetteer
+        found: _Entity | None = None
+        for m in _NAME_SEQ.finditer(text, para, end):
+            surface = m.group().rstrip(".,")
+            if " " not in surface:
+                continue  # one capitalised word: a sentence start, a place, a surname
+            person = _person(gaz, surface) if gaz is not None else None
+            if person is not None:
+                sp = _person_speaker(None, _Parsed(person=person))
+            elif (
+                text[m.end() : m.end() + 1] == ","  # introduced with an appositive
+                and is_person_name(surface, self._words)
+                and not text[max(0, m.start() - 4) : m.start()].lower().endswith("the ")
+            ):
+                sp = Speaker(None, name=surface)
+            else:
+                continue
+            if found is not None and found.speaker.name != sp.name:
+                return None  # two people: the paragraph is not about one of them
+            found = _Entity(m.start(), sp, is_person=True, is_media=False)
+        return found
 
     def _sentence_subject(self, position: int) -> _Entity | None:
         """A person named at the start of the sentence before the one at ``position``."""
@@ -473,6 +554,13 @@ class SpeakerResolver:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+_RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
+_SEEN_BY = re.compile(
+    r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
+    r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
+)
+_INTRO_PARAGRAPH_CHARS = 600
+_QUOTE_MARKS = ('"', "“", "”", "«")
 _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
 _GENDERED = re.compile(
     r"(?<!\w)(?:(Mrs|Ms|Miss|Madam|spokeswoman|chairwoman|congresswoman|businesswoman)"
@@ -597,13 +685,20 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     role = parsed.role if parsed.role is not None and parsed.role_at_end else None
     role = role or desc.role or parsed.role
     official: bool | None
+    body = _body_in(gaz_id, language, text) if org_name is None and role is not None else None
     if org is not None:
         official = org.official
         organization: str | None = org.name
         country = org.country
+    elif body is not None:
+        # "Turkey's foreign ministry spokesman Oncu Keceli": the body the role belongs to
+        organization, country = body
+        official = True
     else:
         organization = org_name
         official = org_official(org_name, words) if org_name else None
+        if official is None and desc.kind is not None:
+            official = desc.kind in words.state_heads
         if official is None and role is not None:
             official = True if gaz.is_official_role(role) else None
     if official:
@@ -652,6 +747,7 @@ class _Facts:
         acronym: str | None,
         one_name: bool,
         may_describe: bool,
+        nonofficial: bool,
     ) -> None:
         self.anonymous = anonymous
         self.country = country  # of an anonymous source ("a senior Russian official")
@@ -662,6 +758,7 @@ class _Facts:
         self.acronym = acronym  # "the IISS" → "IISS"
         self.one_name = one_name  # "Lindqvist", "Mr. Wrona"
         self.may_describe = may_describe  # a capital after the first letter, or an appositive
+        self.nonofficial = nonofficial  # "analysts", "Thai fruit exporters"
 
 
 @lru_cache(maxsize=50_000)
@@ -671,11 +768,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     media_nouns = _speaker_words(language)[2]
     cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
     bare = [w.lower() for w in cased]
-    anonymous = is_anonymous(text, words)
+    # "one U.S. official", "a senior European diplomat": unnamed, so an anonymous source
+    anonymous = is_anonymous(text, words) or (
+        bool(bare) and bare[-1] in words.unnamed_heads and "," not in text
+    )
     low = " ".join(bare).replace("’", "'")
     owner, sep, body = low.partition("'s ")
     if not sep:
-        owner, body = low, ""
+        owner, body = _adjective_body(low, words)
+    if body and bare and bare[-1] in words.documents and body not in words.state_bodies:
+        # "a Malaysian foreign ministry document": it speaks for the body that issued it
+        body = body[: -len(bare[-1])].strip()
     state = None
     country_body = None
     if owner == "country" and (not body or body in words.state_bodies):
@@ -683,7 +786,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     elif (
         not anonymous
         and len(bare) <= 6
-        and text.lstrip()[:1].isupper()
+        and cased
+        and cased[0][:1].isupper()
         and _parse(gaz, text).country is not None  # the words name a country
     ):
         state = _state_fields(gaz_id, language, owner, body, None)
@@ -703,7 +807,63 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
+        nonofficial=bool(bare) and bare[-1] in words.nonofficial_heads and "," not in text,
     )
+
+
+def _someone_else(known: str, text: str, words: SpeakerWords) -> bool:
+    """Whether a mention names a person of its own before the comma, and the known person
+    only in its appositive ("Hikmet Hajiyev, foreign policy adviser to Aliyev")."""
+    head, comma, _ = text.partition(",")
+    if not comma or known.split()[-1] in head:
+        return False
+    return is_person_name(head.strip(), words)
+
+
+def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | None:
+    """(organisation, country) of a state body a description names before a role
+    ("Turkey's foreign ministry spokesman", "the Cambodian defence ministry's spokeswoman")."""
+    words = speaker_words(language)
+    low = text.lower().replace("’", "'")
+    parts = low.replace("'s ", " 's ").split()
+    for i in range(len(parts) - 1):
+        owner = parts[i]
+        rest_at = i + 2 if parts[i + 1] == "'s" else i + 1
+        rest = " ".join(parts[rest_at:])
+        for body in words.state_bodies:  # longest first
+            if rest.startswith(body + " ") or rest.startswith(body + "'s "):
+                found = _state_fields(gaz_id, language, owner, body, None)
+                if found is not None:
+                    return found
+    return None
+
+
+def _acronym_document(text: str, words: SpeakerWords) -> str | None:
+    """The acronym of "a CTD paper", "the ISW assessment"; else None."""
+    parts = [w for w in text.split() if w.lower() not in ("the", "a", "an", "new", "latest")]
+    if len(parts) == 2 and parts[1].lower() in words.documents:
+        short = parts[0].strip(".,’'")
+        if 2 <= len(short) <= 8 and short.isupper() and short.isalpha():
+            return short
+    return None
+
+
+def _adjective_body(low: str, words: SpeakerWords) -> tuple[str, str]:
+    """("armenian", "defence ministry") of "armenian defence ministry": a country word and a
+    state body (a document noun may follow the body); else (low, "")."""
+    parts = low.split()
+    for k in (1, 2):
+        rest = parts[k:]
+        if not rest:
+            break
+        body = " ".join(rest)
+        if body in words.state_bodies or (
+            len(rest) > 1
+            and rest[-1] in words.documents
+            and " ".join(rest[:-1]) in words.state_bodies
+        ):
+            return " ".join(parts[:k]), body
+    return low, ""
 
 
 # The look-behind after the capital, as in _NAME_SEQ: a scan then jumps from capital to capital.
@@ -738,12 +898,21 @@ def _state_fields(
             return None  # "Moscow", "Russian authorities": the gazetteer's own entry
     if body and body not in speaker_words(language).state_bodies:
         return None
+    country_name = gaz.countries.get(code, owner)
     if body:
-        org = gaz.organization(f"{gaz.countries.get(code, owner)}'s {body}")
+        org = gaz.organization(f"{country_name}'s {body}")
         if org is not None and org.official:
             return (org.name, org.country or code)
+        if body not in _GOVERNMENT_BODIES:
+            # "Paraguay's foreign ministry" → Foreign Ministry of Paraguay: the body itself,
+            # not the government it belongs to
+            return (f"{body.title()} of {country_name}", code)
     government = gaz.government(code)
     return (government.name if government is not None else None, code)
+
+
+#: Bodies that are the government itself ("Iran's government", "the Russian authorities").
+_GOVERNMENT_BODIES = frozenset({"government", "authorities", "leadership", "cabinet"})
 
 
 @lru_cache(maxsize=20_000)

@@ -116,7 +116,13 @@ def sentences(
         if nxt < end and text[nxt].islower():
             continue
         dot = m.start()
-        if text[dot] == "." and cut - dot == 1 and _is_abbreviation(text, dot, seg_start):
+        if (
+            text[dot] == "."
+            and cut - dot == 1
+            and _is_abbreviation(text, dot, seg_start)
+            and not (nxt < end and text[nxt] in '“"«')
+        ):
+            # (a quote opening after "U.S." or "wrote on X." begins a new sentence)
             continue
         out.append((seg_start, cut))
         seg_start = nxt

@@ -20,10 +20,11 @@ from pipeline.extract import StatementExtractor
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "fixtures" / "polnear_sample.jsonl"
 
-# measured on the sample: source 67.2, cue 66.1, content 56.2, attribution 62.6 (F1; before
-# the learned cues and contracted auxiliaries 65.9, 65.8, 57.0, 62.0)
-FLOORS = {"source": 64.0, "cue": 63.0, "content": 54.0}
-ATTRIBUTION_FLOOR = 59.0
+# measured on the sample: source 68.0, cue 66.3, content 57.0, attribution 63.4 (F1; before
+# the fourth round's rules 67.2, 66.1, 56.2, 62.6; before the learned cues and contracted
+# auxiliaries 65.9, 65.8, 57.0, 62.0)
+FLOORS = {"source": 65.0, "cue": 63.0, "content": 54.0}
+ATTRIBUTION_FLOOR = 60.0
 
 
 def _eval_module() -> Any:

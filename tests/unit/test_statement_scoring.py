@@ -46,6 +46,9 @@ def test_speakers() -> None:
     assert same_speaker(SOURCE, SpeakerFacts(None, "diplomat", None, None, False))
     assert not same_speaker(SOURCE, SpeakerFacts("Steve Witkoff", "source", None, None, False))
     assert not same_speaker(THINK_TANK, SpeakerFacts(None, None, "Chatham House", None, False))
+    defence = SpeakerFacts(None, None, "Ministry of Defence of Armenia", "AM", True)
+    assert same_speaker(defence, SpeakerFacts(None, None, "Government of Armenia", "AM", True))
+    assert not same_speaker(defence, SpeakerFacts(None, None, "Government of Armenia", "AZ", True))
     assert speaker_kind(PESKOV) == "person"
     assert speaker_kind(IRAN) == "institution or country"
     assert speaker_kind(SOURCE) == "anonymous"
