@@ -621,10 +621,7 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     toks = doc.tokens(pos, min(se, pos + 80))
     if not toks:
         return True
-    k = 0
-    while k < len(toks) - 1 and (toks[k].lower in _SUBJECT_ADVERBS or _ly_word(toks[k].lower)):
-        k += 1  # "“…,” she said shortly before the vote"
-    first = toks[k].lower
+    first = toks[_after_adverbs(toks)].lower  # "“…,” she said shortly before the vote"
     if first.endswith("ing"):
         return True  # "“…,” Clinton said answering a question"
     if first in doc.lex.stop_words:
@@ -912,7 +909,7 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
-    if text.startswith("to be ", c_start) and _first_words(text, c_start + 6) in _ANONYMITY:
+    if text.startswith("to be ", c_start) and _word_at(text, c_start + 6) in _ANONYMITY:
         return None  # "who declined to be named said …": the anonymity, not a statement
     particle = _CUE_PARTICLE.match(text, cue.end, c_end)
     if particle is not None and particle.start(1) == c_start == marked_start:
@@ -943,7 +940,7 @@ _PARTICIPLE_PREPOSITIONS = wordset("by while")
 _ANONYMITY = frozenset({"named", "identified", "quoted", "drawn"})
 
 
-def _first_words(text: str, pos: int) -> str:
+def _word_at(text: str, pos: int) -> str:
     end = pos
     while end < len(text) and text[end].isalpha():
         end += 1
@@ -1230,9 +1227,7 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
         return True  # ", adding …", ", citing …": a new clause begins
     if len(toks) > _MAX_GAP_WORDS:
         return False
-    k = 0
-    while k < len(toks) - 1 and (toks[k].lower in _SUBJECT_ADVERBS or _ly_word(toks[k].text)):
-        k += 1  # "said just after midnight", "said shortly before the vote"
+    k = _after_adverbs(toks)  # "said just after midnight", "said shortly before the vote"
     first = toks[k].lower
     if first in doc.lex.complementizers:
         return False
@@ -1662,6 +1657,14 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
                     end = k
                 break
     return np if end == len(np) else np[:end]
+
+
+def _after_adverbs(toks: list[Token]) -> int:
+    """Index of the first token after leading adverbs (the last token at most)."""
+    k = 0
+    while k < len(toks) - 1 and (toks[k].lower in _SUBJECT_ADVERBS or _ly_word(toks[k].lower)):
+        k += 1
+    return k
 
 
 def _ly_word(low: str) -> bool:
