@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from benchmarks.trigger_scoring import Counts
+
 _STOP = frozenset({"of", "the", "for", "and", "on", "in", "at", "a", "an", "'s"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -168,10 +170,12 @@ class StatementCounts:
 
     @staticmethod
     def _f1(tp: int, pred: int, gold: int) -> dict[str, float]:
-        p = tp / pred if pred else 0.0
-        r = tp / gold if gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3)}
+        c = Counts(tp, pred, gold)
+        return {
+            "precision": round(c.precision, 3),
+            "recall": round(c.recall, 3),
+            "f1": round(c.f1, 3),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {

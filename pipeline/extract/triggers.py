@@ -234,14 +234,6 @@ class TriggerFinder:
             + "|".join(qwords)
             + r")(?![\w-])"
         )
-        # Scope: a story with no word of armed conflict or confrontation and several of trade,
-        # labour or business is about other talks and deals (none is a trigger).  The conflict
-        # words are plain lower-case words (a final "*": any ending), found with str.find: a
-        # regex over the whole text would cost more than the rest of the scan.
-        scope = data.get("scope") or {}
-        self._conflict_words = tuple(str(w) for w in scope.get("conflict") or [])
-        self._other_words = tuple(str(w) for w in scope.get("other") or [])
-        self._min_other = int(scope.get("min_other", 0))
         self._question_re = (
             _Lazy(question_pattern, re.IGNORECASE | re.DOTALL) if qcues and qwords else None
         )
@@ -290,8 +282,6 @@ class TriggerFinder:
         if n_strong == 0:
             # A text without a single strong head is not about the peace process: its
             # meetings and efforts are not talks (none is a trigger in the annotated texts).
-            return out
-        if self._out_of_scope(lowered):
             return out
         self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         model = self.model
@@ -368,21 +358,6 @@ class TriggerFinder:
                     Trigger(head.also, trig.stance, trig.text, trig.start, trig.end, trig.codes)
                 )
         return out
-
-    def _out_of_scope(self, lowered: str) -> bool:
-        """Whether the text speaks of trade, labour or business and never of armed conflict:
-        its talks and deals are not the peace process's."""
-        if not self._conflict_words or not self._other_words:
-            return False
-        if any(_has_word(lowered, w) for w in self._conflict_words):
-            return False
-        found = 0
-        for w in self._other_words:
-            if _has_word(lowered, w):
-                found += 1
-                if found >= self._min_other:
-                    return True
-        return False
 
     def _scan_heads(self, text: str) -> Iterator[tuple[int, int, int]]:
         """(start, end, entry) of each head in ``text``, leftmost first, not overlapping:
@@ -671,22 +646,6 @@ class TriggerFinder:
             if said in self._answers:
                 return self._answers[said]
         return None
-
-
-def _has_word(text: str, word: str) -> bool:
-    """Whether ``word`` stands in ``text`` as a whole word (``war``, not ``towards``); a final
-    ``*`` lets it end in anything (``militar*``: military, militarily)."""
-    stem = word.rstrip("*")
-    whole = len(stem) == len(word)
-    i = text.find(stem)
-    while i >= 0:
-        j = i + len(stem)
-        if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "-")) and (
-            not whole or j >= len(text) or not (text[j].isalnum() or text[j] == "-")
-        ):
-            return True
-        i = text.find(stem, j)
-    return False
 
 
 def _literal_prefix(pattern: str) -> str:
