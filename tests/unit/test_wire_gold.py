@@ -3,7 +3,7 @@
 What is checked: each document's fields, every trigger's and statement's offsets against the
 text and their vocabulary (the extraction contract's categories, stances and statement kinds),
 speaker fields, no trigger twice, the documents filed under the split recorded in
-``split.json`` and that split being the seeded draw it says it is, and the README's tables
+``split.json`` and each of its draws being the seeded draw it says it is, and the README's tables
 being the files' counts.  How the set was made: tests/fixtures/wire/README.md.
 """
 
@@ -81,17 +81,22 @@ def test_document(doc: dict[str, Any]) -> None:
     assert starts == sorted(starts)
 
 
-def test_split_is_the_recorded_draw() -> None:
+def test_split_is_the_recorded_draws() -> None:
     split = json.loads((WIRE / "split.json").read_text(encoding="utf-8"))
     for part in PARTS:
-        assert sorted(d["id"] for d in DOCS[part]) == sorted(split[part])
+        assert sorted(d["id"] for d in DOCS[part]) == split[part]
+        assert split[part] == sorted(d for draw in split["draws"] for d in draw[part])
     assert not set(split["dev"]) & set(split["test"])
-    selection = list(split["strata"].items())
-    assert set(split["strata"]) == set(split["dev"]) | set(split["test"])
-    redrawn = draw_split(
-        selection, split["seed"], split["test_share"], tuple(split["strata_order"])
-    )
-    assert redrawn == {"dev": split["dev"], "test": split["test"]}
+    seen: set[str] = set()
+    for draw in split["draws"]:
+        selection = list(draw["strata"].items())
+        assert set(draw["strata"]) == set(draw["dev"]) | set(draw["test"])
+        assert not seen & set(draw["strata"])
+        seen |= set(draw["strata"])
+        redrawn = draw_split(
+            selection, draw["seed"], draw["test_share"], tuple(draw["strata_order"])
+        )
+        assert redrawn == {"dev": draw["dev"], "test": draw["test"]}
 
 
 def test_readme_counts_are_the_files() -> None:
