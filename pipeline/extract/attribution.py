@@ -1028,6 +1028,11 @@ def _clean_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
+        # "(Trump has said he would win.)": the bracket closes one opened before the content
+        while e > s and text[e - 1] == ")" and text.count("(", s, e) < text.count(")", s, e):
+            e -= 1
+            while e > s and text[e - 1] in " \t\r\n.!?…;:,":
+                e -= 1
         out.append((s, e))
     return out
 
