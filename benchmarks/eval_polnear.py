@@ -17,7 +17,8 @@ quote marks and a leading complementizer ("said that …"), PolNeAR's content sp
 both, so a predicted content span is widened over adjacent quote marks and an immediately
 preceding "that" before comparing, and a content whose speaker and cue stand in a relative
 clause ("…, which he said was …") starts at the relative pronoun; an appositive source ("X,
-the spokesman,") is widened over its closing comma, which PolNeAR includes.  ``--no-adapter`` reports the raw numbers.
+the spokesman,") is widened over its closing comma, which PolNeAR includes.
+``--no-adapter`` reports the raw numbers.
 """
 
 from __future__ import annotations

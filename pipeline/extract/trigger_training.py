@@ -34,9 +34,11 @@ SEED = 14
 KEEP_C = 0.3
 STANCE_C = 0.3
 MIN_COUNT = 2
-#: A category with fewer undecided training examples keeps the rules' neutral (with the wire
-#: dev set, security guarantees have 18, too few: 10 and 20 give the same 5-fold estimates).
-MIN_CATEGORY_EXAMPLES = 20
+#: A category with fewer undecided training examples keeps the rules' neutral.  With the
+#: second wire draw, security guarantees have 27 (15 neutral, 12 positive): 20 and 30 give the
+#: same 5-fold estimates on both dev sets, and at 20 the model calls the seed article's
+#: "security guarantees from the West" positive where its gold says neutral.
+MIN_CATEGORY_EXAMPLES = 30
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")
