@@ -57,6 +57,7 @@ def gold_attributions(doc: dict[str, Any]) -> list[Attribution]:
             s["content"]["end"],
             SpeakerFacts.from_dict(s.get("speaker")),
             s.get("kind", ""),
+            (s.get("source") or {}).get("text", ""),
         )
         for s in doc["statements"]
     ]
@@ -72,7 +73,10 @@ def predicted_attributions(result: ExtractionResult, *, parts: bool = True) -> l
         sp = st.speaker
         facts = SpeakerFacts(sp.name, sp.role, sp.organization, sp.country, sp.official)
         spans = st.parts if parts else (st.quote,)
-        out.extend(Attribution(span.start, span.end, facts, str(st.kind)) for span in spans)
+        mention = sp.mention.text if sp.mention else ""
+        out.extend(
+            Attribution(span.start, span.end, facts, str(st.kind), mention) for span in spans
+        )
     return out
 
 
@@ -118,8 +122,12 @@ def evaluate(
     }
 
 
-def _facts(f: SpeakerFacts) -> str:
-    return f"name={f.name!r} org={f.organization!r} country={f.country} official={f.official}"
+def _facts(a: Attribution) -> str:
+    f = a.speaker
+    return (
+        f"[{a.mention}] name={f.name!r} org={f.organization!r} country={f.country} "
+        f"official={f.official}"
+    )
 
 
 def _print_errors(
@@ -133,18 +141,18 @@ def _print_errors(
     for gi, g in enumerate(gold):
         snippet = text[g.start : g.end][:90].replace("\n", " ")
         if gi not in matched:
-            print(f"{doc_id} MISSED   {snippet!r}\n    gold {_facts(g.speaker)}")
+            print(f"{doc_id} MISSED   {snippet!r}\n    gold {_facts(g)}")
             continue
         p = predicted[matched[gi]]
         if not same_speaker(g.speaker, p.speaker):
             print(
-                f"{doc_id} SPEAKER  {snippet!r}\n    gold {_facts(g.speaker)}\n"
-                f"    parley {_facts(p.speaker)}"
+                f"{doc_id} SPEAKER  {snippet!r}\n    gold {_facts(g)}\n"
+                f"    parley {_facts(p)}"
             )
     for pi, p in enumerate(predicted):
         if pi not in used:
             snippet = text[p.start : p.end][:90].replace("\n", " ")
-            print(f"{doc_id} EXTRA    {snippet!r}\n    parley {_facts(p.speaker)}")
+            print(f"{doc_id} EXTRA    {snippet!r}\n    parley {_facts(p)}")
 
 
 def render(report: dict[str, Any]) -> str:

@@ -59,6 +59,8 @@ class Attribution:
     end: int
     speaker: SpeakerFacts = field(default_factory=SpeakerFacts)
     kind: str = ""
+    #: The speaker's mention as the text has it (not scored: shown with the errors).
+    mention: str = ""
 
 
 SPEAKER_KINDS = ("person", "institution or country", "anonymous")
