@@ -82,8 +82,27 @@ ORG_NAME = re.compile(
 _ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")
 _DETERMINER = re.compile(r"^(?:the|a|an)[ \t]+", re.IGNORECASE)
 _JOINERS = frozenset({"of", "for", "on", "and", "the", "de", "&"})
-_NAME_WORD = re.compile(r"[A-Z][a-z’'-]+|[A-Z]\.|[A-Z][a-z]*[A-Z][a-z]+")
 _MAX_NAME_WORDS = 4
+#: Lower-case words inside a name ("Marloes de Wit", "Ursula von der Leyen").
+_PARTICLES = frozenset(
+    {"de", "van", "von", "der", "den", "del", "della", "di", "da", "du", "dos", "das", "ter"}
+)
+_NAME_MARKS = frozenset("’'-")
+
+
+def is_name_word(part: str) -> bool:
+    """A capitalised word of a name in any alphabet ("Aydın", "Erdoğan", "O’Neill",
+    "McCain", "Al-Sudani") or an initial ("J."); not an acronym ("NATO's", "PWF")."""
+    if len(part) == 2 and part[1] == "." and part[0].isupper():
+        return True
+    if len(part) < 2 or not part[0].isupper():
+        return False
+    second = part[1]
+    lower = second.isalpha() and second.islower()
+    # "O’Neill", "D'Amato": a mark, then a capital
+    if not lower and (second not in "’'" or len(part) < 4 or not part[2].isupper()):
+        return False
+    return all(c.isalpha() or c in _NAME_MARKS for c in part[1:])
 
 
 def org_head(name: str) -> str:
@@ -115,9 +134,15 @@ def is_org_name(text: str, words: SpeakerWords) -> bool:
 def is_person_name(text: str, words: SpeakerWords) -> bool:
     """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
     parts = text.split()
-    if not 2 <= len(parts) <= _MAX_NAME_WORDS:
+    if not 2 <= len(parts) <= _MAX_NAME_WORDS + 1:
         return False
-    if not all(_NAME_WORD.fullmatch(p) for p in parts):
+    if not is_name_word(parts[0]) or not is_name_word(parts[-1]):
+        return False
+    inner = parts[1:-1]
+    particles = sum(1 for p in inner if p in _PARTICLES)
+    if len(parts) - particles > _MAX_NAME_WORDS:
+        return False
+    if not all(is_name_word(p) or p in _PARTICLES for p in inner):
         return False
     return not any(
         p.lower() in words.state_heads or p.lower() in words.nonstate_heads for p in parts
@@ -213,8 +238,18 @@ def _org_like(name: str) -> bool:
 def _trailing_name(text: str) -> str | None:
     parts = text.split()
     k = len(parts)
-    while k > 0 and _NAME_WORD.fullmatch(parts[k - 1]) and len(parts) - k < _MAX_NAME_WORDS:
-        k -= 1
+    while k > 0 and len(parts) - k < _MAX_NAME_WORDS:
+        if is_name_word(parts[k - 1]):
+            k -= 1
+        elif (
+            parts[k - 1] in _PARTICLES
+            and k < len(parts)
+            and k >= 2
+            and is_name_word(parts[k - 2])
+        ):
+            k -= 2  # "Marloes de Wit": a particle between two name words
+        else:
+            break
     if k == len(parts):
         return None
     return " ".join(parts[k:])
