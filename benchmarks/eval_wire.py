@@ -145,10 +145,7 @@ def _print_errors(
             continue
         p = predicted[matched[gi]]
         if not same_speaker(g.speaker, p.speaker):
-            print(
-                f"{doc_id} SPEAKER  {snippet!r}\n    gold {_facts(g)}\n"
-                f"    parley {_facts(p)}"
-            )
+            print(f"{doc_id} SPEAKER  {snippet!r}\n    gold {_facts(g)}\n    parley {_facts(p)}")
     for pi, p in enumerate(predicted):
         if pi not in used:
             snippet = text[p.start : p.end][:90].replace("\n", " ")

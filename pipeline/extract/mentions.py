@@ -242,10 +242,7 @@ def _trailing_name(text: str) -> str | None:
         if is_name_word(parts[k - 1]):
             k -= 1
         elif (
-            parts[k - 1] in _PARTICLES
-            and k < len(parts)
-            and k >= 2
-            and is_name_word(parts[k - 2])
+            parts[k - 1] in _PARTICLES and k < len(parts) and k >= 2 and is_name_word(parts[k - 2])
         ):
             k -= 2  # "Marloes de Wit": a particle between two name words
         else:
