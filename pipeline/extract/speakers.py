@@ -165,6 +165,11 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             return Speaker(span)
+        if words[0] == "the" and 1 <= len(bare) <= 3 and bare[-1] in _BODY_HEADS:
+            # "the ministry", "the defence ministry": the body of that kind that spoke last
+            body = self._by_body(span.start, span.text, bare)
+            if body is not None:
+                return self._copy(span, body)
         gaz = self.gazetteer
         if gaz is None:
             if is_anonymous(span.text, self._words):
@@ -176,6 +181,17 @@ class SpeakerResolver:
         other = known.person is not None and _someone_else(
             known.person.name, span.text, self._words
         )
+        office = _OFFICE_OF.fullmatch(span.text)
+        if known.person is not None and office is not None:
+            # "Prime Minister Benjamin Netanyahu's office", "the office of President X": the
+            # office speaks, for the person's government
+            holder = _person_speaker(span, known)
+            return Speaker(
+                span,
+                organization=f"Office of {holder.name}",
+                country=holder.country,
+                official=holder.official,
+            )
         if known.person is not None and not other and not _anonymity_hint(span.text):
             # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
             return _person_speaker(span, known)
@@ -380,6 +396,17 @@ class SpeakerResolver:
             return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
         return None
 
+    def _by_body(self, position: int, mention: str, bare: list[str]) -> _Entity | None:
+        if any(w[:1].isupper() for w in mention.split()[1:]):
+            return None  # "the Energy Ministry": a name, not a reference back
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _LOOKBACK_CHARS:
+                continue
+            org = (ent.speaker.organization or "").lower()
+            if org and all(w in org for w in bare):
+                return ent
+        return None
+
     def _by_surname(self, position: int, surname: str) -> _Entity | None:
         surname = surname.strip(".,’'")
         for ent in reversed(self.history[-_MAX_HISTORY:]):
@@ -419,6 +446,12 @@ class SpeakerResolver:
                     return ent
         if prev.is_person and _compatible(prev, gender):
             return prev
+        if not prev.is_person:
+            # "Witkoff told reporters that both governments had assured him …. “…,” he said":
+            # the group spoke inside the person's statement; the person spoke last
+            outer = self._speaker_of_sentence(prev.position)
+            if outer is not None and _compatible(outer, gender):
+                return outer
         subject = self._sentence_subject(position)
         if subject is not None and _compatible(subject, gender):
             return subject
@@ -461,6 +494,21 @@ class SpeakerResolver:
                 return None  # two people: the paragraph is not about one of them
             found = _Entity(m.start(), sp, is_person=True, is_media=False)
         return found
+
+    def _speaker_of_sentence(self, position: int) -> _Entity | None:
+        """The person who spoke in the sentence at ``position``, before it."""
+        lo = max(0, position - 600)
+        begin = _sentence_start(self.text, lo, position)
+        if begin < 0:
+            begin = lo
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position:
+                continue
+            if ent.position < begin:
+                return None
+            if ent.is_person:
+                return ent
+        return None
 
     def _sentence_subject(self, position: int) -> _Entity | None:
         """A person named at the start of the sentence before the one at ``position``."""
@@ -648,9 +696,24 @@ def _sentence_start(text: str, lo: int, hi: int) -> int:
     best = -1
     for sep in _SENTENCE_ENDS:
         i = text.rfind(sep, lo, hi)
+        while sep == ". " and i >= lo and _abbreviation_before(text, i):
+            i = text.rfind(sep, lo, i)  # "U.S. special envoy", "Mr. Smith"
         if i >= 0 and i + len(sep) > best:
             best = i + len(sep)
     return best
+
+
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "gen", "lt", "col", "sen", "rep", "st", "gov"})
+
+
+def _abbreviation_before(text: str, dot: int) -> bool:
+    """Whether the full stop at ``dot`` closes an abbreviation ("U.S.", "J.", "Mr.")."""
+    if dot >= 2 and text[dot - 1].isupper() and not text[dot - 2].isalnum():
+        return True
+    start = dot
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    return text[start:dot].lower() in _ABBREVIATIONS
 
 
 def _gender(mention: str) -> str | None:
@@ -848,12 +911,12 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     owner, sep, body = low.partition("'s ")
     if not sep:
         owner, body = _adjective_body(low, words)
-    if body and bare and bare[-1] in words.documents and body not in words.state_bodies:
+    if body and bare and bare[-1] in words.documents and not _is_state_body(body, words):
         # "a Malaysian foreign ministry document": it speaks for the body that issued it
         body = body[: -len(bare[-1])].strip()
     state = None
     country_body = None
-    if owner == "country" and (not body or body in words.state_bodies):
+    if owner == "country" and (not body or _is_state_body(body, words)):
         country_body = body
     elif (
         not anonymous
@@ -920,6 +983,15 @@ def _acronym_document(text: str, words: SpeakerWords) -> str | None:
     return None
 
 
+def _is_state_body(body: str, words: SpeakerWords) -> bool:
+    """A body of a state: one of the listed ones, or any ministry ("energy ministry",
+    "social affairs ministry")."""
+    if body in words.state_bodies:
+        return True
+    parts = body.split()
+    return 2 <= len(parts) <= 4 and parts[-1] == "ministry"
+
+
 def _adjective_body(low: str, words: SpeakerWords) -> tuple[str, str]:
     """("armenian", "defence ministry") of "armenian defence ministry": a country word and a
     state body (a document noun may follow the body); else (low, "")."""
@@ -929,10 +1001,10 @@ def _adjective_body(low: str, words: SpeakerWords) -> tuple[str, str]:
         if not rest:
             break
         body = " ".join(rest)
-        if body in words.state_bodies or (
+        if _is_state_body(body, words) or (
             len(rest) > 1
             and rest[-1] in words.documents
-            and " ".join(rest[:-1]) in words.state_bodies
+            and _is_state_body(" ".join(rest[:-1]), words)
         ):
             return " ".join(parts[:k]), body
     return low, ""
@@ -968,7 +1040,7 @@ def _state_fields(
             return None
         if not body and gaz.organization(owner) is not None:
             return None  # "Moscow", "Russian authorities": the gazetteer's own entry
-    if body and body not in speaker_words(language).state_bodies:
+    if body and not _is_state_body(body, speaker_words(language)):
         return None
     country_name = gaz.countries.get(code, owner)
     if body:
@@ -982,6 +1054,32 @@ def _state_fields(
     government = gaz.government(code)
     return (government.name if government is not None else None, code)
 
+
+_OFFICE_OF = re.compile(r"(?:[Tt]he[ \t]+)?[Oo]ffice[ \t]+of[ \t].+|.+['’]s[ \t]+office")
+
+#: Heads of a definite description that refers back to a body named before ("the ministry").
+_BODY_HEADS = frozenset(
+    {
+        "ministry",
+        "union",
+        "agency",
+        "committee",
+        "federation",
+        "council",
+        "commission",
+        "mission",
+        "headquarters",
+        "movement",
+        "alliance",
+        "authority",
+        "institute",
+        "centre",
+        "center",
+        "association",
+        "organisation",
+        "organization",
+    }
+)
 
 #: Bodies that are the government itself ("Iran's government", "the Russian authorities").
 _GOVERNMENT_BODIES = frozenset({"government", "authorities", "leadership", "cabinet"})
