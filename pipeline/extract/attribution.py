@@ -872,6 +872,8 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     content_end = _content_end(text, ss, se)
     if cue.cls == "source":
         return _according_to(doc, cue, ss, se, content_end)
+    if _CLAIMED_AS.match(text, cue.start):
+        return None  # "the four regions it claims as its own": ownership, not speech
     prefix = text[ss : cue.start].rstrip()
     # "As Peskov said, …" / "Как заявил Лавров, …": the as-clause opens the sentence.
     opener = _as_opening(doc, cue, ss, se)
@@ -1578,9 +1580,13 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # "A CTD paper published last month argued": the document, with when it appeared
         head = _subject_before(doc, floor, toks[start - 1].start)
         return None if head is None else (head[0], np[-1].end)
-    if np[0].text.isupper() and len(np) > 2:
-        dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end)
-        if dateline is not None:  # "PARIS (AFP) - European leaders pledged"
+    if len(np) > 2 and (np[0].text.isupper() or np[0].text in _MONTHS):
+        # "PARIS (AFP) - European leaders pledged"; "Feb 2 (Reuters) - Ukraine's president"
+        # after the place, which a comma cut off
+        dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end) or _DATE_AGENCY.match(
+            doc.text, np[0].start, np[-1].end
+        )
+        if dateline is not None:
             rest = [t for t in np if t.start >= dateline.end()]
             if not rest or not _valid_np(rest):
                 return None
@@ -2127,6 +2133,14 @@ _DATELINE = re.compile(
     r"[A-Z][A-Z.\s,'’-]{1,40}(?:[A-Z][a-z]{2,8}\.? \d{1,2}\s*)?(?:\([^)\n]{1,24}\))?"
     r"\s*(?:[—–]|--?(?=\s))\s*"
 )
+
+
+_CLAIMED_AS = re.compile(r"claim(?:s|ed|ing)?[ \t]+as[ \t]", re.IGNORECASE)
+_MONTHS = wordset(
+    "Jan Jan. January Feb Feb. February Mar Mar. March Apr Apr. April May June July Aug Aug. "
+    "August Sept Sept. Sep Sep. September Oct Oct. October Nov Nov. November Dec Dec. December"
+)
+_DATE_AGENCY = re.compile(r"[A-Z][a-z]{2,8}\.? \d{1,2}\s*\([^)\n]{1,24}\)\s*(?:[—–]|--?(?=\s))\s*")
 
 
 def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:
