@@ -159,7 +159,15 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
             return False
     if cue.form in lex.noun_like_forms and cue.start == cue.verb_start:
         return low_prev in _SUBJECT_PRONOUNS or prev[:1].isupper()
-    return True
+    # "a report published this week by …": what the paper is, not speech
+    return not (cue.form in _ISSUED_FORMS and cue.start == cue.verb_start and low_prev in _PAPERS)
+
+
+_ISSUED_FORMS = wordset("published released issued conducted commissioned")
+_PAPERS = wordset(
+    "report reports study studies survey surveys poll polls paper papers analysis assessment "
+    "review data figures document documents statement letter"
+)
 
 
 # Bare verb forms that follow a quantifier as verbs ("some say", "many believe"), where
@@ -1576,8 +1584,9 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     np = _trim_subject_tail(toks[start:])
     if not np or not _valid_np(np):
         return None
-    if start > 0 and toks[start - 1].lower in _ISSUED and all(t.lower in _TIME_WORDS for t in np):
+    if start > 0 and toks[start - 1].lower in _ISSUED and _when_and_by(np):
         # "A CTD paper published last month argued": the document, with when it appeared
+        # (and by whom: "A report published this week by the Geneva Centre … said")
         head = _subject_before(doc, floor, toks[start - 1].start)
         return None if head is None else (head[0], np[-1].end)
     if len(np) > 2 and (np[0].text.isupper() or np[0].text in _MONTHS):
@@ -1595,6 +1604,16 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
 
 _ISSUED = wordset("published released issued circulated dated")
+
+
+def _when_and_by(np: list[Token]) -> bool:
+    """Time words, then maybe "by" and who: what follows "published" in a subject."""
+    for i, tok in enumerate(np):
+        if tok.lower == "by":
+            return i + 1 < len(np)
+        if tok.lower not in _TIME_WORDS:
+            return False
+    return True
 _RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")
 
 

@@ -95,6 +95,8 @@ def is_name_word(part: str) -> bool:
     "McCain", "Al-Sudani") or an initial ("J."); not an acronym ("NATO's", "PWF")."""
     if len(part) == 2 and part[1] == "." and part[0].isupper():
         return True
+    if part[:3] in ("al-", "el-") and len(part) > 4:
+        part = part[3:]  # "Dana al-Harthy", "Abdel Fattah el-Sisi"
     if len(part) < 2 or not part[0].isupper():
         return False
     second = part[1]
@@ -164,6 +166,9 @@ class Description:
 def describe(text: str, words: SpeakerWords) -> Description:
     """``NAME, ROLE at ORG`` / ``ROLE at ORG, NAME`` / ``ROLE NAME`` / ``the ORG``."""
     text = text.strip().rstrip(",")
+    # "the Geneva Centre for Nuclear Policy (GCNP)": the acronym the article defines is not
+    # part of the name (the article's acronyms are read apart)
+    text = _DEFINED_ACRONYM.sub("", text)
     head, _, tail = text.partition(",")
     head = head.strip()
     tail = tail.strip().strip(",").strip()
@@ -209,6 +214,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
     return Description(name, role, org)
 
 
+_DEFINED_ACRONYM = re.compile(r"[ \t]*\([A-Z][A-Za-z&.-]{1,9}\)$")
 _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 
 

@@ -31,6 +31,7 @@ from pipeline.extract.mentions import (
     acronyms,
     describe,
     is_anonymous,
+    is_name_word,
     is_person_name,
     org_official,
     speaker_words,
@@ -132,6 +133,13 @@ class SpeakerResolver:
 
     def _resolve(self, span: Span) -> Speaker:
         seen = _SEEN_BY.search(span.text)
+        issued = _ISSUED_BY.search(span.text)
+        if issued is not None:
+            # "A report published this week by the Geneva Centre for Nuclear Policy": the
+            # institution that issued it speaks
+            at = issued.start(1)
+            inner = self._resolve(Span(span.text[at:], span.start + at, span.end))
+            return _with_mention(inner, span)
         if seen is None and ", wh" in span.text and not is_anonymous(span.text, self._words):
             # "The United Arab Emirates, which hosted the talks": what the relative clause
             # says is about the speaker's doings, not who it is
@@ -170,6 +178,9 @@ class SpeakerResolver:
             body = self._by_body(span.start, span.text, bare)
             if body is not None:
                 return self._copy(span, body)
+            state = self._unowned_state_body(span, " ".join(bare))
+            if state is not None:
+                return state
         gaz = self.gazetteer
         if gaz is None:
             if is_anonymous(span.text, self._words):
@@ -178,8 +189,9 @@ class SpeakerResolver:
         _GAZETTEERS.setdefault(id(gaz), gaz)
         known = _parse(gaz, span.text)
         # "Hikmet Hajiyev, foreign policy adviser to Aliyev": the adviser speaks
-        other = known.person is not None and _someone_else(
-            known.person.name, span.text, self._words
+        other = known.person is not None and (
+            _someone_else(known.person.name, span.text, self._words)
+            or _other_given_name(known.person, span.text, self._words)
         )
         office = _OFFICE_OF.fullmatch(span.text)
         if known.person is not None and office is not None:
@@ -195,6 +207,16 @@ class SpeakerResolver:
         if known.person is not None and not other and not _anonymity_hint(span.text):
             # most speakers: a person the gazetteer knows ("Kremlin spokesman Dmitry Peskov")
             return _person_speaker(span, known)
+        outlet = _NAMED_OUTLET.search(span.text)
+        if outlet is not None and known.person is None:
+            # "the hardline daily Kayhan", "news agency Tasnim": a medium, named
+            return Speaker(span, organization=outlet.group(1), official=False)
+        located = _LOCATED.match(span.text)
+        if located is not None and known.person is None:
+            # "Money changers in central Tehran", "two diplomats in Vienna": people in a
+            # place, not its government
+            head = Span(located.group(1), span.start, span.start + len(located.group(1)))
+            return _with_mention(self._resolve(head), span)
         facts = _mention_facts(id(gaz), self._language, span.text)
         if facts.anonymous:
             country = facts.country
@@ -395,6 +417,21 @@ class SpeakerResolver:
                 sp = Speaker(None, organization=name, official=org_official(name, self._words))
             return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
         return None
+
+    def _unowned_state_body(self, span: Span, body: str) -> Speaker | None:
+        """ "the foreign ministry" with no body of that kind before: the ministry of the
+        country the article spoke of last."""
+        gaz = self.gazetteer
+        if gaz is None or body not in self._words.state_bodies or body in _GOVERNMENT_BODIES:
+            return None
+        code = self._latest_country(span.start)
+        if code is None:
+            return None
+        found = _state_fields(id(gaz), self._language, "", body, code)
+        if found is None:
+            return None
+        organization, country = found
+        return Speaker(span, organization=organization, country=country, official=True)
 
     def _by_body(self, position: int, mention: str, bare: list[str]) -> _Entity | None:
         if any(w[:1].isupper() for w in mention.split()[1:]):
@@ -674,7 +711,20 @@ _SERVES = re.compile(
     r"\b(?:adviser|advisor|aide|assistant|spokes(?:man|woman|person)|envoy|chief of staff)"
     r"[ \t]+(?:to|of|for)[ \t]"
 )
-_RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which)[ \t]")
+_RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which|whose)[ \t]")
+_NAMED_OUTLET = re.compile(
+    r"(?:^|[ \t])(?:daily|newspaper|weekly|tabloid|broadcaster|agency|channel|outlet|website)"
+    r"[ \t]+([A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})$"
+)
+_LOCATED = re.compile(
+    r"((?:[A-Za-z]+[ \t]+){0,2}?[a-z]+s)[ \t]+in[ \t]+(?:[a-z]+[ \t]+)?[A-Z][\w-]*$"
+)
+_ISSUED_BY = re.compile(
+    r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]+"
+    r"(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
+    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+((?:the[ \t]+)?[A-Z].*)$"
+)
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
     r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
@@ -953,6 +1003,20 @@ def _someone_else(known: str, text: str, words: SpeakerWords) -> bool:
     if not comma or known.split()[-1] in head:
         return False
     return is_person_name(head.strip(), words)
+
+
+def _other_given_name(person: Person, text: str, words: SpeakerWords) -> bool:
+    """Whether the mention names someone else with the known person's surname ("KCSM
+    director Oksana Lytvyn" is not the gazetteer's Dmytro Lytvyn)."""
+    surname = person.name.split()[-1]
+    parts = text.replace(",", " ").split()
+    if surname not in parts[1:]:
+        return False
+    before = parts[parts.index(surname) - 1]
+    if not is_name_word(before) or before.lower() in words.titles:
+        return False
+    known = {w for name in (person.name, *person.aliases) for w in name.split()}
+    return before not in known
 
 
 def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | None:
