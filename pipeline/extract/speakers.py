@@ -272,6 +272,12 @@ class SpeakerResolver:
         parsed = _parse(gaz, text)
         person = None if other else parsed.person
         role = parsed.role
+        first, comma, _ = span.text.partition(",")
+        if comma and is_name_word(first.strip()) and person is None:
+            # "Hrytsenko, 68, one of the last residents, said": someone named before
+            found = self._by_surname(span.start, first.strip())
+            if found is not None:
+                return self._copy(span, found)
         if person is None and parsed.org is None and facts.one_name:
             # "Lindqvist said": a surname of someone the article named before
             found = self._by_surname(span.start, span.text.split()[-1])
@@ -420,11 +426,18 @@ class SpeakerResolver:
 
     def _unowned_state_body(self, span: Span, body: str) -> Speaker | None:
         """ "the foreign ministry" with no body of that kind before: the ministry of the
-        country the article spoke of last."""
+        state whose official spoke last (a country merely mentioned in between, as in
+        "consultations with Omani Foreign Minister …, the ministry said", is not it)."""
         gaz = self.gazetteer
         if gaz is None or body not in self._words.state_bodies or body in _GOVERNMENT_BODIES:
             return None
-        code = self._latest_country(span.start)
+        code = None
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= span.start or span.start - ent.position > _LOOKBACK_CHARS:
+                continue
+            if ent.speaker.official and ent.speaker.country:
+                code = ent.speaker.country
+                break
         if code is None:
             return None
         found = _state_fields(id(gaz), self._language, "", body, code)
@@ -450,7 +463,24 @@ class SpeakerResolver:
             full = ent.speaker.name
             if full and ent.position < position and full.split()[-1] == surname:
                 return ent
-        return None
+        if not surname or not is_name_word(surname):
+            return None
+        # someone the article named in full without quoting them yet ("Valentyna Hrytsenko
+        # has lived in Orikhiv all her life. Hrytsenko, 68, … said")
+        lo = max(0, position - _LOOKBACK_CHARS)
+        last: re.Match[str] | None = None
+        for m in re.finditer(
+            _FULL_NAME_BEFORE + re.escape(surname) + r"(?![\w-])", self.text[lo:position]
+        ):
+            last = m
+        if last is None:
+            return None
+        full_name = last.group().removesuffix("’s").removesuffix("'s").strip()
+        if not is_person_name(full_name, self._words):
+            return None
+        return _Entity(
+            lo + last.start(), Speaker(None, name=full_name), is_person=True, is_media=False
+        )
 
     def _known_gender(self, name: str) -> str | None:
         for ent in reversed(self.history[-_MAX_HISTORY:]):
@@ -712,6 +742,7 @@ _SERVES = re.compile(
     r"[ \t]+(?:to|of|for)[ \t]"
 )
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which|whose)[ \t]")
+_FULL_NAME_BEFORE = r"(?<![\w’'-])(?:[A-Z][\w’'-]+[ \t]+){1,2}"
 _NAMED_OUTLET = re.compile(
     r"(?:^|[ \t])(?:daily|newspaper|weekly|tabloid|broadcaster|agency|channel|outlet|website)"
     r"[ \t]+([A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})$"
