@@ -68,6 +68,11 @@ _ENDED_WITHOUT = re.compile(
     r"(?i)\b(?:end(?:s|ed)?|broke\s+up|br(?:eak|oke)\s+off|came\s+away|left|emerged|"
     r"conclude[ds]?|closed|wrapped\s+up|finished|adjourned)\s+$"
 )
+# Categories whose neighbouring mentions are items of a list, not synonyms of one event:
+# each term of a plan, each group of captives, each guarantee is its own trigger ("the
+# renunciation of NATO membership and the withdrawal of troops" are two terms), as the
+# annotation guidelines count them.
+_LISTED = ("peace_plan", "prisoner_exchange", "security_guarantees")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
 # then skips to the candidates instead of trying each position.  The dot of an initialism
@@ -427,7 +432,7 @@ class TriggerFinder:
         """Whether ``trig`` continues ``prev``'s phrase: the same category a few words on in
         the same clause ("talks and consultations", "the round of Geneva negotiations in the
         2 + 3 format"), which a reader counts once."""
-        if prev.category != trig.category or trig.start < prev.end:
+        if trig.category in _LISTED or prev.category != trig.category or trig.start < prev.end:
             return False
         gap = text[prev.end : trig.start]
         return (
