@@ -228,6 +228,8 @@ FUNCTION_WORDS = frozenset(
         "where",
         "while",
         "also",
+        "all",
+        "above",
         "s",
         "be",
         "is",

@@ -35,10 +35,11 @@ KEEP_C = 0.3
 STANCE_C = 0.3
 MIN_COUNT = 2
 #: A category with fewer undecided training examples keeps the rules' neutral.  With the
-#: second wire draw, security guarantees have 27 (15 neutral, 12 positive): 20 and 30 give the
-#: same 5-fold estimates on both dev sets, and at 20 the model calls the seed article's
-#: "security guarantees from the West" positive where its gold says neutral.
-MIN_CATEGORY_EXAMPLES = 30
+#: second wire draw and monitoring as a guarantee, security guarantees have 31 (18 neutral,
+#: 13 positive): 20, 30 and 40 give 434/469, 433/468 and 433/469 matched by 5-fold
+#: cross-validation (wire dev/Kremlin dev), and below 32 the shipped model calls the seed
+#: article's "security guarantees from the West" positive where its gold says neutral.
+MIN_CATEGORY_EXAMPLES = 40
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")

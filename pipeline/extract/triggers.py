@@ -60,6 +60,19 @@ _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 # A negator right after these is a counterfactual that states the opposite ("there would have
 # been no ceasefire" without someone: there is one).
 _COUNTERFACTUAL = re.compile(r"(?i)\bwould\s+have\s+been\s+$")
+# "Without" names what something needs ("Without guarantees, any pause would only …", "a
+# freeze without a monitoring force"): the event is called for, not denied, unless talks
+# ended without it ("broke up without a deal"), which its outcome word then judges.
+_WITHOUT = re.compile(r"(?i)without\b")
+_ENDED_WITHOUT = re.compile(
+    r"(?i)\b(?:end(?:s|ed)?|broke\s+up|br(?:eak|oke)\s+off|came\s+away|left|emerged|"
+    r"conclude[ds]?|closed|wrapped\s+up|finished|adjourned)\s+$"
+)
+# Categories whose neighbouring mentions are items of a list, not synonyms of one event:
+# each term of a plan, each group of captives, each guarantee is its own trigger ("the
+# renunciation of NATO membership and the withdrawal of troops" are two terms), as the
+# annotation guidelines count them.
+_LISTED = ("peace_plan", "prisoner_exchange", "security_guarantees")
 _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
 # then skips to the candidates instead of trying each position.  The dot of an initialism
@@ -419,7 +432,7 @@ class TriggerFinder:
         """Whether ``trig`` continues ``prev``'s phrase: the same category a few words on in
         the same clause ("talks and consultations", "the round of Geneva negotiations in the
         2 + 3 format"), which a reader counts once."""
-        if prev.category != trig.category or trig.start < prev.end:
+        if trig.category in _LISTED or prev.category != trig.category or trig.start < prev.end:
             return False
         gap = text[prev.end : trig.start]
         return (
@@ -451,6 +464,16 @@ class TriggerFinder:
         if counterfactual:
             # "without you there would have been no ceasefire": the real state is that there is.
             neg_start, negated = None, False
+        needed = (
+            negated
+            and neg_start is not None
+            and gov_act is None
+            and head.stance == "neutral"
+            and _WITHOUT.match(text, neg_start) is not None
+            and _ENDED_WITHOUT.search(text, max(sent_start, neg_start - 24), neg_start) is None
+        )
+        if needed:
+            negated = False
         act = gov_act
         # A predicate that only reports or names the event leaves a head that is an
         # outcome by nature as it is ("carried out a swap of 90 prisoners": positive).
@@ -460,7 +483,10 @@ class TriggerFinder:
         if counterfactual and stance == "neutral":
             stance = "positive"
         self._outcome_found = None
-        if negated:
+        if needed:
+            # Decided as an outcome word would decide it.
+            stance = self._outcome_found = "positive"
+        elif negated:
             stance, act = _negate(stance, act)
         elif act is None or act in ("engage", "mention"):
             # No judgement from a predicate: how the event went, said in its clause.

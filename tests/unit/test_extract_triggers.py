@@ -41,3 +41,32 @@ def test_texts_that_lower_would_misalign_get_the_same_triggers() -> None:
         ("conflict_end", "negative"),
         ("prisoner_exchange", "negative"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "spans"),
+    [
+        (
+            "The peace talks resumed. Kyiv again ruled out the renunciation of NATO membership"
+            " and the withdrawal of troops from Donetsk.",
+            "peace_plan",
+            ["renunciation of NATO", "withdrawal of troops"],
+        ),
+        (
+            "The peace talks went on as talks and consultations in Geneva.",
+            "negotiations",
+            ["talks and consultations"],
+        ),
+    ],
+)
+def test_items_of_a_list_are_apart_and_synonyms_of_one_event_together(
+    text: str, category: str, spans: list[str]
+) -> None:
+    """Terms, captives and guarantees listed one after another are one trigger each; two
+    words for the same talks are one trigger."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    found = [t.text for t in finder.find(text) if t.category == category]
+    assert len(found) == len(spans), found
+    for text_found, span in zip(found, spans, strict=True):
+        assert span in text_found
