@@ -159,10 +159,13 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
             return False
     if cue.form in lex.noun_like_forms and cue.start == cue.verb_start:
         return low_prev in _SUBJECT_PRONOUNS or prev[:1].isupper()
+    if cue.form[:6].lower() == "report" and _REPORT_TO.match(text, cue.verb_start):
+        return False  # "would report to President Trump": to whom one answers, no content
     # "a report published this week by …": what the paper is, not speech
     return not (cue.form in _ISSUED_FORMS and cue.start == cue.verb_start and low_prev in _PAPERS)
 
 
+_REPORT_TO = re.compile(r"report(?:s|ed|ing)?[ \t]+(?:back[ \t]+)?to[ \t]", re.IGNORECASE)
 _ISSUED_FORMS = wordset("published released issued conducted commissioned")
 _PAPERS = wordset(
     "report reports study studies survey surveys poll polls paper papers analysis assessment "
@@ -1420,9 +1423,10 @@ def _preposition_use(toks: list[Token], m: int) -> bool:
 
 def _noun_after_article(toks: list[Token], m: int) -> bool:
     """An -ing word after an article (and an adjective) is a noun: "told a weekly briefing
-    in Doha that …"."""
+    in Doha that …"; a bare verb form right after one is an adjective or a noun: "said in a
+    brief statement that …"."""
     if not toks[m].lower.endswith("ing"):
-        return False
+        return m >= 1 and toks[m - 1].lower in ("a", "an", "the")
     return any(m - back >= 0 and toks[m - back].lower in ("a", "an", "the") for back in (1, 2))
 
 
@@ -1589,12 +1593,12 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # (and by whom: "A report published this week by the Geneva Centre … said")
         head = _subject_before(doc, floor, toks[start - 1].start)
         return None if head is None else (head[0], np[-1].end)
-    if len(np) > 2 and (np[0].text.isupper() or np[0].text in _MONTHS):
-        # "PARIS (AFP) - European leaders pledged"; "Feb 2 (Reuters) - Ukraine's president"
-        # after the place, which a comma cut off
-        dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end) or _DATE_AGENCY.match(
-            doc.text, np[0].start, np[-1].end
-        )
+    if len(np) > 2 and np[0].text[:1].isupper():
+        # "PARIS (AFP) - European leaders pledged"; "Feb 2 (Reuters) - Ukraine's president",
+        # "Oman (AFP) - Oman's foreign minister" after the place, which a comma cut off
+        dateline = _DATE_AGENCY.match(doc.text, np[0].start, np[-1].end)
+        if dateline is None and np[0].text.isupper():
+            dateline = _DATELINE.match(doc.text, np[0].start, np[-1].end)
         if dateline is not None:
             rest = [t for t in np if t.start >= dateline.end()]
             if not rest or not _valid_np(rest):
@@ -2155,11 +2159,10 @@ _DATELINE = re.compile(
 
 
 _CLAIMED_AS = re.compile(r"claim(?:s|ed|ing)?[ \t]+as[ \t]", re.IGNORECASE)
-_MONTHS = wordset(
-    "Jan Jan. January Feb Feb. February Mar Mar. March Apr Apr. April May June July Aug Aug. "
-    "August Sept Sept. Sep Sep. September Oct Oct. October Nov Nov. November Dec Dec. December"
+_DATE_AGENCY = re.compile(
+    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2}|[A-Z][\w.’'-]+(?:[ \t][A-Z][\w.’'-]+)?)"
+    r"\s*\([^)\n]{1,24}\)\s*(?:[—–]|--?(?=\s))\s*"
 )
-_DATE_AGENCY = re.compile(r"[A-Z][a-z]{2,8}\.? \d{1,2}\s*\([^)\n]{1,24}\)\s*(?:[—–]|--?(?=\s))\s*")
 
 
 def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution]:
