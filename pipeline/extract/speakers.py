@@ -275,12 +275,12 @@ class SpeakerResolver:
         first, comma, _ = span.text.partition(",")
         if comma and is_name_word(first.strip()) and person is None:
             # "Hrytsenko, 68, one of the last residents, said": someone named before
-            found = self._by_surname(span.start, first.strip())
+            found = self._by_surname(span.start, first.strip(), named_before=True)
             if found is not None:
                 return self._copy(span, found)
         if person is None and parsed.org is None and facts.one_name:
             # "Lindqvist said": a surname of someone the article named before
-            found = self._by_surname(span.start, span.text.split()[-1])
+            found = self._by_surname(span.start, span.text.split()[-1], named_before=True)
             if found is not None:
                 return self._copy(span, found)
         if person is None and (facts.may_describe or text != span.text):
@@ -457,30 +457,39 @@ class SpeakerResolver:
                 return ent
         return None
 
-    def _by_surname(self, position: int, surname: str) -> _Entity | None:
+    def _by_surname(
+        self, position: int, surname: str, *, named_before: bool = False
+    ) -> _Entity | None:
+        """The person with this surname who spoke last; with ``named_before`` also someone
+        the article named in full without quoting them yet ("Valentyna Hrytsenko has lived in
+        Orikhiv all her life. Hrytsenko, 68, … said")."""
         surname = surname.strip(".,’'")
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             full = ent.speaker.name
             if full and ent.position < position and full.split()[-1] == surname:
                 return ent
-        if not surname or not is_name_word(surname):
+        if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
-        # someone the article named in full without quoting them yet ("Valentyna Hrytsenko
-        # has lived in Orikhiv all her life. Hrytsenko, 68, … said")
+        text = self.text
         lo = max(0, position - _LOOKBACK_CHARS)
-        last: re.Match[str] | None = None
-        for m in re.finditer(
-            _FULL_NAME_BEFORE + re.escape(surname) + r"(?![\w-])", self.text[lo:position]
-        ):
-            last = m
-        if last is None:
-            return None
-        full_name = last.group().removesuffix("’s").removesuffix("'s").strip()
-        if not is_person_name(full_name, self._words):
-            return None
-        return _Entity(
-            lo + last.start(), Speaker(None, name=full_name), is_person=True, is_media=False
-        )
+        hi = position
+        for _ in range(_MAX_SURNAME_OCCURRENCES):
+            at = text.rfind(surname, lo, hi)
+            if at < 0:
+                return None
+            hi = at
+            after = text[at + len(surname) : at + len(surname) + 1]
+            if after.isalnum() or after in ("-", "_"):
+                continue  # inside a longer word
+            given = _GIVEN_NAMES_BEFORE.search(text, max(0, at - 40), at)
+            if given is None:
+                continue
+            full_name = text[given.start() : at + len(surname)]
+            if is_person_name(full_name, self._words):
+                return _Entity(
+                    given.start(), Speaker(None, name=full_name), is_person=True, is_media=False
+                )
+        return None
 
     def _known_gender(self, name: str) -> str | None:
         for ent in reversed(self.history[-_MAX_HISTORY:]):
@@ -742,7 +751,10 @@ _SERVES = re.compile(
     r"[ \t]+(?:to|of|for)[ \t]"
 )
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which|whose)[ \t]")
-_FULL_NAME_BEFORE = r"(?<![\w’'-])(?:[A-Z][\w’'-]+[ \t]+){1,2}"
+#: Given names right before a surname ("Valentyna " of "Valentyna Hrytsenko"), searched
+#: in the few characters before each earlier occurrence of the surname only.
+_GIVEN_NAMES_BEFORE = re.compile(r"(?<![\w’'-])(?:[A-Z][\w’'-]+[ \t]+){1,2}$")
+_MAX_SURNAME_OCCURRENCES = 8
 _NAMED_OUTLET = re.compile(
     r"(?:^|[ \t])(?:daily|newspaper|weekly|tabloid|broadcaster|agency|channel|outlet|website)"
     r"[ \t]+([A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})$"
