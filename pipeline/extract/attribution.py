@@ -1618,6 +1618,8 @@ def _when_and_by(np: list[Token]) -> bool:
         if tok.lower not in _TIME_WORDS:
             return False
     return True
+
+
 _RELATIVE_AUX = wordset("has have had is was were are been not also never once still just")
 
 
