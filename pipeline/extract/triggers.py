@@ -24,6 +24,7 @@ from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
+from pipeline.extract.regex_cache import compile_cached
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
@@ -133,7 +134,7 @@ class TriggerFinder:
         # can then skip positions by first character, which IGNORECASE prevents (3-4x).  The
         # case-insensitive forms are only for the rare text that lower() would misalign, and
         # are compiled when one comes (re's compiler is Python: half the start-up cost).
-        self._head_scan = re.compile(
+        self._head_scan = compile_cached(
             _source([_lower_pattern(p) for p in head_patterns], 0, after=r"[^\w-]")
         )
         self._head_re = _Lazy(head_patterns, re.IGNORECASE)
@@ -158,7 +159,9 @@ class TriggerFinder:
         self._left_re = _Lazy(left_patterns, re.IGNORECASE)
         self._left_tags = _tag_index(self._left_re_lower)
         right_pattern = r"\s*(?:" + "|".join(right_patterns) + r")(?![\w-])"
-        self._right_re_lower = re.compile(_lower_pattern(right_pattern)) if right_patterns else None
+        self._right_re_lower = (
+            compile_cached(_lower_pattern(right_pattern)) if right_patterns else None
+        )
         self._right_re = _Lazy(right_pattern, re.IGNORECASE) if right_patterns else None
         # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
         contrast = [str(c) for c in data.get("contrast") or []]
@@ -190,7 +193,7 @@ class TriggerFinder:
             r"(?<![\w-])(?:" + "|".join(outcome_patterns).replace(" ", r"\s+") + r")(?![\w-])"
         )
         self._outcome_re_lower = (
-            re.compile(_lower_pattern(outcome_pattern)) if outcome_patterns else None
+            compile_cached(_lower_pattern(outcome_pattern)) if outcome_patterns else None
         )
         self._outcome_re = _Lazy(outcome_pattern, re.IGNORECASE) if outcome_patterns else None
         # What, after a comma, still speaks of the head before it (", with both sides calling
@@ -836,7 +839,7 @@ def _group_end(pattern: str) -> int:
 
 
 def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    return re.compile(_source(patterns, flags), flags)
+    return compile_cached(_source(patterns, flags), flags)
 
 
 def _source(patterns: list[str], flags: int, after: str = r"(?<![\w-])") -> str:
