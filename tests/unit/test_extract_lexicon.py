@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -96,3 +98,24 @@ def test_grouped_head_scan_finds_what_the_plain_alternation_finds() -> None:
         finder._lowered = lowered
         want = [(m.start(), m.end(), int(str(m.lastgroup)[1:])) for m in plain.finditer(lowered)]
         assert list(finder._scan_heads(text)) == want
+
+
+def test_parsed_lexicons_are_read_back_from_the_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    text = (Path(lexicon.__file__).parent / "data" / "triggers.en.yaml").read_text("utf-8")
+    parsed = yaml.load(text, Loader=lexicon.YAML_LOADER)
+    load = lexicon.load.__wrapped__  # past the per-process cache
+    assert load("triggers.en.yaml") == parsed
+    (entry,) = tmp_path.glob("lexicon-*.pickle")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml, "load", refuse)
+    assert load("triggers.en.yaml") == parsed
+    monkeypatch.undo()
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    entry.write_bytes(b"not a pickle")
+    assert load("triggers.en.yaml") == parsed
