@@ -156,7 +156,9 @@ def _token_key(token: str) -> str:
 
 
 def _phrase_key(text: str) -> Key:
-    return tuple(_token_key(m.group()) for m in _TOKEN_RE.finditer(text))
+    # findall: the tokens as strings, without a match object and a generator step each (the
+    # speaker lookups run this ~100 times an article)
+    return tuple(map(_token_key, _TOKEN_RE.findall(text)))
 
 
 def _token_flag(token: str) -> int:
