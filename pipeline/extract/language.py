@@ -126,6 +126,8 @@ def _identifier() -> Any:
 
 _MODEL_FILES = ("ptc.npy", "nextmove.npy", "small.pickle")
 _BLAS_THREADS = "OPENBLAS_NUM_THREADS"
+#: The variables OpenBLAS takes its number of threads from (the first one set wins).
+_BLAS_THREAD_SETTINGS = (_BLAS_THREADS, "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 @contextlib.contextmanager
@@ -133,11 +135,11 @@ def _one_blas_thread() -> Iterator[None]:
     """numpy (py3langid's) imported with one OpenBLAS thread, unless the user chose a number.
 
     At import OpenBLAS starts a thread per core that then busy-waits after every product:
-    the import takes ~50 ms instead of ~150 ms on two cores, and the waiting threads no
+    the import takes ~50 ms instead of 90-150 ms on two cores, and the waiting threads no
     longer take CPU from the extraction; the classifier's one small product per text does
     not need them.  Only the first import of numpy in the process reads the setting; the
     environment is restored for child processes."""
-    if _BLAS_THREADS in os.environ or "numpy" in sys.modules:
+    if "numpy" in sys.modules or any(name in os.environ for name in _BLAS_THREAD_SETTINGS):
         yield
         return
     os.environ[_BLAS_THREADS] = "1"
