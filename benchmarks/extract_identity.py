@@ -6,12 +6,14 @@ line by line with a saved reference.
     python benchmarks/extract_identity.py --data … --check ref/   # after: exit 1 on a difference
     python benchmarks/extract_identity.py --data … --write-inputs inputs/   # the inputs only
 
-Three inputs: the typical articles of ``bench_extract.py`` (the 853 distinct 3-5 KB pieces of
+Five inputs: the typical articles of ``bench_extract.py`` (the 853 distinct 3-5 KB pieces of
 PolNeAR train + dev and the article-page corpus: ``--data polnear_train.jsonl.gz
 polnear_dev.jsonl ground-truth.json``), the whole PolNeAR dev articles (the file of ``--data``
-whose name contains ``dev``), and the 5000 synthetic articles (dense in statements and
-triggers).  ``--root`` runs the extractor of another checkout (its own compiled modules), so a
-reference can be made from the code before the change without switching branches.
+whose name contains ``dev``), the dev parts of the wire set and of the Kremlin trigger set
+(``tests/fixtures/{wire,triggers}/dev.jsonl``, with their titles), and the 5000 synthetic
+articles (dense in statements and triggers).  ``--root`` runs the extractor of another
+checkout (its own compiled modules), so a reference can be made from the code before the
+change without switching branches.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_extract import file_articles, read_texts, synthetic_articles  # noqa: E402
+from benchmarks.bench_extract import (  # noqa: E402
+    FIXTURES,
+    file_articles,
+    read_texts,
+    synthetic_articles,
+)
 
 
 def inputs(data: list[Path]) -> dict[str, list[dict[str, Any]]]:
@@ -40,6 +47,10 @@ def inputs(data: list[Path]) -> dict[str, list[dict[str, Any]]]:
         out["polnear_dev"] = [
             {"id": f"dev-{i}", "text": t} for i, t in enumerate(read_texts(dev[0]))
         ]
+    for name, folder in (("wire_dev", "wire"), ("kremlin_dev", "triggers")):
+        lines = (FIXTURES / folder / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+        docs = [json.loads(line) for line in lines if line.strip()]
+        out[name] = [{"id": d["id"], "title": d["title"], "text": d["text"]} for d in docs]
     out["synthetic"] = synthetic_articles(5000)
     return out
 

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from pipeline.extract import lexicon
+from pipeline.extract.regex_cache import compile_cached
 from pipeline.extract.tokens import piece_start, word_char, wordset
 
 _PASSIVE_AUX = frozenset({"was", "is", "were", "are", "been", "being", "be"})
@@ -106,7 +107,7 @@ class CueLexicon:
         # Case-sensitive matching with explicit capitalised variants: re.IGNORECASE defeats
         # the first-character scan optimisation and makes this regex 4x slower.
         variants = heads + [h[0].upper() + h[1:] for h in heads if h[:1].islower()]
-        self.regex = re.compile(
+        self.regex = compile_cached(
             r"(?<![\w'’-])(?:" + lexicon.trie_pattern(variants) + r")(?![\w'’-])"
         )
         #: the leading word of every head as it can appear in a text ("according" of

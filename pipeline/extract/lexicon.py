@@ -9,16 +9,33 @@ what keeps cue and trigger scanning cheap on 5 KB articles.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from pipeline.extract.diskcache import cache_dir, load_or_build
 
-# The C loader when libyaml is there (ten times faster, a visible share of start-up); both
-# are the safe loader.
-YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
+
+def __getattr__(name: str) -> type[yaml.SafeLoader]:
+    # ``YAML_LOADER``, imported on first use: with the parsed lexicons in the cache directory
+    # (``load``) an extraction process never needs PyYAML (its import is ~10 ms).
+    if name == "YAML_LOADER":
+        return yaml_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """The C loader when libyaml is there (ten times faster); both are the safe loader."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
@@ -69,14 +86,32 @@ def _char(ch: str) -> str:
 
 @cache
 def load(name: str) -> dict[str, Any]:
-    """Parse ``data/<name>`` from the package (cached: lexicons are read once per process)."""
-    text = (
-        resources.files("pipeline.extract")
-        .joinpath("data")
-        .joinpath(name)
-        .read_text(encoding="utf-8")
+    """Parse ``data/<name>`` from the package (cached: lexicons are read once per process,
+    and parsed once per machine: the parsed data is kept in the cache directory, keyed by the
+    file's content)."""
+    path = resources.files("pipeline.extract").joinpath("data").joinpath(name)
+    raw = path.read_bytes()
+    key = hashlib.sha256(b"%s\0%s\0%s" % (_CACHE_FORMAT, name.encode(), raw)).hexdigest()
+    return load_or_build(
+        cache_dir(),
+        "lexicon",
+        key[:32],
+        lambda: _parse(name, path.read_text(encoding="utf-8")),
+        lambda cached: isinstance(cached, dict),
+        keep=_CACHE_ENTRIES,
     )
-    data = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+
+
+#: Changed when what ``_parse`` returns for the same file changes.
+_CACHE_FORMAT = b"1"
+#: Parsed lexicon files kept (two per language, and each edit makes a new one).
+_CACHE_ENTRIES = 32
+
+
+def _parse(name: str, text: str) -> dict[str, Any]:
+    import yaml
+
+    data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a safe loader
     if not isinstance(data, dict):
         raise ValueError(f"lexicon {name} must be a mapping")
     return data

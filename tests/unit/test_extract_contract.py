@@ -263,3 +263,15 @@ def test_run_jsonl_reads_stdin_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdout", out)
     assert run_jsonl("-", "-") == 1
     assert json.loads(out.getvalue())["id"] == "a"
+
+
+def test_batch_lines_are_the_contract_dicts(tmp_path: Path) -> None:
+    """The batch writer encodes the result dataclasses themselves (``to_encodable``): the
+    lines must be exactly the contract dicts, key order included."""
+    record = {"id": "seed", "text": SEED}
+    src = tmp_path / "in.jsonl"
+    dst = tmp_path / "out.jsonl"
+    src.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    run_jsonl(str(src), str(dst))
+    line = dst.read_text(encoding="utf-8").strip()
+    assert line == json.dumps(extract_record(record), ensure_ascii=False, separators=(",", ":"))

@@ -3,6 +3,7 @@ lexicons for; only other text pays for py3langid (whose model takes ~0.4 s to lo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,27 @@ def test_model_read_through_the_disk_cache_classifies_like_py3langid(
         assert language._identifier().classify(samples[1]) == py3langid.classify(samples[1])
     finally:
         language._identifier.cache_clear()
+
+
+def test_numpy_is_imported_with_one_blas_thread_and_the_environment_restored() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import os\n"
+        "from pipeline.extract import language\n"
+        "language._identifier()\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), len(os.listdir('/proc/self/task')))\n"
+    )
+    blas = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in blas}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["None", "1"]
+    # A number the user chose is theirs.
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split()[0] == "2"

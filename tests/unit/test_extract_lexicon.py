@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -46,16 +48,30 @@ def test_trigger_alternatives_grouped_by_first_letter_match_the_same() -> None:
         _by_first_letter("Talks(?P<a>)|talks(?P<b>)", re.IGNORECASE)
         == "t(?:a(?:l(?:k(?:s(?P<a>)|s(?P<b>)))))"
     )
-    # Not a plain first letter: the order across alternatives could matter, left alone.
-    for body in (r"\s*open(?P<a>)|often(?P<b>)", "s?talks(?P<a>)|sea(?P<b>)", "(?:a|b)c(?P<x>)"):
-        assert _by_first_letter(body, 0) == body
+    # Not a plain first letter: it may match where the others do, so it keeps its place and
+    # only the alternatives between such ones are grouped.
+    assert _by_first_letter("(?:a|b)c(?P<x>)", 0) == "(?:a|b)c(?P<x>)"
+    for body, expected in (
+        (r"\s*open(?P<a>)|often(?P<b>)", r"\s*open(?P<a>)|o(?:ften(?P<b>))"),
+        ("s?talks(?P<a>)|sea(?P<b>)", "s?talks(?P<a>)|s(?:ea(?P<b>))"),
+        (
+            "seat(?P<a>)|truce(?P<b>)|(?:s|t)ea(?P<c>)|sea(?P<d>)|tea(?P<e>)|teas(?P<f>)",
+            "s(?:eat(?P<a>))|t(?:ruce(?P<b>))|(?:s|t)ea(?P<c>)|s(?:ea(?P<d>))"
+            "|t(?:e(?:a(?:(?P<e>)|s(?:(?P<f>)))))",
+        ),
+    ):
+        assert _by_first_letter(body, 0) == expected
+        for text in ("open often seat sea teas tea truce", " often  seats teas"):
+            plain = [(m.span(), m.lastgroup) for m in re.finditer(body, text)]
+            assert [(m.span(), m.lastgroup) for m in re.finditer(expected, text)] == plain
 
 
 def test_bundled_trigger_patterns_start_with_a_letter() -> None:
     """Heads and left governors are grouped by first letter (``_by_first_letter``), which
-    only happens when every alternative starts with a plain letter: one pattern that starts
-    with a lookbehind, a class or an optional part makes the whole scan several times slower
-    without changing a single result.  Put lookbehinds after the first word instead."""
+    only works for alternatives that start with a plain letter: one pattern that starts with
+    a lookbehind, a class or an optional part cuts the groups where it stands and makes the
+    scan slower without changing a single result.  Put lookbehinds after the first word
+    instead."""
     from pipeline.extract.triggers import _split_alternatives, _tagged
 
     for language in ("en", "ru", "uk", "de", "fr", "es"):
@@ -96,3 +112,24 @@ def test_grouped_head_scan_finds_what_the_plain_alternation_finds() -> None:
         finder._lowered = lowered
         want = [(m.start(), m.end(), int(str(m.lastgroup)[1:])) for m in plain.finditer(lowered)]
         assert list(finder._scan_heads(text)) == want
+
+
+def test_parsed_lexicons_are_read_back_from_the_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    text = (Path(lexicon.__file__).parent / "data" / "triggers.en.yaml").read_text("utf-8")
+    parsed = yaml.load(text, Loader=lexicon.YAML_LOADER)
+    load = lexicon.load.__wrapped__  # past the per-process cache
+    assert load("triggers.en.yaml") == parsed
+    (entry,) = tmp_path.glob("lexicon-*.pickle")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml, "load", refuse)
+    assert load("triggers.en.yaml") == parsed
+    monkeypatch.undo()
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    entry.write_bytes(b"not a pickle")
+    assert load("triggers.en.yaml") == parsed

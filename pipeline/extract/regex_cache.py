@@ -1,0 +1,117 @@
+"""The lexicons' large regexes, compiled once per machine instead of once per process.
+
+``re.compile`` parses a pattern and translates it into the regex engine's program in Python.
+For the trigger and cue lexicons, alternations of 4-35 KB, that is about a sixth of a
+``parley extract`` run over 200 articles, start-up included.  ``compile_cached`` keeps each
+program in the cache directory (``diskcache``: ``$PARLEY_CACHE_DIR``, empty = off) and hands it
+back to the engine, which checks it before use.  The program format is private to the
+interpreter, so the key holds the exact interpreter version and the engine's magic number
+with the pattern and flags: another Python never reads these files.  When the private parts
+are missing (another Python implementation or version) or anything about a file is wrong,
+the pattern is compiled as usual.
+
+Written here because no library does it: ``re`` and ``regex`` pickle a pattern as its source
+and compile it again when it is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+import sys
+from typing import Any
+
+from pipeline.extract.diskcache import cache_dir, load_or_build
+
+_PREFIX = "regex"
+#: Programs kept: a few large patterns per language, and each lexicon edit makes new ones.
+_KEEP = 64
+
+
+def _engine_parts() -> tuple[Any, Any, Any] | None:
+    try:
+        parts = (
+            importlib.import_module("re._parser"),
+            importlib.import_module("re._compiler"),
+            importlib.import_module("_sre"),
+        )
+    except ImportError:
+        return None
+    parser, compiler, engine = parts
+    if not all(
+        callable(getattr(module, name, None))
+        for module, name in ((parser, "parse"), (compiler, "_code"), (engine, "compile"))
+    ):
+        return None
+    return parts
+
+
+_PARTS = _engine_parts()
+_INTERPRETER = "\0".join(
+    (sys.implementation.name, sys.version, str(getattr(_PARTS[2], "MAGIC", "")) if _PARTS else "")
+)
+
+
+def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, with the program read from the cache directory when
+    it holds it (and stored there when it does not)."""
+    directory = cache_dir()
+    if directory is None or _PARTS is None:
+        return re.compile(pattern, flags)
+    flags = int(flags)
+    key = hashlib.sha256(
+        f"{_INTERPRETER}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+    try:
+        program = load_or_build(
+            directory,
+            _PREFIX,
+            key,
+            lambda: _program(pattern, flags),
+            lambda cached: _is_program(cached, pattern),
+            keep=_KEEP,
+        )
+        regex: re.Pattern[str] = _PARTS[2].compile(pattern, *program[1:])
+    except re.error:
+        raise  # a wrong pattern is reported as re.compile reports it
+    except Exception:  # noqa: BLE001 - private parts that changed, a program refused
+        return re.compile(pattern, flags)
+    return regex
+
+
+def _program(
+    pattern: str, flags: int
+) -> tuple[str, int, list[int], int, dict[str, int], tuple[Any, ...]]:
+    """What ``re._compiler.compile`` hands to the engine for ``pattern``: the pattern, its
+    flags, the program (as plain ints: the compiler's opcodes do not pickle), the number of
+    groups and the group names both ways."""
+    assert _PARTS is not None
+    parser, compiler, _ = _PARTS
+    parsed = parser.parse(pattern, flags)
+    code = compiler._code(parsed, flags)
+    state = parsed.state
+    indexgroup: list[str | None] = [None] * state.groups
+    for name, index in state.groupdict.items():
+        indexgroup[index] = name
+    return (
+        pattern,
+        flags | state.flags,
+        [int(op) for op in code],
+        state.groups - 1,
+        dict(state.groupdict),
+        tuple(indexgroup),
+    )
+
+
+def _is_program(value: object, pattern: str) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 6
+        and value[0] == pattern
+        and isinstance(value[1], int)
+        and isinstance(value[2], list)
+        and isinstance(value[3], int)
+        and isinstance(value[4], dict)
+        and isinstance(value[5], tuple)
+    )

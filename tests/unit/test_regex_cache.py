@@ -1,0 +1,93 @@
+"""Regex programs kept in the cache directory: the same regex as ``re.compile``, read back
+without compiling, and compiled as usual whenever the cache cannot serve."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract import regex_cache
+from pipeline.extract.regex_cache import compile_cached
+
+PATTERN = r"(?<![\w-])(?:t(?:alks(?P<h0_0>)|ruce(?P<h1_0>))|c(?:ease-?fire(?P<h2_0>)))(?![\w-])"
+TEXTS = [
+    "Ceasefire talks resumed; the truce held. TALKS, cease-fire, retruce, talks-",
+    "",
+    "kein Treffer hier",
+]
+
+
+def _behaviour(regex: re.Pattern[str]) -> list[object]:
+    out: list[object] = [regex.pattern, regex.flags, regex.groups, dict(regex.groupindex)]
+    for text in TEXTS:
+        out += [(m.span(), m.lastgroup, m.groups()) for m in regex.finditer(text)]
+        out.append(regex.sub("#", text))
+    return out
+
+
+@pytest.mark.parametrize("flags", [0, re.IGNORECASE, re.IGNORECASE | re.DOTALL])
+def test_read_back_regex_behaves_as_re_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: int
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    expected = _behaviour(re.compile(PATTERN, flags))
+    assert _behaviour(compile_cached(PATTERN, flags)) == expected
+    assert len(list(tmp_path.glob("regex-*.pickle"))) == 1
+
+    # Read back: neither the parser nor the compiler of ``re`` runs.
+    def refuse(*args: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr("re._parser.parse", refuse)
+    monkeypatch.setattr("re._compiler._code", refuse)
+    assert _behaviour(compile_cached(PATTERN, flags)) == expected
+
+
+def test_each_pattern_and_flags_has_its_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    compile_cached(PATTERN)
+    compile_cached(PATTERN, re.IGNORECASE)
+    lower = compile_cached("talks")
+    assert len(list(tmp_path.glob("regex-*.pickle"))) == 3
+    assert lower.search("TALKS") is None
+    assert compile_cached(PATTERN, re.IGNORECASE).search("TALKS") is not None
+
+
+def test_corrupt_or_foreign_entries_are_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    expected = _behaviour(re.compile(PATTERN))
+    compile_cached(PATTERN)
+    (entry,) = tmp_path.glob("regex-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert _behaviour(compile_cached(PATTERN)) == expected
+    # A program the engine refuses (here: truncated) is not used.
+    program = regex_cache._program(PATTERN, 0)
+    broken = (program[0], program[1], program[2][:5], *program[3:])
+    monkeypatch.setattr(regex_cache, "_program", lambda pattern, flags: broken)
+    entry.unlink()
+    assert _behaviour(compile_cached(PATTERN)) == expected
+
+
+def test_off_without_cache_directory_or_engine_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", "")
+    assert _behaviour(compile_cached(PATTERN)) == _behaviour(re.compile(PATTERN))
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(regex_cache, "_PARTS", None)
+    assert _behaviour(compile_cached(PATTERN)) == _behaviour(re.compile(PATTERN))
+    assert not list(tmp_path.glob("regex-*"))
+
+
+def test_a_wrong_pattern_is_reported_as_re_reports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    with pytest.raises(re.error, match="missing \\)"):
+        compile_cached("(talks")
