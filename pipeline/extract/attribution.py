@@ -911,8 +911,10 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     else:
         speaker = _subject_before(doc, floor, cue.start)
         if speaker is None and _coordinated(prefix):
-            # "Trump joked …, declined … and told his audience …": the clause subject speaks.
-            speaker = _main_subject(doc, ss, cue.start)
+            # "Trump joked …, declined … and told his audience …": the clause subject speaks;
+            # the sentence's first speaker when one was found ("Its director, Pieter Kramer,
+            # told … and warned that …": the appositive's name too)
+            speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
         if speaker is None and _is_participle(doc, cue):
             speaker = _adverbial_participle_subject(doc, cue, ss)
     if speaker is None:

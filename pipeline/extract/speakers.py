@@ -764,9 +764,9 @@ _LOCATED = re.compile(
 )
 _ISSUED_BY = re.compile(
     r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
-    r"(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]+"
-    r"(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
-    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+((?:the[ \t]+)?[A-Z].*)$"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)[ \t]+"
+    r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
+    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
 )
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
