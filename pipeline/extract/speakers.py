@@ -511,15 +511,20 @@ class SpeakerResolver:
             return introduced
         if prev.is_person and prev.gender is None and gender == "f":
             # "she" after a speaker the article gives no gender: a woman it named before
-            # is the better reading (names and titles mark women more often than men)
+            # is the better reading (names and titles mark women more often than men) - when
+            # she spoke just before that speaker: not across the quotes of others
             for ent in reversed(self.history[-_MAX_HISTORY:]):
+                if ent.position >= prev.position or (
+                    ent.is_person and ent.speaker.name == prev.speaker.name
+                ):
+                    continue
                 if (
-                    ent.position < prev.position
-                    and position - ent.position <= _LOOKBACK_CHARS
+                    position - ent.position <= _LOOKBACK_CHARS
                     and ent.is_person
                     and ent.gender == "f"
                 ):
                     return ent
+                break
         if prev.is_person and _compatible(prev, gender):
             return prev
         if not prev.is_person:
