@@ -1435,6 +1435,12 @@ def _noun_after_article(toks: list[Token], m: int) -> bool:
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
     """Stop content before a later ``, X said`` / ``, adding …`` in the same sentence."""
     text = doc.text
+    for marker in _WRITER_COMMENTS:
+        # "…, even as the two sides gave different accounts", "…, a sign that …": the
+        # writer's comment on the reported words, not part of them
+        at = text.find(marker, start, end)
+        if at > start:
+            end = at
     # The first few later cues decide; more would make long cue-dense sentences quadratic.
     for ci in doc.cues_between(start, end)[:_MAX_LATER_CUES]:
         other = doc.cues[ci]
@@ -1456,6 +1462,13 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
 
 
 _CONJUNCTIONS = (" and", " but", " while", " whereas")
+_WRITER_COMMENTS = (
+    ", even as ",
+    ", a sign ",
+    ", in a sign ",
+    ", the first sign ",
+    ", the latest sign ",
+)
 
 
 def _coordination_cut(start: int, before: str) -> int | None:

@@ -313,6 +313,14 @@ class SpeakerResolver:
                 speaker = self._copy(span, found)
                 speaker.role = role
                 return speaker
+            in_office = (
+                None
+                if indefinite or parsed.country is None or not _OFFICE_WORDS.isdisjoint(bare)
+                else _office_holder(gaz, role, parsed.country)
+            )
+            if in_office is not None:
+                # "Oman's foreign minister": the one the gazetteer has in that office
+                return _person_speaker(span, _Parsed(person=in_office, role=role))
             org = parsed.org
             official = _official(gaz, role, org)
             if official is None and any(w in self._words.state_bodies for w in bare):
@@ -871,6 +879,32 @@ def _parse(gaz: Gazetteer, text: str) -> _Parsed:
     Peskov"), within an article and across a stream."""
     _GAZETTEERS.setdefault(id(gaz), gaz)
     return _parse_cached(id(gaz), text)
+
+
+#: Words that make a role someone else's than the office holder's ("a former foreign
+#: minister", "Iran's deputy foreign minister", "the country's then prime minister").
+_OFFICE_WORDS = frozenset(
+    {"former", "ex", "deputy", "vice", "acting", "then", "late", "new", "next", "previous"}
+)
+_HOLDERS: dict[int, dict[tuple[str, str], Person | None]] = {}
+
+
+def _office_holder(gaz: Gazetteer, role: str, country: str) -> Person | None:
+    """The one person the gazetteer has in a country's office now (no end of tenure); None
+    when it has none or several."""
+    holders = _HOLDERS.get(id(gaz))
+    if holders is None:
+        holders = {}
+        for person in gaz.persons:
+            if person.role is None or person.country is None or not person.official:
+                continue
+            if gaz.tenure(person)[1] is not None:
+                continue  # no longer in office
+            key = (person.role.lower(), person.country)
+            holders[key] = None if key in holders else person
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        _HOLDERS[id(gaz)] = holders
+    return holders.get((role.lower(), country))
 
 
 @lru_cache(maxsize=50_000)
