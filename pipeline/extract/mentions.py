@@ -349,6 +349,8 @@ def acronyms(text: str) -> dict[str, str]:
         words, short = m.group(1).split(), m.group(2)
         # Leading words that are not part of the name ("Tuesday's International …")
         for k in range(len(words)):
+            if not words[k][:1].isupper():
+                continue  # "Members of the Port Workers' Federation (PWF)": not "of the …"
             initials = "".join(w[0] for w in words[k:] if w[:1].isupper())
             if initials == short.upper():
                 out.setdefault(short, " ".join(words[k:]))

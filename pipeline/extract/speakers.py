@@ -33,6 +33,7 @@ from pipeline.extract.mentions import (
     is_anonymous,
     is_name_word,
     is_person_name,
+    org_head,
     org_official,
     speaker_words,
 )
@@ -178,6 +179,14 @@ class SpeakerResolver:
             body = self._by_body(span.start, span.text, bare)
             if body is not None:
                 return self._copy(span, body)
+            if len(bare) == 1 and bare[0] in _LABOUR_HEADS:
+                # "the union" when none spoke yet: the one union or federation the article
+                # defined an acronym for ("the Port Workers' Federation (PWF)")
+                union = self._defined_union()
+                if union is not None:
+                    return Speaker(
+                        span, organization=union, official=org_official(union, self._words)
+                    )
             state = self._unowned_state_body(span, " ".join(bare))
             if state is not None:
                 return state
@@ -397,6 +406,14 @@ class SpeakerResolver:
         return Speaker(
             span, organization=f"Governments of {names[0]} and {names[1]}", official=True
         )
+
+    def _defined_union(self) -> str | None:
+        if "(" not in self.text:
+            return None
+        if self._acronyms is None:
+            self._acronyms = acronyms(self.text)
+        found = [n for n in self._acronyms.values() if org_head(n) in _LABOUR_HEADS]
+        return found[0] if len(found) == 1 else None
 
     def _expand_acronym(self, acronym: str) -> str:
         """An acronym ("the IISS") → the name the article defined it with, if it did."""
@@ -1202,6 +1219,8 @@ def _state_fields(
 
 
 _OFFICE_OF = re.compile(r"(?:[Tt]he[ \t]+)?[Oo]ffice[ \t]+of[ \t].+|.+['’]s[ \t]+office")
+
+_LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 
 #: Heads of a definite description that refers back to a body named before ("the ministry").
 _BODY_HEADS = frozenset(
