@@ -332,6 +332,15 @@ def find_attributions(
                 quotes, cue_starts = _content_context(doc, start, end)
                 best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
                 _set_end(doc, att, best)
+                start, end = att.parts[0]
+            for marker in _WRITER_COMMENTS:
+                # "…, even as the two sides gave different accounts", "…, a sign that …":
+                # the writer's comment on the reported words, not part of them (after the
+                # learned end, which is trained on the rules' ends without it)
+                at = text.find(marker, start, end)
+                if at > start:
+                    _set_end(doc, att, at)
+                    break
     return found
 
 
@@ -1435,12 +1444,6 @@ def _noun_after_article(toks: list[Token], m: int) -> bool:
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
     """Stop content before a later ``, X said`` / ``, adding …`` in the same sentence."""
     text = doc.text
-    for marker in _WRITER_COMMENTS:
-        # "…, even as the two sides gave different accounts", "…, a sign that …": the
-        # writer's comment on the reported words, not part of them
-        at = text.find(marker, start, end)
-        if at > start:
-            end = at
     # The first few later cues decide; more would make long cue-dense sentences quadratic.
     for ci in doc.cues_between(start, end)[:_MAX_LATER_CUES]:
         other = doc.cues[ci]
