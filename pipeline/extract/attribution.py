@@ -332,6 +332,15 @@ def find_attributions(
                 quotes, cue_starts = _content_context(doc, start, end)
                 best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
                 _set_end(doc, att, best)
+                start, end = att.parts[0]
+            for marker in _WRITER_COMMENTS:
+                # "…, even as the two sides gave different accounts", "…, a sign that …":
+                # the writer's comment on the reported words, not part of them (after the
+                # learned end, which is trained on the rules' ends without it)
+                at = text.find(marker, start, end)
+                if at > start:
+                    _set_end(doc, att, at)
+                    break
     return found
 
 
@@ -911,8 +920,10 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     else:
         speaker = _subject_before(doc, floor, cue.start)
         if speaker is None and _coordinated(prefix):
-            # "Trump joked …, declined … and told his audience …": the clause subject speaks.
-            speaker = _main_subject(doc, ss, cue.start)
+            # "Trump joked …, declined … and told his audience …": the clause subject speaks;
+            # the sentence's first speaker when one was found ("Its director, Pieter Kramer,
+            # told … and warned that …": the appositive's name too)
+            speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
         if speaker is None and _is_participle(doc, cue):
             speaker = _adverbial_participle_subject(doc, cue, ss)
     if speaker is None:
@@ -1454,6 +1465,13 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
 
 
 _CONJUNCTIONS = (" and", " but", " while", " whereas")
+_WRITER_COMMENTS = (
+    ", even as ",
+    ", a sign ",
+    ", in a sign ",
+    ", the first sign ",
+    ", the latest sign ",
+)
 
 
 def _coordination_cut(start: int, before: str) -> int | None:

@@ -34,6 +34,9 @@ class SpeakerWords:
     titles: frozenset[str]
     unnamed_heads: frozenset[str]
     nonofficial_heads: frozenset[str]
+    #: words before an armed body's head that make it a non-state armed group
+    #: ("Ta'ang National Liberation Army", "Arakan Army" is not caught: no such word)
+    nonstate_armed: frozenset[str]
 
 
 @cache
@@ -57,6 +60,7 @@ def speaker_words(language: str) -> SpeakerWords:
         titles=frozenset(lexicon.words(words.get("titles") or [])),
         unnamed_heads=frozenset(lexicon.words(words.get("unnamed_heads") or [])),
         nonofficial_heads=frozenset(lexicon.words(words.get("nonofficial_heads") or [])),
+        nonstate_armed=frozenset(lexicon.words(words.get("nonstate_armed_words") or [])),
     )
 
 
@@ -123,8 +127,19 @@ def org_official(name: str, words: SpeakerWords) -> bool | None:
     if head in words.nonstate_heads:
         return False
     if head in words.state_heads:
+        if head in _ARMED_HEADS and words.nonstate_armed:
+            # "Ta'ang National Liberation Army": a rebel army does not act for a state
+            for word in name.split():
+                low = word.lower().strip(".,")
+                if low == head:
+                    break
+                if low in words.nonstate_armed:
+                    return False
         return True
     return None
+
+
+_ARMED_HEADS = frozenset({"army", "forces", "front", "guard", "guards", "corps", "command"})
 
 
 def is_org_name(text: str, words: SpeakerWords) -> bool:
@@ -170,7 +185,8 @@ def describe(text: str, words: SpeakerWords) -> Description:
     # part of the name (the article's acronyms are read apart)
     text = _DEFINED_ACRONYM.sub("", text)
     head, _, tail = text.partition(",")
-    head = head.strip()
+    # "the Ta'ang National Liberation Army (TNLA), one of the groups …": there too
+    head = _DEFINED_ACRONYM.sub("", head.strip())
     tail = tail.strip().strip(",").strip()
     name: str | None = None
     desc = ""
@@ -183,7 +199,9 @@ def describe(text: str, words: SpeakerWords) -> Description:
         elif is_person_name(tail, words):
             name, desc = tail, head
         else:
-            kind = _noun_head(_DETERMINER.sub("", tail))
+            kind = _noun_head(_ONE_OF.sub("", _DETERMINER.sub("", tail)))
+            if kind.endswith("s") and kind[:-1] in words.nonstate_heads:
+                kind = kind[:-1]  # "one of the groups in the alliance"
             named = _DETERMINER.sub("", head)
             if _is_org_kind(kind, words) and _org_like(named):
                 # "Copa-Cogeca, the umbrella group for EU farmers": the name is the group's
@@ -215,6 +233,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
 
 
 _DEFINED_ACRONYM = re.compile(r"[ \t]*\([A-Z][A-Za-z&.-]{1,9}\)$")
+_ONE_OF = re.compile(r"^(?:one|some|part|a member|member) of (?:the )?", re.IGNORECASE)
 _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 
 
@@ -330,6 +349,8 @@ def acronyms(text: str) -> dict[str, str]:
         words, short = m.group(1).split(), m.group(2)
         # Leading words that are not part of the name ("Tuesday's International …")
         for k in range(len(words)):
+            if not words[k][:1].isupper():
+                continue  # "Members of the Port Workers' Federation (PWF)": not "of the …"
             initials = "".join(w[0] for w in words[k:] if w[:1].isupper())
             if initials == short.upper():
                 out.setdefault(short, " ".join(words[k:]))

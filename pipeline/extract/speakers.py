@@ -33,6 +33,7 @@ from pipeline.extract.mentions import (
     is_anonymous,
     is_name_word,
     is_person_name,
+    org_head,
     org_official,
     speaker_words,
 )
@@ -178,6 +179,14 @@ class SpeakerResolver:
             body = self._by_body(span.start, span.text, bare)
             if body is not None:
                 return self._copy(span, body)
+            if len(bare) == 1 and bare[0] in _LABOUR_HEADS:
+                # "the union" when none spoke yet: the one union or federation the article
+                # defined an acronym for ("the Port Workers' Federation (PWF)")
+                union = self._defined_union()
+                if union is not None:
+                    return Speaker(
+                        span, organization=union, official=org_official(union, self._words)
+                    )
             state = self._unowned_state_body(span, " ".join(bare))
             if state is not None:
                 return state
@@ -313,6 +322,14 @@ class SpeakerResolver:
                 speaker = self._copy(span, found)
                 speaker.role = role
                 return speaker
+            in_office = (
+                None
+                if indefinite or parsed.country is None or not _OFFICE_WORDS.isdisjoint(bare)
+                else _office_holder(gaz, role, parsed.country)
+            )
+            if in_office is not None:
+                # "Oman's foreign minister": the one the gazetteer has in that office
+                return _person_speaker(span, _Parsed(person=in_office, role=role))
             org = parsed.org
             official = _official(gaz, role, org)
             if official is None and any(w in self._words.state_bodies for w in bare):
@@ -389,6 +406,14 @@ class SpeakerResolver:
         return Speaker(
             span, organization=f"Governments of {names[0]} and {names[1]}", official=True
         )
+
+    def _defined_union(self) -> str | None:
+        if "(" not in self.text:
+            return None
+        if self._acronyms is None:
+            self._acronyms = acronyms(self.text)
+        found = [n for n in self._acronyms.values() if org_head(n) in _LABOUR_HEADS]
+        return found[0] if len(found) == 1 else None
 
     def _expand_acronym(self, acronym: str) -> str:
         """An acronym ("the IISS") → the name the article defined it with, if it did."""
@@ -511,15 +536,20 @@ class SpeakerResolver:
             return introduced
         if prev.is_person and prev.gender is None and gender == "f":
             # "she" after a speaker the article gives no gender: a woman it named before
-            # is the better reading (names and titles mark women more often than men)
+            # is the better reading (names and titles mark women more often than men) - when
+            # she spoke just before that speaker: not across the quotes of others
             for ent in reversed(self.history[-_MAX_HISTORY:]):
+                if ent.position >= prev.position or (
+                    ent.is_person and ent.speaker.name == prev.speaker.name
+                ):
+                    continue
                 if (
-                    ent.position < prev.position
-                    and position - ent.position <= _LOOKBACK_CHARS
+                    position - ent.position <= _LOOKBACK_CHARS
                     and ent.is_person
                     and ent.gender == "f"
                 ):
                     return ent
+                break
         if prev.is_person and _compatible(prev, gender):
             return prev
         if not prev.is_person:
@@ -764,9 +794,9 @@ _LOCATED = re.compile(
 )
 _ISSUED_BY = re.compile(
     r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
-    r"(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]+"
-    r"(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
-    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+((?:the[ \t]+)?[A-Z].*)$"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)[ \t]+"
+    r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
+    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
 )
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
@@ -866,6 +896,32 @@ def _parse(gaz: Gazetteer, text: str) -> _Parsed:
     Peskov"), within an article and across a stream."""
     _GAZETTEERS.setdefault(id(gaz), gaz)
     return _parse_cached(id(gaz), text)
+
+
+#: Words that make a role someone else's than the office holder's ("a former foreign
+#: minister", "Iran's deputy foreign minister", "the country's then prime minister").
+_OFFICE_WORDS = frozenset(
+    {"former", "ex", "deputy", "vice", "acting", "then", "late", "new", "next", "previous"}
+)
+_HOLDERS: dict[int, dict[tuple[str, str], Person | None]] = {}
+
+
+def _office_holder(gaz: Gazetteer, role: str, country: str) -> Person | None:
+    """The one person the gazetteer has in a country's office now (no end of tenure); None
+    when it has none or several."""
+    holders = _HOLDERS.get(id(gaz))
+    if holders is None:
+        holders = {}
+        for person in gaz.persons:
+            if person.role is None or person.country is None or not person.official:
+                continue
+            if gaz.tenure(person)[1] is not None:
+                continue  # no longer in office
+            key = (person.role.lower(), person.country)
+            holders[key] = None if key in holders else person
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        _HOLDERS[id(gaz)] = holders
+    return holders.get((role.lower(), country))
 
 
 @lru_cache(maxsize=50_000)
@@ -1163,6 +1219,8 @@ def _state_fields(
 
 
 _OFFICE_OF = re.compile(r"(?:[Tt]he[ \t]+)?[Oo]ffice[ \t]+of[ \t].+|.+['’]s[ \t]+office")
+
+_LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 
 #: Heads of a definite description that refers back to a body named before ("the ministry").
 _BODY_HEADS = frozenset(
