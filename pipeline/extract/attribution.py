@@ -338,7 +338,7 @@ def find_attributions(
                 # the writer's comment on the reported words, not part of them (after the
                 # learned end, which is trained on the rules' ends without it)
                 at = text.find(marker, start, end)
-                if at > start:
+                if at > start and doc.quote_at(at) is None:
                     _set_end(doc, att, at)
                     break
     return found

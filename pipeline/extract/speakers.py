@@ -202,8 +202,7 @@ class SpeakerResolver:
             _someone_else(known.person.name, span.text, self._words)
             or _other_given_name(known.person, span.text, self._words)
         )
-        office = _OFFICE_OF.fullmatch(span.text)
-        if known.person is not None and office is not None:
+        if known.person is not None and _OFFICE_OF.fullmatch(span.text) is not None:
             # "Prime Minister Benjamin Netanyahu's office", "the office of President X": the
             # office speaks, for the person's government
             holder = _person_speaker(span, known)
