@@ -483,6 +483,9 @@ class TriggerFinder:
         stance: Stance = (
             _ACT_STANCE[act] if act and act not in ("engage", "mention") else head.stance
         )
+        if head.stance == "negative" and stance == "positive":
+            # Wanting, planning or agreeing to a failure is one ("plans to walk away").
+            stance = "negative"
         if counterfactual and stance == "neutral":
             stance = "positive"
         self._outcome_found = None
