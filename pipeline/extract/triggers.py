@@ -500,7 +500,8 @@ class TriggerFinder:
             if outcome is not None:
                 stance = outcome
                 self._outcome_found = outcome
-        if act is None or act == "mention":
+        if act is None or act == "mention" or act == "named":
+            # A reported question ("asked whether …") is settled by its answer.
             answer = self._answer(text, sent_start, end)
             if answer is not None:
                 stance = answer
