@@ -70,3 +70,24 @@ def test_items_of_a_list_are_apart_and_synonyms_of_one_event_together(
     assert len(found) == len(spans), found
     for text_found, span in zip(found, spans, strict=True):
         assert span in text_found
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("The truce talks ended. Both delegations agreed to meet again next month.", "agreement"),
+        ("The truce talks ended. The envoys agreed to keep talking.", "agreement"),
+        (
+            "The talks ended with a prisoner swap. Iran wants a deal that caps enrichment in"
+            " exchange for sanctions relief.",
+            "prisoner_exchange",
+        ),
+    ],
+)
+def test_what_only_looks_like_an_event_of_a_category_is_none(text: str, category: str) -> None:
+    """Agreeing to go on talking is the talks' outcome, not a deal; a deal "in exchange for"
+    something is no exchange of captives."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    found = [t.text for t in finder.find(text) if t.category == category]
+    assert not [t for t in found if "swap" not in t], found
