@@ -494,8 +494,10 @@ class TriggerFinder:
             stance = self._outcome_found = "positive"
         elif negated:
             stance, act = _negate(stance, act)
-        elif act is None or act in ("engage", "mention"):
-            # No judgement from a predicate: how the event went, said in its clause.
+        elif (act is None or act in ("engage", "mention")) and head.stance == "neutral":
+            # No judgement from a predicate: how the event went, said in its clause.  A head
+            # that is an outcome itself ("returns 12 soldiers", "an end to the war") is not
+            # judged by the outcome words of another event in it ("… frays as Thailand …").
             outcome = self._outcome(text, sent_start, start, end)
             if outcome is not None:
                 stance = outcome
