@@ -556,7 +556,10 @@ class TriggerFinder:
             distance = start - o.end() if o.end() <= start else o.start() - end
             if best is not None and distance >= best_distance:
                 continue
-            if self._negation(text, clause_lo, o.start()) is not None:
+            neg = self._negation(text, clause_lo, o.start())
+            # "without" negates the noun it governs, not a predicate after it ("a ceasefire
+            # without guarantees would only give Russia time").
+            if neg is not None and _WITHOUT.match(text, neg) is None:
                 stance = "negative" if stance == "positive" else "positive"
             best, best_distance = stance, distance
         return best
