@@ -1289,6 +1289,8 @@ def _content_after(
         j += 1
         while j < content_end and text[j].isspace():
             j += 1
+        if _word_at(text, j) in _OPENING_CONJUNCTIONS:
+            return None  # "… if attacks continued, but stressed that …": a second predicate
     comp = _complementizer(doc, j, content_end)
     if comp is not None:
         start = comp.end
@@ -1454,6 +1456,8 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
         if cut is not None:
             return cut
         subj = _subject_before(doc, start, other.start)
+        if subj is not None and _word_at(text, subj[0]) in ("who", "which"):
+            continue  # "… that Zelensky, who for years refused any talks, is now …": inside
         if subj is not None:
             lead = text[start : subj[0]].rstrip()
             if lead.endswith(","):
@@ -1531,14 +1535,18 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     start = -1
     conj = -1  # a lower-case "and" crossed tentatively ("many experts and some lawmakers")
     verb_stop = False
+    aux_stop = False  # stopped at an auxiliary ("has", "would")
     relative = False
     while i >= 0:
         tok = toks[i]
         low = tok.lower
         if tok.is_word:
             if low in CLAUSE_WORDS:
+                aux_stop = low in _AUXILIARIES
                 break
-            if (
+            if words > 0 and _post_modifier(toks, i):
+                pass  # "Two officials briefed on the contacts said": still the subject
+            elif (
                 low in doc.lex.np_verbs
                 or low in doc.lex.stop_words
                 or (_looks_verb(tok, words) and not _adjectival(toks, i))
@@ -1595,6 +1603,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         start = conj + 1
     if start < 0:
         return None
+    if (
+        aux_stop
+        and 0 < start < len(toks) - 1
+        and toks[start].lower in PREPOSITIONS
+        and toks[start - 1].lower in _AUXILIARIES
+    ):
+        # "Washington has in the past demanded": an adjunct between the auxiliary and the
+        # verb; the subject stands before the auxiliary
+        return _subject_before(doc, floor, toks[start - 1].start)
     while start < len(toks) and (
         toks[start].lower in PREPOSITIONS
         or toks[start].lower in _NOT_SUBJECT_START
@@ -1626,6 +1643,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
 
 _ISSUED = wordset("published released issued circulated dated")
+_AUXILIARIES = wordset("has have had will would could can should may might must")
 
 
 def _when_and_by(np: list[Token]) -> bool:
@@ -1780,7 +1798,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         tok = toks[j]
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words):
+            if (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words)) and not (
+                words > 0 and _post_modifier(toks, j)
+            ):
                 break
             words += 1
             if words > _MAX_SUBJECT_WORDS:
@@ -1842,10 +1862,12 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
     if head_end <= i or head_end - i > 10:
         return None
     head = toks[i:head_end]
-    for tok in head:
+    for k, tok in enumerate(head, i):
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1):
+            if (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1)) and not (
+                k > i and _post_modifier(toks, k)
+            ):
                 return None
         elif tok.text not in "’'-().&":
             return None
@@ -1934,6 +1956,28 @@ def _adjectival(toks: list[Token], i: int) -> bool:
         return False  # "the groups that signed the letter": a relative clause
     return (
         prev in DETERMINERS or prev in _PRONOUN_DETERMINERS or prev.isdigit() or prev.endswith("ly")
+    )
+
+
+# Participles that open a phrase after the noun they describe ("two officials briefed on the
+# contacts", "a U.S. official involved in the negotiations"): the noun is the speaker.
+_MODIFIER_PARTICIPLES = wordset("briefed involved engaged stationed posted")
+_MODIFIER_PREPOSITIONS = wordset("on in with at")
+_NOT_MODIFIED = wordset("be been being is was were are has have had get got")
+
+
+def _post_modifier(toks: list[Token], k: int) -> bool:
+    """``toks[k]`` is a participle opening a phrase that describes the noun before it."""
+    if not 0 < k < len(toks) - 1 or toks[k].lower not in _MODIFIER_PARTICIPLES:
+        return False
+    prev = toks[k - 1]
+    return (
+        toks[k + 1].lower in _MODIFIER_PREPOSITIONS
+        and prev.is_word
+        and prev.lower not in _NOT_MODIFIED
+        and prev.lower not in CLAUSE_WORDS
+        and prev.lower not in PERSONAL_PRONOUNS
+        and not prev.lower.endswith("ly")
     )
 
 

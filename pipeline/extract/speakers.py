@@ -38,7 +38,7 @@ from pipeline.extract.mentions import (
     speaker_words,
 )
 from pipeline.extract.model import Span, Speaker
-from pipeline.extract.tokens import wordset
+from pipeline.extract.tokens import PREPOSITIONS, wordset
 
 if TYPE_CHECKING:
     from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
@@ -576,19 +576,27 @@ class SpeakerResolver:
         if previous >= para or position - para > _INTRO_PARAGRAPH_CHARS:
             return None
         end = _sentence_start(text, para, position)
+        if end <= para and para > 0 and text[para] in _QUOTE_MARKS:
+            # a quote paragraph after the paragraph that introduces its speaker ("…
+            # lawmaker Mykola Danylenko was sceptical ….\n\n“…,” he told Reuters.")
+            end = len(text[:para].rstrip())
+            para = text.rfind("\n", 0, end) + 1
+            if previous >= para or position - para > 2 * _INTRO_PARAGRAPH_CHARS:
+                return None
         if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
             return None  # no sentence before the pronoun's, or someone else is quoted there
         gaz = self.gazetteer
         found: _Entity | None = None
         for m in _NAME_SEQ.finditer(text, para, end):
             surface = m.group().rstrip(".,")
-            if " " not in surface:
-                continue  # one capitalised word: a sentence start, a place, a surname
+            if " " not in surface or surface[: surface.find(" ")].lower() in PREPOSITIONS:
+                continue  # one capitalised word (a sentence start, a place, a surname), "In Kyiv"
             person = _person(gaz, surface) if gaz is not None else None
             if person is not None:
                 sp = _person_speaker(None, _Parsed(person=person))
             elif (
-                text[m.end() : m.end() + 1] == ","  # introduced with an appositive
+                # introduced with an appositive, or after a role ("opposition lawmaker …")
+                (text[m.end() : m.end() + 1] == "," or _role_before(gaz, text, m.start()))
                 and is_person_name(surface, self._words)
                 and not text[max(0, m.start() - 4) : m.start()].lower().endswith("the ")
             ):
@@ -810,6 +818,15 @@ _GENDERED = re.compile(
 )
 # What ends a sentence, looking back from a pronoun (cheaper than a regex over the window).
 _SENTENCE_ENDS = (". ", "? ", "! ", ".” ", '." ', "?” ", "!” ", "\n")
+
+
+def _role_before(gaz: Gazetteer | None, text: str, position: int) -> bool:
+    """A lower-case role word right before ``position`` ("lawmaker Mykola Danylenko")."""
+    head = text[max(0, position - 30) : position]
+    words = head.split()
+    if gaz is None or not words or not head[-1:].isspace() or not words[-1].islower():
+        return False
+    return gaz.role(words[-1]) is not None
 
 
 def _sentence_start(text: str, lo: int, hi: int) -> int:
@@ -1044,6 +1061,10 @@ class _Facts:
         self.nonofficial = nonofficial  # "analysts", "Thai fruit exporters"
 
 
+# Words after a speaker's head noun that open what describes it ("officials briefed on …").
+_POST_MODIFIERS = frozenset({"briefed", "involved", "engaged", "close", "familiar"})
+
+
 @lru_cache(maxsize=50_000)
 def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     gaz = _GAZETTEERS[gaz_id]
@@ -1051,9 +1072,11 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     media_nouns = _speaker_words(language)[2]
     cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
     bare = [w.lower() for w in cased]
-    # "one U.S. official", "a senior European diplomat": unnamed, so an anonymous source
+    # "one U.S. official", "a senior European diplomat", "two officials briefed on the
+    # talks": unnamed, so an anonymous source
+    head = next((bare[:k] for k, w in enumerate(bare) if k and w in _POST_MODIFIERS), bare)
     anonymous = is_anonymous(text, words) or (
-        bool(bare) and bare[-1] in words.unnamed_heads and "," not in text
+        bool(head) and head[-1] in words.unnamed_heads and "," not in text
     )
     low = " ".join(bare).replace("’", "'")
     owner, sep, body = low.partition("'s ")
