@@ -1147,7 +1147,7 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         # "…, the minister said" or "“… workforce,” he says" (comma inside the quote)
         bare = lead.rstrip("”\"’'»")
         if not bare or bare[-1] not in "," + _DASHES:
-            return None
+            return _as_ending(doc, cue, subj, ss, se, lead)
         comma = ss + len(lead) - 1 if lead[-1] in "," + _DASHES else ss + len(lead)
         speaker = subj
         rest = cue.end
@@ -1192,6 +1192,30 @@ def _as_clause(
         if len(text[start:end].split()) >= 3:
             return _make(doc, cue, speaker, [(start, end)], [(start, end)])
     return None
+
+
+def _as_ending(
+    doc: _Doc, cue: Cue, speaker: tuple[int, int], ss: int, se: int, lead: str
+) -> Attribution | None:
+    """``A “…,” as the minister put it.``: an as-clause that ends the sentence reports what
+    comes before it."""
+    text = doc.text
+    as_word = lead.rsplit(None, 1)[-1] if lead else ""
+    if as_word.lower() not in doc.lex.as_words:
+        return None
+    rest = doc.tokens(cue.end, se)
+    if rest and any(t.is_word for t in rest[_time_adjunct(rest) :]):
+        return None  # the as-clause must end the sentence ("… on Tuesday." at most)
+    before = lead[: len(lead) - len(as_word)].rstrip()
+    if not before.rstrip("”\"’'»").endswith(","):
+        return None
+    c_start = _clause_start(doc, ss, ss + len(before))
+    c_end = ss + len(before)
+    while c_end > c_start and text[c_end - 1] in " ,":
+        c_end -= 1
+    if len(text[c_start:c_end].split()) < 3:
+        return None
+    return _make(doc, cue, speaker, [(c_start, c_end)], [(c_start, c_end)])
 
 
 def _as_opening(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
@@ -1319,6 +1343,9 @@ def _content_after(
         start = addressee[1]
         while start < content_end and text[start] in " \t,":
             start += 1
+        rest = doc.tokens(start, content_end)
+        if rest and not any(t.is_word for t in rest[_time_adjunct(rest) :]):
+            return None  # "would brief President Trump on Thursday": no content, a date
     elif cue.cls == "question":
         # "asked Clinton whether …": the question starts after the addressee
         for k, tok in enumerate(toks[1:7], 1):

@@ -1327,7 +1327,11 @@ def _role_matches(wanted: str | None, have: str | None) -> bool:
         return False
     if wanted == have:
         return True
-    return have in _GENERIC_ROLES.get(wanted, frozenset())
+    if have in _GENERIC_ROLES.get(wanted, frozenset()):
+        return True
+    # "the minister" after "Foreign Minister Hakan Fidan", "the envoy" after a special envoy:
+    # the office's last word (a prime minister is not called "the minister")
+    return " " not in wanted and have.endswith(" " + wanted) and have != "prime minister"
 
 
 def _with_mention(speaker: Speaker, span: Span) -> Speaker:
