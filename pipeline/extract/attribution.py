@@ -259,6 +259,9 @@ class _Doc:
         self._sent_tokens: dict[int, tuple[list[Token], list[int]]] = {}
         #: sentence start -> speaker span of an attribution found in that sentence
         self.sentence_speaker: dict[int, tuple[int, int]] = {}
+        #: sentence start -> speaker span of the latest indirect attribution in that sentence
+        #: whose cue is not inside another's content
+        self.clause_speaker: dict[int, tuple[int, int]] = {}
         # The same subject/complementizer questions come up for a cue and for the cues
         # before it (content cutting): answer each once.
         self.subject_memo: dict[tuple[int, int], tuple[int, int] | None] = {}
@@ -428,6 +431,8 @@ def _find(
             doc.used_cues.add(ci)
             found.append(att)
             _remember_speaker(doc, att)
+            if att.speaker is not None and not any(s <= cue.start < e for s, e in recent):
+                doc.clause_speaker[doc.sentence(cue.start)[0]] = att.speaker
             recent = (recent + att.parts)[-4:]
     if doc.learned_cues and (cue_model is not None or collect is not None):
         _learned_attributions(doc, found, cue_model, collect)
@@ -922,8 +927,13 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         if speaker is None and _coordinated(prefix):
             # "Trump joked …, declined … and told his audience …": the clause subject speaks;
             # the sentence's first speaker when one was found ("Its director, Pieter Kramer,
-            # told … and warned that …": the appositive's name too)
-            speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
+            # told … and warned that …": the appositive's name too); after "…, while Moscow
+            # said …", the subject of that clause
+            speaker = (
+                doc.clause_speaker.get(ss)
+                or doc.sentence_speaker.get(ss)
+                or _main_subject(doc, ss, cue.start)
+            )
         if speaker is None and _is_participle(doc, cue):
             speaker = _adverbial_participle_subject(doc, cue, ss)
     if speaker is None:

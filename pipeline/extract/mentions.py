@@ -183,6 +183,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
     text = text.strip().rstrip(",")
     # "the Geneva Centre for Nuclear Policy (GCNP)": the acronym the article defines is not
     # part of the name (the article's acronyms are read apart)
+    defined = _DEFINED_ACRONYM.search(text)
     text = _DEFINED_ACRONYM.sub("", text)
     head, _, tail = text.partition(",")
     # "the Ta'ang National Liberation Army (TNLA), one of the groups …": there too
@@ -196,6 +197,10 @@ def describe(text: str, words: SpeakerWords) -> Description:
             # "Liberian President Joseph Boakai, who chaired the summit,": the titles before
             # the name describe the person, the relative clause does not
             desc = head[: len(head) - len(name)].strip() if _RELATIVE.match(tail) else tail
+        elif defined is not None and _initials(tail) == defined.group().strip(" \t()"):
+            # "The operators' association, Rotterdam Terminal Employers (RTE)": a name with
+            # its acronym is an organisation's, not a person's
+            return Description(None, None, tail, _noun_head(_DETERMINER.sub("", head)))
         elif is_person_name(tail, words):
             name, desc = tail, head
         else:
@@ -238,6 +243,10 @@ _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 
 
 _HEAD_ENDS = frozenset({"of", "for", "on", "in", "at", "from", "with", "and", "based", "that"})
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
 
 
 def _noun_head(phrase: str) -> str:

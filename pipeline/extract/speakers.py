@@ -1061,8 +1061,11 @@ class _Facts:
         self.nonofficial = nonofficial  # "analysts", "Thai fruit exporters"
 
 
-# Words after a speaker's head noun that open what describes it ("officials briefed on …").
-_POST_MODIFIERS = frozenset({"briefed", "involved", "engaged", "close", "familiar"})
+# Words after a speaker's head noun that open what describes it ("officials briefed on …",
+# "officials in three capitals").
+_POST_MODIFIERS = frozenset(
+    {"briefed", "involved", "engaged", "close", "familiar", "in", "at", "from"}
+)
 
 
 @lru_cache(maxsize=50_000)
