@@ -323,6 +323,9 @@ def find_attributions(
     words outside the cue lexicon cue the attributions it keeps (``cue_model.py``)."""
     doc = _Doc(text, lex)
     found = _find(doc, cue_model)
+    for att in found:
+        if att.kind == "direct" and any("\n" in text[s:e] for s, e in att.parts):
+            att.parts = _paragraph_parts(text, att.parts)
     if boundaries is not None:
         for att in found:
             if att.kind == "direct" or len(att.parts) != 1:
@@ -345,6 +348,25 @@ def find_attributions(
                     _set_end(doc, att, at)
                     break
     return found
+
+
+# A paragraph break and the quote mark that re-opens a quotation running over paragraphs.
+_REOPENING = re.compile(r"[ \t\r]*\n\s*(?:“|\"|„|«|‘|''|``)")
+
+
+def _paragraph_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A quotation that runs over paragraphs (each re-opened with a quote mark, none closed
+    before the last) has a part for each paragraph: each is a statement of its own in the
+    wire copy's convention; the quote as a whole still covers them all."""
+    out: list[tuple[int, int]] = []
+    for start, end in parts:
+        for m in _REOPENING.finditer(text, start, end):
+            if m.start() > start:
+                out.append((start, m.start()))
+            start = m.end()
+        if end > start:
+            out.append((start, end))
+    return out
 
 
 def _has_any(text: str, start: int, end: int, chars: str) -> bool:
@@ -654,6 +676,7 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     return (
         first in ADJUNCT_WORDS
         or first in PREPOSITIONS  # "“…,” Tenney said about the ads."
+        or first in _PLACE_PREPOSITIONS  # "“…,” she told reporters outside the court."
         or first in ("and", "but", "as")
     )
 
@@ -2072,6 +2095,8 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
         if tok.is_word:
             if out and (low in ADJUNCT_WORDS and low not in ("to", "from")):
                 break
+            if out and low in _PLACE_PREPOSITIONS:
+                break  # "told reporters outside the court"
             if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
                 break
             if (
