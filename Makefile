@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml setup.py requirements.lock
 
 install: $(STAMP)
 
-## native: recompile the mypyc extraction modules after editing them (stale builds are not used)
+## native: recompile the mypyc extraction modules after editing them (fails if they did not compile)
 native: install
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -c 'import sys; from pipeline.extract.native import main; sys.exit(main())'
 
 ## train: retrain the shipped statement models (content ends, learned cues) on PolNeAR train (POLNEAR_TRAIN=path, never dev)
 train: install

@@ -133,3 +133,32 @@ def running_native() -> bool:
     if module is None:
         module = importlib.import_module(f"{PACKAGE}.attribution")
     return not str(getattr(module, "__file__", "")).endswith(".py")
+
+
+def build_problems(directory: Path) -> list[str]:
+    """What keeps the compiled build from running: modules without an extension, and
+    extensions older than their sources (empty when every module of ``COMPILED`` is current)."""
+    compiled = compiled_modules(directory)
+    missing = [name for name in COMPILED if name not in compiled]
+    problems = [f"{name}: not compiled" for name in missing]
+    problems += [f"{name}: compiled from an older source" for name in stale_modules(directory)]
+    return problems
+
+
+def main() -> int:
+    """Exit status 1, naming the modules, unless the whole compiled build is current
+    (``make native`` runs it, since the build itself falls back to the Python sources quietly
+    when mypyc or the C compiler fails)."""
+    problems = build_problems(Path(__file__).resolve().parent)
+    if problems:
+        print("parley: the compiled extraction build is not in use:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        print(
+            "  rebuild with `pip install --no-deps --no-build-isolation -v -e .` and read its"
+            " errors (mypyc needs the modules to type-check; a C compiler must be installed)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"parley: compiled extraction build current ({len(COMPILED)} modules)")
+    return 0

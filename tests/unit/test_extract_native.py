@@ -127,3 +127,22 @@ def test_compiled_and_source_modules_give_the_same_output() -> None:
     assert runs["1"]["native"] is bool(native.compiled_modules(PACKAGE_DIR))
     assert runs["1"]["out"] == runs["0"]["out"]
     assert sum(len(o["statements"]) for o in runs["0"]["out"]) > 30
+
+
+def test_build_problems_names_missing_and_stale_modules(tmp_path: Path) -> None:
+    _fake_build(tmp_path, native.COMPILED[1:], None)
+    manifest = {n: _digest(tmp_path / f"{n}.py") for n in native.COMPILED[1:]}
+    (tmp_path / native.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert native.build_problems(tmp_path) == [f"{native.COMPILED[0]}: not compiled"]
+    (tmp_path / "tokens.py").write_text("# edited\n", encoding="utf-8")
+    assert native.build_problems(tmp_path) == [
+        f"{native.COMPILED[0]}: not compiled",
+        "tokens: compiled from an older source",
+    ]
+
+
+def test_build_problems_empty_for_a_current_build(tmp_path: Path) -> None:
+    _fake_build(tmp_path, native.COMPILED, None)
+    manifest = {n: _digest(tmp_path / f"{n}.py") for n in native.COMPILED}
+    (tmp_path / native.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert native.build_problems(tmp_path) == []
