@@ -507,11 +507,28 @@ def _learned_attributions(
         )
         if collect is not None:
             collect.append((att, feats))
-        elif cue_model is not None and cue_model.keep(feats):
+        elif cue_model is not None and not _inside_name(doc.text, cue) and cue_model.keep(feats):
             found.append(att)
             _remember_speaker(doc, att)
             taken.append(att.cue)
             taken.extend(att.parts)
+
+
+def _inside_name(text: str, cue: Cue) -> bool:
+    """A capitalised word between two capitalised words ("the Rapid Support Forces") is part
+    of a name, not a verb."""
+    if not text[cue.start : cue.start + 1].isupper():
+        return False
+    before = text[max(0, cue.start - 30) : cue.start]
+    after = text[cue.end : cue.end + 2]
+    words = before.split()
+    return (
+        bool(words)
+        and before[-1:] == " "
+        and words[-1][:1].isupper()
+        and after[:1] == " "
+        and after[1:2].isupper()
+    )
 
 
 def _infinitive_start(doc: _Doc, cue: Cue, att: Attribution) -> None:

@@ -36,6 +36,7 @@ from pipeline.extract.mentions import (
     org_head,
     org_official,
     speaker_words,
+    without_titles,
 )
 from pipeline.extract.model import Span, Speaker
 from pipeline.extract.tokens import PREPOSITIONS, wordset
@@ -82,6 +83,8 @@ class _Entity:
     is_media: bool
     #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to them)
     gender: str | None = None
+    #: end of the mention resolved (-1: not a mention of a statement)
+    mention_end: int = -1
 
 
 class SpeakerResolver:
@@ -110,6 +113,10 @@ class SpeakerResolver:
             return Speaker(None)
         start, end = mention
         span = Span(self.text[start:end], start, end)
+        prev = self._previous
+        if prev is not None and prev.position == start and prev.mention_end == end:
+            # a second cue of the same subject ("he said … and warned …"): the same referent
+            return _with_mention(prev.speaker, span)
         speaker = self._resolve(span)
         # set by _resolve for a pronoun (read after the call: a reset before it would be
         # narrowed to None by the type checker, and so by the compiled code)
@@ -122,6 +129,7 @@ class SpeakerResolver:
             or (speaker.organization is None and speaker.role not in (None, "source")),
             is_media=speaker.official is False and speaker.name is None,
             gender=pronoun_gender or _gender(span.text),
+            mention_end=end,
         )
         if speaker.name or speaker.organization or speaker.role:
             if entity.gender is None and speaker.name:
@@ -508,7 +516,8 @@ class SpeakerResolver:
             given = _GIVEN_NAMES_BEFORE.search(text, max(0, at - 40), at)
             if given is None:
                 continue
-            full_name = text[given.start() : at + len(surname)]
+            # "Defence Minister Khawaja Asif": the title is not part of the name
+            full_name = without_titles(text[given.start() : at + len(surname)], self._words)
             if is_person_name(full_name, self._words):
                 return _Entity(
                     given.start(), Speaker(None, name=full_name), is_person=True, is_media=False
@@ -564,7 +573,22 @@ class SpeakerResolver:
             for ent in reversed(self.history[-_MAX_HISTORY:]):
                 if ent.position < prev.position and ent.is_person and ent.gender == gender:
                     return ent
+        if not prev.is_person and self._in_sentence_before(prev.position, position):
+            # "Iran insists that …. “…,” he told reporters": a state or an institution spoke
+            # in the sentence just before; "he" is the person who spoke before it
+            found = self._latest(position, person=True)
+            if found is not None and _compatible(found, gender):
+                return found
         return None
+
+    def _in_sentence_before(self, earlier: int, position: int) -> bool:
+        """Whether ``earlier`` lies in the sentence right before the one at ``position``."""
+        text = self.text
+        lo = max(0, position - 600)
+        end = _sentence_start(text, lo, position)
+        if end <= earlier:
+            return False
+        return earlier >= max(lo, _sentence_start(text, lo, end - 1))
 
     def _introduced_person(self, position: int, previous: int) -> _Entity | None:
         """A person the pronoun's paragraph introduces before the pronoun's sentence, when
@@ -592,15 +616,21 @@ class SpeakerResolver:
             if " " not in surface or surface[: surface.find(" ")].lower() in PREPOSITIONS:
                 continue  # one capitalised word (a sentence start, a place, a surname), "In Kyiv"
             person = _person(gaz, surface) if gaz is not None else None
+            name = without_titles(surface, self._words)
             if person is not None:
                 sp = _person_speaker(None, _Parsed(person=person))
             elif (
-                # introduced with an appositive, or after a role ("opposition lawmaker …")
-                (text[m.end() : m.end() + 1] == "," or _role_before(gaz, text, m.start()))
-                and is_person_name(surface, self._words)
+                # introduced with an appositive, after a role ("opposition lawmaker …") or a
+                # title ("Pakistan's Defence Minister Khawaja Asif")
+                (
+                    text[m.end() : m.end() + 1] == ","
+                    or name != surface
+                    or _role_before(gaz, text, m.start())
+                )
+                and is_person_name(name, self._words)
                 and not text[max(0, m.start() - 4) : m.start()].lower().endswith("the ")
             ):
-                sp = Speaker(None, name=surface)
+                sp = Speaker(None, name=name)
             else:
                 continue
             if found is not None and found.speaker.name != sp.name:
@@ -1116,7 +1146,7 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
-        nonofficial=bool(bare) and bare[-1] in words.nonofficial_heads and "," not in text,
+        nonofficial=bool(head) and head[-1] in words.nonofficial_heads and "," not in text,
     )
 
 
