@@ -1322,12 +1322,13 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
     rest = text[pos:se].strip(_TRAILING + '”"»')
     if not rest:
         return True
-    toks = [t for t in doc.tokens(pos, se) if t.is_word]
-    if not toks:
-        return True
     stripped = text[pos:se].lstrip()
     if stripped[:1] == ",":
         return True  # ", adding …", ", citing …": a new clause begins
+    comma = text.find(",", pos, se)  # "said on Monday, confirming …": the same after the adjunct
+    toks = [t for t in doc.tokens(pos, se if comma < 0 else comma) if t.is_word]
+    if not toks:
+        return True
     if len(toks) > _MAX_GAP_WORDS:
         return False
     k = _after_adverbs(toks)  # "said just after midnight", "said shortly before the vote"
@@ -2114,6 +2115,14 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
                 break
             if out and low in _PLACE_PREPOSITIONS:
                 break  # "told reporters outside the court"
+            if (
+                not appositive
+                and out
+                and tok.capitalized
+                and out[-1].text.islower()
+                and out[-1].text.endswith("s")
+            ):
+                break  # "told reporters Russia had not rejected …": the content's subject
             if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
                 break
             if (
