@@ -1624,6 +1624,8 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
                 break
             if words > 0 and _post_modifier(toks, i):
                 pass  # "Two officials briefed on the contacts said": still the subject
+            elif i > 0 and low.endswith("s") and toks[i - 1].lower in _ARTICLES:
+                pass  # "sources familiar with the plans said": a noun after an article
             elif (
                 low in doc.lex.np_verbs
                 or low in doc.lex.stop_words
@@ -1721,6 +1723,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
 
 _ISSUED = wordset("published released issued circulated dated")
+_ARTICLES = wordset("the a an")
 _AUXILIARIES = wordset("has have had will would could can should may might must")
 
 

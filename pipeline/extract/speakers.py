@@ -1094,7 +1094,7 @@ class _Facts:
 # Words after a speaker's head noun that open what describes it ("officials briefed on …",
 # "officials in three capitals").
 _POST_MODIFIERS = frozenset(
-    {"briefed", "involved", "engaged", "close", "familiar", "in", "at", "from"}
+    {"briefed", "involved", "engaged", "close", "familiar", "aware", "in", "at", "from"}
 )
 
 
