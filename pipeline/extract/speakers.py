@@ -181,19 +181,30 @@ class SpeakerResolver:
             if antecedent is not None:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
+            at = self.text.rfind(",", max(0, span.start - 120), span.start)
+            clause = self.text[max(0, span.start - 120) : max(0, at)].rsplit(",", 1)[-1]
+            if at > 0 and is_anonymous(clause.rsplit(".", 1)[-1], self._words):
+                # "according to two sources familiar with the talks, who said …"
+                return Speaker(span, role="source", official=False)
             return Speaker(span)
         if words[0] == "the" and 1 <= len(bare) <= 3 and bare[-1] in _BODY_HEADS:
             # "the ministry", "the defence ministry": the body of that kind that spoke last
             body = self._by_body(span.start, span.text, bare)
             if body is not None:
                 return self._copy(span, body)
-            if len(bare) == 1 and bare[0] in _LABOUR_HEADS:
+            if len(bare) == 1:
                 # "the union" when none spoke yet: the one union or federation the article
-                # defined an acronym for ("the Port Workers' Federation (PWF)")
-                union = self._defined_union()
-                if union is not None:
+                # defined an acronym for ("the Port Workers' Federation (PWF)"); "the agency"
+                # the one agency ("the International Atomic Energy Agency (IAEA)")
+                defined = self._defined_body(bare[0])
+                if defined is not None:
+                    org = _organization(self.gazetteer, defined) if self.gazetteer else None
+                    if org is not None:
+                        return Speaker(
+                            span, organization=org.name, country=org.country, official=org.official
+                        )
                     return Speaker(
-                        span, organization=union, official=org_official(union, self._words)
+                        span, organization=defined, official=org_official(defined, self._words)
                     )
             state = self._unowned_state_body(span, " ".join(bare))
             if state is not None:
@@ -414,12 +425,13 @@ class SpeakerResolver:
             span, organization=f"Governments of {names[0]} and {names[1]}", official=True
         )
 
-    def _defined_union(self) -> str | None:
+    def _defined_body(self, head: str) -> str | None:
         if "(" not in self.text:
             return None
         if self._acronyms is None:
             self._acronyms = acronyms(self.text)
-        found = [n for n in self._acronyms.values() if org_head(n) in _LABOUR_HEADS]
+        heads = _LABOUR_HEADS if head in _LABOUR_HEADS else (head,)
+        found = [n for n in self._acronyms.values() if org_head(n) in heads]
         return found[0] if len(found) == 1 else None
 
     def _expand_acronym(self, acronym: str) -> str:
