@@ -983,8 +983,14 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
-    if text.startswith("to be ", c_start) and _word_at(text, c_start + 6) in _ANONYMITY:
-        return None  # "who declined to be named said …": the anonymity, not a statement
+    lead = 4 if text.startswith("not to be ", c_start) else 0
+    if (
+        text.startswith("to be ", c_start + lead)
+        and _word_at(text, c_start + lead + 6) in _ANONYMITY
+    ):
+        # "who declined to be named said …", "asking not to be named": the anonymity, not a
+        # statement
+        return None
     particle = _CUE_PARTICLE.match(text, cue.end, c_end)
     if particle is not None and particle.start(1) == c_start == marked_start:
         # "warned of …", "railed against …": the preposition belongs to the cue

@@ -839,7 +839,8 @@ _NAMED_OUTLET = re.compile(
     r"[ \t]+([A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})$"
 )
 _LOCATED = re.compile(
-    r"((?:[A-Za-z]+[ \t]+){0,2}?[a-z]+s)[ \t]+in[ \t]+(?:[a-z]+[ \t]+)?[A-Z][\w-]*$"
+    r"((?:[Aa]n?|[Oo]ne)[ \t]+(?:[a-z]+[ \t]+){0,2}[a-z]+|(?:[A-Za-z]+[ \t]+){0,2}?[a-z]+s)"
+    r"[ \t]+in[ \t]+(?:[a-z]+[ \t]+)?[A-Z][\w-]*$"
 )
 _ISSUED_BY = re.compile(
     r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
