@@ -361,6 +361,11 @@ class SpeakerResolver:
             )
         if parsed.org is not None:
             org = parsed.org
+            if words[0] == "the" and bare[0] in _HEAD_WORDS and len(bare) > 2 and bare[1] == "of":
+                # "the head of the U.N. nuclear watchdog": the one person the gazetteer has there
+                member = _org_member(gaz, org.name)
+                if member is not None:
+                    return _person_speaker(span, _Parsed(person=member))
             return Speaker(span, organization=org.name, country=org.country, official=org.official)
         if parsed.country is not None:
             return Speaker(span, country=parsed.country)
@@ -963,6 +968,23 @@ _OFFICE_WORDS = frozenset(
     {"former", "ex", "deputy", "vice", "acting", "then", "late", "new", "next", "previous"}
 )
 _HOLDERS: dict[int, dict[tuple[str, str], Person | None]] = {}
+_MEMBERS: dict[int, dict[str, Person | None]] = {}
+_HEAD_WORDS = frozenset({"head", "chief", "director", "director-general", "leader"})
+
+
+def _org_member(gaz: Gazetteer, organization: str) -> Person | None:
+    """The one person the gazetteer has in an organisation now; None when none or several."""
+    members = _MEMBERS.get(id(gaz))
+    if members is None:
+        members = {}
+        for person in gaz.persons:
+            if person.organization is None or gaz.tenure(person)[1] is not None:
+                continue
+            key = person.organization
+            members[key] = None if key in members else person
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        _MEMBERS[id(gaz)] = members
+    return members.get(organization)
 
 
 def _office_holder(gaz: Gazetteer, role: str, country: str) -> Person | None:
