@@ -83,6 +83,16 @@ def test_multi_paragraph_quote_is_one_statement() -> None:
     assert "second paragraph" in result.statements[0].quote.text
 
 
+def test_multi_paragraph_quote_has_a_part_for_each_paragraph() -> None:
+    text = "“The first paragraph of the speech.\n\n“The second paragraph,” the minister said.\n"
+    st = StatementExtractor().extract(text, language="en").statements[0]
+    assert [p.text for p in st.parts] == [
+        "The first paragraph of the speech.",
+        "The second paragraph,",
+    ]
+    assert (st.quote.start, st.quote.end) == (1, text.index("”"))
+
+
 @pytest.mark.parametrize(
     ("record", "reason"),
     [
