@@ -922,6 +922,8 @@ def _prefix_groups(alternatives: list[str], flags: int, depth: int) -> str:
     whole list as it is)."""
     parts: list[str] = []
     groups: dict[str, list[str]] = {}
+    # Once, as a plain bool: ``int & re.IGNORECASE`` runs the enum's ``__rand__`` in Python.
+    fold = bool(flags & re.IGNORECASE)
     for alt in alternatives:
         first = alt[:1]
         if not first.isalpha() or alt[1:2] in ("?", "*", "+", "{") or len(first.lower()) != 1:
@@ -929,7 +931,7 @@ def _prefix_groups(alternatives: list[str], flags: int, depth: int) -> str:
             groups = {}
             parts.append(alt)
             continue
-        key = first.lower() if flags & re.IGNORECASE else first
+        key = first.lower() if fold else first
         groups.setdefault(key, []).append(alt[1:])
     parts += _letter_groups(groups, flags, depth)
     return "|".join(parts)
