@@ -15,11 +15,13 @@ anything else (help, a SOURCE, other options, errors) goes through the typer com
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import orjson
 
@@ -54,6 +56,25 @@ def run_from_argv(argv: list[str]) -> int | None:
         return None
     print(f"{count} records", file=sys.stderr)
     return 0
+
+
+def exit_process(status: int) -> NoReturn:
+    """End a ``parley extract`` process after ``run_from_argv``: its output is written and
+    closed, so the interpreter's teardown (freeing the gazetteer and the lexicons object by
+    object, and collecting them twice more) is skipped: ~0.1 billion instructions, a tenth
+    of a one-article run.  When something registered an exit function or another thread
+    runs, the process exits as usual, so that they are not cut short."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    threading = sys.modules.get("threading")
+    ncallbacks = getattr(atexit, "_ncallbacks", None)
+    if (
+        ncallbacks is None
+        or ncallbacks() != 0
+        or (threading is not None and threading.active_count() != 1)
+    ):
+        sys.exit(status)
+    os._exit(status)
 
 
 def run_jsonl(input_path: str, output_path: str, default_language: str | None = None) -> int:
