@@ -107,8 +107,10 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
     gc.disable()
     try:
         from pipeline.extract.record import default_extractor
+        from pipeline.extract.regex_cache import remember
 
         extractor = default_extractor()
+        remember()
     finally:
         if collecting:
             gc.enable()

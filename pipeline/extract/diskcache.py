@@ -55,20 +55,26 @@ def load_or_build(
     if accept(cached):
         return cached  # type: ignore[return-value]
     value = build()
+    store(directory, prefix, key, value, keep=keep)
+    return value
+
+
+def store(directory: Path, prefix: str, key: str, value: object, *, keep: int) -> None:
+    """Write ``value`` to ``<directory>/<prefix>-<key>.pickle`` (atomically; a disk that
+    cannot be written is no error), keeping the ``keep`` newest files of ``prefix``."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{prefix}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
+            os.replace(tmp, directory / f"{prefix}-{key}.pickle")
         except BaseException:
             os.unlink(tmp)
             raise
         _prune(directory, prefix, keep)
     except OSError:
         pass
-    return value
 
 
 @contextlib.contextmanager
