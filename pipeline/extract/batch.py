@@ -141,6 +141,7 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
             src.close()
         if dst is not None:
             dst.close()
+    remember()  # and those of the lexicons the articles needed
     return count
 
 
