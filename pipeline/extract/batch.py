@@ -51,7 +51,9 @@ def run_from_argv(argv: list[str]) -> int | None:
     if rest or args.input is None:
         return None
     try:
-        count = run_jsonl(args.input, args.output, default_language=args.language)
+        count = run_jsonl(
+            args.input, args.output, default_language=args.language, remember_regexes=True
+        )
     except BatchFileError:
         return None
     print(f"{count} records", file=sys.stderr)
@@ -77,9 +79,17 @@ def exit_process(status: int) -> NoReturn:
     os._exit(status)
 
 
-def run_jsonl(input_path: str, output_path: str, default_language: str | None = None) -> int:
+def run_jsonl(
+    input_path: str,
+    output_path: str,
+    default_language: str | None = None,
+    *,
+    remember_regexes: bool = False,
+) -> int:
     """Process a JSONL stream; returns the number of lines written.  ``default_language``
-    is used for records that do not declare theirs."""
+    is used for records that do not declare theirs.  With ``remember_regexes`` (a process
+    of its own, the command line's) the regexes compiled are kept for the next process
+    (``regex_cache.remember``); a process that also runs other code would add its own."""
     count = 0
     try:
         src: IO[bytes] = sys.stdin.buffer if input_path == "-" else open(input_path, "rb")  # noqa: SIM115
@@ -110,7 +120,8 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
         from pipeline.extract.regex_cache import remember
 
         extractor = default_extractor()
-        remember()
+        if remember_regexes:
+            remember()
     finally:
         if collecting:
             gc.enable()
@@ -141,7 +152,8 @@ def run_jsonl(input_path: str, output_path: str, default_language: str | None = 
             src.close()
         if dst is not None:
             dst.close()
-    remember()  # and those of the lexicons the articles needed
+    if remember_regexes:
+        remember()  # and those of the lexicons the articles needed
     return count
 
 

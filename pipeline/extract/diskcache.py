@@ -2,10 +2,10 @@
 
 ``$PARLEY_CACHE_DIR`` (default ``~/.cache/parley``; an empty value turns caching off) holds the
 compiled gazetteer (~0.7 s to build; ``load_or_build``, one file per content key), the parsed
-lexicon files (``lexicon.py``), the programs of the lexicons' large regexes
-(``regex_cache.py``) and the language identifier's model tables (memory-mapped, see
-``language.py``).  Any problem with a file (missing, corrupt, foreign, read-only disk) only
-means building again.
+lexicon files and the cue lexicon's trie pattern (``lexicon.py``), the programs of the
+lexicons' large regexes and of the modules' small ones (``regex_cache.py``) and the language
+identifier's model tables (memory-mapped, see ``language.py``).  Any problem with a file
+(missing, corrupt, foreign, read-only disk) only means building again.
 """
 
 from __future__ import annotations
