@@ -17,11 +17,11 @@ def main() -> None:
     faulthandler.enable()
     argv = sys.argv[1:]
     if argv[:1] == ["extract"]:
-        from pipeline.extract.batch import run_from_argv
+        from pipeline.extract.batch import exit_process, run_from_argv
 
         status = run_from_argv(argv[1:])
         if status is not None:
-            sys.exit(status)
+            exit_process(status)
     from parley.cli import main as full_main
 
     full_main()

@@ -9,10 +9,12 @@ ceasefires.  No Beam, Kafka or Elasticsearch imports here (the Beam DoFns wrap t
 
 from pathlib import Path
 
-from pipeline.extract import native
+from pipeline.extract import native, regex_cache
 
 # Before any compiled module is imported: an out-of-date build must not shadow its sources.
 NATIVE = native.select_modules(Path(__file__).resolve().parent)
+# and their small regexes compiled in an earlier process (``regex_cache.preload``)
+regex_cache.preload()
 
 from pipeline.extract.extractor import StatementExtractor  # noqa: E402
 from pipeline.extract.model import (  # noqa: E402

@@ -2,12 +2,12 @@
 
 import sys
 
-from pipeline.extract.batch import run_from_argv
+from pipeline.extract.batch import exit_process, run_from_argv
 
 if __name__ == "__main__":
     status = run_from_argv(sys.argv[1:])
     if status is not None:
-        sys.exit(status)
+        exit_process(status)
     import typer
 
     from pipeline.extract.cli import extract

@@ -259,6 +259,9 @@ class _Doc:
         self._sent_tokens: dict[int, tuple[list[Token], list[int]]] = {}
         #: sentence start -> speaker span of an attribution found in that sentence
         self.sentence_speaker: dict[int, tuple[int, int]] = {}
+        #: sentence start -> speaker span of the latest indirect attribution in that sentence
+        #: whose cue is not inside another's content
+        self.clause_speaker: dict[int, tuple[int, int]] = {}
         # The same subject/complementizer questions come up for a cue and for the cues
         # before it (content cutting): answer each once.
         self.subject_memo: dict[tuple[int, int], tuple[int, int] | None] = {}
@@ -320,6 +323,9 @@ def find_attributions(
     words outside the cue lexicon cue the attributions it keeps (``cue_model.py``)."""
     doc = _Doc(text, lex)
     found = _find(doc, cue_model)
+    for att in found:
+        if att.kind == "direct" and any("\n" in text[s:e] for s, e in att.parts):
+            att.parts = _paragraph_parts(text, att.parts)
     if boundaries is not None:
         for att in found:
             if att.kind == "direct" or len(att.parts) != 1:
@@ -342,6 +348,25 @@ def find_attributions(
                     _set_end(doc, att, at)
                     break
     return found
+
+
+# A paragraph break and the quote mark that re-opens a quotation running over paragraphs.
+_REOPENING = re.compile(r"[ \t\r]*\n\s*(?:“|\"|„|«|‘|''|``)")
+
+
+def _paragraph_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A quotation that runs over paragraphs (each re-opened with a quote mark, none closed
+    before the last) has a part for each paragraph: each is a statement of its own in the
+    wire copy's convention; the quote as a whole still covers them all."""
+    out: list[tuple[int, int]] = []
+    for start, end in parts:
+        for m in _REOPENING.finditer(text, start, end):
+            if m.start() > start:
+                out.append((start, m.start()))
+            start = m.end()
+        if end > start:
+            out.append((start, end))
+    return out
 
 
 def _has_any(text: str, start: int, end: int, chars: str) -> bool:
@@ -428,6 +453,8 @@ def _find(
             doc.used_cues.add(ci)
             found.append(att)
             _remember_speaker(doc, att)
+            if att.speaker is not None and not any(s <= cue.start < e for s, e in recent):
+                doc.clause_speaker[doc.sentence(cue.start)[0]] = att.speaker
             recent = (recent + att.parts)[-4:]
     if doc.learned_cues and (cue_model is not None or collect is not None):
         _learned_attributions(doc, found, cue_model, collect)
@@ -480,11 +507,28 @@ def _learned_attributions(
         )
         if collect is not None:
             collect.append((att, feats))
-        elif cue_model is not None and cue_model.keep(feats):
+        elif cue_model is not None and not _inside_name(doc.text, cue) and cue_model.keep(feats):
             found.append(att)
             _remember_speaker(doc, att)
             taken.append(att.cue)
             taken.extend(att.parts)
+
+
+def _inside_name(text: str, cue: Cue) -> bool:
+    """A capitalised word between two capitalised words ("the Rapid Support Forces") is part
+    of a name, not a verb."""
+    if not text[cue.start : cue.start + 1].isupper():
+        return False
+    before = text[max(0, cue.start - 30) : cue.start]
+    after = text[cue.end : cue.end + 2]
+    words = before.split()
+    return (
+        bool(words)
+        and before[-1:] == " "
+        and words[-1][:1].isupper()
+        and after[:1] == " "
+        and after[1:2].isupper()
+    )
 
 
 def _infinitive_start(doc: _Doc, cue: Cue, att: Attribution) -> None:
@@ -649,6 +693,7 @@ def _attribution_tail(doc: _Doc, pos: int, se: int) -> bool:
     return (
         first in ADJUNCT_WORDS
         or first in PREPOSITIONS  # "“…,” Tenney said about the ads."
+        or first in _PLACE_PREPOSITIONS  # "“…,” she told reporters outside the court."
         or first in ("and", "but", "as")
     )
 
@@ -922,8 +967,13 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
         if speaker is None and _coordinated(prefix):
             # "Trump joked …, declined … and told his audience …": the clause subject speaks;
             # the sentence's first speaker when one was found ("Its director, Pieter Kramer,
-            # told … and warned that …": the appositive's name too)
-            speaker = doc.sentence_speaker.get(ss) or _main_subject(doc, ss, cue.start)
+            # told … and warned that …": the appositive's name too); after "…, while Moscow
+            # said …", the subject of that clause
+            speaker = (
+                doc.clause_speaker.get(ss)
+                or doc.sentence_speaker.get(ss)
+                or _main_subject(doc, ss, cue.start)
+            )
         if speaker is None and _is_participle(doc, cue):
             speaker = _adverbial_participle_subject(doc, cue, ss)
     if speaker is None:
@@ -933,8 +983,14 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     if content is None:
         return None
     c_start, c_end, marked_start = content
-    if text.startswith("to be ", c_start) and _word_at(text, c_start + 6) in _ANONYMITY:
-        return None  # "who declined to be named said …": the anonymity, not a statement
+    lead = 4 if text.startswith("not to be ", c_start) else 0
+    if (
+        text.startswith("to be ", c_start + lead)
+        and _word_at(text, c_start + lead + 6) in _ANONYMITY
+    ):
+        # "who declined to be named said …", "asking not to be named": the anonymity, not a
+        # statement
+        return None
     particle = _CUE_PARTICLE.match(text, cue.end, c_end)
     if particle is not None and particle.start(1) == c_start == marked_start:
         # "warned of …", "railed against …": the preposition belongs to the cue
@@ -1147,7 +1203,7 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         # "…, the minister said" or "“… workforce,” he says" (comma inside the quote)
         bare = lead.rstrip("”\"’'»")
         if not bare or bare[-1] not in "," + _DASHES:
-            return None
+            return _as_ending(doc, cue, subj, ss, se, lead)
         comma = ss + len(lead) - 1 if lead[-1] in "," + _DASHES else ss + len(lead)
         speaker = subj
         rest = cue.end
@@ -1192,6 +1248,30 @@ def _as_clause(
         if len(text[start:end].split()) >= 3:
             return _make(doc, cue, speaker, [(start, end)], [(start, end)])
     return None
+
+
+def _as_ending(
+    doc: _Doc, cue: Cue, speaker: tuple[int, int], ss: int, se: int, lead: str
+) -> Attribution | None:
+    """``A “…,” as the minister put it.``: an as-clause that ends the sentence reports what
+    comes before it."""
+    text = doc.text
+    as_word = lead.rsplit(None, 1)[-1] if lead else ""
+    if as_word.lower() not in doc.lex.as_words:
+        return None
+    rest = doc.tokens(cue.end, se)
+    if rest and any(t.is_word for t in rest[_time_adjunct(rest) :]):
+        return None  # the as-clause must end the sentence ("… on Tuesday." at most)
+    before = lead[: len(lead) - len(as_word)].rstrip()
+    if not before.rstrip("”\"’'»").endswith(","):
+        return None
+    c_start = _clause_start(doc, ss, ss + len(before))
+    c_end = ss + len(before)
+    while c_end > c_start and text[c_end - 1] in " ,":
+        c_end -= 1
+    if len(text[c_start:c_end].split()) < 3:
+        return None
+    return _make(doc, cue, speaker, [(c_start, c_end)], [(c_start, c_end)])
 
 
 def _as_opening(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
@@ -1248,12 +1328,13 @@ def _is_adjunct_tail(doc: _Doc, cue: Cue, pos: int, se: int) -> bool:
     rest = text[pos:se].strip(_TRAILING + '”"»')
     if not rest:
         return True
-    toks = [t for t in doc.tokens(pos, se) if t.is_word]
-    if not toks:
-        return True
     stripped = text[pos:se].lstrip()
     if stripped[:1] == ",":
         return True  # ", adding …", ", citing …": a new clause begins
+    comma = text.find(",", pos, se)  # "said on Monday, confirming …": the same after the adjunct
+    toks = [t for t in doc.tokens(pos, se if comma < 0 else comma) if t.is_word]
+    if not toks:
+        return True
     if len(toks) > _MAX_GAP_WORDS:
         return False
     k = _after_adverbs(toks)  # "said just after midnight", "said shortly before the vote"
@@ -1289,6 +1370,8 @@ def _content_after(
         j += 1
         while j < content_end and text[j].isspace():
             j += 1
+        if _word_at(text, j) in _OPENING_CONJUNCTIONS:
+            return None  # "… if attacks continued, but stressed that …": a second predicate
     comp = _complementizer(doc, j, content_end)
     if comp is not None:
         start = comp.end
@@ -1317,6 +1400,9 @@ def _content_after(
         start = addressee[1]
         while start < content_end and text[start] in " \t,":
             start += 1
+        rest = doc.tokens(start, content_end)
+        if rest and not any(t.is_word for t in rest[_time_adjunct(rest) :]):
+            return None  # "would brief President Trump on Thursday": no content, a date
     elif cue.cls == "question":
         # "asked Clinton whether …": the question starts after the addressee
         for k, tok in enumerate(toks[1:7], 1):
@@ -1454,6 +1540,8 @@ def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
         if cut is not None:
             return cut
         subj = _subject_before(doc, start, other.start)
+        if subj is not None and _word_at(text, subj[0]) in ("who", "which"):
+            continue  # "… that Zelensky, who for years refused any talks, is now …": inside
         if subj is not None:
             lead = text[start : subj[0]].rstrip()
             if lead.endswith(","):
@@ -1531,14 +1619,20 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     start = -1
     conj = -1  # a lower-case "and" crossed tentatively ("many experts and some lawmakers")
     verb_stop = False
+    aux_stop = False  # stopped at an auxiliary ("has", "would")
     relative = False
     while i >= 0:
         tok = toks[i]
         low = tok.lower
         if tok.is_word:
             if low in CLAUSE_WORDS:
+                aux_stop = low in _AUXILIARIES
                 break
-            if (
+            if words > 0 and _post_modifier(toks, i):
+                pass  # "Two officials briefed on the contacts said": still the subject
+            elif i > 0 and low.endswith("s") and toks[i - 1].lower in _ARTICLES:
+                pass  # "sources familiar with the plans said": a noun after an article
+            elif (
                 low in doc.lex.np_verbs
                 or low in doc.lex.stop_words
                 or (_looks_verb(tok, words) and not _adjectival(toks, i))
@@ -1595,6 +1689,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         start = conj + 1
     if start < 0:
         return None
+    if (
+        aux_stop
+        and 0 < start < len(toks) - 1
+        and toks[start].lower in PREPOSITIONS
+        and toks[start - 1].lower in _AUXILIARIES
+    ):
+        # "Washington has in the past demanded": an adjunct between the auxiliary and the
+        # verb; the subject stands before the auxiliary
+        return _subject_before(doc, floor, toks[start - 1].start)
     while start < len(toks) and (
         toks[start].lower in PREPOSITIONS
         or toks[start].lower in _NOT_SUBJECT_START
@@ -1626,6 +1729,8 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
 
 
 _ISSUED = wordset("published released issued circulated dated")
+_ARTICLES = wordset("the a an")
+_AUXILIARIES = wordset("has have had will would could can should may might must")
 
 
 def _when_and_by(np: list[Token]) -> bool:
@@ -1780,7 +1885,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         tok = toks[j]
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words):
+            if (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, words)) and not (
+                words > 0 and _post_modifier(toks, j)
+            ):
                 break
             words += 1
             if words > _MAX_SUBJECT_WORDS:
@@ -1842,10 +1949,12 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
     if head_end <= i or head_end - i > 10:
         return None
     head = toks[i:head_end]
-    for tok in head:
+    for k, tok in enumerate(head, i):
         low = tok.lower
         if tok.is_word:
-            if low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1):
+            if (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1)) and not (
+                k > i and _post_modifier(toks, k)
+            ):
                 return None
         elif tok.text not in "’'-().&":
             return None
@@ -1937,6 +2046,28 @@ def _adjectival(toks: list[Token], i: int) -> bool:
     )
 
 
+# Participles that open a phrase after the noun they describe ("two officials briefed on the
+# contacts", "a U.S. official involved in the negotiations"): the noun is the speaker.
+_MODIFIER_PARTICIPLES = wordset("briefed involved engaged stationed posted")
+_MODIFIER_PREPOSITIONS = wordset("on in with at")
+_NOT_MODIFIED = wordset("be been being is was were are has have had get got")
+
+
+def _post_modifier(toks: list[Token], k: int) -> bool:
+    """``toks[k]`` is a participle opening a phrase that describes the noun before it."""
+    if not 0 < k < len(toks) - 1 or toks[k].lower not in _MODIFIER_PARTICIPLES:
+        return False
+    prev = toks[k - 1]
+    return (
+        toks[k + 1].lower in _MODIFIER_PREPOSITIONS
+        and prev.is_word
+        and prev.lower not in _NOT_MODIFIED
+        and prev.lower not in CLAUSE_WORDS
+        and prev.lower not in PERSONAL_PRONOUNS
+        and not prev.lower.endswith("ly")
+    )
+
+
 def _looks_verb(tok: Token, words_so_far: int) -> bool:
     """A lower-case past-tense or common finite verb inside what would be a subject."""
     low = tok.text
@@ -1991,6 +2122,16 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
         if tok.is_word:
             if out and (low in ADJUNCT_WORDS and low not in ("to", "from")):
                 break
+            if out and low in _PLACE_PREPOSITIONS:
+                break  # "told reporters outside the court"
+            if (
+                not appositive
+                and out
+                and tok.capitalized
+                and out[-1].text.islower()
+                and out[-1].text.endswith("s")
+            ):
+                break  # "told reporters Russia had not rejected …": the content's subject
             if low in doc.lex.complementizers or low in ("who", "which", "whose", "whom"):
                 break
             if (

@@ -2,10 +2,10 @@
 
 ``$PARLEY_CACHE_DIR`` (default ``~/.cache/parley``; an empty value turns caching off) holds the
 compiled gazetteer (~0.7 s to build; ``load_or_build``, one file per content key), the parsed
-lexicon files (``lexicon.py``), the programs of the lexicons' large regexes
-(``regex_cache.py``) and the language identifier's model tables (memory-mapped, see
-``language.py``).  Any problem with a file (missing, corrupt, foreign, read-only disk) only
-means building again.
+lexicon files and the cue lexicon's trie pattern (``lexicon.py``), the programs of the
+lexicons' large regexes and of the modules' small ones (``regex_cache.py``) and the language
+identifier's model tables (memory-mapped, see ``language.py``).  Any problem with a file
+(missing, corrupt, foreign, read-only disk) only means building again.
 """
 
 from __future__ import annotations
@@ -55,20 +55,26 @@ def load_or_build(
     if accept(cached):
         return cached  # type: ignore[return-value]
     value = build()
+    store(directory, prefix, key, value, keep=keep)
+    return value
+
+
+def store(directory: Path, prefix: str, key: str, value: object, *, keep: int) -> None:
+    """Write ``value`` to ``<directory>/<prefix>-<key>.pickle`` (atomically; a disk that
+    cannot be written is no error), keeping the ``keep`` newest files of ``prefix``."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{prefix}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
+            os.replace(tmp, directory / f"{prefix}-{key}.pickle")
         except BaseException:
             os.unlink(tmp)
             raise
         _prune(directory, prefix, keep)
     except OSError:
         pass
-    return value
 
 
 @contextlib.contextmanager

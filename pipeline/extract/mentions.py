@@ -116,7 +116,8 @@ def org_head(name: str) -> str:
     joiner ("Institute for the Study of War" → "institute"), else the last word."""
     words = name.split()
     for i, word in enumerate(words):
-        if i > 0 and word in _JOINERS:
+        # "American Importers and Retailers Coalition": "and" joins words of the name
+        if i > 0 and word in _JOINERS and word not in ("and", "&"):
             return words[i - 1].lower().strip(".,")
     return words[-1].lower().strip(".,") if words else ""
 
@@ -183,6 +184,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
     text = text.strip().rstrip(",")
     # "the Geneva Centre for Nuclear Policy (GCNP)": the acronym the article defines is not
     # part of the name (the article's acronyms are read apart)
+    defined = _DEFINED_ACRONYM.search(text)
     text = _DEFINED_ACRONYM.sub("", text)
     head, _, tail = text.partition(",")
     # "the Ta'ang National Liberation Army (TNLA), one of the groups …": there too
@@ -192,10 +194,14 @@ def describe(text: str, words: SpeakerWords) -> Description:
     desc = ""
     if tail:
         if is_person_name(head, words):
-            name = _without_titles(head, words)
+            name = without_titles(head, words)
             # "Liberian President Joseph Boakai, who chaired the summit,": the titles before
             # the name describe the person, the relative clause does not
             desc = head[: len(head) - len(name)].strip() if _RELATIVE.match(tail) else tail
+        elif defined is not None and _initials(tail) == _acronym(defined):
+            # "The operators' association, Rotterdam Terminal Employers (RTE)": a name with
+            # its acronym is an organisation's, not a person's
+            return Description(None, None, tail, _noun_head(_DETERMINER.sub("", head)))
         elif is_person_name(tail, words):
             name, desc = tail, head
         else:
@@ -222,7 +228,11 @@ def describe(text: str, words: SpeakerWords) -> Description:
             return Description(None, None, bare)  # "Institute for the Study of War" whole
         run = _trailing_name(bare)
         if run is not None:
-            run = _without_titles(run, words)
+            run = without_titles(run, words)
+        if run is not None and defined is not None and _initials(run) == _acronym(defined):
+            return Description(None, None, run)  # "the Norwegian Refugee Council (NRC)"
+        if run is not None and bare[: len(bare) - len(run)].split()[-1:] in _BEFORE_PLACES:
+            run = None  # "analysts at Nordhavn Bank": an organisation or a place, not a person
         if run is not None and is_person_name(run, words):
             name, desc = run, bare[: len(bare) - len(run)].strip()
         else:
@@ -238,6 +248,17 @@ _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 
 
 _HEAD_ENDS = frozenset({"of", "for", "on", "in", "at", "from", "with", "and", "based", "that"})
+
+
+_BEFORE_PLACES = (["at"], ["of"], ["in"], ["from"], ["with"], ["for"])
+
+
+def _acronym(defined: re.Match[str]) -> str:
+    return defined.group().strip(" \t()")
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
 
 
 def _noun_head(phrase: str) -> str:
@@ -280,7 +301,7 @@ def _trailing_name(text: str) -> str | None:
 _RELATIVE = re.compile(r"(?:who|whose|whom)\b")
 
 
-def _without_titles(run: str, words: SpeakerWords) -> str:
+def without_titles(run: str, words: SpeakerWords) -> str:
     """A name without the title or rank before it ("Trade Commissioner Maros Sefcovic" →
     "Maros Sefcovic"); two words at least stay."""
     parts = run.split()

@@ -16,13 +16,15 @@ and compile it again when it is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import pickle
 import re
 import sys
 from typing import Any
 
-from pipeline.extract.diskcache import cache_dir, load_or_build
+from pipeline.extract.diskcache import cache_dir, load_or_build, store
 
 _PREFIX = "regex"
 #: Programs kept: a few large patterns per language, and each lexicon edit makes new ones.
@@ -115,3 +117,95 @@ def _is_program(value: object, pattern: str) -> bool:
         and isinstance(value[4], dict)
         and isinstance(value[5], tuple)
     )
+
+
+# -- the small regexes of the extraction modules ---------------------------------------------
+#
+# The extraction modules compile ~40 small regexes when they are imported: ~8 ms of a
+# one-article ``parley extract`` run, in Python (``re``'s parser and compiler).  ``preload``
+# puts the programs a previous process compiled into ``re``'s own pattern cache, where
+# ``re.compile`` finds them; ``remember`` writes them after start-up when ``re`` compiled any
+# that the file does not have.  Private parts of ``re`` again: when they are not as expected,
+# nothing is preloaded and ``re`` compiles as usual.
+
+_PRELOAD_PREFIX = "re-cache"
+_PRELOAD_KEY = hashlib.sha256(_INTERPRETER.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+#: (pattern, flags) -> program of the patterns in the file (or preloaded from it)
+_preloaded: dict[tuple[str, int], tuple[Any, ...]] = {}
+
+
+def _pattern_cache() -> dict[Any, Any] | None:
+    cache = getattr(re, "_cache", None)
+    return cache if isinstance(cache, dict) and _PARTS is not None else None
+
+
+def preload() -> None:
+    """Put the programs of the file written by ``remember`` into ``re``'s pattern cache (call
+    before the modules whose regexes they are are imported)."""
+    directory = cache_dir()
+    cache = _pattern_cache()
+    if directory is None or cache is None or _PARTS is None:
+        return
+    entries: object = None
+    with (
+        contextlib.suppress(Exception),
+        (directory / f"{_PRELOAD_PREFIX}-{_PRELOAD_KEY}.pickle").open("rb") as fh,
+    ):
+        entries = pickle.load(fh)  # noqa: S301 - our own cache file
+    if not isinstance(entries, list):
+        return
+    room = getattr(re, "_MAXCACHE", _PRELOAD_MAX) - len(cache)
+    for entry in entries[: max(0, room)]:
+        if not (isinstance(entry, tuple) and len(entry) == 3):
+            continue
+        pattern, flags, program = entry
+        if not (isinstance(pattern, str) and isinstance(flags, int)):
+            continue
+        if not _is_program(program, pattern):
+            continue
+        key = (str, pattern, flags)
+        try:
+            if key not in cache:
+                cache[key] = _PARTS[2].compile(pattern, *program[1:])
+        except Exception:  # noqa: BLE001,S112 - a program refused: re compiles that one
+            continue
+        _preloaded[(pattern, flags)] = program
+
+
+def remember() -> None:
+    """Write the programs of the text patterns in ``re``'s cache, when it holds some that
+    ``preload`` did not put there (the first run on a machine, or after a code change)."""
+    directory = cache_dir()
+    cache = _pattern_cache()
+    if directory is None or cache is None:
+        return
+    current = [
+        (key[1], key[2])
+        for key in list(cache)
+        if isinstance(key, tuple)
+        and len(key) == 3
+        and key[0] is str
+        and isinstance(key[2], int)
+        and not key[2] & re.DEBUG
+    ]
+    if all(k in _preloaded for k in current):
+        return
+    current = current[-_PRELOAD_MAX:]  # the newest
+    try:
+        entries = [
+            (pattern, flags, _preloaded.get((pattern, flags)) or _program(pattern, flags))
+            for pattern, flags in current
+        ]
+    except Exception:  # noqa: BLE001 - private parts that changed
+        return
+    # The file's other patterns stay (another version of the code on the machine may need
+    # them: it would otherwise write the file again in every run), up to a bound.
+    kept = set(current)
+    entries += [(p, f, prog) for (p, f), prog in _preloaded.items() if (p, f) not in kept]
+    entries = entries[:_PRELOAD_MAX]
+    store(directory, _PRELOAD_PREFIX, _PRELOAD_KEY, entries, keep=4)
+    _preloaded.update(((p, f), program) for p, f, program in entries)
+
+
+#: Patterns the file keeps at most (as many as ``re`` caches).
+_PRELOAD_MAX = 512

@@ -36,9 +36,10 @@ from pipeline.extract.mentions import (
     org_head,
     org_official,
     speaker_words,
+    without_titles,
 )
 from pipeline.extract.model import Span, Speaker
-from pipeline.extract.tokens import wordset
+from pipeline.extract.tokens import PREPOSITIONS, wordset
 
 if TYPE_CHECKING:
     from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
@@ -82,6 +83,8 @@ class _Entity:
     is_media: bool
     #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to them)
     gender: str | None = None
+    #: end of the mention resolved (-1: not a mention of a statement)
+    mention_end: int = -1
 
 
 class SpeakerResolver:
@@ -110,6 +113,10 @@ class SpeakerResolver:
             return Speaker(None)
         start, end = mention
         span = Span(self.text[start:end], start, end)
+        prev = self._previous
+        if prev is not None and prev.position == start and prev.mention_end == end:
+            # a second cue of the same subject ("he said … and warned …"): the same referent
+            return _with_mention(prev.speaker, span)
         speaker = self._resolve(span)
         # set by _resolve for a pronoun (read after the call: a reset before it would be
         # narrowed to None by the type checker, and so by the compiled code)
@@ -122,6 +129,7 @@ class SpeakerResolver:
             or (speaker.organization is None and speaker.role not in (None, "source")),
             is_media=speaker.official is False and speaker.name is None,
             gender=pronoun_gender or _gender(span.text),
+            mention_end=end,
         )
         if speaker.name or speaker.organization or speaker.role:
             if entity.gender is None and speaker.name:
@@ -173,19 +181,30 @@ class SpeakerResolver:
             if antecedent is not None:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
+            at = self.text.rfind(",", max(0, span.start - 120), span.start)
+            clause = self.text[max(0, span.start - 120) : max(0, at)].rsplit(",", 1)[-1]
+            if at > 0 and is_anonymous(clause.rsplit(".", 1)[-1], self._words):
+                # "according to two sources familiar with the talks, who said …"
+                return Speaker(span, role="source", official=False)
             return Speaker(span)
         if words[0] == "the" and 1 <= len(bare) <= 3 and bare[-1] in _BODY_HEADS:
             # "the ministry", "the defence ministry": the body of that kind that spoke last
             body = self._by_body(span.start, span.text, bare)
             if body is not None:
                 return self._copy(span, body)
-            if len(bare) == 1 and bare[0] in _LABOUR_HEADS:
+            if len(bare) == 1:
                 # "the union" when none spoke yet: the one union or federation the article
-                # defined an acronym for ("the Port Workers' Federation (PWF)")
-                union = self._defined_union()
-                if union is not None:
+                # defined an acronym for ("the Port Workers' Federation (PWF)"); "the agency"
+                # the one agency ("the International Atomic Energy Agency (IAEA)")
+                defined = self._defined_body(bare[0])
+                if defined is not None:
+                    org = _organization(self.gazetteer, defined) if self.gazetteer else None
+                    if org is not None:
+                        return Speaker(
+                            span, organization=org.name, country=org.country, official=org.official
+                        )
                     return Speaker(
-                        span, organization=union, official=org_official(union, self._words)
+                        span, organization=defined, official=org_official(defined, self._words)
                     )
             state = self._unowned_state_body(span, " ".join(bare))
             if state is not None:
@@ -342,6 +361,11 @@ class SpeakerResolver:
             )
         if parsed.org is not None:
             org = parsed.org
+            if words[0] == "the" and bare[0] in _HEAD_WORDS and len(bare) > 2 and bare[1] == "of":
+                # "the head of the U.N. nuclear watchdog": the one person the gazetteer has there
+                member = _org_member(gaz, org.name)
+                if member is not None:
+                    return _person_speaker(span, _Parsed(person=member))
             return Speaker(span, organization=org.name, country=org.country, official=org.official)
         if parsed.country is not None:
             return Speaker(span, country=parsed.country)
@@ -406,12 +430,13 @@ class SpeakerResolver:
             span, organization=f"Governments of {names[0]} and {names[1]}", official=True
         )
 
-    def _defined_union(self) -> str | None:
+    def _defined_body(self, head: str) -> str | None:
         if "(" not in self.text:
             return None
         if self._acronyms is None:
             self._acronyms = acronyms(self.text)
-        found = [n for n in self._acronyms.values() if org_head(n) in _LABOUR_HEADS]
+        heads = _LABOUR_HEADS if head in _LABOUR_HEADS else (head,)
+        found = [n for n in self._acronyms.values() if org_head(n) in heads]
         return found[0] if len(found) == 1 else None
 
     def _expand_acronym(self, acronym: str) -> str:
@@ -508,7 +533,8 @@ class SpeakerResolver:
             given = _GIVEN_NAMES_BEFORE.search(text, max(0, at - 40), at)
             if given is None:
                 continue
-            full_name = text[given.start() : at + len(surname)]
+            # "Defence Minister Khawaja Asif": the title is not part of the name
+            full_name = without_titles(text[given.start() : at + len(surname)], self._words)
             if is_person_name(full_name, self._words):
                 return _Entity(
                     given.start(), Speaker(None, name=full_name), is_person=True, is_media=False
@@ -564,7 +590,22 @@ class SpeakerResolver:
             for ent in reversed(self.history[-_MAX_HISTORY:]):
                 if ent.position < prev.position and ent.is_person and ent.gender == gender:
                     return ent
+        if not prev.is_person and self._in_sentence_before(prev.position, position):
+            # "Iran insists that …. “…,” he told reporters": a state or an institution spoke
+            # in the sentence just before; "he" is the person who spoke before it
+            found = self._latest(position, person=True)
+            if found is not None and _compatible(found, gender):
+                return found
         return None
+
+    def _in_sentence_before(self, earlier: int, position: int) -> bool:
+        """Whether ``earlier`` lies in the sentence right before the one at ``position``."""
+        text = self.text
+        lo = max(0, position - 600)
+        end = _sentence_start(text, lo, position)
+        if end <= earlier:
+            return False
+        return earlier >= max(lo, _sentence_start(text, lo, end - 1))
 
     def _introduced_person(self, position: int, previous: int) -> _Entity | None:
         """A person the pronoun's paragraph introduces before the pronoun's sentence, when
@@ -576,23 +617,37 @@ class SpeakerResolver:
         if previous >= para or position - para > _INTRO_PARAGRAPH_CHARS:
             return None
         end = _sentence_start(text, para, position)
+        if end <= para and para > 0 and text[para] in _QUOTE_MARKS:
+            # a quote paragraph after the paragraph that introduces its speaker ("…
+            # lawmaker Mykola Danylenko was sceptical ….\n\n“…,” he told Reuters.")
+            end = len(text[:para].rstrip())
+            para = text.rfind("\n", 0, end) + 1
+            if previous >= para or position - para > 2 * _INTRO_PARAGRAPH_CHARS:
+                return None
         if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
             return None  # no sentence before the pronoun's, or someone else is quoted there
         gaz = self.gazetteer
         found: _Entity | None = None
         for m in _NAME_SEQ.finditer(text, para, end):
             surface = m.group().rstrip(".,")
-            if " " not in surface:
-                continue  # one capitalised word: a sentence start, a place, a surname
+            if " " not in surface or surface[: surface.find(" ")].lower() in PREPOSITIONS:
+                continue  # one capitalised word (a sentence start, a place, a surname), "In Kyiv"
             person = _person(gaz, surface) if gaz is not None else None
+            name = without_titles(surface, self._words)
             if person is not None:
                 sp = _person_speaker(None, _Parsed(person=person))
             elif (
-                text[m.end() : m.end() + 1] == ","  # introduced with an appositive
-                and is_person_name(surface, self._words)
+                # introduced with an appositive, after a role ("opposition lawmaker …") or a
+                # title ("Pakistan's Defence Minister Khawaja Asif")
+                (
+                    text[m.end() : m.end() + 1] == ","
+                    or name != surface
+                    or _role_before(gaz, text, m.start())
+                )
+                and is_person_name(name, self._words)
                 and not text[max(0, m.start() - 4) : m.start()].lower().endswith("the ")
             ):
-                sp = Speaker(None, name=surface)
+                sp = Speaker(None, name=name)
             else:
                 continue
             if found is not None and found.speaker.name != sp.name:
@@ -789,7 +844,8 @@ _NAMED_OUTLET = re.compile(
     r"[ \t]+([A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})$"
 )
 _LOCATED = re.compile(
-    r"((?:[A-Za-z]+[ \t]+){0,2}?[a-z]+s)[ \t]+in[ \t]+(?:[a-z]+[ \t]+)?[A-Z][\w-]*$"
+    r"((?:[Aa]n?|[Oo]ne)[ \t]+(?:[a-z]+[ \t]+){0,2}[a-z]+|(?:[A-Za-z]+[ \t]+){0,2}?[a-z]+s)"
+    r"[ \t]+in[ \t]+(?:[a-z]+[ \t]+)?[A-Z][\w-]*$"
 )
 _ISSUED_BY = re.compile(
     r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
@@ -810,6 +866,15 @@ _GENDERED = re.compile(
 )
 # What ends a sentence, looking back from a pronoun (cheaper than a regex over the window).
 _SENTENCE_ENDS = (". ", "? ", "! ", ".” ", '." ', "?” ", "!” ", "\n")
+
+
+def _role_before(gaz: Gazetteer | None, text: str, position: int) -> bool:
+    """A lower-case role word right before ``position`` ("lawmaker Mykola Danylenko")."""
+    head = text[max(0, position - 30) : position]
+    words = head.split()
+    if gaz is None or not words or not head[-1:].isspace() or not words[-1].islower():
+        return False
+    return gaz.role(words[-1]) is not None
 
 
 def _sentence_start(text: str, lo: int, hi: int) -> int:
@@ -903,6 +968,23 @@ _OFFICE_WORDS = frozenset(
     {"former", "ex", "deputy", "vice", "acting", "then", "late", "new", "next", "previous"}
 )
 _HOLDERS: dict[int, dict[tuple[str, str], Person | None]] = {}
+_MEMBERS: dict[int, dict[str, Person | None]] = {}
+_HEAD_WORDS = frozenset({"head", "chief", "director", "director-general", "leader"})
+
+
+def _org_member(gaz: Gazetteer, organization: str) -> Person | None:
+    """The one person the gazetteer has in an organisation now; None when none or several."""
+    members = _MEMBERS.get(id(gaz))
+    if members is None:
+        members = {}
+        for person in gaz.persons:
+            if person.organization is None or gaz.tenure(person)[1] is not None:
+                continue
+            key = person.organization
+            members[key] = None if key in members else person
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        _MEMBERS[id(gaz)] = members
+    return members.get(organization)
 
 
 def _office_holder(gaz: Gazetteer, role: str, country: str) -> Person | None:
@@ -1044,6 +1126,13 @@ class _Facts:
         self.nonofficial = nonofficial  # "analysts", "Thai fruit exporters"
 
 
+# Words after a speaker's head noun that open what describes it ("officials briefed on …",
+# "officials in three capitals").
+_POST_MODIFIERS = frozenset(
+    {"briefed", "involved", "engaged", "close", "familiar", "aware", "in", "at", "from"}
+)
+
+
 @lru_cache(maxsize=50_000)
 def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     gaz = _GAZETTEERS[gaz_id]
@@ -1051,9 +1140,11 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     media_nouns = _speaker_words(language)[2]
     cased = [w for w in text.split() if w.lower() not in ("the", "a", "an")]
     bare = [w.lower() for w in cased]
-    # "one U.S. official", "a senior European diplomat": unnamed, so an anonymous source
+    # "one U.S. official", "a senior European diplomat", "two officials briefed on the
+    # talks": unnamed, so an anonymous source
+    head = next((bare[:k] for k, w in enumerate(bare) if k and w in _POST_MODIFIERS), bare)
     anonymous = is_anonymous(text, words) or (
-        bool(bare) and bare[-1] in words.unnamed_heads and "," not in text
+        bool(head) and head[-1] in words.unnamed_heads and "," not in text
     )
     low = " ".join(bare).replace("’", "'")
     owner, sep, body = low.partition("'s ")
@@ -1090,7 +1181,7 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
-        nonofficial=bool(bare) and bare[-1] in words.nonofficial_heads and "," not in text,
+        nonofficial=bool(head) and head[-1] in words.nonofficial_heads and "," not in text,
     )
 
 
@@ -1304,7 +1395,11 @@ def _role_matches(wanted: str | None, have: str | None) -> bool:
         return False
     if wanted == have:
         return True
-    return have in _GENERIC_ROLES.get(wanted, frozenset())
+    if have in _GENERIC_ROLES.get(wanted, frozenset()):
+        return True
+    # "the minister" after "Foreign Minister Hakan Fidan", "the envoy" after a special envoy:
+    # the office's last word (a prime minister is not called "the minister")
+    return " " not in wanted and have.endswith(" " + wanted) and have != "prime minister"
 
 
 def _with_mention(speaker: Speaker, span: Span) -> Speaker:

@@ -83,6 +83,16 @@ def test_multi_paragraph_quote_is_one_statement() -> None:
     assert "second paragraph" in result.statements[0].quote.text
 
 
+def test_multi_paragraph_quote_has_a_part_for_each_paragraph() -> None:
+    text = "“The first paragraph of the speech.\n\n“The second paragraph,” the minister said.\n"
+    st = StatementExtractor().extract(text, language="en").statements[0]
+    assert [p.text for p in st.parts] == [
+        "The first paragraph of the speech.",
+        "The second paragraph,",
+    ]
+    assert (st.quote.start, st.quote.end) == (1, text.index("”"))
+
+
 @pytest.mark.parametrize(
     ("record", "reason"),
     [
@@ -186,14 +196,23 @@ def test_cli_stdin_to_stdout() -> None:
 def _console_script(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
     """``parley ARGS`` through the console script's entry point, reporting on stderr which
     of the heavier modules it loaded."""
+    # (A batch run ends with os._exit, past the ``finally``: the report runs before it.)
     script = (
-        "import sys\n"
+        "import os, sys\n"
+        "def report():\n"
+        "    heavy = ('typer', 'pydantic', 'parley.config', 'parley.logs')\n"
+        "    print('LOADED', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+        "exit_now = os._exit\n"
+        "def report_and_exit(status):\n"
+        "    report()\n"
+        "    sys.stderr.flush()\n"
+        "    exit_now(status)\n"
+        "os._exit = report_and_exit\n"
         "from parley.entry import main\n"
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    heavy = ('typer', 'pydantic', 'parley.config', 'parley.logs')\n"
-        "    print('LOADED', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+        "    report()\n"
     )
     return subprocess.run(
         [sys.executable, "-c", script, *args],
@@ -216,6 +235,29 @@ def test_parley_extract_batch_starts_without_the_command_line_machinery() -> Non
     assert out[0]["statements"][0]["cue"]["text"] == "said"
     assert "1 records" in proc.stderr
     assert "LOADED []" in proc.stderr
+
+
+@pytest.mark.parametrize("exit_function", [False, True])
+def test_a_batch_process_ends_with_its_output_flushed_and_its_status(
+    exit_function: bool,
+) -> None:
+    """``exit_process`` skips the interpreter's teardown, not the output still buffered; an
+    exit function someone registered still runs (then the process exits as usual)."""
+    script = (
+        "import atexit, sys\n"
+        "from pipeline.extract.batch import exit_process\n"
+        + ("atexit.register(print, 'exit function ran')\n" if exit_function else "")
+        + "sys.stdout.write('buffered output')\n"
+        "print('buffered error', end='', file=sys.stderr)\n"
+        "exit_process(3)\n"
+        "print('not reached')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 3
+    assert proc.stdout == "buffered output" + ("exit function ran\n" if exit_function else "")
+    assert proc.stderr == "buffered error"
 
 
 @pytest.mark.parametrize(

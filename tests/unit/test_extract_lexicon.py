@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,55 @@ def test_parsed_lexicons_are_read_back_from_the_cache_directory(
     monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
     entry.write_bytes(b"not a pickle")
     assert load("triggers.en.yaml") == parsed
+
+
+def test_trie_pattern_matches_exactly_its_words_longest_first() -> None:
+    words = ["say", "says", "said", "according to", "won't", "a.b"]
+    regex = re.compile(f"(?:{lexicon.trie_pattern(words)})$")
+    for word in words:
+        assert regex.match(word)
+    assert regex.match("according \u00a0\n to") and regex.match("won’t")
+    for other in ["sa", "sayss", "according", "aXb", ""]:
+        assert not regex.match(other)
+    assert re.match(lexicon.trie_pattern(["say", "says"]), "says").group() == "says"
+    assert lexicon.trie_pattern(["peace", "peace talks", "pact"]) == (r"p(?:act|eace(?:\s+talks)?)")
+
+
+def test_a_large_trie_pattern_is_read_back_from_the_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    words = [f"w{i}x{i % 7}" for i in range(lexicon._TRIE_CACHED_FROM)]
+    built = lexicon._trie_pattern(words)
+    assert lexicon.trie_pattern(words) == built
+    (entry,) = tmp_path.glob("trie-*.pickle")
+    entry.write_bytes(pickle.dumps("a stale pattern"))  # what a read would now return
+    assert lexicon.trie_pattern(words) == "a stale pattern"
+    entry.write_bytes(b"not a pickle")
+    assert lexicon.trie_pattern(words) == built
+    # another word list, or another version of the code, has its own entry
+    assert lexicon.trie_pattern([*words, "more"]) == lexicon._trie_pattern([*words, "more"])
+    monkeypatch.setattr(lexicon, "_source_digest", lambda: b"edited code")
+    assert lexicon.trie_pattern(words) == built
+    assert len(list(tmp_path.glob("trie-*.pickle"))) == 3
+    # small lists never touch the directory
+    lexicon.trie_pattern(["say", "said"])
+    assert len(list(tmp_path.glob("trie-*.pickle"))) == 3
+
+
+def test_pattern_rewriting_respects_escapes_classes_and_group_names() -> None:
+    from pipeline.extract.triggers import _group_end, _lower_pattern, _split_alternatives
+
+    assert _split_alternatives(r"a|b(?:c|d)|[|(]e|\|f|(?P<G>g|h)") == [
+        "a",
+        "b(?:c|d)",
+        "[|(]e",
+        r"\|f",
+        "(?P<G>g|h)",
+    ]
+    assert _split_alternatives("") == [""]
+    assert _group_end(r"(?:a|\)|[)]b)c|d") == 13
+    with pytest.raises(ValueError):
+        _group_end("(?:a|b")
+    assert _lower_pattern(r"Minsk\S+(?P<Hx>)|[A-Z]\W|ΟΔΟΣ") == r"minsk\S+(?P<Hx>)|[a-z]\W|οδοσ"
+    assert _lower_pattern(r"talks\s+(?:on|in)") == r"talks\s+(?:on|in)"

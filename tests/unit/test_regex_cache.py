@@ -3,6 +3,7 @@ without compiling, and compiled as usual whenever the cache cannot serve."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -91,3 +92,52 @@ def test_a_wrong_pattern_is_reported_as_re_reports_it(
     monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
     with pytest.raises(re.error, match="missing \\)"):
         compile_cached("(talks")
+
+
+def test_patterns_compiled_at_start_up_are_preloaded_into_re_by_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(regex_cache, "_preloaded", {})
+    # patterns no earlier test compiled (re's cache is per process)
+    patterns = [(f"{PATTERN}|start-up-{id(tmp_path)}", 0), (f"(?i)nur{id(tmp_path)}", re.DOTALL)]
+    expected = [_behaviour(re.compile(p, f)) for p, f in patterns]
+    regex_cache.remember()
+    (entry,) = tmp_path.glob("re-cache-*.pickle")
+    written = entry.stat().st_mtime_ns
+
+    # The next process: re's cache empty, the file preloaded, then the modules' re.compile.
+    monkeypatch.setattr(regex_cache, "_preloaded", {})
+    re.purge()
+    regex_cache.preload()
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("compiled again")
+
+    with monkeypatch.context() as m:
+        m.setattr("re._parser.parse", refuse)
+        m.setattr("re._compiler._code", refuse)
+        assert [_behaviour(re.compile(p, f)) for p, f in patterns] == expected
+        regex_cache.remember()  # nothing new: the file is left as it is
+    assert entry.stat().st_mtime_ns == written
+
+    re.compile(f"new-{id(tmp_path)}")
+    regex_cache.remember()
+    assert entry.stat().st_mtime_ns != written
+    assert len(list(tmp_path.glob("re-cache-*.pickle"))) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a pickle", pickle.dumps({"a": 1}), pickle.dumps([("x", 0, ("y", 0, [], 0, {}, ()))])],
+)
+def test_a_broken_preload_file_leaves_re_to_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(regex_cache, "_preloaded", {})
+    (tmp_path / f"re-cache-{regex_cache._PRELOAD_KEY}.pickle").write_bytes(content)
+    re.purge()
+    regex_cache.preload()
+    assert not regex_cache._preloaded
+    assert re.compile("x").match("x")
