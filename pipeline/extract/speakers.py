@@ -967,42 +967,43 @@ def _parse(gaz: Gazetteer, text: str) -> _Parsed:
 _OFFICE_WORDS = frozenset(
     {"former", "ex", "deputy", "vice", "acting", "then", "late", "new", "next", "previous"}
 )
-_HOLDERS: dict[int, dict[tuple[str, str], Person | None]] = {}
-_MEMBERS: dict[int, dict[str, Person | None]] = {}
 _HEAD_WORDS = frozenset({"head", "chief", "director", "director-general", "leader"})
+#: Per gazetteer: its people in office now (no end of tenure) by (role, country) of an
+#: official and by organisation; a key that several people share maps to None.
+_CURRENT: dict[int, tuple[dict[tuple[str, str], Person | None], dict[str, Person | None]]] = {}
+
+
+def _current_people(
+    gaz: Gazetteer,
+) -> tuple[dict[tuple[str, str], Person | None], dict[str, Person | None]]:
+    current = _CURRENT.get(id(gaz))
+    if current is None:
+        offices: dict[tuple[str, str], Person | None] = {}
+        members: dict[str, Person | None] = {}
+        for person in gaz.persons:
+            if gaz.tenure(person)[1] is not None:
+                continue  # no longer in office
+            if person.organization is not None:
+                org = person.organization
+                members[org] = None if org in members else person
+            if person.role is not None and person.country is not None and person.official:
+                office = (person.role.lower(), person.country)
+                offices[office] = None if office in offices else person
+        current = (offices, members)
+        _GAZETTEERS.setdefault(id(gaz), gaz)
+        _CURRENT[id(gaz)] = current
+    return current
 
 
 def _org_member(gaz: Gazetteer, organization: str) -> Person | None:
     """The one person the gazetteer has in an organisation now; None when none or several."""
-    members = _MEMBERS.get(id(gaz))
-    if members is None:
-        members = {}
-        for person in gaz.persons:
-            if person.organization is None or gaz.tenure(person)[1] is not None:
-                continue
-            key = person.organization
-            members[key] = None if key in members else person
-        _GAZETTEERS.setdefault(id(gaz), gaz)
-        _MEMBERS[id(gaz)] = members
-    return members.get(organization)
+    return _current_people(gaz)[1].get(organization)
 
 
 def _office_holder(gaz: Gazetteer, role: str, country: str) -> Person | None:
-    """The one person the gazetteer has in a country's office now (no end of tenure); None
-    when it has none or several."""
-    holders = _HOLDERS.get(id(gaz))
-    if holders is None:
-        holders = {}
-        for person in gaz.persons:
-            if person.role is None or person.country is None or not person.official:
-                continue
-            if gaz.tenure(person)[1] is not None:
-                continue  # no longer in office
-            key = (person.role.lower(), person.country)
-            holders[key] = None if key in holders else person
-        _GAZETTEERS.setdefault(id(gaz), gaz)
-        _HOLDERS[id(gaz)] = holders
-    return holders.get((role.lower(), country))
+    """The one person the gazetteer has in a country's office now; None when it has none or
+    several."""
+    return _current_people(gaz)[0].get((role.lower(), country))
 
 
 @lru_cache(maxsize=50_000)
