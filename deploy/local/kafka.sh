@@ -24,6 +24,17 @@ kafka_download() {
 	log "kafka: downloaded $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $((SECONDS - started))s"
 }
 
+# Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. One that starts
+# with "-" reads as an option to the storage tool (1 id in 64), so draw again as Kafka's own
+# Uuid.randomUuid does; the caller also glues it to its option.
+kafka_cluster_id() {
+	local id="-"
+	while [[ "$id" == -* ]]; do
+		id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+	done
+	printf '%s\n' "$id"
+}
+
 kafka_java() {
 	local home
 	home="$(find_java_home 17 999 "${PARLEY_LOCAL_KAFKA_JAVA_HOME:-}")" ||
@@ -173,11 +184,10 @@ kafka_start() {
 	[[ -f "$KAFKA_LOG" ]] && mv -f -- "$KAFKA_LOG" "$KAFKA_LOG.1"
 	: >"$KAFKA_LOG"
 	if [[ ! -f "$KAFKA_INST/data/meta.properties" ]]; then
-		# Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-		cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+		cluster_id="$(kafka_cluster_id)"
 		log "kafka: formatting storage in $KAFKA_INST/data (cluster id $cluster_id)"
 		"$java" -Xmx256m -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$LOCAL_DIR/kafka/log4j2.xml" \
-			kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_INST/server.properties" \
+			kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$KAFKA_INST/server.properties" \
 			--ignore-formatted >>"$KAFKA_LOG" 2>&1 || {
 			tail_log "$KAFKA_LOG"
 			die "kafka: formatting the storage failed"

@@ -237,6 +237,33 @@ def test_validate_sh_fails_on_broken_assets(tmp_path: Path) -> None:
         assert "not listed: extra.yaml" in out
 
 
+def test_kafka_cluster_ids_never_read_as_an_option(tmp_path: Path) -> None:
+    # The first draw yields bytes whose base64 starts with "+", i.e. "-" once made URL-safe;
+    # the storage tool took such an id for an unknown option and the broker never formatted.
+    script = f"""
+        source {DEPLOY / "local" / "common.sh"}
+        source {DEPLOY / "local" / "kafka.sh"}
+        head() {{
+            if [[ ! -f {tmp_path}/drawn ]]; then
+                : >{tmp_path}/drawn
+                printf '\\373%.0s' {{1..16}}
+            else
+                command head "$@"
+            fi
+        }}
+        kafka_cluster_id
+    """
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    cluster_id = result.stdout.strip()
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "drawn").exists()
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}", cluster_id), cluster_id
+    launcher = (DEPLOY / "local" / "kafka.sh").read_text()
+    assert 'format --cluster-id="$cluster_id"' in launcher
+
+
 # ------------------------------------------------------------ agreement with parley --
 
 
