@@ -364,7 +364,11 @@ class TriggerFinder:
                     and cand.category in model.stance_categories
                 )
             last_end = trig.end
-            if out and self._coordinated(text, out[-1], trig):
+            # Judged the other way by its own head or predicate, it is another event ("signed
+            # up to the truce and broke it"), not the same one named twice.
+            own = not guessed and self._outcome_found is None
+            opposed = own and bool(out) and "neutral" != out[-1].stance != trig.stance != "neutral"
+            if out and not opposed and self._coordinated(text, out[-1], trig):
                 out[-1] = _merged(text, out[-1], trig, guesses=guessed and last_guessed)
                 continue
             out.append(trig)
