@@ -347,7 +347,52 @@ def find_attributions(
                 if at > start and doc.quote_at(at) is None:
                     _set_end(doc, att, at)
                     break
+    for att in found:
+        if att.kind != "direct" and len(att.parts) == 1:
+            cut = _fronted_clause_end(doc, att)
+            if cut > 0:
+                _set_end(doc, att, cut)
     return found
+
+
+# A subordinator opening the sentence right before the speaker: "When Clinton noted that …",
+# "But while a federal judge found …" ("as" is left out: "As the Post reported, …" reports the
+# main clause).
+_FRONTED = re.compile(
+    r"\s*(?:(?:but|and|yet|so)\s+)?(?:when|whenever|while|whilst|although|though|if|because"
+    r"|since|after|before|unless|once|whereas|until|even\s+though|even\s+if|just\s+as)\s+",
+    re.IGNORECASE,
+)
+# Where a fronted clause gives way to the main clause: a comma (with the quote marks it
+# closes) or a spaced dash.
+_CLAUSE_END = re.compile(r",[”\"’']*(?=\s)|\s(?:[—–―]|--)\s")
+# "in Louisville, Ky., …": a place's state or country, not the main clause.
+_PLACE_ABBREVIATION = re.compile(r"\s+[A-Z][a-z]{0,3}\.")
+
+
+def _fronted_clause_end(doc: _Doc, att: Attribution) -> int:
+    """Where the content of a statement inside a fronted subordinate clause ends: the clause
+    ends at its first comma or dash, and what follows is the writer's main clause ("When
+    Clinton noted that Trump paid no tax, Trump boasted …"; PolNeAR ends the content there).
+    -1 when the statement is not in such a clause."""
+    speaker = att.speaker
+    if speaker is None or speaker[0] > att.cue[0]:
+        return -1
+    text = doc.text
+    sent_start = doc.sentence(att.cue[0])[0]
+    if not _FRONTED.fullmatch(text, sent_start, speaker[0]):
+        return -1
+    start, end = att.parts[0]
+    for m in _CLAUSE_END.finditer(text, start, end + 2):
+        if m.start() >= end:
+            break
+        quote = doc.quote_at(m.start())
+        if quote is not None and quote.end != m.end():
+            continue  # inside quoted words
+        if m.group()[0] == "," and _PLACE_ABBREVIATION.match(text, m.end()):
+            continue
+        return m.end() if m.end() - m.start() > 1 and m.group()[0] == "," else m.start()
+    return -1
 
 
 # A paragraph break and the quote mark that re-opens a quotation running over paragraphs.
