@@ -1418,7 +1418,7 @@ def _content_after(
         if _word_at(text, j) in _OPENING_CONJUNCTIONS:
             return None  # "… if attacks continued, but stressed that …": a second predicate
     comp = _complementizer(doc, j, content_end)
-    if comp is not None:
+    if comp is not None and not _relative_that(doc, cue, j, comp.start):
         start = comp.end
         return (start, _cut_at_next_attribution(doc, cue, start, content_end), comp.start)
     toks = doc.tokens(j, min(content_end, j + 160))
@@ -1493,6 +1493,53 @@ _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "cognition": ("about", "of", "to"),
     "question": ("about", "for", "to"),
 }
+
+
+#: Cues whose object may be the one told before the "that" ("warned Moscow that …").
+_ADDRESSEE_STEMS = ("warn", "advis", "caution", "convinc", "persuad", "notif", "show")
+_OBJECT_MARKERS = _NOUN_MARKERS - frozenset({"this", "that", "these", "those"})
+
+
+def _relative_that(doc: _Doc, cue: Cue, gap_start: int, that_start: int) -> bool:
+    """Whether the "that" after a cue's object opens a relative clause of the object, not
+    the content: "attacked loopholes that benefit others", "want policies that create
+    revenue", "offered no proof that …" (the content is the whole object).  A cue that takes
+    an addressee ("told reporters that", "warned the allies that") and adjuncts of time or
+    place ("said in a statement that", "said last week that") leave the complementizer."""
+    if gap_start >= that_start or cue.cls == "tell":
+        return False
+    if doc.text.startswith(_ADDRESSEE_STEMS, cue.verb_start):
+        return False
+    gap = doc.tokens(gap_start, that_start)
+    if not gap:
+        return False
+    first = gap[0]
+    low = first.lower
+    if not first.is_word or not first.text.islower():
+        return False
+    if low in doc.lex.adverbs or low in PREPOSITIONS or low.endswith("ly") or low == "following":
+        return False
+    for t in gap:
+        w = t.lower
+        if not t.is_word or w in TIME_NOUNS or w in _GAP_TIME_WORDS or w in CLAUSE_WORDS:
+            return False  # "said this week that", "recognized long ago that"
+    if doc.cues_between(gap_start, that_start):
+        return False  # "issued a statement saying that": the "that" is another cue's
+    if low in _OBJECT_MARKERS:
+        return True  # "rejected the notion that …": PolNeAR's content is the whole object
+    if len(gap) <= 2 and gap[-1].lower in _COMPLEMENT_NOUNS:
+        return False  # "expressed concern that …": a bare noun whose clause is the content
+    return low not in DETERMINERS
+
+
+_GAP_TIME_WORDS = wordset("ago last next quarter earlier later")
+#: Nouns whose "that" clause is what they hold: after "expressed concern" the content is the
+#: clause (PolNeAR's too), after "rejected the notion" the whole object.
+_COMPLEMENT_NOUNS = wordset(
+    """concern concerns notion idea confidence skepticism scepticism alarm fear fears hope
+    hopes belief view assurance assurances assurance doubt doubts worry worries suggestion
+    claim claims assertion argument expectation optimism frustration sense opinion"""
+)
 
 
 def _has_complementizer(doc: _Doc, pos: int, end: int) -> bool:
