@@ -1692,6 +1692,16 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         while k > floor and text[k - 1].isalpha():
             k -= 1
         return (k, end) if k < end else None
+    when = None
+    word_start = text.rfind(" ", max(floor, end - 12), end - 1) + 1
+    if word_start > 0 and text[word_start:end].rstrip().lower() in _TIME_WORDS:
+        when = _TIME_BEFORE_CUE.search(text, max(floor, end - 40), end)
+    if when is not None and when.start() > floor and text[floor : when.start()].strip():
+        # "Reince Priebus, the party chairman, this past week announced", "X on Friday
+        # declared": the subject stands before the time adjunct
+        found = _subject_before(doc, floor, when.start())
+        if found is not None:
+            return found
     toks = doc.tokens(max(floor, end - 240), end)
     if not toks:
         return None
@@ -1820,6 +1830,17 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     return (np[0].start, np[-1].end)
 
 
+# A time adjunct between a subject and its cue ("… on Friday declared", "… last week said").
+_TIME_BEFORE_CUE = re.compile(
+    r"(?<![\w-])(?:(?:on|late|early|earlier|later)\s+)?(?:(?:this|last|next)\s+(?:past\s+)?"
+    r"(?:week|weekend|month|year|spring|summer|fall|autumn|winter)"
+    r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?"
+    r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+    r"|yesterday|today)\s+$"
+)
+#: The last word of such an adjunct: only then is the adjunct looked for.
+_TIME_WORDS = WEEKDAYS | TIME_NOUNS | wordset("yesterday today") | {str(n) for n in range(1, 32)}
 _ISSUED = wordset("published released issued circulated dated")
 _ARTICLES = wordset("the a an")
 _AUXILIARIES = wordset("has have had will would could can should may might must")
