@@ -38,8 +38,11 @@ MIN_COUNT = 2
 #: second wire draw and monitoring as a guarantee, security guarantees have 31 (18 neutral,
 #: 13 positive): 20, 30 and 40 give 434/469, 433/468 and 433/469 matched by 5-fold
 #: cross-validation (wire dev/Kremlin dev), and below 32 the shipped model calls the seed
-#: article's "security guarantees from the West" positive where its gold says neutral.
-MIN_CATEGORY_EXAMPLES = 40
+#: article's "security guarantees from the West" positive where its gold says neutral.  The
+#: fourth draw brought them to 46, and the model trained on it calls the seed positive again;
+#: at 50 they keep the rules' stance, at a cost of 2 of 1,814 wire dev matches (981 → 979 by
+#: 5-fold cross-validation; Kremlin dev 483 either way).
+MIN_CATEGORY_EXAMPLES = 50
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")
