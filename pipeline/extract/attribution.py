@@ -1489,7 +1489,7 @@ def _clause_opener(tok: Token) -> bool:
 _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "intent": ("to", "for", "on"),
     "evaluate": ("to",),
-    "speech": ("to", "about", "of"),
+    "speech": ("to", "about", "of", "against"),
     "cognition": ("about", "of", "to"),
     "question": ("about", "for", "to"),
 }
