@@ -1158,6 +1158,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     country_body = None
     if owner == "country" and (not body or _is_state_body(body, words)):
         country_body = body
+    elif len(bare) > 1 and bare[0] == "its" and _is_state_body(low[4:], words):
+        country_body = low[4:]  # "its foreign ministry": of the country spoken of last
     elif (
         not anonymous
         and len(bare) <= 6
@@ -1166,6 +1168,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         and _parse(gaz, text).country is not None  # the words name a country
     ):
         state = _state_fields(gaz_id, language, owner, body, None)
+    if state is None and country_body is None and not anonymous and "in" in bare[1:]:
+        # "The foreign ministry in Port Sudan": a state's body, and where it sits
+        k = bare.index("in", 1)
+        core = " ".join(bare[:k])
+        code = _parse(gaz, " ".join(cased[k + 1 :])).country if cased[-1][:1].isupper() else None
+        if code is not None:
+            owner, body = _adjective_body(core, words)
+            if body and gaz.country(owner) is not None:
+                state = _state_fields(gaz_id, language, owner, body, None)
+            elif _is_state_body(core, words):
+                state = _state_fields(gaz_id, language, "", core, code)
     last = cased[-1] if cased else ""
     return _Facts(
         anonymous=anonymous,
