@@ -152,6 +152,8 @@ def is_org_name(text: str, words: SpeakerWords) -> bool:
 def is_person_name(text: str, words: SpeakerWords) -> bool:
     """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
     parts = text.split()
+    while len(parts) > 2 and parts[0].endswith(".") and parts[0].lower() in words.titles:
+        parts = parts[1:]  # "Gen. Abdel Fattah al-Burhan": an abbreviated rank
     if not 2 <= len(parts) <= _MAX_NAME_WORDS + 1:
         return False
     if not is_name_word(parts[0]) or not is_name_word(parts[-1]):

@@ -515,8 +515,14 @@ class SpeakerResolver:
         surname = surname.strip(".,’'")
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             full = ent.speaker.name
-            if full and ent.position < position and full.split()[-1] == surname:
-                return ent
+            if full and ent.position < position:
+                last = full.split()[-1]
+                if last == surname or last.endswith("-" + surname):  # "al-Burhan": "Burhan"
+                    return ent
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if full and ent.position < position and full.split()[0] == surname:
+                return ent  # "Mohamad" after "Mohamad Hasan": names that go by the first word
         if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
         text = self.text
