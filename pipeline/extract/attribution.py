@@ -2392,6 +2392,14 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
         i += 1
     if not out or not _valid_np(out):
         return None
+    if i < len(toks) and toks[i].text == ",":
+        # "Cambodia's defence ministry spokeswoman, Lieutenant General Maly Socheata, …": the
+        # name after the description is part of the subject
+        k = i + 1
+        while k < len(toks) and toks[k].is_word and toks[k].text[:1].isupper():
+            k += 1
+        if k - i > 2 and k < len(toks) and toks[k].text == ",":
+            return (out[0].start, toks[k - 1].end)
     return (out[0].start, out[-1].end)
 
 

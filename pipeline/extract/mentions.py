@@ -205,7 +205,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
             # its acronym is an organisation's, not a person's
             return Description(None, None, tail, _noun_head(_DETERMINER.sub("", head)))
         elif is_person_name(tail, words):
-            name, desc = tail, head
+            name, desc = without_titles(tail, words), head
         else:
             kind = _noun_head(_ONE_OF.sub("", _DETERMINER.sub("", tail)))
             if kind.endswith("s") and kind[:-1] in words.nonstate_heads:
