@@ -565,10 +565,13 @@ class SpeakerResolver:
         introduced = self._introduced_person(position, prev.position)
         if introduced is not None and _compatible(introduced, gender):
             return introduced
-        if prev.is_person and prev.gender is None and gender == "f":
+        introducing = prev.speaker.mention is not None and "," in prev.speaker.mention.text
+        if prev.is_person and prev.gender is None and gender == "f" and not introducing:
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men) - when
-            # she spoke just before that speaker: not across the quotes of others
+            # she spoke just before that speaker: not across the quotes of others; not
+            # when that speaker was just introduced with an appositive ("Pimchanok
+            # Rattanakorn, a security analyst at …, said"): the article is now about them
             for ent in reversed(self.history[-_MAX_HISTORY:]):
                 if ent.position >= prev.position or (
                     ent.is_person and ent.speaker.name == prev.speaker.name
