@@ -2162,7 +2162,8 @@ def _adjectival(toks: list[Token], i: int) -> bool:
 # Participles that open a phrase after the noun they describe ("two officials briefed on the
 # contacts", "a U.S. official involved in the negotiations"): the noun is the speaker.
 _MODIFIER_PARTICIPLES = wordset(
-    "briefed involved engaged stationed posted held detained jailed trapped displaced living working"
+    """briefed involved engaged stationed posted held detained jailed trapped displaced living
+    working"""
 )
 _MODIFIER_PREPOSITIONS = wordset("on in with at")
 _NOT_MODIFIED = wordset("be been being is was were are has have had get got")
