@@ -217,6 +217,12 @@ def describe(text: str, words: SpeakerWords) -> Description:
             desc = tail
     else:
         bare = _DETERMINER.sub("", head)
+        titled = _TITLE_FOR_NAME.fullmatch(bare)
+        if titled is not None and titled.group(1).lower() in words.titles:
+            # "High Commissioner for Peace Otty Patino", "Minister for Europe Stephen Doughty":
+            # the office's field, then the name (its last two words)
+            desc = bare[: titled.start(2)].strip()
+            return Description(titled.group(2), _role_phrase(desc), None)
         acronym = _KIND_ACRONYM.search(bare)
         if acronym is not None and _is_org_kind(acronym.group(1).lower(), words):
             # "Germany's car industry association VDA"
@@ -245,6 +251,10 @@ def describe(text: str, words: SpeakerWords) -> Description:
 
 
 _DEFINED_ACRONYM = re.compile(r"[ \t]*\([A-Z][A-Za-z&.-]{1,9}\)$")
+_TITLE_FOR_NAME = re.compile(
+    r"(?:[A-Z][\w’'-]*[ \t]+)*?([A-Z][a-z]+)[ \t]+for[ \t]+(?:[A-Z][\w’'-]*[ \t]+){1,3}?"
+    r"([A-Z][\w’'-]+[ \t]+[A-Z][\w’'-]+)"
+)
 _ONE_OF = re.compile(r"^(?:one|some|part|a member|member) of (?:the )?", re.IGNORECASE)
 _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 
