@@ -347,7 +347,52 @@ def find_attributions(
                 if at > start and doc.quote_at(at) is None:
                     _set_end(doc, att, at)
                     break
+    for att in found:
+        if att.kind != "direct" and len(att.parts) == 1:
+            cut = _fronted_clause_end(doc, att)
+            if cut > 0:
+                _set_end(doc, att, cut)
     return found
+
+
+# A subordinator opening the sentence right before the speaker: "When Clinton noted that …",
+# "But while a federal judge found …" ("as" is left out: "As the Post reported, …" reports the
+# main clause).
+_FRONTED = re.compile(
+    r"\s*(?:(?:but|and|yet|so)\s+)?(?:when|whenever|while|whilst|although|though|if|because"
+    r"|since|after|before|unless|once|whereas|until|even\s+though|even\s+if|just\s+as)\s+",
+    re.IGNORECASE,
+)
+# Where a fronted clause gives way to the main clause: a comma (with the quote marks it
+# closes) or a spaced dash.
+_CLAUSE_END = re.compile(r",[”\"’']*(?=\s)|\s(?:[—–―]|--)\s")
+# "in Louisville, Ky., …": a place's state or country, not the main clause.
+_PLACE_ABBREVIATION = re.compile(r"\s+[A-Z][a-z]{0,3}\.")
+
+
+def _fronted_clause_end(doc: _Doc, att: Attribution) -> int:
+    """Where the content of a statement inside a fronted subordinate clause ends: the clause
+    ends at its first comma or dash, and what follows is the writer's main clause ("When
+    Clinton noted that Trump paid no tax, Trump boasted …"; PolNeAR ends the content there).
+    -1 when the statement is not in such a clause."""
+    speaker = att.speaker
+    if speaker is None or speaker[0] > att.cue[0]:
+        return -1
+    text = doc.text
+    sent_start = doc.sentence(att.cue[0])[0]
+    if not _FRONTED.fullmatch(text, sent_start, speaker[0]):
+        return -1
+    start, end = att.parts[0]
+    for m in _CLAUSE_END.finditer(text, start, end + 2):
+        if m.start() >= end:
+            break
+        quote = doc.quote_at(m.start())
+        if quote is not None and quote.end != m.end():
+            continue  # inside quoted words
+        if m.group()[0] == "," and _PLACE_ABBREVIATION.match(text, m.end()):
+            continue
+        return m.end() if m.end() - m.start() > 1 and m.group()[0] == "," else m.start()
+    return -1
 
 
 # A paragraph break and the quote mark that re-opens a quotation running over paragraphs.
@@ -1373,7 +1418,7 @@ def _content_after(
         if _word_at(text, j) in _OPENING_CONJUNCTIONS:
             return None  # "… if attacks continued, but stressed that …": a second predicate
     comp = _complementizer(doc, j, content_end)
-    if comp is not None:
+    if comp is not None and not _relative_that(doc, cue, j, comp.start):
         start = comp.end
         return (start, _cut_at_next_attribution(doc, cue, start, content_end), comp.start)
     toks = doc.tokens(j, min(content_end, j + 160))
@@ -1444,10 +1489,57 @@ def _clause_opener(tok: Token) -> bool:
 _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "intent": ("to", "for", "on"),
     "evaluate": ("to",),
-    "speech": ("to", "about", "of"),
+    "speech": ("to", "about", "of", "against"),
     "cognition": ("about", "of", "to"),
     "question": ("about", "for", "to"),
 }
+
+
+#: Cues whose object may be the one told before the "that" ("warned Moscow that …").
+_ADDRESSEE_STEMS = ("warn", "advis", "caution", "convinc", "persuad", "notif", "show")
+_OBJECT_MARKERS = _NOUN_MARKERS - frozenset({"this", "that", "these", "those"})
+
+
+def _relative_that(doc: _Doc, cue: Cue, gap_start: int, that_start: int) -> bool:
+    """Whether the "that" after a cue's object opens a relative clause of the object, not
+    the content: "attacked loopholes that benefit others", "want policies that create
+    revenue", "offered no proof that …" (the content is the whole object).  A cue that takes
+    an addressee ("told reporters that", "warned the allies that") and adjuncts of time or
+    place ("said in a statement that", "said last week that") leave the complementizer."""
+    if gap_start >= that_start or cue.cls == "tell":
+        return False
+    if doc.text.startswith(_ADDRESSEE_STEMS, cue.verb_start):
+        return False
+    gap = doc.tokens(gap_start, that_start)
+    if not gap:
+        return False
+    first = gap[0]
+    low = first.lower
+    if not first.is_word or not first.text.islower():
+        return False
+    if low in doc.lex.adverbs or low in PREPOSITIONS or low.endswith("ly") or low == "following":
+        return False
+    for t in gap:
+        w = t.lower
+        if not t.is_word or w in TIME_NOUNS or w in _GAP_TIME_WORDS or w in CLAUSE_WORDS:
+            return False  # "said this week that", "recognized long ago that"
+    if doc.cues_between(gap_start, that_start):
+        return False  # "issued a statement saying that": the "that" is another cue's
+    if low in _OBJECT_MARKERS:
+        return True  # "rejected the notion that …": PolNeAR's content is the whole object
+    if len(gap) <= 2 and gap[-1].lower in _COMPLEMENT_NOUNS:
+        return False  # "expressed concern that …": a bare noun whose clause is the content
+    return low not in DETERMINERS
+
+
+_GAP_TIME_WORDS = wordset("ago last next quarter earlier later")
+#: Nouns whose "that" clause is what they hold: after "expressed concern" the content is the
+#: clause (PolNeAR's too), after "rejected the notion" the whole object.
+_COMPLEMENT_NOUNS = wordset(
+    """concern concerns notion idea confidence skepticism scepticism alarm fear fears hope
+    hopes belief view assurance assurances assurance doubt doubts worry worries suggestion
+    claim claims assertion argument expectation optimism frustration sense opinion"""
+)
 
 
 def _has_complementizer(doc: _Doc, pos: int, end: int) -> bool:
@@ -1600,6 +1692,16 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         while k > floor and text[k - 1].isalpha():
             k -= 1
         return (k, end) if k < end else None
+    when = None
+    word_start = text.rfind(" ", max(floor, end - 12), end - 1) + 1
+    if word_start > 0 and text[word_start:end].rstrip().lower() in _TIME_WORDS:
+        when = _TIME_BEFORE_CUE.search(text, max(floor, end - 40), end)
+    if when is not None and when.start() > floor and text[floor : when.start()].strip():
+        # "Reince Priebus, the party chairman, this past week announced", "X on Friday
+        # declared": the subject stands before the time adjunct
+        found = _subject_before(doc, floor, when.start())
+        if found is not None:
+            return found
     toks = doc.tokens(max(floor, end - 240), end)
     if not toks:
         return None
@@ -1728,6 +1830,17 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     return (np[0].start, np[-1].end)
 
 
+# A time adjunct between a subject and its cue ("… on Friday declared", "… last week said").
+_TIME_BEFORE_CUE = re.compile(
+    r"(?<![\w-])(?:(?:on|late|early|earlier|later)\s+)?(?:(?:this|last|next)\s+(?:past\s+)?"
+    r"(?:week|weekend|month|year|spring|summer|fall|autumn|winter)"
+    r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?"
+    r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+    r"|yesterday|today)\s+$"
+)
+#: The last word of such an adjunct: only then is the adjunct looked for.
+_TIME_WORDS = WEEKDAYS | TIME_NOUNS | wordset("yesterday today") | {str(n) for n in range(1, 32)}
 _ISSUED = wordset("published released issued circulated dated")
 _ARTICLES = wordset("the a an")
 _AUXILIARIES = wordset("has have had will would could can should may might must")
@@ -2048,7 +2161,10 @@ def _adjectival(toks: list[Token], i: int) -> bool:
 
 # Participles that open a phrase after the noun they describe ("two officials briefed on the
 # contacts", "a U.S. official involved in the negotiations"): the noun is the speaker.
-_MODIFIER_PARTICIPLES = wordset("briefed involved engaged stationed posted")
+_MODIFIER_PARTICIPLES = wordset(
+    """briefed involved engaged stationed posted held detained jailed trapped displaced living
+    working"""
+)
 _MODIFIER_PREPOSITIONS = wordset("on in with at")
 _NOT_MODIFIED = wordset("be been being is was were are has have had get got")
 
@@ -2279,6 +2395,14 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
         i += 1
     if not out or not _valid_np(out):
         return None
+    if i < len(toks) and toks[i].text == ",":
+        # "Cambodia's defence ministry spokeswoman, Lieutenant General Maly Socheata, …": the
+        # name after the description is part of the subject
+        k = i + 1
+        while k < len(toks) and toks[k].is_word and toks[k].text[:1].isupper():
+            k += 1
+        if k - i > 2 and k < len(toks) and toks[k].text == ",":
+            return (out[0].start, toks[k - 1].end)
     return (out[0].start, out[-1].end)
 
 

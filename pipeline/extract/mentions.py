@@ -152,6 +152,8 @@ def is_org_name(text: str, words: SpeakerWords) -> bool:
 def is_person_name(text: str, words: SpeakerWords) -> bool:
     """Two to four capitalised name words ("Marta Lindqvist", "J. D. Vance"), no org head."""
     parts = text.split()
+    while len(parts) > 2 and parts[0].endswith(".") and parts[0].lower() in words.titles:
+        parts = parts[1:]  # "Gen. Abdel Fattah al-Burhan": an abbreviated rank
     if not 2 <= len(parts) <= _MAX_NAME_WORDS + 1:
         return False
     if not is_name_word(parts[0]) or not is_name_word(parts[-1]):
@@ -203,7 +205,7 @@ def describe(text: str, words: SpeakerWords) -> Description:
             # its acronym is an organisation's, not a person's
             return Description(None, None, tail, _noun_head(_DETERMINER.sub("", head)))
         elif is_person_name(tail, words):
-            name, desc = tail, head
+            name, desc = without_titles(tail, words), head
         else:
             kind = _noun_head(_ONE_OF.sub("", _DETERMINER.sub("", tail)))
             if kind.endswith("s") and kind[:-1] in words.nonstate_heads:
@@ -215,6 +217,12 @@ def describe(text: str, words: SpeakerWords) -> Description:
             desc = tail
     else:
         bare = _DETERMINER.sub("", head)
+        titled = _TITLE_FOR_NAME.fullmatch(bare)
+        if titled is not None and titled.group(1).lower() in words.titles:
+            # "High Commissioner for Peace Otty Patino", "Minister for Europe Stephen Doughty":
+            # the office's field, then the name (its last two words)
+            desc = bare[: titled.start(2)].strip()
+            return Description(titled.group(2), _role_phrase(desc), None)
         acronym = _KIND_ACRONYM.search(bare)
         if acronym is not None and _is_org_kind(acronym.group(1).lower(), words):
             # "Germany's car industry association VDA"
@@ -243,6 +251,10 @@ def describe(text: str, words: SpeakerWords) -> Description:
 
 
 _DEFINED_ACRONYM = re.compile(r"[ \t]*\([A-Z][A-Za-z&.-]{1,9}\)$")
+_TITLE_FOR_NAME = re.compile(
+    r"(?:[A-Z][\w’'-]*[ \t]+)*?([A-Z][a-z]+)[ \t]+for[ \t]+(?:[A-Z][\w’'-]*[ \t]+){1,3}?"
+    r"([A-Z][\w’'-]+[ \t]+[A-Z][\w’'-]+)"
+)
 _ONE_OF = re.compile(r"^(?:one|some|part|a member|member) of (?:the )?", re.IGNORECASE)
 _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
 

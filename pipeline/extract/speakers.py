@@ -515,8 +515,14 @@ class SpeakerResolver:
         surname = surname.strip(".,’'")
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             full = ent.speaker.name
-            if full and ent.position < position and full.split()[-1] == surname:
-                return ent
+            if full and ent.position < position:
+                last = full.split()[-1]
+                if last == surname or last.endswith("-" + surname):  # "al-Burhan": "Burhan"
+                    return ent
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if full and ent.position < position and full.split()[0] == surname:
+                return ent  # "Mohamad" after "Mohamad Hasan": names that go by the first word
         if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
         text = self.text
@@ -559,10 +565,13 @@ class SpeakerResolver:
         introduced = self._introduced_person(position, prev.position)
         if introduced is not None and _compatible(introduced, gender):
             return introduced
-        if prev.is_person and prev.gender is None and gender == "f":
+        introducing = prev.speaker.mention is not None and "," in prev.speaker.mention.text
+        if prev.is_person and prev.gender is None and gender == "f" and not introducing:
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men) - when
-            # she spoke just before that speaker: not across the quotes of others
+            # she spoke just before that speaker: not across the quotes of others; not
+            # when that speaker was just introduced with an appositive ("Pimchanok
+            # Rattanakorn, a security analyst at …, said"): the article is now about them
             for ent in reversed(self.history[-_MAX_HISTORY:]):
                 if ent.position >= prev.position or (
                     ent.is_person and ent.speaker.name == prev.speaker.name
@@ -1158,6 +1167,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     country_body = None
     if owner == "country" and (not body or _is_state_body(body, words)):
         country_body = body
+    elif len(bare) > 1 and bare[0] == "its" and _is_state_body(low[4:], words):
+        country_body = low[4:]  # "its foreign ministry": of the country spoken of last
     elif (
         not anonymous
         and len(bare) <= 6
@@ -1166,6 +1177,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         and _parse(gaz, text).country is not None  # the words name a country
     ):
         state = _state_fields(gaz_id, language, owner, body, None)
+    if state is None and country_body is None and not anonymous and "in" in bare[1:]:
+        # "The foreign ministry in Port Sudan": a state's body, and where it sits
+        k = bare.index("in", 1)
+        core = " ".join(bare[:k])
+        code = _parse(gaz, " ".join(cased[k + 1 :])).country if cased[-1][:1].isupper() else None
+        if code is not None:
+            owner, body = _adjective_body(core, words)
+            if body and gaz.country(owner) is not None:
+                state = _state_fields(gaz_id, language, owner, body, None)
+            elif _is_state_body(core, words):
+                state = _state_fields(gaz_id, language, "", core, code)
     last = cased[-1] if cased else ""
     return _Facts(
         anonymous=anonymous,
