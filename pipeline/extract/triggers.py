@@ -78,6 +78,10 @@ _WORDS = re.compile(r"[\w’'-]+")
 # = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
 # then skips to the candidates instead of trying each position.  The dot of an initialism
 # ("U.S. demands") ends no sentence.
+#: ``[^\w-]``, the character before a head, as the regex engine tests it faster: a bitmap of
+#: the ASCII characters, and the Unicode word test (a few table lookups per character) only for
+#: the rest.  The scan tests each character of the text against it (~8 % of the head scan).
+_NOT_WORD_CHAR = r"[^0-9A-Za-z_-](?<=[\x00-\x7f\W])"
 _SENTENCE_BREAK = re.compile(r"[.!?…\n](?<!\b\w\.)(?:(?<=\n)|[\"”’»)]*\s)")
 
 
@@ -148,7 +152,7 @@ class TriggerFinder:
         # case-insensitive forms are only for the rare text that lower() would misalign, and
         # are compiled when one comes (re's compiler is Python: half the start-up cost).
         self._head_scan = compile_cached(
-            _source([_lower_pattern(p) for p in head_patterns], 0, after=r"[^\w-]")
+            _source([_lower_pattern(p) for p in head_patterns], 0, after=_NOT_WORD_CHAR)
         )
         self._head_re = _Lazy(head_patterns, re.IGNORECASE)
         self._head_tags = _tag_index(self._head_scan)
@@ -809,7 +813,11 @@ def _distributed(pattern: str) -> list[str]:
 
 
 _MAX_DISTRIBUTED = 64
-_LONG_REST = 40
+#: Rests longer than this are written once per first letter.  Multiplied out, a rest lets the
+#: letter trie of the heads go on into it, where a group ``(?:wapped|ent)`` after the letter
+#: is entered and left at every word start with that letter: 17 % less head scanning for
+#: 22 KB more pattern (compiled once per machine: the program is kept in the cache directory).
+_LONG_REST = 400
 
 
 def _by_first_letter_once(alternatives: list[str]) -> list[str] | None:
