@@ -25,6 +25,7 @@ from typing import Any
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import compile_cached
+from pipeline.extract.text import lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
@@ -286,11 +287,8 @@ class TriggerFinder:
 
     def find(self, text: str, statements: list[Statement] | None = None) -> list[Trigger]:
         out: list[Trigger] = []
-        lowered = text.lower()
-        # lower() keeps offsets except for a few letters (İ -> i̇), and case-insensitive
-        # matching also equates a few letters that lower() keeps apart (ı and i, ſ and s): in
-        # such texts match case-insensitively.
-        self._lowered = lowered if len(lowered) == len(text) and not _has_fold_trap(text) else None
+        # None for the few texts to match case-insensitively (``text.lowered_for_matching``)
+        self._lowered = lowered_for_matching(text)
         heads: list[tuple[int, int, _Head]] = []
         strong: dict[str, int] = {}
         for start, end, idx in self._scan_heads(text):
@@ -720,14 +718,6 @@ def _last_visible(text: str, end: int) -> str:
 
 
 _STANCES = frozenset({"positive", "negative", "neutral"})
-# Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
-# i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
-_FOLD_TRAPS = "\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88"
-
-
-def _has_fold_trap(text: str) -> bool:
-    # A substring search per letter: several times cheaper than a regex character class.
-    return not text.isascii() and any(c in text for c in _FOLD_TRAPS)
 
 
 def _rank(act: str) -> int:
