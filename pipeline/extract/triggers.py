@@ -76,13 +76,13 @@ _ENDED_WITHOUT = re.compile(
 # annotation guidelines count them.
 _LISTED = ("peace_plan", "prisoner_exchange", "security_guarantees")
 _WORDS = re.compile(r"[\w’'-]+")
-# = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
-# then skips to the candidates instead of trying each position.  The dot of an initialism
-# ("U.S. demands") ends no sentence.
 #: ``[^\w-]``, the character before a head, as the regex engine tests it faster: a bitmap of
 #: the ASCII characters, and the Unicode word test (a few table lookups per character) only for
 #: the rest.  The scan tests each character of the text against it (~8 % of the head scan).
 _NOT_WORD_CHAR = r"[^0-9A-Za-z_-](?<=[\x00-\x7f\W])"
+# = ``[.!?…][\"”’»)]*\s|\n``, written to start with one character class: the regex engine
+# then skips to the candidates instead of trying each position.  The dot of an initialism
+# ("U.S. demands") ends no sentence.
 _SENTENCE_BREAK = re.compile(r"[.!?…\n](?<!\b\w\.)(?:(?<=\n)|[\"”’»)]*\s)")
 
 
