@@ -34,6 +34,7 @@ from pipeline.extract.text import (
     Quote,
     find_dash_quotes,
     find_quotes,
+    lowered_for_matching,
     merge_quotes,
     paragraphs,
     sentences,
@@ -222,6 +223,7 @@ class _Doc:
     def __init__(self, text: str, lex: CueLexicon) -> None:
         self.text = text
         self.lex = lex
+        self.lowered = lowered_for_matching(text)
         # Hard caps: real articles have tens of quotes and cues; junk with thousands of them
         # must still cost a bounded amount of work.
         quotes = find_quotes(text)
@@ -1557,8 +1559,12 @@ def _complementizer(doc: _Doc, pos: int, end: int) -> Token | None:
 
 
 def _complementizer_uncached(doc: _Doc, pos: int, end: int) -> Token | None:
-    if doc.lex.complementizer_re.search(doc.text, pos, end) is None:
-        return None  # fast path: no complementizer in reach
+    lowered, lower_re = doc.lowered, doc.lex.complementizer_lower_re
+    if lowered is not None and lower_re is not None:
+        if lower_re.search(lowered, pos, end) is None:
+            return None  # fast path: no complementizer in reach
+    elif doc.lex.complementizer_re.search(doc.text, pos, end) is None:
+        return None
     toks = doc.tokens(pos, end)
     for k, tok in enumerate(toks[: _MAX_GAP_WORDS + 4]):
         low = tok.lower

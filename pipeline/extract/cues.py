@@ -94,6 +94,18 @@ class CueLexicon:
         self.complementizer_re = re.compile(
             r"(?<!\w)(?:" + "|".join(sorted(self.complementizers)) + r")(?!\w)", re.IGNORECASE
         )
+        #: The same words in lower-cased text (``text.lowered_for_matching``), each starting
+        #: with its letter and looking behind it: the engine then skips to that letter instead
+        #: of trying the look-behind at every position (~7x faster).
+        self.complementizer_lower_re = (
+            re.compile(
+                "(?:"
+                + "|".join(f"{w[0]}(?<!\\w.){w[1:]}" for w in sorted(self.complementizers))
+                + r")(?!\w)"
+            )
+            if all(w.isalpha() and w == w.lower() for w in self.complementizers)
+            else None
+        )
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))

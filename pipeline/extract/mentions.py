@@ -369,6 +369,7 @@ def _role_phrase(desc: str) -> str | None:
 
 
 _ACRONYM_DEFINITION = re.compile(rf"({ORG_NAME.pattern})[ \t]+\(([A-Z][A-Za-z]{{1,7}})\)")
+_BRACKETED_ACRONYM = re.compile(r"[ \t]\([A-Z][A-Za-z]{1,7}\)")
 
 
 def acronyms(text: str) -> dict[str, str]:
@@ -376,7 +377,9 @@ def acronyms(text: str) -> dict[str, str]:
     (IISS)" → {"IISS": "International Institute for Strategic Studies"}.  The name must
     spell the acronym with its capitals (so "Ukraine (NATO)" defines nothing)."""
     out: dict[str, str] = {}
-    if "(" not in text:
+    # Every definition holds a bracketed acronym after a space: without one (most texts with
+    # brackets), the name regex need not try each capital of the text.
+    if "(" not in text or _BRACKETED_ACRONYM.search(text) is None:
         return out
     for m in _ACRONYM_DEFINITION.finditer(text):
         words, short = m.group(1).split(), m.group(2)

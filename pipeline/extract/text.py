@@ -60,6 +60,31 @@ class Quote(NamedTuple):
     family: str
 
 
+# Letters that re.IGNORECASE matches to a different letter than their lower() (dotless ı and
+# i, long ſ and s, the Cyrillic letter variants U+1C80-U+1C88 and в д о с т ъ ѣ).
+_FOLD_TRAPS = "\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88"
+_last_lowered: tuple[str, str | None] = ("", "")
+
+
+def lowered_for_matching(text: str) -> str | None:
+    """``text.lower()``, in which lower-case patterns match case-sensitively what they match
+    case-insensitively in ``text``, at the same offsets (the engine can then skip positions by
+    their first character, which IGNORECASE prevents); None for the rare text where that does
+    not hold: lower() changes a length (İ -> i̇), or IGNORECASE equates letters that lower()
+    keeps apart (ı and i, ſ and s).  The last text's is kept: the attribution rules and the
+    trigger finder ask for the same article one after the other."""
+    global _last_lowered
+    last_text, last = _last_lowered
+    if text is last_text:
+        return last
+    low = text.lower()
+    # A substring search per letter: several times cheaper than a regex character class.
+    trap = not text.isascii() and any(c in text for c in _FOLD_TRAPS)
+    out = low if len(low) == len(text) and not trap else None
+    _last_lowered = (text, out)
+    return out
+
+
 def paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of each non-empty line, trailing whitespace excluded."""
     out: list[tuple[int, int]] = []

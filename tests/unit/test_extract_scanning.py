@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -162,3 +163,43 @@ def test_rewritten_patterns_match_what_their_plain_forms_match(
         for method in ("match", "fullmatch", "search"):
             a, b = getattr(pattern, method)(text, pos), getattr(plain, method)(text, pos)
             assert (a and a.span()) == (b and b.span()), (name, method)
+
+
+def test_head_scan_separator_class_is_not_word_or_hyphen() -> None:
+    """The head scan's separator class (an ASCII bitmap first) takes exactly the characters
+    of ``[^\\w-]``, over every code point."""
+    from pipeline.extract.triggers import _NOT_WORD_CHAR
+
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    fast = [m.start() for m in re.finditer(_NOT_WORD_CHAR, everything)]
+    plain = [m.start() for m in re.finditer(r"[^\w-]", everything)]
+    assert fast == plain
+
+
+def test_lowered_for_matching_refuses_texts_that_lower_misaligns() -> None:
+    assert text_module.lowered_for_matching("He said THAT") == "he said that"
+    assert text_module.lowered_for_matching("İstanbul said that") is None  # lower() adds a mark
+    assert text_module.lowered_for_matching("The ſtate said that") is None  # IGNORECASE: s
+    assert text_module.lowered_for_matching("Bakı said that") is None  # IGNORECASE: i
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="tThHaAſİıKk чтоЧТОщоЩ-_'’.,\n1", max_size=40),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+def test_complementizer_scan_in_lowered_text_agrees_with_ignorecase(
+    text: str, pos: int, end: int
+) -> None:
+    """Where a text has a lowered form, the first-letter scan over it says whether a
+    complementizer is in reach exactly when the case-insensitive regex over the text does."""
+    lowered = text_module.lowered_for_matching(text)
+    for language in ("en", "ru", "uk"):
+        lex = CueLexicon.for_language(language)
+        assert lex is not None and lex.complementizer_lower_re is not None
+        if lowered is None:
+            continue
+        fast = lex.complementizer_lower_re.search(lowered, pos, end) is not None
+        plain = lex.complementizer_re.search(text, pos, end) is not None
+        assert fast == plain, (language, text, pos, end)
