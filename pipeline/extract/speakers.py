@@ -330,6 +330,16 @@ class SpeakerResolver:
                 return described
         if person is not None:
             return _person_speaker(span, parsed)
+        if (
+            parsed.org is None
+            and parsed.country is None
+            and words[0] == "the"
+            and 1 <= len(bare) <= 3
+            and _is_state_body(" ".join(bare), self._words)
+        ):
+            state = self._story_state_body(span, " ".join(bare))
+            if state is not None:
+                return state
         if role is not None:
             # "a U.S. embassy spokesperson": an indefinite description introduces someone new
             indefinite = bool(words) and words[0] in ("a", "an", "one", "another")
@@ -393,6 +403,19 @@ class SpeakerResolver:
                 country = country or before.country
                 official = before.official
         return Speaker(span, name, role, organization, country, official)
+
+    def _story_state_body(self, span: Span, body: str) -> Speaker | None:
+        """ "the army", "the government", "the social affairs ministry" with no owner and no
+        body of that kind before: the body of the country the article spoke of last, as for
+        "the country's …" (state bodies in agency copy are the story's country's)."""
+        code = self._latest_country(span.start)
+        if code is None:
+            return None
+        found = _state_fields(id(self.gazetteer), self._language, "", body, code)
+        if found is None:
+            return None
+        organization, country = found
+        return Speaker(span, organization=organization, country=country, official=True)
 
     def _latest_country(self, position: int) -> str | None:
         """The country the article spoke of last before ``position`` ("the country's …")."""
