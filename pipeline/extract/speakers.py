@@ -256,7 +256,16 @@ class SpeakerResolver:
                     ):
                         country = ent.speaker.country
                         break
-            return Speaker(span, role="source", country=country, official=False)
+            # an unnamed official speaks, unofficially, from inside a body: the one the mention
+            # names ("an IGAD official"), else the government of the country
+            inside = known.org or (gaz.government(country) if country is not None else None)
+            return Speaker(
+                span,
+                role="source",
+                organization=inside.name if inside is not None else None,
+                country=country,
+                official=False,
+            )
         owner_doc = _acronym_document(span.text, self._words)
         if owner_doc is not None:
             # "A CTD paper argued": the institution the article defined the acronym for
