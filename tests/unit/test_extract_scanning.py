@@ -203,3 +203,50 @@ def test_complementizer_scan_in_lowered_text_agrees_with_ignorecase(
         fast = lex.complementizer_lower_re.search(lowered, pos, end) is not None
         plain = lex.complementizer_re.search(text, pos, end) is not None
         assert fast == plain, (language, text, pos, end)
+
+
+# Sentence ends, closers, quote marks of every family, the doubled `` and '' forms, and text
+# around them.
+MARK_PIECES = [
+    *sorted(set(text_module._MARK_CHARS + text_module._SENTENCE_END_CHARS)),
+    *["''", "``", ".”", "?»", "!)", "...", "U.S.", "3.5", "said", "Ω", " ", "\n", "\u00a0"],
+]
+
+
+def spans_of(matches: list[re.Match[str]]) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in matches]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MARK_PIECES), max_size=40), st.data())
+def test_matches_from_finds_what_finditer_finds(parts: list[str], data: st.DataObject) -> None:
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    stop = data.draw(st.integers(start, len(text)))
+    for regex, firsts in (
+        (text_module._MARK, text_module._MARK_CHARS),
+        (text_module._SENTENCE_END, text_module._SENTENCE_END_CHARS),
+    ):
+        fast = spans_of(text_module.matches_from(regex, firsts, text, start, stop))
+        assert fast == spans_of(list(regex.finditer(text, start, stop))), (regex, text)
+
+
+def test_matches_from_finds_what_finditer_finds_on_news_text() -> None:
+    found = 0
+    for text in news_texts():
+        for regex, firsts in (
+            (text_module._MARK, text_module._MARK_CHARS),
+            (text_module._SENTENCE_END, text_module._SENTENCE_END_CHARS),
+        ):
+            fast = spans_of(text_module.matches_from(regex, firsts, text))
+            assert fast == spans_of(list(regex.finditer(text)))
+            found += len(fast)
+    assert found > 100
+
+
+def test_matches_from_needs_every_first_character_of_the_regex() -> None:
+    # The regex decides only where one of ``firsts`` stands: a character left out of them is
+    # never a match start, which is what the test above would catch for the real patterns.
+    regex = re.compile(r"[ab]c")
+    assert spans_of(text_module.matches_from(regex, "ab", "xacbc")) == [(1, 3, "ac"), (3, 5, "bc")]
+    assert spans_of(text_module.matches_from(regex, "a", "xacbc")) == [(1, 3, "ac")]
