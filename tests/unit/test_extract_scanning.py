@@ -250,3 +250,25 @@ def test_matches_from_needs_every_first_character_of_the_regex() -> None:
     regex = re.compile(r"[ab]c")
     assert spans_of(text_module.matches_from(regex, "ab", "xacbc")) == [(1, 3, "ac"), (3, 5, "bc")]
     assert spans_of(text_module.matches_from(regex, "a", "xacbc")) == [(1, 3, "ac")]
+
+
+def paragraphs_by_regex(text: str) -> list[tuple[int, int]]:
+    """Each run of ``[^\\n]+`` with the whitespace at its ends left out."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text):
+        stripped = m.group().strip()
+        if stripped:
+            start = m.start() + m.group().index(stripped)
+            out.append((start, start + len(stripped)))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab .\n\r\t\u00a0\u2028\x1c“", max_size=40))
+def test_paragraphs_are_the_lines_the_regex_finds(text: str) -> None:
+    assert text_module.paragraphs(text) == paragraphs_by_regex(text)
+
+
+def test_paragraphs_on_news_text() -> None:
+    for text in news_texts():
+        assert text_module.paragraphs(text) == paragraphs_by_regex(text)
