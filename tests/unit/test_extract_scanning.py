@@ -102,7 +102,8 @@ CUE_PIECES = [
     *PIECES,
     *sorted(
         wordset("""said Said says told according According to has not didn t saying sai dsaid
-        заявил Заявил сказал заявив за""")
+        заявил Заявил сказал заявив за is Is was quoted by as in In the words of made it
+        clear""")
     ),
 ]
 
@@ -116,6 +117,16 @@ def test_same_cues_as_the_regex(parts: list[str], data: st.DataObject) -> None:
     for lex in LEXICONS.values():
         assert lex is not None and lex.first_words is not None
         assert scanned_cues(lex, text, start, stop) == regex_cues(lex, text, start, stop)
+
+
+def test_heads_after_a_first_word_that_is_no_head_alone() -> None:
+    text = "In the words of Smith, he is quoted by the Post as is she; it was quoted as saying."
+    lex = LEXICONS["en"]
+    assert lex is not None
+    spans = scanned_cues(lex, text, 0, len(text))
+    assert spans == regex_cues(lex, text, 0, len(text))
+    found = {text[s:e] for s, e in spans}
+    assert {"In the words of", "is quoted by", "was quoted as saying"} <= found
 
 
 def test_same_cues_on_news_text() -> None:
