@@ -125,11 +125,8 @@ class CueLexicon:
         #: the leading word of every head as it can appear in a text ("according" of
         #: "according to"), for ``_matches``; None when a head starts without a word
         #: character (then the regex scans the text itself)
-        self.first_words: frozenset[str] | None = (
-            frozenset(_first_word(h) for h in variants)
-            if all(_first_word(h) for h in variants)
-            else None
-        )
+        firsts = [_first_word(h) for h in variants]
+        self.first_words: frozenset[str] | None = frozenset(firsts) if all(firsts) else None
         # Bit n of _first_lengths[128 * a + b] is set when a first word of n characters
         # starts with the ASCII character a and ends with b: two thirds of the words of a
         # text are ruled out without hashing them.
@@ -141,11 +138,13 @@ class CueLexicon:
         # First words that are no head on their own ("is" of "is quoted by", "in" of "in the
         # words of") -> the heads they start: most of their occurrences start none, and a
         # startswith per head tells so for a fraction of a regex attempt.
+        whole = set(variants)
         by_first: dict[str, list[str]] = {}
-        for h in variants:
-            by_first.setdefault(_first_word(h), []).append(h)
+        for first, h in zip(firsts, variants, strict=True):
+            if first and first not in whole:
+                by_first.setdefault(first, []).append(h)
         self._longer_heads_only: dict[str, tuple[str, ...]] = {
-            w: tuple(hs) for w, hs in by_first.items() if w and w not in hs and len(hs) <= 4
+            w: tuple(hs) for w, hs in by_first.items() if len(hs) <= 4
         }
         self._surfaces: dict[str, tuple[str, str | None, str | None, bool, bool, bool]] = {}
         self._suffix = (
