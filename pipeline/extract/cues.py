@@ -125,11 +125,8 @@ class CueLexicon:
         #: the leading word of every head as it can appear in a text ("according" of
         #: "according to"), for ``_matches``; None when a head starts without a word
         #: character (then the regex scans the text itself)
-        self.first_words: frozenset[str] | None = (
-            frozenset(_first_word(h) for h in variants)
-            if all(_first_word(h) for h in variants)
-            else None
-        )
+        firsts = [_first_word(h) for h in variants]
+        self.first_words: frozenset[str] | None = frozenset(firsts) if all(firsts) else None
         # Bit n of _first_lengths[128 * a + b] is set when a first word of n characters
         # starts with the ASCII character a and ends with b: two thirds of the words of a
         # text are ruled out without hashing them.
@@ -138,6 +135,17 @@ class CueLexicon:
             a, b = ord(word[0]), ord(word[-1])
             if a < 128 and b < 128:
                 self._first_lengths[128 * a + b] |= 1 << len(word)
+        # First words that are no head on their own ("is" of "is quoted by", "in" of "in the
+        # words of") -> the heads they start: most of their occurrences start none, and a
+        # startswith per head tells so for a fraction of a regex attempt.
+        whole = set(variants)
+        by_first: dict[str, list[str]] = {}
+        for first, h in zip(firsts, variants, strict=True):
+            if first and first not in whole:
+                by_first.setdefault(first, []).append(h)
+        self._longer_heads_only: dict[str, tuple[str, ...]] = {
+            w: tuple(hs) for w, hs in by_first.items() if len(hs) <= 4
+        }
         self._surfaces: dict[str, tuple[str, str | None, str | None, bool, bool, bool]] = {}
         self._suffix = (
             re.compile(r"\s+(?:" + lexicon.trie_pattern(suffixes) + r")(?![\w'’-])")
@@ -199,7 +207,11 @@ class CueLexicon:
             pos = begin + len(piece)
             if piece.isalnum():
                 # a whole word: its only word start is its first letter
-                if self._may_start(piece, 0, len(piece)) and begin >= taken:
+                if (
+                    self._may_start(piece, 0, len(piece))
+                    and begin >= taken
+                    and self._head_may_follow(piece, text, begin)
+                ):
                     m = regex.match(text, begin, stop)
                     if m is not None:
                         out.append(m)
@@ -220,6 +232,7 @@ class CueLexicon:
                     (i == 0 or piece[i - 1] not in "'’-")
                     and begin + i >= taken
                     and self._may_start(piece, i, j)
+                    and self._head_may_follow(piece[i:j], text, begin + i)
                 ):
                     m = regex.match(text, begin + i, stop)
                     if m is not None:
@@ -235,6 +248,12 @@ class CueLexicon:
             return False
         first_words = self.first_words
         return first_words is not None and piece[i:j] in first_words
+
+    def _head_may_follow(self, word: str, text: str, at: int) -> bool:
+        """Whether a head may start at ``at``, where the first word ``word`` of a head
+        stands: when that word is no head itself, one of its heads must follow verbatim."""
+        heads = self._longer_heads_only.get(word)
+        return heads is None or text.startswith(heads, at)
 
     def _classify(self, surface: str) -> tuple[str, str | None, str | None, bool, bool, bool]:
         """What a matched cue word is: (form, phrase class, verb class, participle-like, bare,

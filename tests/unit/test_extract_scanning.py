@@ -102,7 +102,8 @@ CUE_PIECES = [
     *PIECES,
     *sorted(
         wordset("""said Said says told according According to has not didn t saying sai dsaid
-        заявил Заявил сказал заявив за""")
+        заявил Заявил сказал заявив за is Is was quoted by as in In the words of made it
+        clear""")
     ),
 ]
 
@@ -116,6 +117,16 @@ def test_same_cues_as_the_regex(parts: list[str], data: st.DataObject) -> None:
     for lex in LEXICONS.values():
         assert lex is not None and lex.first_words is not None
         assert scanned_cues(lex, text, start, stop) == regex_cues(lex, text, start, stop)
+
+
+def test_heads_after_a_first_word_that_is_no_head_alone() -> None:
+    text = "In the words of Smith, he is quoted by the Post as is she; it was quoted as saying."
+    lex = LEXICONS["en"]
+    assert lex is not None
+    spans = scanned_cues(lex, text, 0, len(text))
+    assert spans == regex_cues(lex, text, 0, len(text))
+    found = {text[s:e] for s, e in spans}
+    assert {"In the words of", "is quoted by", "was quoted as saying"} <= found
 
 
 def test_same_cues_on_news_text() -> None:
@@ -203,3 +214,72 @@ def test_complementizer_scan_in_lowered_text_agrees_with_ignorecase(
         fast = lex.complementizer_lower_re.search(lowered, pos, end) is not None
         plain = lex.complementizer_re.search(text, pos, end) is not None
         assert fast == plain, (language, text, pos, end)
+
+
+# Sentence ends, closers, quote marks of every family, the doubled `` and '' forms, and text
+# around them.
+MARK_PIECES = [
+    *sorted(set(text_module._MARK_CHARS + text_module._SENTENCE_END_CHARS)),
+    *["''", "``", ".”", "?»", "!)", "...", "U.S.", "3.5", "said", "Ω", " ", "\n", "\u00a0"],
+]
+
+
+def spans_of(matches: list[re.Match[str]]) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in matches]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MARK_PIECES), max_size=40), st.data())
+def test_matches_from_finds_what_finditer_finds(parts: list[str], data: st.DataObject) -> None:
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    stop = data.draw(st.integers(start, len(text)))
+    for regex, firsts in (
+        (text_module._MARK, text_module._MARK_CHARS),
+        (text_module._SENTENCE_END, text_module._SENTENCE_END_CHARS),
+    ):
+        fast = spans_of(text_module.matches_from(regex, firsts, text, start, stop))
+        assert fast == spans_of(list(regex.finditer(text, start, stop))), (regex, text)
+
+
+def test_matches_from_finds_what_finditer_finds_on_news_text() -> None:
+    found = 0
+    for text in news_texts():
+        for regex, firsts in (
+            (text_module._MARK, text_module._MARK_CHARS),
+            (text_module._SENTENCE_END, text_module._SENTENCE_END_CHARS),
+        ):
+            fast = spans_of(text_module.matches_from(regex, firsts, text))
+            assert fast == spans_of(list(regex.finditer(text)))
+            found += len(fast)
+    assert found > 100
+
+
+def test_matches_from_needs_every_first_character_of_the_regex() -> None:
+    # The regex decides only where one of ``firsts`` stands: a character left out of them is
+    # never a match start, which is what the test above would catch for the real patterns.
+    regex = re.compile(r"[ab]c")
+    assert spans_of(text_module.matches_from(regex, "ab", "xacbc")) == [(1, 3, "ac"), (3, 5, "bc")]
+    assert spans_of(text_module.matches_from(regex, "a", "xacbc")) == [(1, 3, "ac")]
+
+
+def paragraphs_by_regex(text: str) -> list[tuple[int, int]]:
+    """Each run of ``[^\\n]+`` with the whitespace at its ends left out."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text):
+        stripped = m.group().strip()
+        if stripped:
+            start = m.start() + m.group().index(stripped)
+            out.append((start, start + len(stripped)))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab .\n\r\t\u00a0\u2028\x1c“", max_size=40))
+def test_paragraphs_are_the_lines_the_regex_finds(text: str) -> None:
+    assert text_module.paragraphs(text) == paragraphs_by_regex(text)
+
+
+def test_paragraphs_on_news_text() -> None:
+    for text in news_texts():
+        assert text_module.paragraphs(text) == paragraphs_by_regex(text)
