@@ -25,7 +25,6 @@ from typing import Any
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import compile_cached
-from pipeline.extract.scope import Scope, out_of_scope
 from pipeline.extract.text import lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
@@ -129,11 +128,6 @@ class TriggerFinder:
         self._outcome_found: str | None = None
         self._collect: list[tuple[Trigger, Candidate, list[str], list[str]]] | None = None
         self._heads: list[_Head] = []
-        # Whether a text's talks can concern an armed conflict at all (scope.py).
-        self.scope = Scope.from_lexicon(
-            data.get("scope"),
-            lambda words: compile_cached(_source(words, 0, after=_NOT_WORD_CHAR)),
-        )
         head_patterns: list[str] = []
         for category, entries in (data.get("heads") or {}).items():
             if category not in TRIGGER_CATEGORIES:
@@ -322,9 +316,6 @@ class TriggerFinder:
             # A text without a single strong head is not about the peace process: its
             # meetings and efforts are not talks (none is a trigger in the annotated texts).
             return out
-        scope = self.scope
-        if scope is not None and out_of_scope(self._lowered or text.lower(), scope):
-            return out  # wage talks, a tariff truce: talks about no armed conflict
         self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         model = self.model
         # Candidates the rules would not report are only worth judging with a model.
