@@ -53,12 +53,17 @@ PIECES = [
 ]
 
 
+def text_and_window(parts: list[str], data: st.DataObject) -> tuple[str, int, int]:
+    """The pieces joined, and a window ``[start, stop)`` drawn inside them."""
+    text = "".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+    return text, start, data.draw(st.integers(start, len(text)))
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=40), st.data())
 def test_same_tokens_as_the_regex(parts: list[str], data: st.DataObject) -> None:
-    text = "".join(parts)
-    start = data.draw(st.integers(0, len(text)))
-    end = data.draw(st.integers(start, len(text)))
+    text, start, end = text_and_window(parts, data)
     assert fields(text, start, end) == regex_tokens(text, start, end)
 
 
@@ -111,9 +116,7 @@ CUE_PIECES = [
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(CUE_PIECES), max_size=40), st.data())
 def test_same_cues_as_the_regex(parts: list[str], data: st.DataObject) -> None:
-    text = "".join(parts)
-    start = data.draw(st.integers(0, len(text)))
-    stop = data.draw(st.integers(start, len(text)))
+    text, start, stop = text_and_window(parts, data)
     for lex in LEXICONS.values():
         assert lex is not None and lex.first_words is not None
         assert scanned_cues(lex, text, start, stop) == regex_cues(lex, text, start, stop)
@@ -231,9 +234,7 @@ def spans_of(matches: list[re.Match[str]]) -> list[tuple[int, int, str]]:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(MARK_PIECES), max_size=40), st.data())
 def test_matches_from_finds_what_finditer_finds(parts: list[str], data: st.DataObject) -> None:
-    text = "".join(parts)
-    start = data.draw(st.integers(0, len(text)))
-    stop = data.draw(st.integers(start, len(text)))
+    text, start, stop = text_and_window(parts, data)
     for regex, firsts in (
         (text_module._MARK, text_module._MARK_CHARS),
         (text_module._SENTENCE_END, text_module._SENTENCE_END_CHARS),
