@@ -25,8 +25,9 @@ class Scope:
 
     # Lower-case stems of words of trade, labour and economic talks, counted as substrings of
     # the lower-cased text: every article with a strong head is counted, and a substring
-    # count costs a fraction of a regex scan.
-    other: tuple[str, ...]
+    # count costs a fraction of a regex scan.  Stems of several words are grouped under their
+    # first ("trade " for "trade deal", "trade war" …), counted only where that one occurs.
+    other: tuple[tuple[str, tuple[str, ...]], ...]
     # Whole words of armed conflict (war, troops, shelling, hostages, ceasefire …), matched
     # on the lower-cased text with a space before it.
     conflict: re.Pattern[str]
@@ -52,8 +53,15 @@ class Scope:
         figurative = {str(p).lower() for p in data.get("figurative") or []}
         evidence = [p for p in conflict if p not in figurative]
         evidence += [str(p).lower() for p in data.get("parties") or []]
+        grouped: dict[str, list[str]] = {}
+        for stem in (str(w).lower() for w in data["other"]):
+            first, space, _ = stem.partition(" ")
+            grouped.setdefault(first + space, []).append(stem)
         return cls(
-            tuple(str(w).lower() for w in data["other"]),
+            tuple(
+                (first, tuple(stems) if stems != [first] else ())
+                for first, stems in grouped.items()
+            ),
             whole_words(conflict),
             whole_words(evidence),
             int(data.get("min_other", 5)),
@@ -66,8 +74,13 @@ def out_of_scope(lowered: str, scope: Scope) -> bool:
     and not about an armed conflict: only its sentences that show a conflict by themselves
     (``conflict_sentences``) can hold triggers."""
     other = 0
-    for stem in scope.other:
-        other += lowered.count(stem)
+    for first, stems in scope.other:
+        n = lowered.count(first)
+        if n and stems:
+            n = 0
+            for stem in stems:
+                n += lowered.count(stem)
+        other += n
     if other < scope.min_other:
         return False
     # Only the rare text with many other-subject words is scanned for conflict words, and
