@@ -32,9 +32,11 @@ class Scope:
     # on the lower-cased text with a space before it.
     conflict: re.Pattern[str]
     # What shows an armed conflict in one sentence by itself: the conflict words less those
-    # a figure of speech or a business story uses too (ceasefire, peace, crisis), and the
-    # parties and places of wars.
+    # a figure of speech or a business story uses too (ceasefire, peace, crisis) …
     evidence: re.Pattern[str]
+    # … and a party or a place of a war, in a sentence without a business word ("talks with
+    # Kyiv on the grain corridor", not "talks on buying Russian oil and gas").
+    parties: re.Pattern[str]
     # Out of scope: at least ``min_other`` other-subject words and at least
     # ``other_per_conflict`` of them for each conflict word.
     min_other: int
@@ -52,11 +54,11 @@ class Scope:
         conflict = [str(p).lower() for p in data["conflict"]]
         figurative = {str(p).lower() for p in data.get("figurative") or []}
         evidence = [p for p in conflict if p not in figurative]
-        evidence += [str(p).lower() for p in data.get("parties") or []]
         grouped: dict[str, list[str]] = {}
         for stem in (str(w).lower() for w in data["other"]):
-            first, space, _ = stem.partition(" ")
-            grouped.setdefault(first + space, []).append(stem)
+            # A leading space marks a word start (" oil", not "soil").
+            inner = stem.find(" ", 1)
+            grouped.setdefault(stem[: inner + 1] if inner > 0 else stem, []).append(stem)
         return cls(
             tuple(
                 (first, tuple(stems) if stems != [first] else ())
@@ -64,6 +66,7 @@ class Scope:
             ),
             whole_words(conflict),
             whole_words(evidence),
+            whole_words([str(p).lower() for p in data.get("parties") or []]),
             int(data.get("min_other", 5)),
             int(data.get("other_per_conflict", 4)),
         )
@@ -96,8 +99,21 @@ def conflict_sentences(lowered: str, starts: list[int], scope: Scope) -> set[int
     """Indices of the sentences (``starts``: where each begins) of the lower-cased text that
     show an armed conflict by themselves."""
     found: set[int] = set()
+    # A match starts at the character before the word: in the text with a space in front,
+    # that is where the word starts in the text itself.
     for m in scope.evidence.finditer(" " + lowered):
-        # The match starts at the character before the word: in the text with a space in
-        # front, that is where the word starts in the text itself.
         found.add(bisect.bisect_right(starts, m.start()) - 1)
+    for m in scope.parties.finditer(" " + lowered):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k not in found:
+            end = starts[k + 1] if k + 1 < len(starts) else len(lowered)
+            if not _names_business(lowered[starts[k] : end], scope):
+                found.add(k)
     return found
+
+
+def _names_business(sentence: str, scope: Scope) -> bool:
+    for first, stems in scope.other:
+        if first in sentence and (not stems or any(stem in sentence for stem in stems)):
+            return True
+    return False

@@ -79,6 +79,25 @@ def test_an_economy_story_keeps_only_the_triggers_of_its_war_sentence() -> None:
     assert all(sentence <= t.start < MARKETS.index("Economic") for t in found)
 
 
+# An energy story: the talks on gas name a party of a war and are still no trigger; the
+# sentence on the war keeps its own.
+ENERGY = (
+    "Austria is negotiating with Brussels for more time to stop imports of Russian gas. "
+    "Talks on pipeline gas resume next week. "
+    "The chancellor backed a ceasefire in Ukraine and talks between Kyiv and Moscow. "
+    "Refiners' margins were steady and energy prices for industry fell."
+)
+
+
+def test_a_party_of_a_war_in_a_business_sentence_shows_no_conflict() -> None:
+    assert _out(ENERGY)
+    assert conflict_sentences(ENERGY.lower(), _starts(ENERGY), _scope()) == {2}
+    assert FINDER is not None
+    found = FINDER.find(ENERGY)
+    assert {t.category for t in found} == {"ceasefire", "negotiations"}
+    assert all(ENERGY.index("The chancellor") <= t.start < ENERGY.index("Refiners") for t in found)
+
+
 def test_figures_of_speech_show_no_conflict() -> None:
     text = "A ceasefire on the docks. The crisis of the port. A long conflict over pay."
     assert conflict_sentences(text.lower(), _starts(text), _scope()) == set()
