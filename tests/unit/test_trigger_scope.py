@@ -107,3 +107,25 @@ def test_a_language_without_a_scope_section_has_none() -> None:
     assert Scope.from_lexicon(None, re.compile) is None
     german = TriggerFinder.for_language("de")
     assert german is not None and german.scope is None
+
+
+def test_the_fault_suites_newsroom_pages_keep_their_talks() -> None:
+    """The synthetic newsroom pages are business text by the word count (budget, farmers,
+    Business in the navigation); the one inserted statement on a war's talks must still reach
+    a subscriber: through the whole chain, each of the templates with each subject."""
+    from benchmarks.harness.newsroom import (
+        STATEMENT_TEMPLATES,
+        SUBJECTS,
+        GeneratedPages,
+        statement_for,
+        statement_survives,
+    )
+
+    pages = GeneratedPages()
+    combinations = len(STATEMENT_TEMPLATES) * len(SUBJECTS)
+    lost = [
+        i
+        for i in range(combinations)
+        if not statement_survives(pages.render(i, statement_for(i)), statement_for(i))
+    ]
+    assert lost == []
