@@ -2360,14 +2360,20 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     if len(toks) > 1 and toks[0].lower in _OPENING_CONJUNCTIONS:
         i = 1  # "But Podesta said … and said …": the conjunction links to the last sentence
     for _ in range(3):
-        comma = next((k for k, t in enumerate(toks[i : i + 12]) if t.text == ","), -1)
-        if comma < 0:
+        # "Asked whether he would serve in her cabinet, Bush thought …": a question put to
+        # the speaker runs longer than other openers
+        window = 40 if i < len(toks) and toks[i].lower in _ASKED_OPENERS else 12
+        comma = next((k for k, t in enumerate(toks[i : i + window]) if t.text == ","), -1)
+        if comma < 0 or i + comma == len(toks) - 1:
+            # the comma closing the part before ``end`` ("In May, a judge sided with them,
+            # saying …") ends the main clause, not an opening adverbial
             break
         first = toks[i]
         if (
             first.lower in PREPOSITIONS
             or first.lower in _LEADING_ADVERBS
             or first.lower in _CLAUSE_OPENERS
+            or first.lower in _ASKED_OPENERS
             or (first.is_word and not first.capitalized)
             or (first.lower.endswith("ing") and len(first.lower) > 5)
             or _all_adverbial(toks[i : i + comma])
@@ -2375,6 +2381,8 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
             i += comma + 1
         else:
             break
+    if i + 1 < len(toks) and toks[i].lower in _BARE_OPENING_ADVERBS and toks[i + 1].is_word:
+        i += 1  # "Then he cut into Bush, calling …"
     out: list[Token] = []
     while i < len(toks):
         tok = toks[i]
@@ -2412,6 +2420,8 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     return (out[0].start, out[-1].end)
 
 
+_ASKED_OPENERS = wordset("asked pressed questioned")
+_BARE_OPENING_ADVERBS = wordset("then now later still")
 # Words opening an adverbial before the main clause ("Despite …, Trump has said …").
 _CLAUSE_OPENERS = wordset("despite amid unlike beyond following like as")
 _OPENING_CONJUNCTIONS = wordset("but and so yet")
