@@ -1717,6 +1717,8 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         return (last.start, last.end)
     if last.lower == "which" and i > 0 and toks[i - 1].text == ",":
         return (last.start, last.end)  # "super PACs, which reported …": resolved later
+    if last.text in _PAIRED_DASHES:
+        return _dash_interrupted_subject(doc, floor, toks)
     if last.text == ",":
         appositive = _appositive_subject(doc, toks)
         interrupted = _interrupted_subject(doc, toks)
@@ -1779,6 +1781,14 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
             while k >= 0 and i - k <= 8 and toks[k].text != "(":
                 k -= 1
             if k < 0 or toks[k].text != "(":
+                if i == len(toks) - 1:
+                    # "Sen. Chris Murphy (a Connecticut Democrat so boyish he …) says": the
+                    # subject stands before a long parenthesis
+                    k = i - 1
+                    while k > 0 and i - k < _MAX_DASHED_TOKENS and toks[k].text not in "()":
+                        k -= 1
+                    if k > 0 and toks[k].text == "(":
+                        return _subject_before(doc, floor, toks[k].start)
                 break
             start = i = k
         elif (
@@ -1905,6 +1915,43 @@ def _conjunct_start(tok: Token) -> bool:
 
 # Words that open a clause before its subject ("Even Lindsey Graham, …, said").
 _NOT_SUBJECT_START = frozenset({"and", "even", "perhaps"})
+_PAIRED_DASHES = "—–―-"
+
+
+def _spaced_dash(doc: _Doc, toks: list[Token], i: int) -> int:
+    """How many tokens the spaced dash ending at ``toks[i]`` takes ("—", "--"; a lone hyphen
+    only with a space on both sides), or 0."""
+    text = doc.text
+    n = 2 if i > 0 and toks[i].text == toks[i - 1].text == "-" else 1
+    if toks[i].text not in _PAIRED_DASHES or (
+        n == 1 and toks[i].text == "-" and i > 0 and toks[i - 1].end == toks[i].start
+    ):
+        return 0
+    start, end = toks[i - n + 1].start, toks[i].end
+    if start == 0 or end >= len(text) or not (text[start - 1].isspace() and text[end].isspace()):
+        return 0
+    return n
+
+
+def _dash_interrupted_subject(doc: _Doc, floor: int, toks: list[Token]) -> tuple[int, int] | None:
+    """``NAME — a teacher from Mount Pleasant — says``, ``Democratic leaders — and, in
+    particular, Harry Reid — insisted``: the subject stands before the dashes."""
+    last = len(toks) - 1
+    n = _spaced_dash(doc, toks, last)
+    if n == 0:
+        return None
+    k = last - n
+    while k > 0 and last - k < _MAX_DASHED_TOKENS:
+        if toks[k].text == toks[last].text and _spaced_dash(doc, toks, k) == n:
+            opening = toks[k - n + 1]
+            if not any(t.is_word for t in toks[k + 1 : last - n + 1]):
+                return None
+            return _subject_before(doc, floor, opening.start)
+        k -= 1
+    return None
+
+
+_MAX_DASHED_TOKENS = 40
 
 
 def _trim_subject_tail(np: list[Token]) -> list[Token]:
