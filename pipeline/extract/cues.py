@@ -109,6 +109,10 @@ class CueLexicon:
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))
+        # "continued to question", "went on to say", "was quick to add": the verb before the
+        # infinitive changes nothing about who speaks, and belongs to the cue (as in PolNeAR)
+        self._raising = frozenset(lexicon.words(data.get("raising_verbs") or []))
+        self._raising_adjectives = frozenset(lexicon.words(data.get("raising_adjectives") or []))
         self.adverbs = self._adv | {"instead", "however", "too"}
         # Words that may precede a verb inside its group, for the one-lookup fast path.
         self._group_words = (
@@ -184,6 +188,8 @@ class CueLexicon:
                     cue_end = sm.end()
             if cue_end < stop and text[cue_end] == ":":
                 cue_end += 1  # "He said: …" - the colon introduces the quote with the verb
+            while out and out[-1].start >= cue_start:
+                out.pop()  # "continued" of "continued to question": inside this cue's span
             out.append(
                 Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare, learned)
             )
@@ -285,6 +291,8 @@ class CueLexicon:
         while k > 0 and not text[k - 1].isspace():
             k -= 1
         raw = text[k:j]
+        if raw == "to" and (self._raising or self._raising_adjectives):
+            return self._raising_start(text, k, verb_start)
         if not (
             raw.lower() in self._group_words
             or (raw.endswith("ly") and _ly_adverb(raw))
@@ -335,8 +343,28 @@ class CueLexicon:
                 stage = 1
         return start, aux, negated
 
+    def _raising_start(self, text: str, to: int, verb_start: int) -> tuple[int, str, bool]:
+        """The start of "continued to", "went on to", "is likely to" before a verb at
+        ``verb_start`` whose "to" starts at ``to`` (the verb itself when none is there)."""
+        m = _RAISING_WORDS.search(text, max(0, to - 24), to)
+        if m is None:
+            return verb_start, "", False
+        word = m.group(2).lower()
+        head = m.start(2)
+        if m.group(1) is not None and m.group(1).lower() + " " + word in self._raising:
+            head = m.start(1)  # "went on to say"
+        elif word in self._raising_adjectives:
+            start, aux, negated = self._verb_group_start(text, head)
+            # "is likely to stress" takes its copula; "more likely to say" is no verb group
+            return (start, aux, negated) if aux else (verb_start, "", False)
+        elif word not in self._raising:
+            return verb_start, "", False
+        return self._verb_group_start(text, head)
+
 
 _WORD = re.compile(r"[\w'’]+")
+# The one or two words before the "to" of an infinitive cue.
+_RAISING_WORDS = re.compile(r"(?:(?<![\w'’])([A-Za-z]+)[ \t]+)?(?<![\w'’])([A-Za-z]+)[ \t]+$")
 
 _CONTRACTING_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
 _CONTRACTED = frozenset({"s", "re", "ve", "m", "d", "ll"})
