@@ -109,6 +109,8 @@ class CueLexicon:
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))
+        # "has long opposed", "have both supported": in the cue only after an auxiliary
+        self._aux_adv = frozenset(lexicon.words(data.get("adverbs_after_auxiliary") or []))
         # "continued to question", "went on to say", "was quick to add": the verb before the
         # infinitive changes nothing about who speaks, and belongs to the cue (as in PolNeAR)
         self._raising = frozenset(lexicon.words(data.get("raising_verbs") or []))
@@ -116,7 +118,11 @@ class CueLexicon:
         self.adverbs = self._adv | {"instead", "however", "too"}
         # Words that may precede a verb inside its group, for the one-lookup fast path.
         self._group_words = (
-            self._adv | self._neg | self._aux | {a + nt for a in self._aux for nt in ("n't", "n’t")}
+            self._adv
+            | self._aux_adv
+            | self._neg
+            | self._aux
+            | {a + nt for a in self._aux for nt in ("n't", "n’t")}
         )
         suffixes = lexicon.words(data.get("cue_suffixes") or [])
         heads = [*self.verb_class, *self.phrase_class]
@@ -308,6 +314,7 @@ class CueLexicon:
         aux = ""
         negated = False
         adverbs = 0
+        before_aux_adverb = -1  # the start before an adverb that needs an auxiliary
         stage = 0  # 0: adverbs allowed, 1: negation allowed, 2: auxiliary allowed, 3: done
         for w_start, w_end, word in reversed(words):
             if not text[w_end:start].isspace():
@@ -318,6 +325,10 @@ class CueLexicon:
                 and (word in self._adv or _ly_adverb(text[w_start:w_end]))
             ):
                 adverbs += 1
+            elif stage == 0 and adverbs < 2 and word in self._aux_adv:
+                adverbs += 1
+                if before_aux_adverb < 0:
+                    before_aux_adverb = start
             elif stage <= 1 and word in self._neg:
                 negated = True
                 stage = 2
@@ -341,6 +352,8 @@ class CueLexicon:
                 break
             if stage == 0 and adverbs == 2:
                 stage = 1
+        if before_aux_adverb >= 0 and not aux:
+            return before_aux_adverb, "", False  # "They both said": "both" is the subject's
         return start, aux, negated
 
     def _raising_start(self, text: str, to: int, verb_start: int) -> tuple[int, str, bool]:
