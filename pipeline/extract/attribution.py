@@ -1439,7 +1439,9 @@ def _content_after(
     ) and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
         return None  # "those already agreed in Istanbul": an adjunct, not what was said
     start = toks[0].start
-    if cue.cls == "tell":
+    if cue.cls == "tell" and first == "to":
+        pass  # "has promised to build a wall": what is promised is the infinitive
+    elif cue.cls == "tell":
         # "told reporters the talks …": skip the addressee.
         addressee = _np_after(doc, start, content_end, appositive=False)
         if addressee is None:
@@ -1494,6 +1496,7 @@ _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "speech": ("to", "about", "of", "against"),
     "cognition": ("about", "of", "to"),
     "question": ("about", "for", "to"),
+    "tell": ("to",),
 }
 
 
