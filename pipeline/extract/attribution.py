@@ -1431,7 +1431,11 @@ def _content_after(
         skip = _time_adjunct(toks)
         if skip and skip < len(toks) and _clause_opener(toks[skip]):
             toks = toks[skip:]
-    if not toks[0].is_word and toks[0].text not in '“"«‘':
+    if (
+        not toks[0].is_word
+        and toks[0].text not in '“"«‘'
+        and not text.startswith("''", toks[0].start)  # the typewriter quote of some papers
+    ):
         return None
     first = toks[0].lower
     if (
