@@ -1726,6 +1726,9 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         return (last.start, last.end)  # "super PACs, which reported …": resolved later
     if last.text in _PAIRED_DASHES:
         return _dash_interrupted_subject(doc, floor, toks)
+    if last.text in _CLOSING_MARKS:
+        toks = _without_quoted_title(toks)
+        last = toks[-1]
     if last.text == ",":
         appositive = _appositive_subject(doc, toks)
         interrupted = _interrupted_subject(doc, toks)
@@ -1940,6 +1943,34 @@ def _spaced_dash(doc: _Doc, toks: list[Token], i: int) -> int:
     return n
 
 
+_CLOSING_MARKS = "”\"'"
+
+
+def _without_quoted_title(toks: list[Token]) -> list[Token]:
+    """``Joe Scarborough, host of MSNBC’s “Morning Joe,” suggested``: a short quoted title
+    closes the appositive with its comma inside the marks; the tokens up to that comma (the
+    tokens unchanged when the marks close anything else)."""
+    k = len(toks) - 1
+    while k > 0 and toks[k].text in _CLOSING_MARKS and len(toks) - k <= 2:
+        k -= 1
+    if toks[k].text != ",":
+        return toks
+    opening = k - 1
+    while opening > 0 and k - opening <= _MAX_TITLE_WORDS + 2 and toks[opening].is_word:
+        opening -= 1
+    if (
+        opening < 1
+        or toks[opening].text not in "“\"'"
+        or not toks[opening + 1].capitalized
+        or not toks[opening - 1].is_word  # "host of MSNBC’s “Morning Joe,”", not a sentence
+    ):
+        return toks
+    return toks[: k + 1]
+
+
+_MAX_TITLE_WORDS = 5
+
+
 def _dash_interrupted_subject(doc: _Doc, floor: int, toks: list[Token]) -> tuple[int, int] | None:
     """``NAME — a teacher from Mount Pleasant — says``, ``Democratic leaders — and, in
     particular, Harry Reid — insisted``: the subject stands before the dashes."""
@@ -2026,6 +2057,11 @@ _TIME_WORDS = TIME_NOUNS | wordset(
 )
 
 
+# "Williams, who’s running to be an alternate, added", "a rival whom Trump fired"
+_PERSON_RELATIVES = frozenset({"who", "whose", "whom", "who's", "who’s"})
+_RELATIVE_OPENERS = _PERSON_RELATIVES | {"which"}
+
+
 def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     """``A, B, said``: a name and its appositive (either order), or ``A, who …, said``."""
     # toks[-1] is the comma right before the cue.
@@ -2043,8 +2079,8 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         if head is None or head[0] < toks[0].start:
             return None
         return head
-    relative = second[0].lower in ("who", "whose", "which") or any(
-        t.lower in ("who", "whose") for t in second[1:]
+    relative = second[0].lower in _RELATIVE_OPENERS or any(
+        t.lower in _PERSON_RELATIVES for t in second[1:]
     )
     if not relative and (
         len(second) > _MAX_SUBJECT_WORDS
@@ -2149,7 +2185,7 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
         return (head[0].start, head[-1].end)  # the adjunct is not the speaker's
     for tok in middle:
         low = tok.lower
-        if low in ("who", "whose", "which", "that"):
+        if low in _RELATIVE_OPENERS or low == "that":
             break  # a relative clause belongs to the appositive, whatever its verbs
         if tok.is_word and (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1)):
             return None
