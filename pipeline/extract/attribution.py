@@ -1023,8 +1023,6 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
             )
         if speaker is None and _is_participle(doc, cue):
             speaker = _adverbial_participle_subject(doc, cue, ss)
-            if speaker is None:
-                return _fronted_participle(doc, cue, ss, se)
     if speaker is None:
         return None
     start_after = speaker[1] if cue.passive and speaker[0] > cue.end else cue.end
@@ -1064,39 +1062,6 @@ def _adverbial_participle_subject(doc: _Doc, cue: Cue, ss: int) -> tuple[int, in
 
 
 _PARTICIPLE_PREPOSITIONS = wordset("by while")
-
-
-def _fronted_participle(doc: _Doc, cue: Cue, ss: int, se: int) -> Attribution | None:
-    """``In criticizing Clinton, Trump …``, ``After saying he was nervous, the man asked …``:
-    a participle clause that opens the sentence reports what the main clause's subject, after
-    the clause's comma, says; its content ends at that comma."""
-    text = doc.text
-    prev = _prev_word(text, cue.start)
-    prep = text.rfind(prev, ss, cue.start) if prev else -1
-    if prev.lower() not in _FRONTED_PREPOSITIONS or prep < 0:
-        return None
-    if text[ss:prep].strip(" \t" + _DASHES).lower() not in ("", "and", "but"):
-        return None
-    comma = text.find(",", cue.end, se)
-    if comma < 0 or doc.quote_at(comma) is not None or doc.quotes_between(cue.end, comma):
-        return None
-    subject = _np_after(doc, comma + 1, se, appositive=False)
-    if subject is None:
-        return None
-    after = doc.tokens(subject[1], se)
-    if not after or not after[0].is_word or not _looks_verb(after[0], 1):
-        return None  # the main clause's verb must follow its subject
-    content = _trim_span(text, cue.end, comma)
-    if content is None:
-        return None
-    start = content[0]
-    comp = _complementizer(doc, start, comma)
-    if comp is not None and comp.start == start:
-        start = comp.end
-    return _make(doc, cue, subject, [(start, comma)], [(content[0], comma)])
-
-
-_FRONTED_PREPOSITIONS = wordset("in by after while before when since upon without")
 
 
 _ANONYMITY = frozenset({"named", "identified", "quoted", "drawn"})
