@@ -1431,7 +1431,11 @@ def _content_after(
         skip = _time_adjunct(toks)
         if skip and skip < len(toks) and _clause_opener(toks[skip]):
             toks = toks[skip:]
-    if not toks[0].is_word and toks[0].text not in '“"«‘':
+    if (
+        not toks[0].is_word
+        and toks[0].text not in '“"«‘'
+        and not text.startswith("''", toks[0].start)  # the typewriter quote of some papers
+    ):
         return None
     first = toks[0].lower
     if (
@@ -1439,7 +1443,9 @@ def _content_after(
     ) and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
         return None  # "those already agreed in Istanbul": an adjunct, not what was said
     start = toks[0].start
-    if cue.cls == "tell":
+    if cue.cls == "tell" and first == "to":
+        pass  # "has promised to build a wall": what is promised is the infinitive
+    elif cue.cls == "tell":
         # "told reporters the talks …": skip the addressee.
         addressee = _np_after(doc, start, content_end, appositive=False)
         if addressee is None:
@@ -1494,6 +1500,7 @@ _CONTENT_PREPOSITIONS: dict[str, tuple[str, ...]] = {
     "speech": ("to", "about", "of", "against"),
     "cognition": ("about", "of", "to"),
     "question": ("about", "for", "to"),
+    "tell": ("to",),
 }
 
 
@@ -1717,6 +1724,11 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         return (last.start, last.end)
     if last.lower == "which" and i > 0 and toks[i - 1].text == ",":
         return (last.start, last.end)  # "super PACs, which reported …": resolved later
+    if last.text in _PAIRED_DASHES:
+        return _dash_interrupted_subject(doc, floor, toks)
+    if last.text in _CLOSING_MARKS:
+        toks = _without_quoted_title(toks)
+        last = toks[-1]
     if last.text == ",":
         appositive = _appositive_subject(doc, toks)
         interrupted = _interrupted_subject(doc, toks)
@@ -1779,6 +1791,14 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
             while k >= 0 and i - k <= 8 and toks[k].text != "(":
                 k -= 1
             if k < 0 or toks[k].text != "(":
+                if i == len(toks) - 1:
+                    # "Sen. Chris Murphy (a Connecticut Democrat so boyish he …) says": the
+                    # subject stands before a long parenthesis
+                    k = i - 1
+                    while k > 0 and i - k < _MAX_DASHED_TOKENS and toks[k].text not in "()":
+                        k -= 1
+                    if k > 0 and toks[k].text == "(":
+                        return _subject_before(doc, floor, toks[k].start)
                 break
             start = i = k
         elif (
@@ -1905,6 +1925,71 @@ def _conjunct_start(tok: Token) -> bool:
 
 # Words that open a clause before its subject ("Even Lindsey Graham, …, said").
 _NOT_SUBJECT_START = frozenset({"and", "even", "perhaps"})
+_PAIRED_DASHES = "—–―-"
+
+
+def _spaced_dash(doc: _Doc, toks: list[Token], i: int) -> int:
+    """How many tokens the spaced dash ending at ``toks[i]`` takes ("—", "--"; a lone hyphen
+    only with a space on both sides), or 0."""
+    text = doc.text
+    n = 2 if i > 0 and toks[i].text == toks[i - 1].text == "-" else 1
+    if toks[i].text not in _PAIRED_DASHES or (
+        n == 1 and toks[i].text == "-" and i > 0 and toks[i - 1].end == toks[i].start
+    ):
+        return 0
+    start, end = toks[i - n + 1].start, toks[i].end
+    if start == 0 or end >= len(text) or not (text[start - 1].isspace() and text[end].isspace()):
+        return 0
+    return n
+
+
+_CLOSING_MARKS = "”\"'"
+
+
+def _without_quoted_title(toks: list[Token]) -> list[Token]:
+    """``Joe Scarborough, host of MSNBC’s “Morning Joe,” suggested``: a short quoted title
+    closes the appositive with its comma inside the marks; the tokens up to that comma (the
+    tokens unchanged when the marks close anything else)."""
+    k = len(toks) - 1
+    while k > 0 and toks[k].text in _CLOSING_MARKS and len(toks) - k <= 2:
+        k -= 1
+    if toks[k].text != ",":
+        return toks
+    opening = k - 1
+    while opening > 0 and k - opening <= _MAX_TITLE_WORDS + 2 and toks[opening].is_word:
+        opening -= 1
+    if (
+        opening < 1
+        or toks[opening].text not in "“\"'"
+        or not toks[opening + 1].capitalized
+        or not toks[opening - 1].is_word  # "host of MSNBC’s “Morning Joe,”", not a sentence
+    ):
+        return toks
+    return toks[: k + 1]
+
+
+_MAX_TITLE_WORDS = 5
+
+
+def _dash_interrupted_subject(doc: _Doc, floor: int, toks: list[Token]) -> tuple[int, int] | None:
+    """``NAME — a teacher from Mount Pleasant — says``, ``Democratic leaders — and, in
+    particular, Harry Reid — insisted``: the subject stands before the dashes."""
+    last = len(toks) - 1
+    n = _spaced_dash(doc, toks, last)
+    if n == 0:
+        return None
+    k = last - n
+    while k > 0 and last - k < _MAX_DASHED_TOKENS:
+        if toks[k].text == toks[last].text and _spaced_dash(doc, toks, k) == n:
+            opening = toks[k - n + 1]
+            if not any(t.is_word for t in toks[k + 1 : last - n + 1]):
+                return None
+            return _subject_before(doc, floor, opening.start)
+        k -= 1
+    return None
+
+
+_MAX_DASHED_TOKENS = 40
 
 
 def _trim_subject_tail(np: list[Token]) -> list[Token]:
@@ -1972,6 +2057,11 @@ _TIME_WORDS = TIME_NOUNS | wordset(
 )
 
 
+# "Williams, who’s running to be an alternate, added", "a rival whom Trump fired"
+_PERSON_RELATIVES = frozenset({"who", "whose", "whom", "who's", "who’s"})
+_RELATIVE_OPENERS = _PERSON_RELATIVES | {"which"}
+
+
 def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
     """``A, B, said``: a name and its appositive (either order), or ``A, who …, said``."""
     # toks[-1] is the comma right before the cue.
@@ -1989,8 +2079,8 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         if head is None or head[0] < toks[0].start:
             return None
         return head
-    relative = second[0].lower in ("who", "whose", "which") or any(
-        t.lower in ("who", "whose") for t in second[1:]
+    relative = second[0].lower in _RELATIVE_OPENERS or any(
+        t.lower in _PERSON_RELATIVES for t in second[1:]
     )
     if not relative and (
         len(second) > _MAX_SUBJECT_WORDS
@@ -2095,7 +2185,7 @@ def _interrupted_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None
         return (head[0].start, head[-1].end)  # the adjunct is not the speaker's
     for tok in middle:
         low = tok.lower
-        if low in ("who", "whose", "which", "that"):
+        if low in _RELATIVE_OPENERS or low == "that":
             break  # a relative clause belongs to the appositive, whatever its verbs
         if tok.is_word and (low in CLAUSE_WORDS or low in doc.lex.np_verbs or _looks_verb(tok, 1)):
             return None
@@ -2360,14 +2450,20 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     if len(toks) > 1 and toks[0].lower in _OPENING_CONJUNCTIONS:
         i = 1  # "But Podesta said … and said …": the conjunction links to the last sentence
     for _ in range(3):
-        comma = next((k for k, t in enumerate(toks[i : i + 12]) if t.text == ","), -1)
-        if comma < 0:
+        # "Asked whether he would serve in her cabinet, Bush thought …": a question put to
+        # the speaker runs longer than other openers
+        window = 40 if i < len(toks) and toks[i].lower in _ASKED_OPENERS else 12
+        comma = next((k for k, t in enumerate(toks[i : i + window]) if t.text == ","), -1)
+        if comma < 0 or i + comma == len(toks) - 1:
+            # the comma closing the part before ``end`` ("In May, a judge sided with them,
+            # saying …") ends the main clause, not an opening adverbial
             break
         first = toks[i]
         if (
             first.lower in PREPOSITIONS
             or first.lower in _LEADING_ADVERBS
             or first.lower in _CLAUSE_OPENERS
+            or first.lower in _ASKED_OPENERS
             or (first.is_word and not first.capitalized)
             or (first.lower.endswith("ing") and len(first.lower) > 5)
             or _all_adverbial(toks[i : i + comma])
@@ -2375,6 +2471,8 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
             i += comma + 1
         else:
             break
+    if i + 1 < len(toks) and toks[i].lower in _BARE_OPENING_ADVERBS and toks[i + 1].is_word:
+        i += 1  # "Then he cut into Bush, calling …"
     out: list[Token] = []
     while i < len(toks):
         tok = toks[i]
@@ -2412,6 +2510,8 @@ def _main_subject(doc: _Doc, ss: int, end: int) -> tuple[int, int] | None:
     return (out[0].start, out[-1].end)
 
 
+_ASKED_OPENERS = wordset("asked pressed questioned")
+_BARE_OPENING_ADVERBS = wordset("then now later still")
 # Words opening an adverbial before the main clause ("Despite …, Trump has said …").
 _CLAUSE_OPENERS = wordset("despite amid unlike beyond following like as")
 _OPENING_CONJUNCTIONS = wordset("but and so yet")

@@ -109,10 +109,22 @@ class CueLexicon:
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))
+        # "has long opposed", "have both supported": in the cue only after an auxiliary
+        self._aux_adv = frozenset(lexicon.words(data.get("adverbs_after_auxiliary") or []))
+        # "continued to question", "went on to say", "was quick to add": the verb before the
+        # infinitive changes nothing about who speaks, and belongs to the cue (as in PolNeAR)
+        self._raising = frozenset(lexicon.words(data.get("raising_verbs") or []))
+        self._raising_adjectives = frozenset(lexicon.words(data.get("raising_adjectives") or []))
+        #: "on" of "went on": the words after which the word before is looked at too
+        self._raising_second_words = frozenset(w.split()[-1] for w in self._raising if " " in w)
         self.adverbs = self._adv | {"instead", "however", "too"}
         # Words that may precede a verb inside its group, for the one-lookup fast path.
         self._group_words = (
-            self._adv | self._neg | self._aux | {a + nt for a in self._aux for nt in ("n't", "n’t")}
+            self._adv
+            | self._aux_adv
+            | self._neg
+            | self._aux
+            | {a + nt for a in self._aux for nt in ("n't", "n’t")}
         )
         suffixes = lexicon.words(data.get("cue_suffixes") or [])
         heads = [*self.verb_class, *self.phrase_class]
@@ -184,6 +196,8 @@ class CueLexicon:
                     cue_end = sm.end()
             if cue_end < stop and text[cue_end] == ":":
                 cue_end += 1  # "He said: …" - the colon introduces the quote with the verb
+            while out and out[-1].start >= cue_start:
+                out.pop()  # "continued" of "continued to question": inside this cue's span
             out.append(
                 Cue(cue_start, cue_end, m_start, m_end, form, cls, passive, negated, bare, learned)
             )
@@ -285,6 +299,8 @@ class CueLexicon:
         while k > 0 and not text[k - 1].isspace():
             k -= 1
         raw = text[k:j]
+        if raw == "to" and (self._raising or self._raising_adjectives):
+            return self._raising_start(text, k, verb_start)
         if not (
             raw.lower() in self._group_words
             or (raw.endswith("ly") and _ly_adverb(raw))
@@ -300,6 +316,7 @@ class CueLexicon:
         aux = ""
         negated = False
         adverbs = 0
+        before_aux_adverb = -1  # the start before an adverb that needs an auxiliary
         stage = 0  # 0: adverbs allowed, 1: negation allowed, 2: auxiliary allowed, 3: done
         for w_start, w_end, word in reversed(words):
             if not text[w_end:start].isspace():
@@ -310,6 +327,10 @@ class CueLexicon:
                 and (word in self._adv or _ly_adverb(text[w_start:w_end]))
             ):
                 adverbs += 1
+            elif stage == 0 and adverbs < 2 and word in self._aux_adv:
+                adverbs += 1
+                if before_aux_adverb < 0:
+                    before_aux_adverb = start
             elif stage <= 1 and word in self._neg:
                 negated = True
                 stage = 2
@@ -333,7 +354,40 @@ class CueLexicon:
                 break
             if stage == 0 and adverbs == 2:
                 stage = 1
+        if before_aux_adverb >= 0 and not aux:
+            return before_aux_adverb, "", False  # "They both said": "both" is the subject's
         return start, aux, negated
+
+    def _raising_start(self, text: str, to: int, verb_start: int) -> tuple[int, str, bool]:
+        """The start of "continued to", "went on to", "is likely to" before a verb at
+        ``verb_start`` whose "to" starts at ``to`` (the verb itself when none is there).
+
+        Plain loops over the one or two words before "to": a cue word follows "to" in most
+        articles many times, and a regex search of the window costs ten times as much."""
+        start, end = _word_before(text, to)
+        word = text[start:end].lower()
+        if word in self._raising_adjectives:
+            group_start, aux, negated = self._verb_group_start(text, start)
+            # "is likely to stress" takes its copula; "more likely to say" is no verb group
+            return (group_start, aux, negated) if aux else (verb_start, "", False)
+        if word in self._raising_second_words:
+            first_start, first_end = _word_before(text, start)
+            if text[first_start:first_end].lower() + " " + word in self._raising:
+                return self._verb_group_start(text, first_start)  # "went on to say"
+        if word not in self._raising:
+            return verb_start, "", False
+        return self._verb_group_start(text, start)
+
+
+def _word_before(text: str, pos: int) -> tuple[int, int]:
+    """The letters right before ``pos`` and the blanks after them (empty when none)."""
+    end = pos
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    return start, end
 
 
 _WORD = re.compile(r"[\w'’]+")
