@@ -126,6 +126,7 @@ def features(
             f"sent={sent}",
             f"kind_doc_cat={c.kind}|{doc_cat}",
             f"kind_sent={c.kind}|{sent}",
+            f"stance={c.rule_stance}",
         ]
         if head:
             keep_feats += [f"h0={head[0]}", f"h1={head[-1]}", f"h1_sent={head[-1]}|{sent}"]
