@@ -53,6 +53,7 @@ from pipeline.extract.tokens import (
 )
 
 _MAX_SUBJECT_WORDS = 14
+_MAX_APPOSITIVE_WORDS = 20
 _MAX_GAP_WORDS = 12
 _MAX_LATER_CUES = 4
 _MAX_QUOTES = 1000
@@ -1429,7 +1430,7 @@ def _content_after(
     if toks[0].lower in _TIME_ADJUNCT_OPENERS:
         # "Iran said on Sunday it would not negotiate": the time adjunct is not content
         skip = _time_adjunct(toks)
-        if skip and skip < len(toks) and _clause_opener(toks[skip]):
+        if skip and skip < len(toks) and (_clause_opener(toks[skip]) or _existential(toks, skip)):
             toks = toks[skip:]
     if not toks[0].is_word and toks[0].text not in '“"«‘':
         return None
@@ -1480,6 +1481,14 @@ def _time_adjunct(toks: list[Token]) -> int:
     if k < len(toks) and toks[k].text == ",":
         k += 1
     return k
+
+
+def _existential(toks: list[Token], k: int) -> bool:
+    """An existential "there" opening a clause ("said on Friday there was no talk of …")."""
+    return toks[k].lower == "there" and k + 1 < len(toks) and toks[k + 1].lower in _THERE_VERBS
+
+
+_THERE_VERBS = wordset("is was are were has had have will would could may might must")
 
 
 def _clause_opener(tok: Token) -> bool:
@@ -1806,6 +1815,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # "Washington has in the past demanded": an adjunct between the auxiliary and the
         # verb; the subject stands before the auxiliary
         return _subject_before(doc, floor, toks[start - 1].start)
+    first = start
     while start < len(toks) and (
         toks[start].lower in PREPOSITIONS
         or toks[start].lower in _NOT_SUBJECT_START
@@ -1817,6 +1827,9 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
     np = _trim_subject_tail(toks[start:])
     if not np or not _valid_np(np):
         return None
+    if start > first and first > 0 and toks[first - 1].lower in _ISSUED and _when_and_by(np):
+        # "An IPF paper published in January said": "in" was skipped above
+        start = first
     if start > 0 and toks[start - 1].lower in _ISSUED and _when_and_by(np):
         # "A CTD paper published last month argued": the document, with when it appeared
         # (and by whom: "A report published this week by the Geneva Centre … said")
@@ -1993,7 +2006,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         t.lower in ("who", "whose") for t in second[1:]
     )
     if not relative and (
-        len(second) > _MAX_SUBJECT_WORDS
+        # a job and a place of work may take more words than a subject ("a retired army
+        # officer and fellow at the New Delhi-based Centre for Frontier Studies")
+        sum(t.is_word for t in second) > _MAX_APPOSITIVE_WORDS
         or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.np_verbs for t in second)
     ):
         return None

@@ -344,8 +344,10 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
-    if len(words) > 1 and words[0].endswith("-based"):
-        words.pop(0)  # "the Kyiv-based Centre for …": where it sits is not its name
+    # "the Kyiv-based Centre for …", "the New Delhi-based …": where it sits is not its name
+    based = next((k for k, w in enumerate(words[:3]) if w.endswith("-based")), -1)
+    if 0 <= based < len(words) - 1:
+        del words[: based + 1]
     return " ".join(words)
 
 

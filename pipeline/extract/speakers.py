@@ -238,6 +238,17 @@ class SpeakerResolver:
         if outlet is not None and known.person is None:
             # "the hardline daily Kayhan", "news agency Tasnim": a medium, named
             return Speaker(span, organization=outlet.group(1), official=False)
+        owner_doc = _acronym_document(span.text, self._words)
+        if owner_doc is not None:
+            # "A CTD paper argued": the institution the article defined the acronym for
+            name = self._expand_acronym(owner_doc)
+            if name != owner_doc:
+                org = _organization(gaz, name)
+                if org is not None:
+                    return Speaker(
+                        span, organization=org.name, country=org.country, official=org.official
+                    )
+                return Speaker(span, organization=name, official=org_official(name, self._words))
         located = _LOCATED.match(span.text)
         if located is not None and known.person is None:
             # "Money changers in central Tehran", "two diplomats in Vienna": people in a
@@ -266,17 +277,6 @@ class SpeakerResolver:
                 country=country,
                 official=False,
             )
-        owner_doc = _acronym_document(span.text, self._words)
-        if owner_doc is not None:
-            # "A CTD paper argued": the institution the article defined the acronym for
-            name = self._expand_acronym(owner_doc)
-            if name != owner_doc:
-                org = _organization(gaz, name)
-                if org is not None:
-                    return Speaker(
-                        span, organization=org.name, country=org.country, official=org.official
-                    )
-                return Speaker(span, organization=name, official=org_official(name, self._words))
         if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
@@ -480,30 +480,51 @@ class SpeakerResolver:
     def _issuer(self, position: int) -> _Entity | None:
         """The institution named last before a document noun ("a report by the Institute
         for the Study of War … The report said")."""
+        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
+        window = self.text[window_start:position]
+        issuers = list(_DOCUMENT_BY.finditer(window))
+        if issuers:
+            issued = issuers[-1]
+            # "A report released Wednesday by the Darfur Ceasefire Monitor … The report said":
+            # the document's own issuer, whoever spoke in between
+            at = window_start + issued.start(1)
+            ent = self._org_entity(at, issued.group(1))
+            if ent is None:
+                # "by the Darfur Ceasefire Monitor, an independent research group": a name
+                # that could be a person's, which its appositive says is an organisation's
+                kind = _ORG_APPOSITIVE.match(window, issued.end(1))
+                official = None if kind is None else org_official(kind.group(1), self._words)
+                if official is not None:
+                    sp = Speaker(None, organization=issued.group(1).strip(), official=official)
+                    ent = _Entity(at, sp, is_person=False, is_media=False)
+            if ent is not None:
+                return ent
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             if ent.position >= position or position - ent.position > _GROUP_LOOKBACK_CHARS:
                 continue
             if not ent.is_person and ent.speaker.organization:
                 return ent
-        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
-        window = self.text[window_start:position]
         # The last capitalised name before the noun that reads as an organisation's.
         for m in reversed(list(ORG_NAME.finditer(window))):
             if " " not in m.group() and org_official(m.group(), self._words) is None:
                 continue  # one capitalised word that is no organisation's head: skip cheaply
-            desc = describe(m.group(), self._words)
-            name = desc.organization
-            if name is None or desc.name is not None:
-                continue
-            org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
-            if org is not None:
-                sp = Speaker(
-                    None, organization=org.name, country=org.country, official=org.official
-                )
-            else:
-                sp = Speaker(None, organization=name, official=org_official(name, self._words))
-            return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
+            ent = self._org_entity(window_start + m.start(), m.group())
+            if ent is not None:
+                return ent
         return None
+
+    def _org_entity(self, position: int, text: str) -> _Entity | None:
+        """The organisation a capitalised name reads as, or None (a person, no organisation)."""
+        desc = describe(text, self._words)
+        name = desc.organization
+        if name is None or desc.name is not None:
+            return None
+        org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
+        if org is not None:
+            sp = Speaker(None, organization=org.name, country=org.country, official=org.official)
+        else:
+            sp = Speaker(None, organization=name, official=org_official(name, self._words))
+        return _Entity(position, sp, is_person=False, is_media=False)
 
     def _unowned_state_body(self, span: Span, body: str) -> Speaker | None:
         """ "the foreign ministry" with no body of that kind before: the ministry of the
@@ -894,6 +915,17 @@ _ISSUED_BY = re.compile(
     r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
     r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
 )
+#: A document named with its issuer ("a report released Wednesday by the Darfur Ceasefire
+#: Monitor"): group 1 is the issuer's name.
+_DOCUMENT_BY = re.compile(
+    r"\b(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]"
+    r"[^.;\n]{0,60}?\b(?:by|from)[ \t]+(?:the[ \t]+)?([A-Z][^,.;()\n]*)"
+)
+#: The appositive after a name ("…, an independent research group that …"): group 1 up to
+#: its head.
+_ORG_APPOSITIVE = re.compile(
+    r",[ \t]+(?:an?|the)[ \t]+([\w -]+?)(?=[ \t]+(?:that|which|who|of|in|based)\b|[,.;])"
+)
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
     r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
@@ -1236,7 +1268,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
-        nonofficial=bool(head) and head[-1] in words.nonofficial_heads and "," not in text,
+        nonofficial=_nonofficial_head(head, words) and "," not in text,
+    )
+
+
+def _nonofficial_head(head: list[str], words: SpeakerWords) -> bool:
+    """Whether a speaker's head names people who do not speak for a state ("analysts",
+    "Relatives of Americans held in Russia", "aid agencies")."""
+    if "of" in head[1:]:
+        head = head[: head.index("of", 1)]
+    return bool(head) and (
+        head[-1] in words.nonofficial_heads or " ".join(head[-2:]) in words.nonofficial_heads
     )
 
 
@@ -1284,6 +1326,8 @@ def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | 
 def _acronym_document(text: str, words: SpeakerWords) -> str | None:
     """The acronym of "a CTD paper", "the ISW assessment"; else None."""
     parts = [w for w in text.split() if w.lower() not in ("the", "a", "an", "new", "latest")]
+    if "of" in parts[2:]:
+        parts = parts[: parts.index("of", 2)]  # "a BISP survey of officials in 12 capitals"
     if len(parts) == 2 and parts[1].lower() in words.documents:
         short = parts[0].strip(".,’'")
         if 2 <= len(short) <= 8 and short.isupper() and short.isalpha():
