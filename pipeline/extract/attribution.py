@@ -334,9 +334,8 @@ def find_attributions(
             if att.kind == "direct" or len(att.parts) != 1:
                 continue
             start, end = att.parts[0]
-            if not _has_any(text, start, end, CUT_CHARS):
-                continue  # nowhere to end it but where it ends
-            toks = doc.tokens(start, end)
+            toks = doc.tokens(start, end) if _has_any(text, start, end, CUT_CHARS) else []
+            # (no cut character: nowhere to end it but where it ends)
             if len(toks) >= MIN_CONTENT_WORDS:  # fewer tokens, fewer words: left as it is
                 quotes, cue_starts = _content_context(doc, start, end)
                 best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
@@ -1666,6 +1665,9 @@ _WRITER_COMMENTS = (
     ", in a sign ",
     ", the first sign ",
     ", the latest sign ",
+    # "a meeting the Kremlin called constructive but which ended without agreement": the
+    # second relative clause is the writer's, about the meeting
+    " but which ",
 )
 
 

@@ -301,8 +301,16 @@ class SpeakerResolver:
                     return Speaker(span, organization=organization, country=country, official=True)
         if facts.nonofficial:
             parsed_group = _parse(gaz, span.text)
+            works_at = _PEOPLE_AT.search(span.text)
+            # "Analysts at Nordhavn Bank": the people speak from where they work
+            employer = works_at.group(1) if works_at is not None else None
+            org = _organization(gaz, employer) if employer is not None else None
             return Speaker(
-                span, role=parsed_group.role, country=parsed_group.country, official=False
+                span,
+                role=parsed_group.role,
+                organization=org.name if org is not None else employer,
+                country=parsed_group.country,
+                official=False,
             )
         text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
         parsed = _parse(gaz, text)
@@ -401,6 +409,16 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if (
+            name is None
+            and organization
+            and official
+            and country is None
+            and text[:4].lower() == "the "
+        ):
+            # "the Ombudsman's Office", "the Coordination Headquarters": a state's body the
+            # gazetteer does not know is a body of the country the article is about
+            country = self._story_country(span.start)
         if name is not None and official is None:
             # "Ousmane Sonko said" after "Senegalese Prime Minister Ousmane Sonko said": the
             # same person, and what the article said of them before
@@ -439,6 +457,20 @@ class SpeakerResolver:
             if country:
                 return str(country)
         return None
+
+    def _story_country(self, position: int) -> str | None:
+        """The country the article named most often before ``position`` (none on a tie)."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        counts: dict[str, int] = {}
+        for m in _mentions(gaz, self.text[:position]):
+            if m.kind == "country":
+                counts[str(m.entity)] = counts.get(str(m.entity), 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+            return None
+        return ranked[0][0]
 
     def _two_sides(self, span: Span) -> Speaker:
         """ "Both sides", "each side": the two countries the article has named most before
@@ -926,6 +958,10 @@ _DOCUMENT_BY = re.compile(
 _ORG_APPOSITIVE = re.compile(
     r",[ \t]+(?:an?|the)[ \t]+([\w -]+?)(?=[ \t]+(?:that|which|who|of|in|based)\b|[,.;])"
 )
+#: Where people of a group work: "analysts at Nordhavn Bank" → "Nordhavn Bank".
+_PEOPLE_AT = re.compile(
+    r"[ \t]at[ \t]+(?:the[ \t]+)?([A-Z][\w’'&.-]*(?:[ \t]+[A-Z][\w’'&.-]*){0,5})$"
+)
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
     r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
@@ -1203,7 +1239,19 @@ class _Facts:
 # Words after a speaker's head noun that open what describes it ("officials briefed on …",
 # "officials in three capitals").
 _POST_MODIFIERS = frozenset(
-    {"briefed", "involved", "engaged", "close", "familiar", "aware", "in", "at", "from"}
+    {
+        "briefed",
+        "involved",
+        "engaged",
+        "close",
+        "familiar",
+        "aware",
+        "in",
+        "at",
+        "from",
+        "on",
+        "who",
+    }
 )
 
 
