@@ -143,11 +143,14 @@ class SpeakerResolver:
     def _resolve(self, span: Span) -> Speaker:
         seen = _SEEN_BY.search(span.text)
         issued = _ISSUED_BY.search(span.text)
+        if issued is None:
+            # "A report the office published this month": the one that published it speaks
+            issued = _ISSUED_BY_RELATIVE.search(span.text)
         if issued is not None:
             # "A report published this week by the Geneva Centre for Nuclear Policy": the
             # institution that issued it speaks
-            at = issued.start(1)
-            inner = self._resolve(Span(span.text[at:], span.start + at, span.end))
+            at, upto = issued.span(1)
+            inner = self._resolve(Span(span.text[at:upto], span.start + at, span.start + upto))
             return _with_mention(inner, span)
         if seen is None and ", wh" in span.text and not is_anonymous(span.text, self._words):
             # "The United Arab Emirates, which hosted the talks": what the relative clause
@@ -182,6 +185,17 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             at = self.text.rfind(",", max(0, span.start - 120), span.start)
+            document = _DOCUMENT_BEFORE.search(self.text, max(0, at - 80), max(0, at))
+            if at > 0 and document is not None and self.text[at + 1 : span.start].isspace():
+                # "the agency said in its latest quarterly report, which added that …": the
+                # document's owner ("its": the body that spoke last), or its issuer
+                owner = (
+                    self._latest(span.start, person=False, lookback=_GROUP_LOOKBACK_CHARS)
+                    if document.group(1).lower() in ("its", "their")
+                    else self._issuer(document.start())
+                )
+                if owner is not None:
+                    return self._copy(span, owner)
             clause = self.text[max(0, span.start - 120) : max(0, at)].rsplit(",", 1)[-1]
             if at > 0 and is_anonymous(clause.rsplit(".", 1)[-1], self._words):
                 # "according to two sources familiar with the talks, who said …"
@@ -962,6 +976,18 @@ _ORG_APPOSITIVE = re.compile(
 _PEOPLE_AT = re.compile(
     r"[ \t]at[ \t]+(?:the[ \t]+)?([A-Z][\w’'&.-]*(?:[ \t]+[A-Z][\w’'&.-]*){0,5})$"
 )
+_ISSUED_BY_RELATIVE = re.compile(
+    r"^(?:[Aa]n?|[Tt]he)[ \t]+(?:[\w-]+[ \t]+){0,2}?"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]+(?:that[ \t]+)?"
+    r"((?:the|its)[ \t]+[\w’'-]+(?:[ \t]+[\w’'-]+){0,3}?)[ \t]+"
+    r"(?:published|released|issued|conducted|commissioned)\b"
+)
+#: A document right before a relative pronoun's comma: "in its latest quarterly report".
+_DOCUMENT_BEFORE = re.compile(
+    r"\b(its|their|the|an?)[ \t]+(?:[\w-]+[ \t]+){0,3}?"
+    r"(?:report|study|survey|paper|analysis|assessment|review|statement)$",
+    re.IGNORECASE,
+)
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
     r"|(?:published|released|issued) (?:on|in|last|this|earlier))\b"
@@ -1304,7 +1330,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     return _Facts(
         anonymous=anonymous,
         country=_parse(gaz, text).country if anonymous else None,
-        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3,
+        # "the network" refers back to a medium; "the Sudan Doctors Network" is a name
+        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3 and _lower_tail(cased),
         document=bool(bare)
         and len(bare) <= 3
         and bare[-1] in words.documents
@@ -1463,6 +1490,7 @@ _LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 _BODY_HEADS = frozenset(
     {
         "ministry",
+        "office",
         "union",
         "agency",
         "committee",
