@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from benchmarks.harness.ports import free_port
 from ingest.ids import article_id
 from ingest.records import ArticleRecord
 from parley.config import REPO_ROOT, Settings, load_settings
@@ -296,12 +296,6 @@ def latency(
         "stored_p50_le_s": stored[0],
         "stored_p95_le_s": stored[1],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stored_quantiles(port: int) -> tuple[float, float]:

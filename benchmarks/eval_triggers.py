@@ -213,6 +213,14 @@ def _counts(d: dict[str, Any]) -> Counts:
     return Counts(d["matched"], d["predicted"], d["gold"])
 
 
+def gold_label(path: Path, all_paths: Sequence[Path]) -> str:
+    """The file's name, with its folder when another gold file of the run has the same name
+    (the wire and Kremlin dev sets are both ``dev.jsonl``; one would overwrite the other)."""
+    if sum(p.name == path.name for p in all_paths) > 1:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gold", type=Path, nargs="+", default=[DEFAULT_GOLD])
@@ -249,27 +257,28 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for path in args.gold:
         docs = read_gold(path)
+        label = gold_label(path, args.gold)
         if args.cross_validate:
             also = args.also_train or [
                 p for p in TRAINING_GOLD if p.resolve() != path.resolve() and p.exists()
             ]
             extra = [doc for p in also for doc in read_gold(p)]
             pairs = cross_validated(docs, extractor, also_train=extra)
-            name = f"{path.name}, 5-fold cross-validation"
+            name = f"{label}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
             rules = _without_models()
-            results[f"{path.name}, rules alone"] = report(
-                f"{path.name}, rules alone", docs, predict(docs, extractor)
+            results[f"{label}, rules alone"] = report(
+                f"{label}, rules alone", docs, predict(docs, extractor)
             )
             _restore(rules)
             continue
         pairs = predict(docs, extractor)
-        results[path.name] = report(path.name, docs, pairs)
+        results[label] = report(label, docs, pairs)
         if args.by_draw:
             for number, ids in enumerate(draws(), 1):
                 chosen = [i for i, d in enumerate(docs) if d["id"] in ids]
                 if chosen:
-                    name = f"{path.name}, draw {number}"
+                    name = f"{label}, draw {number}"
                     results[name] = report(
                         name, [docs[i] for i in chosen], [pairs[i] for i in chosen]
                     )
@@ -283,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         for mapping, systems in case.items():
             for system, c in systems.items():
                 print(_row(f"{mapping} | {system}", c))
-        results[path.name]["case"] = {
+        results[label]["case"] = {
             m: {s: c.as_dict() for s, c in systems.items()} for m, systems in case.items()
         }
     if args.cross_validate:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 import yaml
 
 from benchmarks.harness.newsroom import Newsroom
+from benchmarks.harness.ports import free_port
 from benchmarks.harness.receiver import WebhookReceiver
 from parley.config import REPO_ROOT, Settings, load_settings
 
@@ -40,12 +40,6 @@ _COMMANDS = {
 
 def parley_executable() -> str:
     return str(Path(sys.executable).parent / "parley")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

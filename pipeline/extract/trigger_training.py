@@ -41,8 +41,12 @@ MIN_COUNT = 2
 #: article's "security guarantees from the West" positive where its gold says neutral.  The
 #: fourth draw brought them to 46, and the model trained on it calls the seed positive again;
 #: at 50 they keep the rules' stance, at a cost of 2 of 1,814 wire dev matches (981 → 979 by
-#: 5-fold cross-validation; Kremlin dev 483 either way).
-MIN_CATEGORY_EXAMPLES = 50
+#: 5-fold cross-validation; Kremlin dev 483 either way).  The fifth draw brought them to 51
+#: (29 neutral, 22 positive) and the seed turned positive once more; 60 keeps the rules'
+#: stance (5-fold, whose folds stay below either floor: wire dev 1,161 of 2,216 either way,
+#: Kremlin dev 479 at 50 and 480 at 60).  A category's model earns its place by beating a
+#: constant neutral on held-out folds, which these few examples have not shown.
+MIN_CATEGORY_EXAMPLES = 60
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from benchmarks.harness.ports import free_ports
 from parley.config import Settings
 from parley.services_cli import services_env
 
@@ -112,18 +113,6 @@ def test_records_round_trip_through_a_consumer_group(
     # The default partitioner is deterministic per key; all three partitions get records.
     assert len({p for p, _, _ in got}) == PARTITIONS
     assert committed == end
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct free ports (all sockets held open until every port is picked)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def port_answers(port: int) -> bool:

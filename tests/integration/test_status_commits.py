@@ -3,7 +3,6 @@ stays put while records wait behind it, and the dispatcher's own count of failed
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,14 +13,9 @@ from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 from rich.console import Console
 
+from benchmarks.harness.ports import free_port
 from parley.commit_health import STUCK_AFTER_S, collect_commit_health, render_commit_health
 from parley.config import Settings, load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

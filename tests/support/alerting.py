@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
+from benchmarks.harness.ports import free_port as free_port  # re-exported for the tests
 from ingest.ids import article_id
 from ingest.records import ArticleRecord
 from parley.config import Settings
@@ -157,12 +157,6 @@ class Mailbox:
             self.messages.append(envelope)
             self.cond.notify_all()
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- statement documents -------------------------------------------------------------------------

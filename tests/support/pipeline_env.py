@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import UnknownTopicOrPartitionError
 
+from benchmarks.harness.ports import free_port as free_port  # re-exported for the tests
 from ingest.ids import article_id
 from ingest.records import ArticleRecord
 from parley.config import Settings, load_settings
@@ -35,12 +35,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED_TEXT = (FIXTURES / "seed-article.txt").read_text("utf-8")
 # Room for the 20 MB poison record on the test topic (the broker default is 1 MB).
 TOPIC_MAX_MESSAGE_BYTES = 25 * 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pipeline_settings(base: Settings, name: str, **pipeline: Any) -> Settings:

@@ -101,3 +101,14 @@ def test_sentence_decisions_and_binary_counts() -> None:
     assert binary_counts(gold, [True, True, False]) == Counts(1, 2, 1)
     with pytest.raises(ValueError):
         binary_counts([True], [])
+
+
+def test_two_gold_files_of_one_name_keep_their_own_results() -> None:
+    from pathlib import Path
+
+    from benchmarks.eval_triggers import gold_label
+
+    wire, kremlin = Path("fixtures/wire/dev.jsonl"), Path("fixtures/triggers/dev.jsonl")
+    assert gold_label(wire, [kremlin, wire]) == "wire/dev.jsonl"
+    assert gold_label(kremlin, [kremlin, wire]) == "triggers/dev.jsonl"
+    assert gold_label(kremlin, [kremlin]) == "dev.jsonl"
