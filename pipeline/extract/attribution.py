@@ -1824,6 +1824,13 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         or not toks[start].is_word
     ):
         start += 1
+    while (
+        start > first
+        and start + 1 < len(toks)
+        and toks[start].lower in WEEKDAYS
+        and toks[start + 1].lower in _ARTICLES
+    ):
+        start += 1  # "On Tuesday the group accused": the day is not the speaker's
     if start >= len(toks):
         return None
     np = _trim_subject_tail(toks[start:])

@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import lexicon
+from pipeline.extract.gazetteer import Organization
 from pipeline.extract.mentions import (
     ORG_NAME,
     SpeakerWords,
@@ -42,7 +43,7 @@ from pipeline.extract.model import Span, Speaker
 from pipeline.extract.tokens import PREPOSITIONS, wordset
 
 if TYPE_CHECKING:
-    from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
+    from pipeline.extract.gazetteer import Gazetteer, Mention, Person
 
 # A role description matches an earlier person whose role is the same, or, for the generic
 # "leader"/"head", any head-of-state or head-of-government role (canonical roles.yaml names).
@@ -61,6 +62,7 @@ _GROUP_LOOKBACK_CHARS = 400
 # "the country's …", "the report …": named in the sentences just before (a paragraph or so)
 _COUNTRY_LOOKBACK_CHARS = 600
 _ISSUER_LOOKBACK_CHARS = 800
+_GROUP_NOUN_LOOKBACK_CHARS = 1500
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -201,6 +203,12 @@ class SpeakerResolver:
                 # "according to two sources familiar with the talks, who said …"
                 return Speaker(span, role="source", official=False)
             return Speaker(span)
+        if words[0] == "the" and len(bare) == 1 and bare[0] in _GROUP_NOUNS:
+            # "the group", "the movement": the armed group or organisation that acts for no
+            # state the article spoke of last ("The RSF … announced a truce. … the group said")
+            group = self._latest_group(span.start)
+            if group is not None:
+                return self._copy(span, group)
         if words[0] == "the" and 1 <= len(bare) <= 3 and bare[-1] in _BODY_HEADS:
             # "the ministry", "the defence ministry": the body of that kind that spoke last
             body = self._by_body(span.start, span.text, bare)
@@ -472,6 +480,31 @@ class SpeakerResolver:
                 return str(country)
         return None
 
+    def _latest_group(self, position: int) -> _Entity | None:
+        """The latest non-state organisation before ``position``: one that spoke, or one the
+        gazetteer knows named in the text, whichever is later."""
+        spoke = None
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _GROUP_NOUN_LOOKBACK_CHARS:
+                continue
+            sp = ent.speaker
+            if not ent.is_person and not ent.is_media and sp.organization and sp.official is False:
+                spoke = ent
+                break
+        gaz = self.gazetteer
+        if gaz is None:
+            return spoke
+        window_start = max(0, position - _GROUP_NOUN_LOOKBACK_CHARS)
+        for m in reversed(_mentions(gaz, self.text[window_start:position])):
+            org = m.entity
+            if m.kind == "organization" and isinstance(org, Organization) and org.kind == "party":
+                at = window_start + m.start
+                if spoke is not None and spoke.position >= at:
+                    return spoke
+                sp = Speaker(None, organization=org.name, country=org.country, official=False)
+                return _Entity(at, sp, is_person=False, is_media=False)
+        return spoke
+
     def _story_country(self, position: int) -> str | None:
         """The country the article named most often before ``position`` (none on a tie)."""
         gaz = self.gazetteer
@@ -622,6 +655,10 @@ class SpeakerResolver:
             full = ent.speaker.name
             if full and ent.position < position and full.split()[0] == surname:
                 return ent  # "Mohamad" after "Mohamad Hasan": names that go by the first word
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if full and ent.position < position and surname in full.split()[1:-1]:
+                return ent  # "Holguín" after "María Ángela Holguín Cuéllar": two surnames
         if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
         text = self.text
@@ -636,10 +673,18 @@ class SpeakerResolver:
             if after.isalnum() or after in ("-", "_"):
                 continue  # inside a longer word
             given = _GIVEN_NAMES_BEFORE.search(text, max(0, at - 40), at)
-            if given is None:
+            if given is None or not all(is_name_word(w) for w in given.group().split()):
                 continue
+            end = at + len(surname)
+            second = _SECOND_SURNAME.match(text, end)
+            if (
+                second is not None
+                and is_name_word(second.group(1).rstrip(".,"))
+                and second.group(1).rstrip(".,").lower() not in _NOT_SURNAMES
+            ):
+                end = second.start(1) + len(second.group(1).rstrip(".,"))
             # "Defence Minister Khawaja Asif": the title is not part of the name
-            full_name = without_titles(text[given.start() : at + len(surname)], self._words)
+            full_name = without_titles(text[given.start() : end], self._words)
             if is_person_name(full_name, self._words):
                 return _Entity(
                     given.start(), Speaker(None, name=full_name), is_person=True, is_media=False
@@ -732,6 +777,14 @@ class SpeakerResolver:
             para = text.rfind("\n", 0, end) + 1
             if previous >= para or position - para > 2 * _INTRO_PARAGRAPH_CHARS:
                 return None
+        first_end = text.find(". ", para, position)
+        if 0 < first_end < end and not any(q in text[para:first_end] for q in _QUOTE_MARKS):
+            # "Araghchi, who was accompanied by …, gave a more guarded account. He told …",
+            # "Szijjarto, however, tied …. “…,” he said": the paragraph's subject, not a
+            # person named inside what describes it
+            subject = self._known_subject(para, first_end)
+            if subject is not None:
+                return subject
         if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
             return None  # no sentence before the pronoun's, or someone else is quoted there
         gaz = self.gazetteer
@@ -762,6 +815,18 @@ class SpeakerResolver:
                 return None  # two people: the paragraph is not about one of them
             found = _Entity(m.start(), sp, is_person=True, is_media=False)
         return found
+
+    def _known_subject(self, para: int, end: int) -> _Entity | None:
+        """A person the article named before, by the surname that opens a paragraph as its
+        subject ("Szijjarto, however, tied …"), or None."""
+        first = _NAME_SEQ.match(self.text, para, end)
+        if first is None or " " in first.group().strip():
+            return None
+        surname = first.group().rstrip(".,")
+        after = self.text[first.end() : first.end() + 2]
+        if not (after[:1] == "," or (after[:1] == " " and after[1:].islower())):
+            return None
+        return self._by_surname(para, surname, named_before=True)
 
     def _speaker_of_sentence(self, position: int) -> _Entity | None:
         """The person who spoke in the sentence at ``position``, before it."""
@@ -945,7 +1010,15 @@ _SERVES = re.compile(
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which|whose)[ \t]")
 #: Given names right before a surname ("Valentyna " of "Valentyna Hrytsenko"), searched
 #: in the few characters before each earlier occurrence of the surname only.
-_GIVEN_NAMES_BEFORE = re.compile(r"(?<![\w’'-])(?:[A-Z][\w’'-]+[ \t]+){1,2}$")
+_GIVEN_NAMES_BEFORE = re.compile(
+    r"(?<![\w’'-])(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w’'-]+[ \t]+){1,2}$"  # "María Ángela " (checked below)
+)
+_NOT_SURNAMES = wordset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
+)
+#: A second surname right after the one found ("Holguín Cuéllar").
+_SECOND_SURNAME = re.compile(r"[ \t]+([^\W\d_][\w’'-]+)")
 _MAX_SURNAME_OCCURRENCES = 8
 _NAMED_OUTLET = re.compile(
     r"(?:^|[ \t])(?:daily|newspaper|weekly|tabloid|broadcaster|agency|channel|outlet|website)"
@@ -1485,6 +1558,9 @@ def _state_fields(
 _OFFICE_OF = re.compile(r"(?:[Tt]he[ \t]+)?[Oo]ffice[ \t]+of[ \t].+|.+['’]s[ \t]+office")
 
 _LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
+
+#: "the group": an organisation that acts for no state, named before.
+_GROUP_NOUNS = frozenset({"group", "movement", "militia", "rebels", "insurgents"})
 
 #: Heads of a definite description that refers back to a body named before ("the ministry").
 _BODY_HEADS = frozenset(
