@@ -709,7 +709,14 @@ class SpeakerResolver:
         introduced = self._introduced_person(position, prev.position)
         if introduced is not None and _compatible(introduced, gender):
             return introduced
-        introducing = prev.speaker.mention is not None and "," in prev.speaker.mention.text
+        # introduced with an appositive, or with a title or a role before the name
+        introducing = prev.speaker.mention is not None and (
+            "," in prev.speaker.mention.text
+            or (
+                prev.speaker.name is not None
+                and len(prev.speaker.mention.text) > len(prev.speaker.name) + 3
+            )
+        )
         if prev.is_person and prev.gender is None and gender == "f" and not introducing:
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men) - when
@@ -1275,6 +1282,15 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             official = desc.kind in words.state_heads
         if official is None and role is not None:
             official = True if gaz.is_official_role(role) else None
+        if official is None and desc.name is not None and desc.name in text:
+            # "Kosovo's chief negotiator, Deputy Prime Minister Besnik Bislimi": the title
+            # right before the name
+            title = text[: text.rfind(desc.name)].rsplit(",", 1)[-1].strip()
+            title_role = _parse(gaz, title).role if title else None
+            if title_role is not None and gaz.is_official_role(title_role):
+                official = True
+        if official is None and parsed.role is not None and gaz.is_official_role(parsed.role):
+            official = True  # "Norway's Minister of State for … Sigrid Havnaas"
     if official:
         country = country or parsed.country
     if desc.name is None:
