@@ -25,7 +25,6 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import lexicon
-from pipeline.extract.gazetteer import Organization
 from pipeline.extract.mentions import (
     ORG_NAME,
     SpeakerWords,
@@ -43,7 +42,7 @@ from pipeline.extract.model import Span, Speaker
 from pipeline.extract.tokens import PREPOSITIONS, wordset
 
 if TYPE_CHECKING:
-    from pipeline.extract.gazetteer import Gazetteer, Mention, Person
+    from pipeline.extract.gazetteer import Gazetteer, Mention, Organization, Person
 
 # A role description matches an earlier person whose role is the same, or, for the generic
 # "leader"/"head", any head-of-state or head-of-government role (canonical roles.yaml names).
@@ -62,7 +61,7 @@ _GROUP_LOOKBACK_CHARS = 400
 # "the country's …", "the report …": named in the sentences just before (a paragraph or so)
 _COUNTRY_LOOKBACK_CHARS = 600
 _ISSUER_LOOKBACK_CHARS = 800
-_GROUP_NOUN_LOOKBACK_CHARS = 1500
+_GROUP_NOUN_LOOKBACK_CHARS = 600
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -496,8 +495,8 @@ class SpeakerResolver:
             return spoke
         window_start = max(0, position - _GROUP_NOUN_LOOKBACK_CHARS)
         for m in reversed(_mentions(gaz, self.text[window_start:position])):
-            org = m.entity
-            if m.kind == "organization" and isinstance(org, Organization) and org.kind == "party":
+            org: Any = m.entity
+            if m.kind == "organization" and getattr(org, "kind", None) == "party":
                 at = window_start + m.start
                 if spoke is not None and spoke.position >= at:
                     return spoke
@@ -506,14 +505,12 @@ class SpeakerResolver:
         return spoke
 
     def _story_country(self, position: int) -> str | None:
-        """The country the article named most often before ``position`` (none on a tie)."""
-        gaz = self.gazetteer
-        if gaz is None:
-            return None
+        """The country of most speakers before ``position`` (none on a tie)."""
         counts: dict[str, int] = {}
-        for m in _mentions(gaz, self.text[:position]):
-            if m.kind == "country":
-                counts[str(m.entity)] = counts.get(str(m.entity), 0) + 1
+        for ent in self.history:
+            code = ent.speaker.country
+            if code and ent.position < position:
+                counts[code] = counts.get(code, 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])
         if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
             return None
@@ -657,7 +654,12 @@ class SpeakerResolver:
                 return ent  # "Mohamad" after "Mohamad Hasan": names that go by the first word
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             full = ent.speaker.name
-            if full and ent.position < position and surname in full.split()[1:-1]:
+            if (
+                full
+                and ent.position < position
+                and surname in full
+                and surname in full.split()[1:-1]
+            ):
                 return ent  # "Holguín" after "María Ángela Holguín Cuéllar": two surnames
         if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
@@ -1286,7 +1288,8 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             # "Kosovo's chief negotiator, Deputy Prime Minister Besnik Bislimi": the title
             # right before the name
             title = text[: text.rfind(desc.name)].rsplit(",", 1)[-1].strip()
-            title_role = _parse(gaz, title).role if title else None
+            titled = any(w.lower() in words.titles for w in title.split())
+            title_role = _parse(gaz, title).role if titled else None
             if title_role is not None and gaz.is_official_role(title_role):
                 official = True
         if official is None and parsed.role is not None and gaz.is_official_role(parsed.role):
