@@ -1625,12 +1625,17 @@ def _preposition_use(toks: list[Token], m: int) -> bool:
 
 
 def _noun_after_article(toks: list[Token], m: int) -> bool:
-    """An -ing word after an article (and an adjective) is a noun: "told a weekly briefing
+    """An -ing word after an article (and one or two modifiers) is a noun: "told a weekly briefing
     in Doha that …"; a bare verb form right after one is an adjective or a noun: "said in a
     brief statement that …"."""
     if not toks[m].lower.endswith("ing"):
         return m >= 1 and toks[m - 1].lower in ("a", "an", "the")
-    return any(m - back >= 0 and toks[m - back].lower in ("a", "an", "the") for back in (1, 2))
+    return any(
+        m - back >= 0
+        and toks[m - back].lower in ("a", "an", "the")
+        and all(t.is_word for t in toks[m - back + 1 : m])
+        for back in (1, 2, 3)
+    )
 
 
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
