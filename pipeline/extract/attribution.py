@@ -1235,12 +1235,16 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         comma = ss + len(before) - (1 if before[-1] in "," + _DASHES else 0)
         speaker = _np_after(doc, cue.end, se, appositive=True)
         if speaker is None:
-            return None
-        first = doc.text[speaker[0] : speaker[0] + 12].split(None, 1)[0].lower()
-        if first in _NOT_INVERTED_SPEAKER or first in PREPOSITIONS or _ly_word(first):
-            # "X, the chief strategist, said just after midnight", "…, said he fully
-            # supports": not inverted; the subject before the comma speaks
-            speaker = None
+            if text[cue.end : se].strip(" .\n") or not unquoted.endswith(","):
+                return None
+            # "…, Dmytro Lubinets, Ukraine's ombudsman, said.": nothing after the cue, so
+            # the comma before it closes the subject's appositive; the subject speaks
+        else:
+            first = doc.text[speaker[0] : speaker[0] + 12].split(None, 1)[0].lower()
+            if first in _NOT_INVERTED_SPEAKER or first in PREPOSITIONS or _ly_word(first):
+                # "X, the chief strategist, said just after midnight", "…, said he fully
+                # supports": not inverted; the subject before the comma speaks
+                speaker = None
         rest = cue.end if speaker is None else speaker[1]
     if speaker is None:
         subj = _subject_before(doc, floor, cue.start)
