@@ -25,6 +25,7 @@ from typing import Any
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import compile_cached
+from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
 from pipeline.extract.text import lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
@@ -128,6 +129,11 @@ class TriggerFinder:
         self._outcome_found: str | None = None
         self._collect: list[tuple[Trigger, Candidate, list[str], list[str]]] | None = None
         self._heads: list[_Head] = []
+        # Whether a text's talks can concern an armed conflict at all (scope.py).
+        self.scope = Scope.from_lexicon(
+            data.get("scope"),
+            lambda words: compile_cached(_source(words, 0, after=_NOT_WORD_CHAR)),
+        )
         head_patterns: list[str] = []
         for category, entries in (data.get("heads") or {}).items():
             if category not in TRIGGER_CATEGORIES:
@@ -317,6 +323,22 @@ class TriggerFinder:
             # meetings and efforts are not talks (none is a trigger in the annotated texts).
             return out
         self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        scope = self.scope
+        if scope is not None:
+            lowered = self._lowered or text.lower()
+            if out_of_scope(lowered, scope):
+                # Wage talks, a tariff truce: only the sentences that show an armed conflict
+                # by themselves keep their heads ("an economy story with one paragraph on a
+                # war's talks").
+                shown = conflict_sentences(lowered, starts, scope)
+                heads = [h for h in heads if bisect.bisect_right(starts, h[0]) - 1 in shown]
+                strong = {}
+                for _start, _end, head in heads:
+                    if head.kind == "strong":
+                        strong[head.category] = strong.get(head.category, 0) + 1
+                n_strong = sum(strong.values())
+                if n_strong == 0:
+                    return out
         model = self.model
         # Candidates the rules would not report are only worth judging with a model.
         judge = model is not None or self._collect is not None
