@@ -53,6 +53,7 @@ from pipeline.extract.tokens import (
 )
 
 _MAX_SUBJECT_WORDS = 14
+_MAX_APPOSITIVE_WORDS = 20
 _MAX_GAP_WORDS = 12
 _MAX_LATER_CUES = 4
 _MAX_QUOTES = 1000
@@ -333,9 +334,8 @@ def find_attributions(
             if att.kind == "direct" or len(att.parts) != 1:
                 continue
             start, end = att.parts[0]
-            if not _has_any(text, start, end, CUT_CHARS):
-                continue  # nowhere to end it but where it ends
-            toks = doc.tokens(start, end)
+            toks = doc.tokens(start, end) if _has_any(text, start, end, CUT_CHARS) else []
+            # (no cut character: nowhere to end it but where it ends)
             if len(toks) >= MIN_CONTENT_WORDS:  # fewer tokens, fewer words: left as it is
                 quotes, cue_starts = _content_context(doc, start, end)
                 best = boundaries.best_end(toks, end, quotes, cue_starts, att.kind, att.cue_class)
@@ -1235,12 +1235,16 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         comma = ss + len(before) - (1 if before[-1] in "," + _DASHES else 0)
         speaker = _np_after(doc, cue.end, se, appositive=True)
         if speaker is None:
-            return None
-        first = doc.text[speaker[0] : speaker[0] + 12].split(None, 1)[0].lower()
-        if first in _NOT_INVERTED_SPEAKER or first in PREPOSITIONS or _ly_word(first):
-            # "X, the chief strategist, said just after midnight", "…, said he fully
-            # supports": not inverted; the subject before the comma speaks
-            speaker = None
+            if text[cue.end : se].strip(" .\n") or not unquoted.endswith(","):
+                return None
+            # "…, Dmytro Lubinets, Ukraine's ombudsman, said.": nothing after the cue, so
+            # the comma before it closes the subject's appositive; the subject speaks
+        else:
+            first = doc.text[speaker[0] : speaker[0] + 12].split(None, 1)[0].lower()
+            if first in _NOT_INVERTED_SPEAKER or first in PREPOSITIONS or _ly_word(first):
+                # "X, the chief strategist, said just after midnight", "…, said he fully
+                # supports": not inverted; the subject before the comma speaks
+                speaker = None
         rest = cue.end if speaker is None else speaker[1]
     if speaker is None:
         subj = _subject_before(doc, floor, cue.start)
@@ -1429,7 +1433,7 @@ def _content_after(
     if toks[0].lower in _TIME_ADJUNCT_OPENERS:
         # "Iran said on Sunday it would not negotiate": the time adjunct is not content
         skip = _time_adjunct(toks)
-        if skip and skip < len(toks) and _clause_opener(toks[skip]):
+        if skip and skip < len(toks) and (_clause_opener(toks[skip]) or _existential(toks, skip)):
             toks = toks[skip:]
     if (
         not toks[0].is_word
@@ -1486,6 +1490,14 @@ def _time_adjunct(toks: list[Token]) -> int:
     if k < len(toks) and toks[k].text == ",":
         k += 1
     return k
+
+
+def _existential(toks: list[Token], k: int) -> bool:
+    """An existential "there" opening a clause ("said on Friday there was no talk of …")."""
+    return toks[k].lower == "there" and k + 1 < len(toks) and toks[k + 1].lower in _THERE_VERBS
+
+
+_THERE_VERBS = wordset("is was are were has had have will would could may might must")
 
 
 def _clause_opener(tok: Token) -> bool:
@@ -1624,12 +1636,17 @@ def _preposition_use(toks: list[Token], m: int) -> bool:
 
 
 def _noun_after_article(toks: list[Token], m: int) -> bool:
-    """An -ing word after an article (and an adjective) is a noun: "told a weekly briefing
+    """An -ing word after an article (and one or two modifiers) is a noun: "told a weekly briefing
     in Doha that …"; a bare verb form right after one is an adjective or a noun: "said in a
     brief statement that …"."""
     if not toks[m].lower.endswith("ing"):
         return m >= 1 and toks[m - 1].lower in ("a", "an", "the")
-    return any(m - back >= 0 and toks[m - back].lower in ("a", "an", "the") for back in (1, 2))
+    return any(
+        m - back >= 0
+        and toks[m - back].lower in ("a", "an", "the")
+        and all(t.is_word for t in toks[m - back + 1 : m])
+        for back in (1, 2, 3)
+    )
 
 
 def _cut_at_next_attribution(doc: _Doc, cue: Cue, start: int, end: int) -> int:
@@ -1664,6 +1681,9 @@ _WRITER_COMMENTS = (
     ", in a sign ",
     ", the first sign ",
     ", the latest sign ",
+    # "a meeting the Kremlin called constructive but which ended without agreement": the
+    # second relative clause is the writer's, about the meeting
+    " but which ",
 )
 
 
@@ -1826,17 +1846,28 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # "Washington has in the past demanded": an adjunct between the auxiliary and the
         # verb; the subject stands before the auxiliary
         return _subject_before(doc, floor, toks[start - 1].start)
+    first = start
     while start < len(toks) and (
         toks[start].lower in PREPOSITIONS
         or toks[start].lower in _NOT_SUBJECT_START
         or not toks[start].is_word
     ):
         start += 1
+    while (
+        start > first
+        and start + 1 < len(toks)
+        and toks[start].lower in WEEKDAYS
+        and toks[start + 1].lower in _ARTICLES
+    ):
+        start += 1  # "On Tuesday the group accused": the day is not the speaker's
     if start >= len(toks):
         return None
     np = _trim_subject_tail(toks[start:])
     if not np or not _valid_np(np):
         return None
+    if start > first and first > 0 and toks[first - 1].lower in _ISSUED and _when_and_by(np):
+        # "An IPF paper published in January said": "in" was skipped above
+        start = first
     if start > 0 and toks[start - 1].lower in _ISSUED and _when_and_by(np):
         # "A CTD paper published last month argued": the document, with when it appeared
         # (and by whom: "A report published this week by the Geneva Centre … said")
@@ -2083,7 +2114,9 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         t.lower in _PERSON_RELATIVES for t in second[1:]
     )
     if not relative and (
-        len(second) > _MAX_SUBJECT_WORDS
+        # a job and a place of work may take more words than a subject ("a retired army
+        # officer and fellow at the New Delhi-based Centre for Frontier Studies")
+        sum(t.is_word for t in second) > _MAX_APPOSITIVE_WORDS
         or any(t.lower in CLAUSE_WORDS or t.lower in doc.lex.np_verbs for t in second)
     ):
         return None

@@ -204,7 +204,9 @@ def describe(text: str, words: SpeakerWords) -> Description:
             # "The operators' association, Rotterdam Terminal Employers (RTE)": a name with
             # its acronym is an organisation's, not a person's
             return Description(None, None, tail, _noun_head(_DETERMINER.sub("", head)))
-        elif is_person_name(tail, words):
+        elif is_person_name(tail, words) or is_person_name(without_titles(tail, words), words):
+            # "Kosovo's chief negotiator, Deputy Prime Minister Besnik Bislimi": the titles
+            # may make the name look too long
             name, desc = without_titles(tail, words), head
         else:
             kind = _noun_head(_ONE_OF.sub("", _DETERMINER.sub("", tail)))
@@ -218,9 +220,10 @@ def describe(text: str, words: SpeakerWords) -> Description:
     else:
         bare = _DETERMINER.sub("", head)
         titled = _TITLE_FOR_NAME.fullmatch(bare)
-        if titled is not None and titled.group(1).lower() in words.titles:
-            # "High Commissioner for Peace Otty Patino", "Minister for Europe Stephen Doughty":
-            # the office's field, then the name (its last two words)
+        if titled is not None and any(w.lower() in words.titles for w in titled.group(1).split()):
+            # "High Commissioner for Peace Otty Patino", "Minister for Europe Stephen Doughty",
+            # "Minister of State for International Cooperation Lolwah Al-Khater": the office's
+            # field, then the name (its last two words)
             desc = bare[: titled.start(2)].strip()
             return Description(titled.group(2), _role_phrase(desc), None)
         acronym = _KIND_ACRONYM.search(bare)
@@ -252,8 +255,8 @@ def describe(text: str, words: SpeakerWords) -> Description:
 
 _DEFINED_ACRONYM = re.compile(r"[ \t]*\([A-Z][A-Za-z&.-]{1,9}\)$")
 _TITLE_FOR_NAME = re.compile(
-    r"(?:[A-Z][\w’'-]*[ \t]+)*?([A-Z][a-z]+)[ \t]+for[ \t]+(?:[A-Z][\w’'-]*[ \t]+){1,3}?"
-    r"([A-Z][\w’'-]+[ \t]+[A-Z][\w’'-]+)"
+    r"((?:[A-Z][\w’'-]*|of)(?:[ \t]+(?:[A-Z][\w’'-]*|of))*?)[ \t]+for[ \t]+"
+    r"(?:[A-Z][\w’'-]*[ \t]+){1,3}?([A-Z][\w’'-]+[ \t]+[A-Z][\w’'-]+)"
 )
 _ONE_OF = re.compile(r"^(?:one|some|part|a member|member) of (?:the )?", re.IGNORECASE)
 _KIND_ACRONYM = re.compile(r"(?:^|\s)([a-z]+)\s+([A-Z][A-Z&-]{1,7})$")
@@ -344,8 +347,10 @@ def _trim_place(name: str) -> str:
     words = name.split()
     while words and words[-1] in _JOINERS:
         words.pop()
-    if len(words) > 1 and words[0].endswith("-based"):
-        words.pop(0)  # "the Kyiv-based Centre for …": where it sits is not its name
+    # "the Kyiv-based Centre for …", "the New Delhi-based …": where it sits is not its name
+    based = next((k for k, w in enumerate(words[:3]) if w.endswith("-based")), -1)
+    if 0 <= based < len(words) - 1:
+        del words[: based + 1]
     return " ".join(words)
 
 

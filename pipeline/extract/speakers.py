@@ -61,6 +61,7 @@ _GROUP_LOOKBACK_CHARS = 400
 # "the country's …", "the report …": named in the sentences just before (a paragraph or so)
 _COUNTRY_LOOKBACK_CHARS = 600
 _ISSUER_LOOKBACK_CHARS = 800
+_GROUP_NOUN_LOOKBACK_CHARS = 600
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -143,11 +144,14 @@ class SpeakerResolver:
     def _resolve(self, span: Span) -> Speaker:
         seen = _SEEN_BY.search(span.text)
         issued = _ISSUED_BY.search(span.text)
+        if issued is None:
+            # "A report the office published this month": the one that published it speaks
+            issued = _ISSUED_BY_RELATIVE.search(span.text)
         if issued is not None:
             # "A report published this week by the Geneva Centre for Nuclear Policy": the
             # institution that issued it speaks
-            at = issued.start(1)
-            inner = self._resolve(Span(span.text[at:], span.start + at, span.end))
+            at, upto = issued.span(1)
+            inner = self._resolve(Span(span.text[at:upto], span.start + at, span.start + upto))
             return _with_mention(inner, span)
         if seen is None and ", wh" in span.text and not is_anonymous(span.text, self._words):
             # "The United Arab Emirates, which hosted the talks": what the relative clause
@@ -182,11 +186,28 @@ class SpeakerResolver:
                 inner = self._resolve(antecedent)
                 return _with_mention(inner, span)
             at = self.text.rfind(",", max(0, span.start - 120), span.start)
+            document = _DOCUMENT_BEFORE.search(self.text, max(0, at - 80), max(0, at))
+            if at > 0 and document is not None and self.text[at + 1 : span.start].isspace():
+                # "the agency said in its latest quarterly report, which added that …": the
+                # document's owner ("its": the body that spoke last), or its issuer
+                owner = (
+                    self._latest(span.start, person=False, lookback=_GROUP_LOOKBACK_CHARS)
+                    if document.group(1).lower() in ("its", "their")
+                    else self._issuer(document.start())
+                )
+                if owner is not None:
+                    return self._copy(span, owner)
             clause = self.text[max(0, span.start - 120) : max(0, at)].rsplit(",", 1)[-1]
             if at > 0 and is_anonymous(clause.rsplit(".", 1)[-1], self._words):
                 # "according to two sources familiar with the talks, who said …"
                 return Speaker(span, role="source", official=False)
             return Speaker(span)
+        if words[0] == "the" and len(bare) == 1 and bare[0] in _GROUP_NOUNS:
+            # "the group", "the movement": the armed group or organisation that acts for no
+            # state the article spoke of last ("The RSF … announced a truce. … the group said")
+            group = self._latest_group(span.start)
+            if group is not None:
+                return self._copy(span, group)
         if words[0] == "the" and 1 <= len(bare) <= 3 and bare[-1] in _BODY_HEADS:
             # "the ministry", "the defence ministry": the body of that kind that spoke last
             body = self._by_body(span.start, span.text, bare)
@@ -238,6 +259,17 @@ class SpeakerResolver:
         if outlet is not None and known.person is None:
             # "the hardline daily Kayhan", "news agency Tasnim": a medium, named
             return Speaker(span, organization=outlet.group(1), official=False)
+        owner_doc = _acronym_document(span.text, self._words)
+        if owner_doc is not None:
+            # "A CTD paper argued": the institution the article defined the acronym for
+            name = self._expand_acronym(owner_doc)
+            if name != owner_doc:
+                org = _organization(gaz, name)
+                if org is not None:
+                    return Speaker(
+                        span, organization=org.name, country=org.country, official=org.official
+                    )
+                return Speaker(span, organization=name, official=org_official(name, self._words))
         located = _LOCATED.match(span.text)
         if located is not None and known.person is None:
             # "Money changers in central Tehran", "two diplomats in Vienna": people in a
@@ -266,17 +298,6 @@ class SpeakerResolver:
                 country=country,
                 official=False,
             )
-        owner_doc = _acronym_document(span.text, self._words)
-        if owner_doc is not None:
-            # "A CTD paper argued": the institution the article defined the acronym for
-            name = self._expand_acronym(owner_doc)
-            if name != owner_doc:
-                org = _organization(gaz, name)
-                if org is not None:
-                    return Speaker(
-                        span, organization=org.name, country=org.country, official=org.official
-                    )
-                return Speaker(span, organization=name, official=org_official(name, self._words))
         if facts.media:
             found = self._latest(span.start, media=True)
             if found is None:
@@ -301,8 +322,16 @@ class SpeakerResolver:
                     return Speaker(span, organization=organization, country=country, official=True)
         if facts.nonofficial:
             parsed_group = _parse(gaz, span.text)
+            works_at = _PEOPLE_AT.search(span.text)
+            # "Analysts at Nordhavn Bank": the people speak from where they work
+            employer = works_at.group(1) if works_at is not None else None
+            org = _organization(gaz, employer) if employer is not None else None
             return Speaker(
-                span, role=parsed_group.role, country=parsed_group.country, official=False
+                span,
+                role=parsed_group.role,
+                organization=org.name if org is not None else employer,
+                country=parsed_group.country,
+                official=False,
             )
         text = self._expand_acronym(facts.acronym) if facts.acronym else span.text
         parsed = _parse(gaz, text)
@@ -401,6 +430,16 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if (
+            name is None
+            and organization
+            and official
+            and country is None
+            and text[:4].lower() == "the "
+        ):
+            # "the Ombudsman's Office", "the Coordination Headquarters": a state's body the
+            # gazetteer does not know is a body of the country the article is about
+            country = self._story_country(span.start)
         if name is not None and official is None:
             # "Ousmane Sonko said" after "Senegalese Prime Minister Ousmane Sonko said": the
             # same person, and what the article said of them before
@@ -439,6 +478,43 @@ class SpeakerResolver:
             if country:
                 return str(country)
         return None
+
+    def _latest_group(self, position: int) -> _Entity | None:
+        """The latest non-state organisation before ``position``: one that spoke, or one the
+        gazetteer knows named in the text, whichever is later."""
+        spoke = None
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _GROUP_NOUN_LOOKBACK_CHARS:
+                continue
+            sp = ent.speaker
+            if not ent.is_person and not ent.is_media and sp.organization and sp.official is False:
+                spoke = ent
+                break
+        gaz = self.gazetteer
+        if gaz is None:
+            return spoke
+        window_start = max(0, position - _GROUP_NOUN_LOOKBACK_CHARS)
+        for m in reversed(_mentions(gaz, self.text[window_start:position])):
+            org: Any = m.entity
+            if m.kind == "organization" and getattr(org, "kind", None) == "party":
+                at = window_start + m.start
+                if spoke is not None and spoke.position >= at:
+                    return spoke
+                sp = Speaker(None, organization=org.name, country=org.country, official=False)
+                return _Entity(at, sp, is_person=False, is_media=False)
+        return spoke
+
+    def _story_country(self, position: int) -> str | None:
+        """The country of most speakers before ``position`` (none on a tie)."""
+        counts: dict[str, int] = {}
+        for ent in self.history:
+            code = ent.speaker.country
+            if code and ent.position < position:
+                counts[code] = counts.get(code, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+            return None
+        return ranked[0][0]
 
     def _two_sides(self, span: Span) -> Speaker:
         """ "Both sides", "each side": the two countries the article has named most before
@@ -480,30 +556,51 @@ class SpeakerResolver:
     def _issuer(self, position: int) -> _Entity | None:
         """The institution named last before a document noun ("a report by the Institute
         for the Study of War … The report said")."""
+        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
+        window = self.text[window_start:position]
+        issuers = list(_DOCUMENT_BY.finditer(window))
+        if issuers:
+            issued = issuers[-1]
+            # "A report released Wednesday by the Darfur Ceasefire Monitor … The report said":
+            # the document's own issuer, whoever spoke in between
+            at = window_start + issued.start(1)
+            ent = self._org_entity(at, issued.group(1))
+            if ent is None:
+                # "by the Darfur Ceasefire Monitor, an independent research group": a name
+                # that could be a person's, which its appositive says is an organisation's
+                kind = _ORG_APPOSITIVE.match(window, issued.end(1))
+                official = None if kind is None else org_official(kind.group(1), self._words)
+                if official is not None:
+                    sp = Speaker(None, organization=issued.group(1).strip(), official=official)
+                    ent = _Entity(at, sp, is_person=False, is_media=False)
+            if ent is not None:
+                return ent
         for ent in reversed(self.history[-_MAX_HISTORY:]):
             if ent.position >= position or position - ent.position > _GROUP_LOOKBACK_CHARS:
                 continue
             if not ent.is_person and ent.speaker.organization:
                 return ent
-        window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
-        window = self.text[window_start:position]
         # The last capitalised name before the noun that reads as an organisation's.
         for m in reversed(list(ORG_NAME.finditer(window))):
             if " " not in m.group() and org_official(m.group(), self._words) is None:
                 continue  # one capitalised word that is no organisation's head: skip cheaply
-            desc = describe(m.group(), self._words)
-            name = desc.organization
-            if name is None or desc.name is not None:
-                continue
-            org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
-            if org is not None:
-                sp = Speaker(
-                    None, organization=org.name, country=org.country, official=org.official
-                )
-            else:
-                sp = Speaker(None, organization=name, official=org_official(name, self._words))
-            return _Entity(window_start + m.start(), sp, is_person=False, is_media=False)
+            ent = self._org_entity(window_start + m.start(), m.group())
+            if ent is not None:
+                return ent
         return None
+
+    def _org_entity(self, position: int, text: str) -> _Entity | None:
+        """The organisation a capitalised name reads as, or None (a person, no organisation)."""
+        desc = describe(text, self._words)
+        name = desc.organization
+        if name is None or desc.name is not None:
+            return None
+        org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
+        if org is not None:
+            sp = Speaker(None, organization=org.name, country=org.country, official=org.official)
+        else:
+            sp = Speaker(None, organization=name, official=org_official(name, self._words))
+        return _Entity(position, sp, is_person=False, is_media=False)
 
     def _unowned_state_body(self, span: Span, body: str) -> Speaker | None:
         """ "the foreign ministry" with no body of that kind before: the ministry of the
@@ -555,6 +652,15 @@ class SpeakerResolver:
             full = ent.speaker.name
             if full and ent.position < position and full.split()[0] == surname:
                 return ent  # "Mohamad" after "Mohamad Hasan": names that go by the first word
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            full = ent.speaker.name
+            if (
+                full
+                and ent.position < position
+                and surname in full
+                and surname in full.split()[1:-1]
+            ):
+                return ent  # "Holguín" after "María Ángela Holguín Cuéllar": two surnames
         if not named_before or len(surname) < 3 or not is_name_word(surname):
             return None
         text = self.text
@@ -569,10 +675,18 @@ class SpeakerResolver:
             if after.isalnum() or after in ("-", "_"):
                 continue  # inside a longer word
             given = _GIVEN_NAMES_BEFORE.search(text, max(0, at - 40), at)
-            if given is None:
+            if given is None or not all(is_name_word(w) for w in given.group().split()):
                 continue
+            end = at + len(surname)
+            second = _SECOND_SURNAME.match(text, end)
+            if (
+                second is not None
+                and is_name_word(second.group(1).rstrip(".,"))
+                and second.group(1).rstrip(".,").lower() not in _NOT_SURNAMES
+            ):
+                end = second.start(1) + len(second.group(1).rstrip(".,"))
             # "Defence Minister Khawaja Asif": the title is not part of the name
-            full_name = without_titles(text[given.start() : at + len(surname)], self._words)
+            full_name = without_titles(text[given.start() : end], self._words)
             if is_person_name(full_name, self._words):
                 return _Entity(
                     given.start(), Speaker(None, name=full_name), is_person=True, is_media=False
@@ -597,7 +711,14 @@ class SpeakerResolver:
         introduced = self._introduced_person(position, prev.position)
         if introduced is not None and _compatible(introduced, gender):
             return introduced
-        introducing = prev.speaker.mention is not None and "," in prev.speaker.mention.text
+        # introduced with an appositive, or with a title or a role before the name
+        introducing = prev.speaker.mention is not None and (
+            "," in prev.speaker.mention.text
+            or (
+                prev.speaker.name is not None
+                and len(prev.speaker.mention.text) > len(prev.speaker.name) + 3
+            )
+        )
         if prev.is_person and prev.gender is None and gender == "f" and not introducing:
             # "she" after a speaker the article gives no gender: a woman it named before
             # is the better reading (names and titles mark women more often than men) - when
@@ -665,6 +786,14 @@ class SpeakerResolver:
             para = text.rfind("\n", 0, end) + 1
             if previous >= para or position - para > 2 * _INTRO_PARAGRAPH_CHARS:
                 return None
+        first_end = text.find(". ", para, position)
+        if 0 < first_end < end and not any(q in text[para:first_end] for q in _QUOTE_MARKS):
+            # "Araghchi, who was accompanied by …, gave a more guarded account. He told …",
+            # "Szijjarto, however, tied …. “…,” he said": the paragraph's subject, not a
+            # person named inside what describes it
+            subject = self._known_subject(para, first_end)
+            if subject is not None:
+                return subject
         if end <= para or any(q in text[para:end] for q in _QUOTE_MARKS):
             return None  # no sentence before the pronoun's, or someone else is quoted there
         gaz = self.gazetteer
@@ -695,6 +824,18 @@ class SpeakerResolver:
                 return None  # two people: the paragraph is not about one of them
             found = _Entity(m.start(), sp, is_person=True, is_media=False)
         return found
+
+    def _known_subject(self, para: int, end: int) -> _Entity | None:
+        """A person the article named before, by the surname that opens a paragraph as its
+        subject ("Szijjarto, however, tied …"), or None."""
+        first = _NAME_SEQ.match(self.text, para, end)
+        if first is None or " " in first.group().strip():
+            return None
+        surname = first.group().rstrip(".,")
+        after = self.text[first.end() : first.end() + 2]
+        if not (after[:1] == "," or (after[:1] == " " and after[1:].islower())):
+            return None
+        return self._by_surname(para, surname, named_before=True)
 
     def _speaker_of_sentence(self, position: int) -> _Entity | None:
         """The person who spoke in the sentence at ``position``, before it."""
@@ -878,7 +1019,15 @@ _SERVES = re.compile(
 _RELATIVE_CLAUSE = re.compile(r",[ \t]+(?:who|which|whose)[ \t]")
 #: Given names right before a surname ("Valentyna " of "Valentyna Hrytsenko"), searched
 #: in the few characters before each earlier occurrence of the surname only.
-_GIVEN_NAMES_BEFORE = re.compile(r"(?<![\w’'-])(?:[A-Z][\w’'-]+[ \t]+){1,2}$")
+_GIVEN_NAMES_BEFORE = re.compile(
+    r"(?<![\w’'-])(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w’'-]+[ \t]+){1,2}$"  # "María Ángela " (checked below)
+)
+_NOT_SURNAMES = wordset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
+)
+#: A second surname right after the one found ("Holguín Cuéllar").
+_SECOND_SURNAME = re.compile(r"[ \t]+([^\W\d_][\w’'-]+)")
 _MAX_SURNAME_OCCURRENCES = 8
 _NAMED_OUTLET = re.compile(
     r"(?:^|[ \t])(?:daily|newspaper|weekly|tabloid|broadcaster|agency|channel|outlet|website)"
@@ -893,6 +1042,33 @@ _ISSUED_BY = re.compile(
     r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)[ \t]+"
     r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
     r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
+)
+#: A document named with its issuer ("a report released Wednesday by the Darfur Ceasefire
+#: Monitor"): group 1 is the issuer's name.
+_DOCUMENT_BY = re.compile(
+    r"\b(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]"
+    r"[^.;\n]{0,60}?\b(?:by|from)[ \t]+(?:the[ \t]+)?([A-Z][^,.;()\n]*)"
+)
+#: The appositive after a name ("…, an independent research group that …"): group 1 up to
+#: its head.
+_ORG_APPOSITIVE = re.compile(
+    r",[ \t]+(?:an?|the)[ \t]+([\w -]+?)(?=[ \t]+(?:that|which|who|of|in|based)\b|[,.;])"
+)
+#: Where people of a group work: "analysts at Nordhavn Bank" → "Nordhavn Bank".
+_PEOPLE_AT = re.compile(
+    r"[ \t]at[ \t]+(?:the[ \t]+)?([A-Z][\w’'&.-]*(?:[ \t]+[A-Z][\w’'&.-]*){0,5})$"
+)
+_ISSUED_BY_RELATIVE = re.compile(
+    r"^(?:[Aa]n?|[Tt]he)[ \t]+(?:[\w-]+[ \t]+){0,2}?"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]+(?:that[ \t]+)?"
+    r"((?:the|its)[ \t]+[\w’'-]+(?:[ \t]+[\w’'-]+){0,3}?)[ \t]+"
+    r"(?:published|released|issued|conducted|commissioned)\b"
+)
+#: A document right before a relative pronoun's comma: "in its latest quarterly report".
+_DOCUMENT_BEFORE = re.compile(
+    r"\b(its|their|the|an?)[ \t]+(?:[\w-]+[ \t]+){0,3}?"
+    r"(?:report|study|survey|paper|analysis|assessment|review|statement)$",
+    re.IGNORECASE,
 )
 _SEEN_BY = re.compile(
     r"[ \t,]+(?:(?:seen|obtained|reviewed|read|quoted) by"
@@ -1108,6 +1284,16 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             official = desc.kind in words.state_heads
         if official is None and role is not None:
             official = True if gaz.is_official_role(role) else None
+        if official is None and desc.name is not None and desc.name in text:
+            # "Kosovo's chief negotiator, Deputy Prime Minister Besnik Bislimi": the title
+            # right before the name
+            title = text[: text.rfind(desc.name)].rsplit(",", 1)[-1].strip()
+            titled = any(w.lower() in words.titles for w in title.split())
+            title_role = _parse(gaz, title).role if titled else None
+            if title_role is not None and gaz.is_official_role(title_role):
+                official = True
+        if official is None and parsed.role is not None and gaz.is_official_role(parsed.role):
+            official = True  # "Norway's Minister of State for … Sigrid Havnaas"
     if official:
         country = country or parsed.country
     if desc.name is None:
@@ -1171,7 +1357,19 @@ class _Facts:
 # Words after a speaker's head noun that open what describes it ("officials briefed on …",
 # "officials in three capitals").
 _POST_MODIFIERS = frozenset(
-    {"briefed", "involved", "engaged", "close", "familiar", "aware", "in", "at", "from"}
+    {
+        "briefed",
+        "involved",
+        "engaged",
+        "close",
+        "familiar",
+        "aware",
+        "in",
+        "at",
+        "from",
+        "on",
+        "who",
+    }
 )
 
 
@@ -1224,7 +1422,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     return _Facts(
         anonymous=anonymous,
         country=_parse(gaz, text).country if anonymous else None,
-        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3,
+        # "the network" refers back to a medium; "the Sudan Doctors Network" is a name
+        media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3 and _lower_tail(cased),
         document=bool(bare)
         and len(bare) <= 3
         and bare[-1] in words.documents
@@ -1236,7 +1435,17 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         else None,
         one_name=_one_name(cased),
         may_describe="," in text or _unexplained_capital(gaz, text),
-        nonofficial=bool(head) and head[-1] in words.nonofficial_heads and "," not in text,
+        nonofficial=_nonofficial_head(head, words) and "," not in text,
+    )
+
+
+def _nonofficial_head(head: list[str], words: SpeakerWords) -> bool:
+    """Whether a speaker's head names people who do not speak for a state ("analysts",
+    "Relatives of Americans held in Russia", "aid agencies")."""
+    if "of" in head[1:]:
+        head = head[: head.index("of", 1)]
+    return bool(head) and (
+        head[-1] in words.nonofficial_heads or " ".join(head[-2:]) in words.nonofficial_heads
     )
 
 
@@ -1284,6 +1493,8 @@ def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | 
 def _acronym_document(text: str, words: SpeakerWords) -> str | None:
     """The acronym of "a CTD paper", "the ISW assessment"; else None."""
     parts = [w for w in text.split() if w.lower() not in ("the", "a", "an", "new", "latest")]
+    if "of" in parts[2:]:
+        parts = parts[: parts.index("of", 2)]  # "a BISP survey of officials in 12 capitals"
     if len(parts) == 2 and parts[1].lower() in words.documents:
         short = parts[0].strip(".,’'")
         if 2 <= len(short) <= 8 and short.isupper() and short.isalpha():
@@ -1367,10 +1578,14 @@ _OFFICE_OF = re.compile(r"(?:[Tt]he[ \t]+)?[Oo]ffice[ \t]+of[ \t].+|.+['’]s[ \
 
 _LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 
+#: "the group": an organisation that acts for no state, named before.
+_GROUP_NOUNS = frozenset({"group", "movement", "militia", "rebels", "insurgents"})
+
 #: Heads of a definite description that refers back to a body named before ("the ministry").
 _BODY_HEADS = frozenset(
     {
         "ministry",
+        "office",
         "union",
         "agency",
         "committee",
