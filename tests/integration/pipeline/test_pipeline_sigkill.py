@@ -3,6 +3,7 @@ the restart resumes from the committed offsets; SIGTERM stops it cleanly with al
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -30,8 +31,9 @@ def start(
     proc_env = environment(env.settings)
     hook: list[str] = []
     if marker is not None:
-        # tests/ on the path for the marker hook, which lets the test kill at a known point.
-        proc_env["PYTHONPATH"] = str(REPO_ROOT / "tests")
+        # tests/ on the path for the marker hook, which lets the test kill at a known point,
+        # and the repository for what the hook's module imports (benchmarks.harness).
+        proc_env["PYTHONPATH"] = os.pathsep.join((str(REPO_ROOT / "tests"), str(REPO_ROOT)))
         proc_env["PARLEY_TEST_HOOK_MARKER"] = str(marker)
         hook = ["--hook", "support.pipeline_env:marker_hook"]
     # Small reads and batches: many flushes and commits, so the kill lands between some.
