@@ -1433,7 +1433,16 @@ def _content_after(
     if toks[0].lower in _TIME_ADJUNCT_OPENERS:
         # "Iran said on Sunday it would not negotiate": the time adjunct is not content
         skip = _time_adjunct(toks)
-        if skip and skip < len(toks) and (_clause_opener(toks[skip]) or _existential(toks, skip)):
+        if (
+            skip
+            and skip < len(toks)
+            and (
+                _clause_opener(toks[skip])
+                or _existential(toks, skip)
+                or (cue.cls == "tell" and _infinitive(toks, skip))
+            )
+        ):
+            # "promised on Tuesday to end the blockade": the infinitive is what was promised
             toks = toks[skip:]
     if (
         not toks[0].is_word
@@ -1498,6 +1507,19 @@ def _existential(toks: list[Token], k: int) -> bool:
 
 
 _THERE_VERBS = wordset("is was are were has had have will would could may might must")
+
+
+def _infinitive(toks: list[Token], k: int) -> bool:
+    """Whether ``toks[k]`` opens an infinitive ("to end …", not "to reporters", "to the
+    press")."""
+    return (
+        toks[k].lower == "to"
+        and k + 1 < len(toks)
+        and toks[k + 1].is_word
+        and toks[k + 1].text.islower()
+        and toks[k + 1].lower not in DETERMINERS
+        and toks[k + 1].lower not in PERSONAL_PRONOUNS
+    )
 
 
 def _clause_opener(tok: Token) -> bool:
