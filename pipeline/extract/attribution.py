@@ -1433,7 +1433,16 @@ def _content_after(
     if toks[0].lower in _TIME_ADJUNCT_OPENERS:
         # "Iran said on Sunday it would not negotiate": the time adjunct is not content
         skip = _time_adjunct(toks)
-        if skip and skip < len(toks) and (_clause_opener(toks[skip]) or _existential(toks, skip)):
+        if (
+            skip
+            and skip < len(toks)
+            and (
+                _clause_opener(toks[skip])
+                or _existential(toks, skip)
+                or (cue.cls == "tell" and _infinitive(toks, skip))
+            )
+        ):
+            # "promised on Tuesday to end the blockade": the infinitive is what was promised
             toks = toks[skip:]
     if (
         not toks[0].is_word
@@ -1498,6 +1507,19 @@ def _existential(toks: list[Token], k: int) -> bool:
 
 
 _THERE_VERBS = wordset("is was are were has had have will would could may might must")
+
+
+def _infinitive(toks: list[Token], k: int) -> bool:
+    """Whether ``toks[k]`` opens an infinitive ("to end …", not "to reporters", "to the
+    press")."""
+    return (
+        toks[k].lower == "to"
+        and k + 1 < len(toks)
+        and toks[k + 1].is_word
+        and toks[k + 1].text.islower()
+        and toks[k + 1].lower not in DETERMINERS
+        and toks[k + 1].lower not in PERSONAL_PRONOUNS
+    )
 
 
 def _clause_opener(tok: Token) -> bool:
@@ -1727,7 +1749,7 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         return (k, end) if k < end else None
     when = None
     word_start = text.rfind(" ", max(floor, end - 12), end - 1) + 1
-    if word_start > 0 and text[word_start:end].rstrip().lower() in _TIME_WORDS:
+    if word_start > 0 and text[word_start:end].rstrip().lower() in _ADJUNCT_LAST_WORDS:
         when = _TIME_BEFORE_CUE.search(text, max(floor, end - 40), end)
     if when is not None and when.start() > floor and text[floor : when.start()].strip():
         # "Reince Priebus, the party chairman, this past week announced", "X on Friday
@@ -1897,7 +1919,9 @@ _TIME_BEFORE_CUE = re.compile(
     r"|yesterday|today)\s+$"
 )
 #: The last word of such an adjunct: only then is the adjunct looked for.
-_TIME_WORDS = WEEKDAYS | TIME_NOUNS | wordset("yesterday today") | {str(n) for n in range(1, 32)}
+_ADJUNCT_LAST_WORDS = (
+    WEEKDAYS | TIME_NOUNS | wordset("yesterday today") | {str(n) for n in range(1, 32)}
+)
 _ISSUED = wordset("published released issued circulated dated")
 _ARTICLES = wordset("the a an")
 _AUXILIARIES = wordset("has have had will would could can should may might must")
@@ -1908,7 +1932,7 @@ def _when_and_by(np: list[Token]) -> bool:
     for i, tok in enumerate(np):
         if tok.lower == "by":
             return i + 1 < len(np)
-        if tok.lower not in _TIME_WORDS:
+        if tok.lower not in _TIME_PHRASE_WORDS:
             return False
     return True
 
@@ -2044,10 +2068,11 @@ def _trim_subject_tail(np: list[Token]) -> list[Token]:
         for k in range(1, end):
             low = np[k].lower
             if low in _TIME_OPENERS and all(
-                t.lower in _TIME_WORDS or (t.lower.isdigit() and (len(t.lower) == 4 or j > k + 1))
+                t.lower in _TIME_PHRASE_WORDS
+                or (t.lower.isdigit() and (len(t.lower) == 4 or j > k + 1))
                 for j, t in enumerate(np[k + 1 : end], k + 1)
             ):
-                if low in _TIME_WORDS or k + 1 < end:
+                if low in _TIME_PHRASE_WORDS or k + 1 < end:
                     end = k
                 break
     return np if end == len(np) else np[:end]
@@ -2081,7 +2106,9 @@ _LY_NOUNS = wordset(
     " o'reilly sally holly emily bully monopoly anomaly"
 )
 _TIME_OPENERS = wordset("on last this earlier late early in during yesterday today tonight")
-_TIME_WORDS = TIME_NOUNS | wordset(
+#: Words of a time phrase: "last week", "this morning", "in January" (a subject's tail, what
+#: follows "published" in a subject).
+_TIME_PHRASE_WORDS = TIME_NOUNS | wordset(
     """yesterday today tonight day days evening night morning afternoon last this earlier late
     early week month year january february march april may june july august september
     october november december jan feb mar apr jun jul aug sep sept oct nov dec"""

@@ -108,6 +108,7 @@ class CueLexicon:
         )
         self._aux = frozenset(lexicon.words(data.get("auxiliaries") or []))
         self._neg = frozenset(lexicon.words(data.get("negators") or []))
+        self._phase = frozenset(lexicon.words(data.get("phase_verbs") or []))
         self._adv = frozenset(lexicon.words(data.get("adverbs") or []))
         # "has long opposed", "have both supported": in the cue only after an auxiliary
         self._aux_adv = frozenset(lexicon.words(data.get("adverbs_after_auxiliary") or []))
@@ -124,6 +125,7 @@ class CueLexicon:
             | self._aux_adv
             | self._neg
             | self._aux
+            | self._phase
             | {a + nt for a in self._aux for nt in ("n't", "n’t")}
         )
         suffixes = lexicon.words(data.get("cue_suffixes") or [])
@@ -331,6 +333,8 @@ class CueLexicon:
                 adverbs += 1
                 if before_aux_adverb < 0:
                     before_aux_adverb = start
+            elif stage <= 1 and start == verb_start and word in self._phase:
+                stage = 1  # "has not begun arguing": a negation, an auxiliary may come before
             elif stage <= 1 and word in self._neg:
                 negated = True
                 stage = 2

@@ -290,7 +290,7 @@ class SpeakerResolver:
                         break
             # an unnamed official speaks, unofficially, from inside a body: the one the mention
             # names ("an IGAD official"), else the government of the country
-            inside = known.org or (gaz.government(country) if country is not None else None)
+            inside = facts.inside or (gaz.government(country) if country is not None else None)
             return Speaker(
                 span,
                 role="source",
@@ -1341,9 +1341,11 @@ class _Facts:
         one_name: bool,
         may_describe: bool,
         nonofficial: bool,
+        inside: Any = None,
     ) -> None:
         self.anonymous = anonymous
         self.country = country  # of an anonymous source ("a senior Russian official")
+        self.inside = inside  # the body an anonymous source is from ("an IGAD official")
         self.media = media  # "the paper", "the agency"
         self.document = document  # "the report", "the new study"
         self.state = state  # "Iran", "Oman's foreign ministry"
@@ -1386,6 +1388,7 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     anonymous = is_anonymous(text, words) or (
         bool(head) and head[-1] in words.unnamed_heads and "," not in text
     )
+    whose = _whose(gaz, text) if anonymous else None
     low = " ".join(bare).replace("’", "'")
     owner, sep, body = low.partition("'s ")
     if not sep:
@@ -1421,7 +1424,8 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
     last = cased[-1] if cased else ""
     return _Facts(
         anonymous=anonymous,
-        country=_parse(gaz, text).country if anonymous else None,
+        country=whose.country if whose is not None else None,
+        inside=whose.org if whose is not None else None,
         # "the network" refers back to a medium; "the Sudan Doctors Network" is a name
         media=bool(bare) and bare[-1] in media_nouns and len(bare) <= 3 and _lower_tail(cased),
         document=bool(bare)
@@ -1437,6 +1441,25 @@ def _mention_facts(gaz_id: int, language: str, text: str) -> _Facts:
         may_describe="," in text or _unexplained_capital(gaz, text),
         nonofficial=_nonofficial_head(head, words) and "," not in text,
     )
+
+
+# Words that open what an unnamed source knows of, not whom it speaks for ("two sources
+# briefed on the Abu Dhabi discussions", "an official familiar with the Kyiv talks").
+_ABOUT_WORDS = frozenset(
+    {"briefed", "familiar", "close", "aware", "involved", "engaged", "knowledgeable", "privy"}
+    | {"with", "who", "following", "tracking"}
+)
+
+
+def _whose(gaz: Gazetteer, text: str) -> _Parsed:
+    """What an unnamed source's mention says of whose it is: its words before any that
+    describe what the source knows of ("sources in the Israeli prime minister's office" keeps
+    its place, "people briefed on the Doha talks" does not name Qatar's government)."""
+    parts = text.split()
+    for k in range(1, len(parts)):
+        if parts[k].lower() in _ABOUT_WORDS:
+            return _parse(gaz, " ".join(parts[:k]))
+    return _parse(gaz, text)
 
 
 def _nonofficial_head(head: list[str], words: SpeakerWords) -> bool:
