@@ -115,6 +115,15 @@ class _Governor:
     max_gap: int = _GOVERNOR_MAX_GAP_WORDS
 
 
+def _strong_per_category(heads: list[tuple[int, int, _Head]]) -> dict[str, int]:
+    """How many strong heads each category has among ``heads``."""
+    strong: dict[str, int] = {}
+    for _start, _end, head in heads:
+        if head.kind == "strong":
+            strong[head.category] = strong.get(head.category, 0) + 1
+    return strong
+
+
 class TriggerFinder:
     """The compiled trigger lexicon of one language."""
 
@@ -310,13 +319,8 @@ class TriggerFinder:
         out: list[Trigger] = []
         # None for the few texts to match case-insensitively (``text.lowered_for_matching``)
         self._lowered = lowered_for_matching(text)
-        heads: list[tuple[int, int, _Head]] = []
-        strong: dict[str, int] = {}
-        for start, end, idx in self._scan_heads(text):
-            head = self._heads[idx]
-            heads.append((start, end, head))
-            if head.kind == "strong":
-                strong[head.category] = strong.get(head.category, 0) + 1
+        heads = [(start, end, self._heads[idx]) for start, end, idx in self._scan_heads(text)]
+        strong = _strong_per_category(heads)
         n_strong = sum(strong.values())
         if n_strong == 0:
             # A text without a single strong head is not about the peace process: its
@@ -332,10 +336,7 @@ class TriggerFinder:
                 # war's talks").
                 shown = conflict_sentences(lowered, starts, scope)
                 heads = [h for h in heads if bisect.bisect_right(starts, h[0]) - 1 in shown]
-                strong = {}
-                for _start, _end, head in heads:
-                    if head.kind == "strong":
-                        strong[head.category] = strong.get(head.category, 0) + 1
+                strong = _strong_per_category(heads)
                 n_strong = sum(strong.values())
                 if n_strong == 0:
                     return out
