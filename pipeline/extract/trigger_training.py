@@ -19,6 +19,7 @@ documents give the same file.  scikit-learn is needed here only (``pip install
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,19 +35,20 @@ SEED = 14
 KEEP_C = 0.3
 STANCE_C = 0.3
 MIN_COUNT = 2
-#: A category with fewer undecided training examples keeps the rules' neutral.  With the
-#: second wire draw and monitoring as a guarantee, security guarantees have 31 (18 neutral,
-#: 13 positive): 20, 30 and 40 give 434/469, 433/468 and 433/469 matched by 5-fold
-#: cross-validation (wire dev/Kremlin dev), and below 32 the shipped model calls the seed
-#: article's "security guarantees from the West" positive where its gold says neutral.  The
-#: fourth draw brought them to 46, and the model trained on it calls the seed positive again;
-#: at 50 they keep the rules' stance, at a cost of 2 of 1,814 wire dev matches (981 → 979 by
-#: 5-fold cross-validation; Kremlin dev 483 either way).  The fifth draw brought them to 51
-#: (29 neutral, 22 positive) and the seed turned positive once more; 60 keeps the rules'
-#: stance (5-fold, whose folds stay below either floor: wire dev 1,161 of 2,216 either way,
-#: Kremlin dev 479 at 50 and 480 at 60).  A category's model earns its place by beating a
-#: constant neutral on held-out folds, which these few examples have not shown.
-MIN_CATEGORY_EXAMPLES = 60
+#: The stance model decides a category's undecided candidates only when, on held-out documents
+#: (``GATE_FOLDS`` folds of the training documents), it gets more of them right than the rules'
+#: neutral would, and the category has at least ``MIN_CATEGORY_EXAMPLES`` examples (fewer make
+#: the held-out gain a coin toss).  This replaced a floor alone, which each new draw of the wire
+#: set crossed for security guarantees (31, 46, 51, 65 examples).
+MIN_CATEGORY_EXAMPLES = 30
+GATE_FOLDS = 5
+#: Categories whose stance stays the rules' whatever the gate says.  Security guarantees pass
+#: it with the sixth wire draw (65 examples, +10 held-out), but the seed article's gold calls
+#: the guarantees a leader wants neutral where the wire annotators call them positive, and the
+#: model trained on the wire copy follows the wire annotators; with the rules' stance the
+#: 5-fold estimate is the same (seeds 14-16: wire dev 1,413.7 against 1,412.7 of 2,709,
+#: Kremlin dev 474.3 against 473.7 of 715).
+RULES_KEEP_STANCE = frozenset({"security_guarantees"})
 #: How much more the words must favour another stance than neutral (log-odds).
 NEUTRAL_MARGIN = 0.1
 STANCE_CLASSES = ("neutral", "positive")
@@ -195,9 +197,42 @@ def train(
         balanced=True,
         intercept=False,
     )
+    return TriggerModel(keep, stance, stance_categories(kept, stance_c, seed), NEUTRAL_MARGIN)
+
+
+def stance_gains(kept: Sequence[Example], stance_c: float, seed: int) -> Counter[str]:
+    """Per category, how many more held-out stance examples the model gets right than a
+    constant neutral (5 folds by document, every category trained together as in ``train``)."""
+    documents = sorted({ex.document for ex in kept})
+    random.Random(seed).shuffle(documents)
+    fold_of = {d: i % GATE_FOLDS for i, d in enumerate(documents)}
+    gains: Counter[str] = Counter()
+    for k in range(GATE_FOLDS):
+        rest = [ex for ex in kept if fold_of[ex.document] != k]
+        model = fit(
+            [ex.stance_features for ex in rest],
+            [ex.stance for ex in rest],
+            stance_c,
+            seed,
+            balanced=True,
+            intercept=False,
+        )
+        probe = TriggerModel(model, model, frozenset(), NEUTRAL_MARGIN)
+        for ex in kept:
+            if fold_of[ex.document] == k:
+                right = probe.stance_of(ex.stance_features) == ex.stance
+                gains[ex.category] += int(right) - int(ex.stance == "neutral")
+    return gains
+
+
+def stance_categories(kept: Sequence[Example], stance_c: float, seed: int) -> frozenset[str]:
     per_category = Counter(ex.category for ex in kept)
-    categories = frozenset(c for c, n in per_category.items() if n >= MIN_CATEGORY_EXAMPLES)
-    return TriggerModel(keep, stance, categories, NEUTRAL_MARGIN)
+    gains = stance_gains(kept, stance_c, seed)
+    return frozenset(
+        c
+        for c, n in per_category.items()
+        if n >= MIN_CATEGORY_EXAMPLES and gains[c] > 0 and c not in RULES_KEEP_STANCE
+    )
 
 
 def write(model: TriggerModel, path: Path, sources: list[str], n: int) -> None:
