@@ -6,6 +6,7 @@
     python -m benchmarks.eval_triggers --rules-only          # without the learned model
     python -m benchmarks.eval_triggers --cross-validate      # 5-fold on dev, by document
     python -m benchmarks.eval_triggers --by-draw             # also each draw's documents apart
+    python -m benchmarks.eval_triggers --cross-validate --stance-confusion [--stance-errors F]
 
 Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
 (``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
@@ -22,6 +23,10 @@ Printed (scoring in ``benchmarks/trigger_scoring.py``):
   training sets (``--also-train``, default: the dev parts of the annotated and the wire set
   that are not being scored), and scored on the fifth it did not see, five times, by document
   (needs scikit-learn); the rules alone on the same documents for comparison;
+- with ``--stance-confusion``: over the triggers found with the right span and category, gold
+  stance × predicted stance, per category; ``--stance-errors FILE`` writes those with the
+  wrong stance as JSON lines (document, gold and predicted text, both stances, the rules'
+  own stance of the same mention, the sentence), for reading;
 - CASE 2021 task 2 style sentence decisions, AGREEMENT against the rest, for parley and for
   a plain keyword regex.  Two mappings of a sentence to AGREEMENT:
   ``agreement`` — a trigger of category agreement overlaps the sentence;
@@ -56,6 +61,8 @@ from benchmarks.trigger_scoring import (  # noqa: E402
     score_by,
     sentence_decisions,
     sentences,
+    stance_confusion,
+    stance_pairs,
 )
 from pipeline.extract import StatementExtractor  # noqa: E402
 from pipeline.extract.model import STANCES, TRIGGER_CATEGORIES  # noqa: E402
@@ -209,6 +216,60 @@ def report(name: str, docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str,
     return result
 
 
+def print_stance_confusion(name: str, pairs: list[Doc]) -> dict[str, Any]:
+    """Gold × predicted stance of the category-matched triggers, per category."""
+    tables = stance_confusion(pairs)
+    print(f"\n### {name}: stance of the triggers found with the right category\n")
+    print("| category | gold \\ predicted | " + " | ".join(STANCES) + " | right |")
+    print("|---|---|" + "---|" * len(STANCES) + "---|")
+    out: dict[str, Any] = {}
+    for cat in ("all", *TRIGGER_CATEGORIES):
+        table = tables.get(cat)
+        if not table:
+            continue
+        total = sum(table.values())
+        right = sum(n for (g, p), n in table.items() if g == p)
+        out[cat] = {f"{g}>{p}": n for (g, p), n in sorted(table.items())}
+        for k, g in enumerate(STANCES):
+            cells = " | ".join(str(table.get((g, p), 0)) for p in STANCES)
+            tail = f"{right}/{total} ({right / total:.2f})" if k == 0 else ""
+            print(f"| {cat if k == 0 else ''} | {g} | {cells} | {tail} |")
+    return out
+
+
+def stance_errors(
+    docs: list[dict[str, Any]], pairs: list[Doc], rules: list[Doc]
+) -> list[dict[str, Any]]:
+    """The category-matched triggers with the wrong stance, for reading."""
+    out: list[dict[str, Any]] = []
+    for d, (gold, predicted), (_, ruled) in zip(docs, pairs, rules, strict=True):
+        text = d["text"]
+        spans = sentences(text)
+        for i, j in stance_pairs(gold, predicted):
+            g, p = gold[i], predicted[j]
+            if g.stance == p.stance:
+                continue
+            rule = [
+                r.stance
+                for r in ruled
+                if r.category == p.category and r.start < p.end and p.start < r.end
+            ]
+            sent = next(((s, e) for s, e in spans if s <= g.start < e), (g.start, g.end))
+            out.append(
+                {
+                    "id": d["id"],
+                    "category": g.category,
+                    "gold": g.stance,
+                    "predicted": p.stance,
+                    "rules": rule[0] if rule else None,
+                    "gold_text": text[g.start : g.end],
+                    "predicted_text": text[p.start : p.end],
+                    "sentence": text[sent[0] : sent[1]].strip(),
+                }
+            )
+    return out
+
+
 def _counts(d: dict[str, Any]) -> Counts:
     return Counts(d["matched"], d["predicted"], d["gold"])
 
@@ -248,7 +309,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also report the documents of each draw of the set apart (split.json)",
     )
+    ap.add_argument(
+        "--stance-confusion",
+        action="store_true",
+        help="gold × predicted stance of the triggers found with the right category",
+    )
+    ap.add_argument(
+        "--stance-errors",
+        type=Path,
+        help="with --cross-validate: write the wrong-stance triggers here (JSON lines)",
+    )
     args = ap.parse_args(argv)
+    errors: list[dict[str, Any]] = []
     if args.cross_validate and args.gold == [DEFAULT_GOLD]:
         args.gold = [FIXTURES / "triggers" / "dev.jsonl"]
     extractor = StatementExtractor()
@@ -266,14 +338,19 @@ def main(argv: list[str] | None = None) -> int:
             pairs = cross_validated(docs, extractor, also_train=extra)
             name = f"{label}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
+            if args.stance_confusion:
+                results[name]["stance_confusion"] = print_stance_confusion(name, pairs)
             rules = _without_models()
-            results[f"{label}, rules alone"] = report(
-                f"{label}, rules alone", docs, predict(docs, extractor)
-            )
+            rule_pairs = predict(docs, extractor)
+            results[f"{label}, rules alone"] = report(f"{label}, rules alone", docs, rule_pairs)
             _restore(rules)
+            if args.stance_errors:
+                errors += stance_errors(docs, pairs, rule_pairs)
             continue
         pairs = predict(docs, extractor)
         results[label] = report(label, docs, pairs)
+        if args.stance_confusion:
+            results[label]["stance_confusion"] = print_stance_confusion(label, pairs)
         if args.by_draw:
             for number, ids in enumerate(draws(), 1):
                 chosen = [i for i, d in enumerate(docs) if d["id"] in ids]
@@ -295,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         results[label]["case"] = {
             m: {s: c.as_dict() for s, c in systems.items()} for m, systems in case.items()
         }
+    if args.stance_errors:
+        with args.stance_errors.open("w", encoding="utf-8") as fh:
+            for e in errors:
+                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
     if args.cross_validate:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

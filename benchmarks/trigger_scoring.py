@@ -111,6 +111,59 @@ def match(gold: Sequence[Mention], predicted: Sequence[Mention], mode: str = "fu
     return sum(1 for i in range(len(gold)) if augment(i, set()))
 
 
+def matched_pairs(
+    gold: Sequence[Mention], predicted: Sequence[Mention], mode: str = "full"
+) -> list[tuple[int, int]]:
+    """The (gold index, predicted index) pairs of a maximum one-to-one matching in ``mode``
+    (the matching :func:`match` counts)."""
+    ok = _compatible(mode)
+    edges = [[j for j, p in enumerate(predicted) if ok(g, p)] for g in gold]
+    owner: list[int | None] = [None] * len(predicted)
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            current = owner[j]
+            if current is None or augment(current, seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(gold)):
+        augment(i, set())
+    return sorted((i, j) for j, i in enumerate(owner) if i is not None)
+
+
+def stance_pairs(gold: Sequence[Mention], predicted: Sequence[Mention]) -> list[tuple[int, int]]:
+    """Gold and predicted triggers paired by span and category, the pairs that agree in
+    stance first (a maximum ``full`` matching), then a maximum ``category`` matching of the
+    rest: the triggers found with the right category, each with the stance it was given."""
+    full = matched_pairs(gold, predicted, "full")
+    used_g = {i for i, _ in full}
+    used_p = {j for _, j in full}
+    rest_g = [i for i in range(len(gold)) if i not in used_g]
+    rest_p = [j for j in range(len(predicted)) if j not in used_p]
+    more = matched_pairs([gold[i] for i in rest_g], [predicted[j] for j in rest_p], "category")
+    return sorted(full + [(rest_g[a], rest_p[b]) for a, b in more])
+
+
+def stance_confusion(
+    docs: Iterable[tuple[Sequence[Mention], Sequence[Mention]]],
+) -> dict[str, dict[tuple[str, str], int]]:
+    """Per category (and ``"all"``): how many category-matched triggers (``stance_pairs``)
+    have each (gold stance, predicted stance)."""
+    out: dict[str, dict[tuple[str, str], int]] = {}
+    for gold, predicted in docs:
+        for i, j in stance_pairs(gold, predicted):
+            key = (gold[i].stance, predicted[j].stance)
+            for cat in (gold[i].category, "all"):
+                table = out.setdefault(cat, {})
+                table[key] = table.get(key, 0) + 1
+    return out
+
+
 def score(
     docs: Iterable[tuple[Sequence[Mention], Sequence[Mention]]], mode: str = "full"
 ) -> Counts:

@@ -13,6 +13,8 @@ from benchmarks.trigger_scoring import (
     score_by,
     sentence_decisions,
     sentences,
+    stance_confusion,
+    stance_pairs,
 )
 
 
@@ -112,3 +114,16 @@ def test_two_gold_files_of_one_name_keep_their_own_results() -> None:
     assert gold_label(wire, [kremlin, wire]) == "wire/dev.jsonl"
     assert gold_label(kremlin, [kremlin, wire]) == "triggers/dev.jsonl"
     assert gold_label(kremlin, [kremlin]) == "dev.jsonl"
+
+
+def test_stance_pairs_prefer_the_right_stance_then_pair_by_category() -> None:
+    gold = [Mention(0, 5, "ceasefire", "negative"), Mention(10, 15, "negotiations", "neutral")]
+    predicted = [
+        Mention(0, 5, "ceasefire", "negative"),
+        Mention(11, 14, "negotiations", "positive"),
+        Mention(20, 25, "agreement", "positive"),
+    ]
+    assert stance_pairs(gold, predicted) == [(0, 0), (1, 1)]
+    table = stance_confusion([(gold, predicted)])
+    assert table["all"] == {("negative", "negative"): 1, ("neutral", "positive"): 1}
+    assert table["negotiations"] == {("neutral", "positive"): 1}
