@@ -1455,6 +1455,8 @@ def _content_after(
         first in PREPOSITIONS or first in _PLACE_PREPOSITIONS
     ) and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
         return None  # "those already agreed in Istanbul": an adjunct, not what was said
+    if first in _MANNER_ADVERBS and sum(t.is_word for t in toks) <= 3:
+        return None  # "while fighting continued further north": the verb is no cue here
     start = toks[0].start
     if cue.cls == "tell" and first == "to":
         pass  # "has promised to build a wall": what is promised is the infinitive
@@ -1483,6 +1485,10 @@ def _content_after(
 _PLACE_PREPOSITIONS = wordset(
     "along across around throughout inside outside behind beyond toward towards until amid past"
 )
+#: Adverbs that, with a word or two after them, show a verb of saying used without what was
+#: said ("continued unabated", "continued further north"); "said further exchanges were …"
+#: keeps its content.
+_MANNER_ADVERBS = wordset("further farther elsewhere nearby unabated apace overnight unchecked")
 _QUESTION_OPENERS = wordset("whether if what how why who when where which")
 _TIME_ADJUNCT_OPENERS = wordset("on last this earlier late") | WEEKDAYS
 _DAY_PARTS = wordset("morning afternoon evening night")
