@@ -88,34 +88,18 @@ def _compatible(mode: str) -> Callable[[Mention, Mention], bool]:
 
 
 def match(gold: Sequence[Mention], predicted: Sequence[Mention], mode: str = "full") -> int:
-    """The size of a maximum one-to-one matching of ``gold`` and ``predicted`` in ``mode``.
-
-    Augmenting paths (Kuhn's algorithm): a document has tens of triggers, so the quadratic
-    cost does not matter, and a greedy matching could pair a prediction with the wrong one
-    of two overlapping gold triggers and lose a match."""
-    ok = _compatible(mode)
-    edges = [[j for j, p in enumerate(predicted) if ok(g, p)] for g in gold]
-    owner: list[int | None] = [None] * len(predicted)
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in edges[i]:
-            if j in seen:
-                continue
-            seen.add(j)
-            current = owner[j]
-            if current is None or augment(current, seen):
-                owner[j] = i
-                return True
-        return False
-
-    return sum(1 for i in range(len(gold)) if augment(i, set()))
+    """The size of a maximum one-to-one matching of ``gold`` and ``predicted`` in ``mode``."""
+    return len(matched_pairs(gold, predicted, mode))
 
 
 def matched_pairs(
     gold: Sequence[Mention], predicted: Sequence[Mention], mode: str = "full"
 ) -> list[tuple[int, int]]:
-    """The (gold index, predicted index) pairs of a maximum one-to-one matching in ``mode``
-    (the matching :func:`match` counts)."""
+    """The (gold index, predicted index) pairs of a maximum one-to-one matching in ``mode``.
+
+    Augmenting paths (Kuhn's algorithm): a document has tens of triggers, so the quadratic
+    cost does not matter, and a greedy matching could pair a prediction with the wrong one
+    of two overlapping gold triggers and lose a match."""
     ok = _compatible(mode)
     edges = [[j for j, p in enumerate(predicted) if ok(g, p)] for g in gold]
     owner: list[int | None] = [None] * len(predicted)

@@ -189,7 +189,12 @@ def train(
     # Neutral unless the words say otherwise: no bias (the training documents are mostly
     # supportive official prose, whose prior does not carry over to wire copy), classes
     # weighted by their rarity, and a margin before the words overrule the rules' neutral.
-    stance = fit(
+    stance = fit_stance(kept, stance_c, seed)
+    return TriggerModel(keep, stance, stance_categories(kept, stance_c, seed), NEUTRAL_MARGIN)
+
+
+def fit_stance(kept: Sequence[Example], stance_c: float, seed: int) -> LinearModel:
+    return fit(
         [ex.stance_features for ex in kept],
         [ex.stance for ex in kept],
         stance_c,
@@ -197,7 +202,6 @@ def train(
         balanced=True,
         intercept=False,
     )
-    return TriggerModel(keep, stance, stance_categories(kept, stance_c, seed), NEUTRAL_MARGIN)
 
 
 def stance_gains(kept: Sequence[Example], stance_c: float, seed: int) -> Counter[str]:
@@ -209,14 +213,7 @@ def stance_gains(kept: Sequence[Example], stance_c: float, seed: int) -> Counter
     gains: Counter[str] = Counter()
     for k in range(GATE_FOLDS):
         rest = [ex for ex in kept if fold_of[ex.document] != k]
-        model = fit(
-            [ex.stance_features for ex in rest],
-            [ex.stance for ex in rest],
-            stance_c,
-            seed,
-            balanced=True,
-            intercept=False,
-        )
+        model = fit_stance(rest, stance_c, seed)
         probe = TriggerModel(model, model, frozenset(), NEUTRAL_MARGIN)
         for ex in kept:
             if fold_of[ex.document] == k:
