@@ -14,7 +14,6 @@ linear in the text and independent of the number of lexicon entries' interaction
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import compile_cached
 from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
-from pipeline.extract.text import lowered_for_matching
+from pipeline.extract.text import bisect_right, lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
@@ -335,7 +334,7 @@ class TriggerFinder:
                 # by themselves keep their heads ("an economy story with one paragraph on a
                 # war's talks").
                 shown = conflict_sentences(lowered, starts, scope)
-                heads = [h for h in heads if bisect.bisect_right(starts, h[0]) - 1 in shown]
+                heads = [h for h in heads if bisect_right(starts, h[0]) - 1 in shown]
                 strong = _strong_per_category(heads)
                 n_strong = sum(strong.values())
                 if n_strong == 0:
@@ -347,7 +346,7 @@ class TriggerFinder:
         if judge:
             for start, _end, head in heads:
                 if head.kind == "strong":
-                    k = bisect.bisect_right(starts, start) - 1
+                    k = bisect_right(starts, start) - 1
                     strong_sentences[k] = strong_sentences.get(k, 0) + 1
         strong_seen: dict[str, int] = {}
         last_guessed = False
@@ -377,7 +376,7 @@ class TriggerFinder:
             guessed = False
             if judge:
                 mine = 1 if head.kind == "strong" else 0
-                k = bisect.bisect_right(starts, start) - 1
+                k = bisect_right(starts, start) - 1
                 cand = Candidate(
                     trig.start,
                     trig.end,
@@ -490,7 +489,7 @@ class TriggerFinder:
         )
 
     def _trigger(self, text: str, start: int, end: int, head: _Head, floor: int) -> Trigger | None:
-        sent_start = self._starts[bisect.bisect_right(self._starts, start) - 1]
+        sent_start = self._starts[bisect_right(self._starts, start) - 1]
         # A governor belongs to the nearest head: never look back past the previous one.
         gov_act, gov_start, gov_end = self._governor(text, max(sent_start, floor), start, end)
         if head.weak and gov_act is None:
