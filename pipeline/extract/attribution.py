@@ -49,6 +49,7 @@ from pipeline.extract.tokens import (
     TIME_NOUNS,
     WEEKDAYS,
     Token,
+    lowered_tokens,
     tokenize,
     wordset,
 )
@@ -226,6 +227,7 @@ class _Doc:
         self.text = text
         self.lex = lex
         self.lowered = lowered_for_matching(text)
+        self._token_lowered = lowered_tokens(text, self.lowered)
         # Hard caps: real articles have tens of quotes and cues; junk with thousands of them
         # must still cost a bounded amount of work.
         quotes = find_quotes(text)
@@ -291,10 +293,10 @@ class _Doc:
         """Tokens inside ``[start, end)``; each sentence is tokenized once and cached."""
         i = bisect_right(self.sent_starts, start) - 1
         if i < 0 or end > self.sents[i][1]:
-            return tokenize(self.text, start, end)
+            return tokenize(self.text, start, end, self._token_lowered)
         cached = self._sent_tokens.get(i)
         if cached is None:
-            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1])
+            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1], self._token_lowered)
             cached = (toks, [t.start for t in toks])
             self._sent_tokens[i] = cached
         toks, starts = cached
