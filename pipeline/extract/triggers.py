@@ -19,11 +19,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
-from pipeline.extract.regex_cache import compile_cached
+from pipeline.extract.regex_cache import Rewrites, compile_cached
 from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
 from pipeline.extract.text import bisect_right, lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
@@ -794,6 +795,11 @@ def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
     return "negative", ("reject" if act is not None and act != "mention" else None)
 
 
+#: The pattern rewriting below, done once per machine (``regex_cache.Rewrites``).
+_rewrites = Rewrites(Path(__file__).with_name("triggers.py"))
+
+
+@_rewrites
 def _tagged(pattern: str, name: str) -> str:
     """``pattern`` as alternatives that each end with an empty named group ``name_<k>``, so
     that ``lastgroup`` tells which entry matched.
@@ -917,6 +923,7 @@ def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]
     return compile_cached(_source(patterns, flags), flags)
 
 
+@_rewrites
 def _source(patterns: list[str], flags: int, after: str = r"(?<![\w-])") -> str:
     """One regex for whole-word matches of any of ``patterns``, each ``after`` a character
     that is not part of a word (a lookbehind, or a class that the match then includes)."""
@@ -998,6 +1005,7 @@ _ESCAPE_OR_NAME = re.compile(r"(\\.|\(\?P<[^>]+>)")
 _UPPER = re.compile(r"[^\W\d_a-z]")
 
 
+@_rewrites
 def _lower_pattern(pattern: str) -> str:
     """Lower-case the letters of a regex, leaving escapes (\\S, \\W) and group names alone."""
     if pattern == pattern.lower():
