@@ -23,7 +23,6 @@ Spans found here are plain offsets; speakers are resolved later (``speakers``).
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +31,8 @@ from pipeline.extract.cue_model import CueModel, features
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
     Quote,
+    bisect_left,
+    bisect_right,
     find_dash_quotes,
     find_quotes,
     lowered_for_matching,
@@ -48,6 +49,7 @@ from pipeline.extract.tokens import (
     TIME_NOUNS,
     WEEKDAYS,
     Token,
+    lowered_tokens,
     tokenize,
     wordset,
 )
@@ -225,6 +227,7 @@ class _Doc:
         self.text = text
         self.lex = lex
         self.lowered = lowered_for_matching(text)
+        self._token_lowered = lowered_tokens(text, self.lowered)
         # Hard caps: real articles have tens of quotes and cues; junk with thousands of them
         # must still cost a bounded amount of work.
         quotes = find_quotes(text)
@@ -275,43 +278,43 @@ class _Doc:
 
     def quote_at(self, pos: int) -> Quote | None:
         """The quote whose marks enclose ``pos`` (mark positions included)."""
-        i = bisect.bisect_right(self.quote_opens, pos) - 1
+        i = bisect_right(self.quote_opens, pos) - 1
         if i >= 0 and pos < self.quotes[i].end:
             return self.quotes[i]
         return None
 
     def sentence(self, pos: int) -> tuple[int, int]:
-        i = bisect.bisect_right(self.sent_starts, pos) - 1
+        i = bisect_right(self.sent_starts, pos) - 1
         if i < 0:
             return (0, 0)
         return self.sents[i]
 
     def tokens(self, start: int, end: int) -> list[Token]:
         """Tokens inside ``[start, end)``; each sentence is tokenized once and cached."""
-        i = bisect.bisect_right(self.sent_starts, start) - 1
+        i = bisect_right(self.sent_starts, start) - 1
         if i < 0 or end > self.sents[i][1]:
-            return tokenize(self.text, start, end)
+            return tokenize(self.text, start, end, self._token_lowered)
         cached = self._sent_tokens.get(i)
         if cached is None:
-            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1])
+            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1], self._token_lowered)
             cached = (toks, [t.start for t in toks])
             self._sent_tokens[i] = cached
         toks, starts = cached
-        lo = bisect.bisect_left(starts, start)
-        hi = bisect.bisect_left(starts, end)
+        lo = bisect_left(starts, start)
+        hi = bisect_left(starts, end)
         out = toks[lo:hi]
         if out and out[-1].end > end:
             out.pop()
         return out
 
     def cues_between(self, start: int, end: int) -> list[int]:
-        lo = bisect.bisect_left(self.cue_starts, start)
-        hi = bisect.bisect_left(self.cue_starts, end)
+        lo = bisect_left(self.cue_starts, start)
+        hi = bisect_left(self.cue_starts, end)
         return list(range(lo, hi))
 
     def quotes_between(self, start: int, end: int) -> list[Quote]:
-        lo = bisect.bisect_left(self.quote_opens, start)
-        hi = bisect.bisect_left(self.quote_opens, end)
+        lo = bisect_left(self.quote_opens, start)
+        hi = bisect_left(self.quote_opens, end)
         return [q for q in self.quotes[lo:hi] if q.end <= end]
 
 
@@ -627,7 +630,7 @@ def _drop_nested(found: list[Attribution]) -> list[Attribution]:
     out = []
     for a in found:
         if a.cue_class in _NESTABLE:
-            i = bisect.bisect_right(starts, a.cue[0]) - 1
+            i = bisect_right(starts, a.cue[0]) - 1
             if i >= 0 and reach[i] >= a.cue[1]:
                 continue
         out.append(a)
@@ -714,7 +717,7 @@ def _next_quote_after(doc: _Doc, pos: int, se: int) -> tuple[int, Quote] | None:
     j = pos
     while j < len(text) and text[j] in " \t,;:" + _DASHES:
         j += 1
-    i = bisect.bisect_left(doc.quote_opens, j)
+    i = bisect_left(doc.quote_opens, j)
     if i < len(doc.quotes) and doc.quotes[i].open == j and j < se + 1:
         return i, doc.quotes[i]
     return None
@@ -822,7 +825,7 @@ def _direct_before(doc: _Doc, qi: int, q: Quote) -> Attribution | None:
 
 
 def _inside_used_quote(doc: _Doc, pos: int) -> bool:
-    i = bisect.bisect_right(doc.quote_opens, pos) - 1
+    i = bisect_right(doc.quote_opens, pos) - 1
     return i >= 0 and pos < doc.quotes[i].end and i in doc.used_quotes
 
 
@@ -868,7 +871,7 @@ def _continuations(doc: _Doc, found: list[Attribution], kinds: tuple[str, ...]) 
         if qi in doc.used_quotes:
             continue
         q = doc.quotes[qi]
-        i = bisect.bisect_right(ends, q.open) - 1
+        i = bisect_right(ends, q.open) - 1
         if i < 0:
             continue
         att = by_end[i][1]
@@ -2655,7 +2658,7 @@ def _colon_attributions(doc: _Doc, found: list[Attribution]) -> list[Attribution
             continue
         c_start = colon + 1
         c_end = _content_end(text, c_start, se)
-        i = bisect.bisect_right(starts, c_end) - 1
+        i = bisect_right(starts, c_end) - 1
         if i >= 0 and taken[i][1] > ss:
             continue  # overlaps an attribution found by a reporting verb
         att = _make(

@@ -117,7 +117,7 @@ def run_jsonl(
     gc.disable()
     try:
         from pipeline.extract.record import default_extractor
-        from pipeline.extract.regex_cache import remember
+        from pipeline.extract.regex_cache import remember, remember_all
 
         extractor = default_extractor()
         if remember_regexes:
@@ -153,7 +153,7 @@ def run_jsonl(
         if dst is not None:
             dst.close()
     if remember_regexes:
-        remember()  # and those of the lexicons the articles needed
+        remember_all()  # and those of the lexicons the articles needed, and their rewrites
     return count
 
 

@@ -17,12 +17,12 @@ that file the rules' boundaries stand.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from pipeline.extract.lexicon import load_json
 from pipeline.extract.tokens import DETERMINERS, PERSONAL_PRONOUNS, PREPOSITIONS, Token, wordset
 
 LABELS = ("C", "E", "O")
@@ -411,4 +411,4 @@ def model_for(language: str) -> BoundaryModel | None:
         raw = resources.files("pipeline.extract").joinpath("data", name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return BoundaryModel.from_json(json.loads(raw))
+    return BoundaryModel.from_json(load_json(raw))

@@ -14,11 +14,12 @@ extractor alike; scoring is a dictionary lookup per feature.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from pipeline.extract.lexicon import load_json
 
 _PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "you", "who", "which", "that"})
 _QUOTES = "“\"'‘«„`"
@@ -163,4 +164,4 @@ def model_for(language: str) -> CueModel | None:
         raw = resources.files("pipeline.extract").joinpath("data", name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return CueModel.from_json(json.loads(raw))
+    return CueModel.from_json(load_json(raw))

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from pipeline.extract.diskcache import cache_dir, load_or_build
 
 if TYPE_CHECKING:
@@ -164,6 +166,16 @@ def _parse(name: str, text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"lexicon {name} must be a mapping")
     return data
+
+
+def load_json(raw: str) -> Any:
+    """``json.loads(raw)``, parsed by orjson (the learned models' JSON: 0.25 MB read in every
+    process, three times faster; floats are read to the same doubles).  What orjson refuses
+    and ``json`` reads (NaN, integers beyond 64 bits) goes to ``json``."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def available(name: str) -> bool:

@@ -17,12 +17,15 @@ and compile it again when it is loaded.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import pickle
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from pipeline.extract.diskcache import cache_dir, load_or_build, store
 
@@ -207,5 +210,79 @@ def remember() -> None:
     _preloaded.update(((p, f), program) for p, f, program in entries)
 
 
+def remember_all() -> None:
+    """``remember``, and the pattern rewrites of ``Rewrites`` that this process computed."""
+    remember()
+    for rewrites in _ALL_REWRITES:
+        rewrites.save()
+
+
 #: Patterns the file keeps at most (as many as ``re`` caches).
 _PRELOAD_MAX = 512
+
+
+# -- the lexicons' pattern rewriting ---------------------------------------------------------
+#
+# Before their programs can be looked up, the trigger lexicon's patterns are rewritten
+# (lower-cased, tagged with a group per entry, grouped by first letters): string work in every
+# process, about as much as reading the programs.  ``Rewrites`` keeps the results of such pure
+# functions in the cache directory, keyed by the source file that defines them, so that an
+# edit of the code never reads an old result.
+
+_REWRITES_PREFIX = "rewrites"
+_F = TypeVar("_F", bound=Callable[..., str])
+_ALL_REWRITES: list[Rewrites] = []
+
+
+class Rewrites:
+    """A decorator for pure functions of strings, ints and lists of strings to a string,
+    defined in ``source``: a result computed in an earlier process is read back, and the new
+    ones are written by ``remember_all`` (at the end of a ``parley extract`` process)."""
+
+    def __init__(self, source: Path) -> None:
+        self._source = source
+        self._table: dict[tuple[Any, ...], str] | None = None
+        self._key = ""
+        self._added = False
+        _ALL_REWRITES.append(self)
+
+    def _load(self) -> dict[tuple[Any, ...], str]:
+        table: dict[tuple[Any, ...], str] = {}
+        directory = cache_dir()
+        if directory is not None:
+            with contextlib.suppress(Exception):
+                self._key = hashlib.sha256(self._source.read_bytes()).hexdigest()[:32]
+                with (directory / f"{_REWRITES_PREFIX}-{self._key}.pickle").open("rb") as fh:
+                    loaded = pickle.load(fh)  # noqa: S301 - our own cache file
+                if isinstance(loaded, dict):
+                    table = loaded
+        self._table = table
+        return table
+
+    def __call__(self, fn: _F) -> _F:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def cached(*args: Any, **kwargs: Any) -> str:
+            table = self._table if self._table is not None else self._load()
+            key = (
+                name,
+                *(tuple(a) if isinstance(a, list) else a for a in args),
+                *sorted(kwargs.items()),
+            )
+            hit = table.get(key)
+            if isinstance(hit, str):
+                return hit
+            value = fn(*args, **kwargs)
+            table[key] = value
+            self._added = True
+            return value
+
+        return cast(_F, cached)
+
+    def save(self) -> None:
+        directory = cache_dir()
+        if not self._added or not self._key or directory is None or self._table is None:
+            return
+        store(directory, _REWRITES_PREFIX, self._key, self._table, keep=8)
+        self._added = False

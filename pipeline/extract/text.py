@@ -98,6 +98,35 @@ _FOLD_TRAPS = "\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c8
 _last_lowered: tuple[str, str | None] = ("", "")
 
 
+def bisect_left(a: list[int], x: int) -> int:
+    """``bisect.bisect_left`` for a sorted list of ints.  Compiled (setup.py), it compares
+    native ints; the C function it replaces compares Python objects, and the call through the
+    module attribute cost more than the search (~1,000 instructions a call, ~90,000 calls on
+    200 typical articles)."""
+    lo = 0
+    hi = len(a)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def bisect_right(a: list[int], x: int) -> int:
+    """``bisect.bisect_right`` for a sorted list of ints (see ``bisect_left``)."""
+    lo = 0
+    hi = len(a)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def lowered_for_matching(text: str) -> str | None:
     """``text.lower()``, in which lower-case patterns match case-sensitively what they match
     case-insensitively in ``text``, at the same offsets (the engine can then skip positions by

@@ -58,7 +58,7 @@ _second = itemgetter(1)
 _SPACED_TOKEN = re.compile(r"(\s*)(" + _TOKEN.pattern + ")")
 
 
-def tokenize(text: str, start: int, end: int) -> list[Token]:
+def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> list[Token]:
     """The tokens of ``text[start:end]``: exactly what ``_TOKEN`` finds there.
 
     Tokens never contain whitespace, so they are read off the whitespace-separated pieces of
@@ -67,18 +67,29 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     words, joiners and punctuation ("said,", "“Russia’s") are read by ``_read_piece``; the
     regex, which costs thousands of instructions per token, only reads what is left (titles,
     initials, "U.S.", "3.5", underscores).
+
+    ``lowered``, when given, is ``text.lower()`` with every character at its offset and no
+    capital sigma in ``text`` (``lowered_tokens``): the pieces' lower case is then read off
+    it instead of lower-casing them again.
     """
     pieces = text[start:end].split()
     if not pieces:
         return []
-    # One lower() for all pieces: whitespace separates them, so no letter's lower case
-    # depends on another piece (the final sigma looks at cased neighbours only).
-    lowered = " ".join(pieces).lower()
-    if "’" in lowered:
-        lowered = lowered.replace("’", "'")
+    if lowered is not None:
+        low = lowered[start:end]
+        if "’" in low:
+            low = low.replace("’", "'")
+        lows = low.split()
+    else:
+        # One lower() for all pieces: whitespace separates them, so no letter's lower case
+        # depends on another piece (the final sigma looks at cased neighbours only).
+        low = " ".join(pieces).lower()
+        if "’" in low:
+            low = low.replace("’", "'")
+        lows = low.split(" ")
     out: list[Token] = []
     pos = start
-    for piece, lower in zip(pieces, lowered.split(" "), strict=True):
+    for piece, lower in zip(pieces, lows, strict=True):
         begin = piece_start(text, piece, pos)
         pos = begin + len(piece)
         if piece.isalnum():
@@ -88,6 +99,16 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
             # character after the piece, and nothing further.
             _regex_tokens(text, begin, min(pos + 1, end), out)
     return out
+
+
+def lowered_tokens(text: str, lowered: str | None) -> str | None:
+    """``lowered`` (``text.lower()`` at the same offsets, or None) when ``tokenize`` may read
+    the lower case of any span's pieces off it: ``text`` has no capital sigma, the one letter
+    whose lower case depends on its neighbours (and so may differ between a piece on its own
+    and the piece inside the text)."""
+    if lowered is None or "\u03a3" in text:
+        return None
+    return lowered
 
 
 def piece_start(text: str, piece: str, pos: int) -> int:

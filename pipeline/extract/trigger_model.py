@@ -24,13 +24,13 @@ scikit-learn nor numpy is needed at run time.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from pipeline.extract.lexicon import load_json
 from pipeline.extract.model import STANCES, Stance
 
 #: Words of the left and right context used, nearest first.
@@ -360,4 +360,4 @@ def _load(language: str) -> TriggerModel | None:
     path = resources.files("pipeline.extract").joinpath("data").joinpath(model_file(language))
     if not language or not path.is_file():
         return None
-    return TriggerModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return TriggerModel.from_dict(load_json(path.read_text(encoding="utf-8")))

@@ -14,19 +14,19 @@ linear in the text and independent of the number of lexicon entries' interaction
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
-from pipeline.extract.regex_cache import compile_cached
+from pipeline.extract.regex_cache import Rewrites, compile_cached
 from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
-from pipeline.extract.text import lowered_for_matching
+from pipeline.extract.text import bisect_right, lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
 _ACT_STANCE: dict[str, Stance] = {
@@ -335,7 +335,7 @@ class TriggerFinder:
                 # by themselves keep their heads ("an economy story with one paragraph on a
                 # war's talks").
                 shown = conflict_sentences(lowered, starts, scope)
-                heads = [h for h in heads if bisect.bisect_right(starts, h[0]) - 1 in shown]
+                heads = [h for h in heads if bisect_right(starts, h[0]) - 1 in shown]
                 strong = _strong_per_category(heads)
                 n_strong = sum(strong.values())
                 if n_strong == 0:
@@ -347,7 +347,7 @@ class TriggerFinder:
         if judge:
             for start, _end, head in heads:
                 if head.kind == "strong":
-                    k = bisect.bisect_right(starts, start) - 1
+                    k = bisect_right(starts, start) - 1
                     strong_sentences[k] = strong_sentences.get(k, 0) + 1
         strong_seen: dict[str, int] = {}
         last_guessed = False
@@ -377,7 +377,7 @@ class TriggerFinder:
             guessed = False
             if judge:
                 mine = 1 if head.kind == "strong" else 0
-                k = bisect.bisect_right(starts, start) - 1
+                k = bisect_right(starts, start) - 1
                 cand = Candidate(
                     trig.start,
                     trig.end,
@@ -490,7 +490,7 @@ class TriggerFinder:
         )
 
     def _trigger(self, text: str, start: int, end: int, head: _Head, floor: int) -> Trigger | None:
-        sent_start = self._starts[bisect.bisect_right(self._starts, start) - 1]
+        sent_start = self._starts[bisect_right(self._starts, start) - 1]
         # A governor belongs to the nearest head: never look back past the previous one.
         gov_act, gov_start, gov_end = self._governor(text, max(sent_start, floor), start, end)
         if head.weak and gov_act is None:
@@ -795,6 +795,11 @@ def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:
     return "negative", ("reject" if act is not None and act != "mention" else None)
 
 
+#: The pattern rewriting below, done once per machine (``regex_cache.Rewrites``).
+_rewrites = Rewrites(Path(__file__).with_name("triggers.py"))
+
+
+@_rewrites
 def _tagged(pattern: str, name: str) -> str:
     """``pattern`` as alternatives that each end with an empty named group ``name_<k>``, so
     that ``lastgroup`` tells which entry matched.
@@ -918,6 +923,7 @@ def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]
     return compile_cached(_source(patterns, flags), flags)
 
 
+@_rewrites
 def _source(patterns: list[str], flags: int, after: str = r"(?<![\w-])") -> str:
     """One regex for whole-word matches of any of ``patterns``, each ``after`` a character
     that is not part of a word (a lookbehind, or a class that the match then includes)."""
@@ -999,6 +1005,7 @@ _ESCAPE_OR_NAME = re.compile(r"(\\.|\(\?P<[^>]+>)")
 _UPPER = re.compile(r"[^\W\d_a-z]")
 
 
+@_rewrites
 def _lower_pattern(pattern: str) -> str:
     """Lower-case the letters of a regex, leaving escapes (\\S, \\W) and group names alone."""
     if pattern == pattern.lower():

@@ -19,7 +19,7 @@ from pipeline.extract import mentions as mentions_module
 from pipeline.extract import speakers as speakers_module
 from pipeline.extract import text as text_module
 from pipeline.extract.cues import CueLexicon
-from pipeline.extract.tokens import _SPACED_TOKEN, tokenize, wordset
+from pipeline.extract.tokens import _SPACED_TOKEN, lowered_tokens, tokenize, wordset
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -65,6 +65,19 @@ def text_and_window(parts: list[str], data: st.DataObject) -> tuple[str, int, in
 def test_same_tokens_as_the_regex(parts: list[str], data: st.DataObject) -> None:
     text, start, end = text_and_window(parts, data)
     assert fields(text, start, end) == regex_tokens(text, start, end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, "ΟΔΟΣ", "Σ"]), max_size=40), st.data())
+def test_tokens_read_off_the_lowered_text_are_the_same(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text, start, end = text_and_window(parts, data)
+    lowered = lowered_tokens(text, text_module.lowered_for_matching(text))
+    with_lowered = [
+        (t.start, t.end, t.text, t.lower, t.is_word) for t in tokenize(text, start, end, lowered)
+    ]
+    assert with_lowered == fields(text, start, end)
 
 
 def news_texts() -> list[str]:

@@ -141,3 +141,41 @@ def test_a_broken_preload_file_leaves_re_to_compile(
     regex_cache.preload()
     assert not regex_cache._preloaded
     assert re.compile("x").match("x")
+
+
+def test_rewrites_are_read_back_and_keyed_by_their_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(cache))
+    source = tmp_path / "rules.py"
+    source.write_text("version 1", encoding="utf-8")
+    calls: list[tuple[object, ...]] = []
+
+    def made(source_path: Path) -> regex_cache.Rewrites:
+        rewrites = regex_cache.Rewrites(source_path)
+
+        @rewrites
+        def joined(parts: list[str], sep: str, *, tail: str = "") -> str:
+            calls.append((tuple(parts), sep, tail))
+            return sep.join(parts) + tail
+
+        made.joined = joined  # type: ignore[attr-defined]
+        return rewrites
+
+    first = made(source)
+    assert made.joined(["a", "b"], "|", tail="$") == "a|b$"  # type: ignore[attr-defined]
+    assert made.joined(["a", "b"], "|", tail="$") == "a|b$"  # type: ignore[attr-defined]
+    assert len(calls) == 1
+    first.save()
+    assert len(list(cache.glob("rewrites-*.pickle"))) == 1
+
+    made(source)  # another process: read back, not computed
+    assert made.joined(["a", "b"], "|", tail="$") == "a|b$"  # type: ignore[attr-defined]
+    assert made.joined(["a", "b"], "|") == "a|b"  # type: ignore[attr-defined]
+    assert len(calls) == 2
+
+    source.write_text("version 2", encoding="utf-8")  # the code changed: computed again
+    made(source)
+    assert made.joined(["a", "b"], "|", tail="$") == "a|b$"  # type: ignore[attr-defined]
+    assert len(calls) == 3
