@@ -2180,6 +2180,17 @@ def _appositive_subject(doc: _Doc, toks: list[Token]) -> tuple[int, int] | None:
         toks[first_start].lower in PREPOSITIONS or toks[first_start].lower in _NOT_SUBJECT_START
     ):
         first_start += 1
+    if (
+        j > 0
+        and toks[j].lower in _ISSUED
+        and first_start < i
+        and (_when_and_by(toks[j + 1 : i]) or _when_and_by(toks[first_start:i]))
+    ):
+        # "A report released on Tuesday by the Integrated Food Security Phase Classification
+        # (IPC), the global hunger monitor, said": the document, with when and by whom
+        head = _subject_before(doc, toks[0].start, toks[j].start)
+        if head is not None and head[0] >= toks[0].start:
+            return (head[0], toks[len(toks) - 2].end)
     if first_start == i - 1 and toks[first_start].text.isdigit() and toks[j].text == ",":
         # "Ramil Carr, 31, a freelance photographer, said": the age follows the name
         name = _subject_before(doc, toks[0].start, toks[j].start)
