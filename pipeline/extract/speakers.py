@@ -305,6 +305,14 @@ class SpeakerResolver:
             if found is not None:
                 return self._copy(span, found)
         if facts.document:
+            after = _ISSUED_AFTER.match(self.text, span.end)
+            if after is not None:
+                # "according to a report published this month by the U.N. Office for the
+                # Coordination of Humanitarian Affairs (OCHA)": the issuer named after it
+                at, upto = after.span(1)
+                inner = self._resolve(Span(self.text[at:upto], at, upto))
+                if inner.organization is not None and inner.name is None:
+                    return _with_mention(inner, span)
             # "the report said": the institution that issued it
             issuer = self._issuer(span.start)
             if issuer is not None:
@@ -632,7 +640,15 @@ class SpeakerResolver:
                 continue
             org = (ent.speaker.organization or "").lower()
             if org and all(w in org for w in bare):
-                return ent
+                if ent.speaker.name is None:
+                    return ent
+                # "Simion Hancescu, president of the Federation of Free Trade Unions … the
+                # union said": the body the person spoke from, not the person
+                sp = ent.speaker
+                body = Speaker(
+                    None, organization=sp.organization, country=sp.country, official=sp.official
+                )
+                return _Entity(ent.position, body, is_person=False, is_media=False)
         return None
 
     def _by_surname(
@@ -1042,6 +1058,12 @@ _ISSUED_BY = re.compile(
     r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)[ \t]+"
     r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
     r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
+)
+#: What follows a document mention that names its issuer: "[a report] published this month by
+#: the U.N. Office for … (OCHA)"; group 1 is the issuer's name.
+_ISSUED_AFTER = re.compile(
+    r"[ \t]+(?:published|released|issued|conducted|commissioned|compiled)"
+    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+((?:the[ \t]+)?[A-Z](?:[^,.;:\n]|(?<=(?<![A-Za-z])[A-Z])\.)*)"
 )
 #: A document named with its issuer ("a report released Wednesday by the Darfur Ceasefire
 #: Monitor"): group 1 is the issuer's name.
