@@ -304,6 +304,20 @@ class SpeakerResolver:
                 found = self._scan_names(span.start, media=True)
             if found is not None:
                 return self._copy(span, found)
+        if facts.document and facts.state is None and len(bare) >= 2:
+            doc_body = " ".join(bare[:-1])
+            if _is_state_body(doc_body, self._words):
+                # "interior ministry figures", "a police statement": the state body whose
+                # document it is, as "the interior ministry" would be
+                doc_head = span.text[: span.text.rstrip().rfind(" ")]
+                owner_ent = self._by_body(span.start, doc_head, bare[:-1])
+                if owner_ent is not None:
+                    return self._copy(span, owner_ent)
+                doc_state = self._unowned_state_body(span, doc_body) or self._story_state_body(
+                    span, doc_body
+                )
+                if doc_state is not None:
+                    return doc_state
         if facts.document:
             after = _ISSUED_AFTER.match(self.text, span.end)
             if after is not None:
@@ -1055,7 +1069,7 @@ _LOCATED = re.compile(
 )
 _ISSUED_BY = re.compile(
     r"^(?:[Aa]n?|[Tt]he|[Ii]ts)?[ \t]*(?:[\w-]+[ \t]+){0,2}?"
-    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)[ \t]+"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement|tally)[ \t]+"
     r"(?:(?:published|released|issued|conducted|commissioned|carried[ \t]+out)"
     r"(?:[ \t]+[\w-]+){0,3}?[ \t]+)?(?:by|from)[ \t]+((?:the[ \t]+)?[A-Z].*)$"
 )
