@@ -528,6 +528,11 @@ class Gazetteer:
             for code, c in countries.items()
         }
         self.countries: Mapping[str, str] = {code: e.name for code, e in countries.items()}
+        #: Regions and towns of a country ("Kharkiv" -> UA), read only where the article says
+        #: which region speaks ("regional authorities"): never a country mention of their own.
+        self.regions: Mapping[str, str] = {
+            normalize_name(r): code for code, c in countries.items() for r in c.regions
+        }
         self.organizations: tuple[Organization, ...] = tuple(
             Organization(e.name, tuple(e.aliases), e.kind, e.country, e.kind in OFFICIAL_KINDS)
             for e in orgs.values()
@@ -700,6 +705,10 @@ class Gazetteer:
         if isinstance(org, Organization) and org.official:
             return org.country
         return None
+
+    def region_country(self, word: str) -> str | None:
+        """The country of a region or town the data lists ("Kharkiv" -> "UA"), or None."""
+        return self.regions.get(normalize_name(word))
 
     def tenure(self, person: Person) -> tuple[str | None, str | None]:
         """(since, until) of the person's role as recorded in the data."""

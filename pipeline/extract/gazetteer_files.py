@@ -118,6 +118,7 @@ class _CountryEntry(_Entry):
     names: list[str] = Field(default_factory=list)
     adjectives: list[str] = Field(default_factory=list)
     capitals: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
 
     @field_validator("code", mode="before")
     @classmethod

@@ -62,6 +62,11 @@ _GROUP_LOOKBACK_CHARS = 400
 _COUNTRY_LOOKBACK_CHARS = 600
 _ISSUER_LOOKBACK_CHARS = 800
 _GROUP_NOUN_LOOKBACK_CHARS = 600
+# "regional authorities": the region named in the sentence or two before
+_REGION_LOOKBACK_CHARS = 300
+_REGIONAL = frozenset({"regional", "local", "provincial"})
+_AUTHORITIES = frozenset({"authorities", "administration", "administrations"})
+_PLACE_WORD = re.compile(r"[A-Z][a-z][\w’'-]*")
 _MAX_NAME_CANDIDATES = 60
 _SCAN_BUDGET = 600
 _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
@@ -202,6 +207,12 @@ class SpeakerResolver:
                 # "according to two sources familiar with the talks, who said …"
                 return Speaker(span, role="source", official=False)
             return Speaker(span)
+        if len(bare) == 2 and bare[0] in _REGIONAL and bare[1] in _AUTHORITIES:
+            # "… hit energy facilities in Kharkiv and Odesa, according to regional
+            # authorities": the administration of the region named just before
+            code = self._region_country(span.start)
+            if code is not None:
+                return Speaker(span, country=code, official=True)
         if words[0] == "the" and len(bare) == 1 and bare[0] in _GROUP_NOUNS:
             # "the group", "the movement": the armed group or organisation that acts for no
             # state the article spoke of last ("The RSF … announced a truce. … the group said")
@@ -525,6 +536,20 @@ class SpeakerResolver:
                 sp = Speaker(None, organization=org.name, country=org.country, official=False)
                 return _Entity(at, sp, is_person=False, is_media=False)
         return spoke
+
+    def _region_country(self, position: int) -> str | None:
+        """The country of the region or town the paragraph named last before ``position``."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        lo = max(0, position - _REGION_LOOKBACK_CHARS)
+        lo = max(lo, self.text.rfind("\n", lo, position) + 1)
+        found: list[str] = _PLACE_WORD.findall(self.text, lo, position)
+        for word in reversed(found):
+            code = gaz.region_country(word)
+            if code is not None:
+                return code
+        return None
 
     def _story_country(self, position: int) -> str | None:
         """The country of most speakers before ``position`` (none on a tie)."""
