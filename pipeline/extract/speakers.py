@@ -213,6 +213,11 @@ class SpeakerResolver:
             code = self._region_country(span.start)
             if code is not None:
                 return Speaker(span, country=code, official=True)
+        if words[0] == "the" and " ".join(bare) in _RESEARCH_NOUNS:
+            # "The think tank warned": the research body that spoke or was named last
+            found = self._latest_research_body(span.start)
+            if found is not None:
+                return self._copy(span, found)
         if words[0] == "the" and len(bare) == 1 and bare[0] in _GROUP_NOUNS:
             # "the group", "the movement": the armed group or organisation that acts for no
             # state the article spoke of last ("The RSF … announced a truce. … the group said")
@@ -536,6 +541,17 @@ class SpeakerResolver:
                 sp = Speaker(None, organization=org.name, country=org.country, official=False)
                 return _Entity(at, sp, is_person=False, is_media=False)
         return spoke
+
+    def _latest_research_body(self, position: int) -> _Entity | None:
+        """The latest institution before ``position`` whose head says it does research
+        ("Centre for Energy Security Studies", "Institute for the Study of War")."""
+        for ent in reversed(self.history[-_MAX_HISTORY:]):
+            if ent.position >= position or position - ent.position > _LOOKBACK_CHARS:
+                continue
+            org = ent.speaker.organization
+            if ent.speaker.name is None and org and org_head(org) in _RESEARCH_HEADS:
+                return ent
+        return None
 
     def _region_country(self, position: int) -> str | None:
         """The country of the region or town the paragraph named last before ``position``."""
@@ -1664,6 +1680,14 @@ _LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 
 #: "the group": an organisation that acts for no state, named before.
 _GROUP_NOUNS = frozenset({"group", "movement", "militia", "rebels", "insurgents"})
+#: "the think tank", "the institute": a research body named before
+_RESEARCH_NOUNS = frozenset(
+    {"think tank", "think-tank", "institute", "research group", "research centre", "research center"}
+)
+_RESEARCH_HEADS = frozenset(
+    {"institute", "centre", "center", "studies", "observatory", "foundation", "forum", "tank"}
+    | {"group", "council", "endowment", "academy", "institution"}
+)
 
 #: Heads of a definite description that refers back to a body named before ("the ministry").
 _BODY_HEADS = frozenset(
