@@ -1118,7 +1118,8 @@ _ISSUED_BY = re.compile(
 #: the U.N. Office for … (OCHA)"; group 1 is the issuer's name.
 _ISSUED_AFTER = re.compile(
     r"[ \t]+(?:published|released|issued|conducted|commissioned|compiled)"
-    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+((?:the[ \t]+)?[A-Z](?:[^,.;:\n]|(?<=(?<![A-Za-z])[A-Z])\.)*)"
+    r"(?:[ \t]+[\w-]+){0,3}?[ \t]+by[ \t]+"
+    r"((?:the[ \t]+)?[A-Z](?:[^,.;:\n]|(?<=(?<![A-Za-z])[A-Z])\.)*)"
 )
 #: A document named with its issuer ("a report released Wednesday by the Darfur Ceasefire
 #: Monitor"): group 1 is the issuer's name.
@@ -1682,7 +1683,8 @@ _LABOUR_HEADS = frozenset({"union", "federation", "confederation"})
 _GROUP_NOUNS = frozenset({"group", "movement", "militia", "rebels", "insurgents"})
 #: "the think tank", "the institute": a research body named before
 _RESEARCH_NOUNS = frozenset(
-    {"think tank", "think-tank", "institute", "research group", "research centre", "research center"}
+    {"think tank", "think-tank", "institute", "research group", "research centre"}
+    | {"research center"}
 )
 _RESEARCH_HEADS = frozenset(
     {"institute", "centre", "center", "studies", "observatory", "foundation", "forum", "tank"}
