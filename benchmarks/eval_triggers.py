@@ -46,7 +46,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script
@@ -66,6 +66,9 @@ from benchmarks.trigger_scoring import (  # noqa: E402
 )
 from pipeline.extract import StatementExtractor  # noqa: E402
 from pipeline.extract.model import STANCES, TRIGGER_CATEGORIES  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipeline.extract.triggers import TriggerFinder
 
 FIXTURES = ROOT / "tests" / "fixtures"
 DEFAULT_GOLD = FIXTURES / "triggers" / "test.jsonl"
@@ -145,9 +148,12 @@ def cross_validated(
     extractor: StatementExtractor,
     folds: int = 5,
     also_train: Sequence[dict[str, Any]] = (),
+    misses: list[dict[str, Any]] | None = None,
 ) -> list[Doc]:
     """Predictions for ``docs``, each made by a model trained on the other folds (and on
-    ``also_train``, another set's documents, in every fold)."""
+    ``also_train``, another set's documents, in every fold).  With ``misses``, the gold
+    triggers found with no prediction of their category are added to it, each with the
+    reason (``missed``), judged with the model of its fold."""
     from pipeline.extract import trigger_training as tt
     from pipeline.extract.triggers import TriggerFinder
 
@@ -168,9 +174,99 @@ def cross_validated(
                 held_out, predict([docs[i] for i in held_out], extractor), strict=True
             ):
                 pairs[i] = pair
+                if misses is not None:
+                    misses += missed(docs[i], pair, finder)
     finally:
         finder.model = shipped
     return [p for p in pairs if p is not None]
+
+
+#: Why a gold trigger was not found, in the order they are told apart (``missed``).
+MISS_KINDS = (
+    "predicted with another category",
+    "dropped by the keep model",
+    "context head, no strong head of its category in the article",
+    "candidate of its category lost otherwise",
+    "only a head of another category",
+    "weak head without governor or earlier strong head",
+    "head in an article or sentence out of scope, or no strong head at all",
+    "no head",
+)
+
+
+def missed(doc: dict[str, Any], pair: Doc, finder: TriggerFinder) -> list[dict[str, Any]]:
+    """The gold triggers of ``doc`` that no prediction of their category overlaps, each with
+    the kind of miss (``MISS_KINDS``): what the rules found there and what became of it.
+    ``finder`` is the language's ``TriggerFinder`` with the model that made ``pair``."""
+    gold, predicted = pair
+    text = doc["text"]
+    model = finder.model
+    candidates = finder.candidates(text)
+    heads = list(finder._scan_heads(text))  # the raw head matches
+    spans = sentences(text)
+    out: list[dict[str, Any]] = []
+    for g in gold:
+        if any(p.category == g.category and p.start < g.end and g.start < p.end for p in predicted):
+            continue
+
+        def overlaps(start: int, end: int, g: Mention = g) -> bool:
+            return start < g.end and g.start < end
+
+        same = [
+            (t, c, kf)
+            for t, c, kf, _sf in candidates
+            if t.category == g.category and overlaps(t.start, t.end)
+        ]
+        other = [t for t, _c, _kf, _sf in candidates if overlaps(t.start, t.end)]
+        raw = [finder._heads[k] for s, e, k in heads if overlaps(s, e)]
+        kind = MISS_KINDS[-1]
+        if any(overlaps(p.start, p.end) for p in predicted):
+            kind = MISS_KINDS[0]
+        elif same:
+            if any(
+                c.judged_by_model and model is not None and not model.keeps(kf)
+                for _t, c, kf in same
+            ):
+                kind = MISS_KINDS[1]
+            elif any(not c.rule_keep and not c.judged_by_model for _t, c, _kf in same):
+                kind = MISS_KINDS[2]
+            else:
+                kind = MISS_KINDS[3]
+        elif other:
+            kind = MISS_KINDS[4]
+        elif raw:
+            kind = MISS_KINDS[5] if all(h.weak for h in raw) else MISS_KINDS[6]
+        sent = next(((s, e) for s, e in spans if s <= g.start < e), (g.start, g.end))
+        out.append(
+            {
+                "id": doc["id"],
+                "kind": kind,
+                "category": g.category,
+                "stance": g.stance,
+                "gold_text": text[g.start : g.end],
+                "candidates": [
+                    f"{t.category}:{c.kind}:{text[c.head_start : c.head_end]}"
+                    for t, c, _kf, _sf in candidates
+                    if overlaps(t.start, t.end)
+                ],
+                "sentence": text[sent[0] : sent[1]].strip(),
+            }
+        )
+    return out
+
+
+def print_misses(name: str, misses: list[dict[str, Any]]) -> None:
+    """Counts of the missed gold triggers by kind and category."""
+    cats = [c for c in TRIGGER_CATEGORIES if any(m["category"] == c for m in misses)]
+    print(f"\n### {name}: gold triggers with no prediction of their category, by kind\n")
+    print("| kind | all | " + " | ".join(cats) + " |")
+    print("|---|---|" + "---|" * len(cats))
+    for kind in (*MISS_KINDS, "all"):
+        rows = [m for m in misses if kind in ("all", m["kind"])]
+        if not rows:
+            continue
+        cells = " | ".join(str(sum(m["category"] == c for m in rows)) for c in cats)
+        print(f"| {kind} | {len(rows)} | {cells} |")
 
 
 def case_decisions(docs: list[dict[str, Any]], pairs: list[Doc]) -> dict[str, dict[str, Counts]]:
@@ -315,12 +411,19 @@ def main(argv: list[str] | None = None) -> int:
         help="gold × predicted stance of the triggers found with the right category",
     )
     ap.add_argument(
+        "--misses",
+        type=Path,
+        help="with --cross-validate: write the gold triggers found with no prediction of "
+        "their category here (JSON lines, with the kind of miss) and print their counts",
+    )
+    ap.add_argument(
         "--stance-errors",
         type=Path,
         help="with --cross-validate: write the wrong-stance triggers here (JSON lines)",
     )
     args = ap.parse_args(argv)
     errors: list[dict[str, Any]] = []
+    lost: list[dict[str, Any]] = []
     if args.cross_validate and args.gold == [DEFAULT_GOLD]:
         args.gold = [FIXTURES / "triggers" / "dev.jsonl"]
     extractor = StatementExtractor()
@@ -335,9 +438,13 @@ def main(argv: list[str] | None = None) -> int:
                 p for p in TRAINING_GOLD if p.resolve() != path.resolve() and p.exists()
             ]
             extra = [doc for p in also for doc in read_gold(p)]
-            pairs = cross_validated(docs, extractor, also_train=extra)
+            mine: list[dict[str, Any]] | None = [] if args.misses else None
+            pairs = cross_validated(docs, extractor, also_train=extra, misses=mine)
             name = f"{label}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
+            if mine is not None:
+                print_misses(name, mine)
+                lost += [{"gold_file": label, **m} for m in mine]
             if args.stance_confusion:
                 results[name]["stance_confusion"] = print_stance_confusion(name, pairs)
             rules = _without_models()
@@ -372,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
         results[label]["case"] = {
             m: {s: c.as_dict() for s, c in systems.items()} for m, systems in case.items()
         }
+    if args.misses:
+        with args.misses.open("w", encoding="utf-8") as fh:
+            for m in lost:
+                fh.write(json.dumps(m, ensure_ascii=False) + "\n")
     if args.stance_errors:
         with args.stance_errors.open("w", encoding="utf-8") as fh:
             for e in errors:

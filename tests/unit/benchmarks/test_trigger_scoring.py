@@ -127,3 +127,25 @@ def test_stance_pairs_prefer_the_right_stance_then_pair_by_category() -> None:
     table = stance_confusion([(gold, predicted)])
     assert table["all"] == {("negative", "negative"): 1, ("neutral", "positive"): 1}
     assert table["negotiations"] == {("neutral", "positive"): 1}
+
+
+def test_missed_gold_triggers_are_told_apart_by_kind() -> None:
+    from benchmarks.eval_triggers import MISS_KINDS, missed
+    from pipeline.extract.triggers import TriggerFinder
+
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Envoys resumed ceasefire talks in Geneva on Monday. Nobody is slamming the door."
+    talks = text.index("ceasefire talks")
+    door = text.index("slamming the door")
+    doc = {"id": "d", "text": text, "triggers": []}
+    gold = [
+        Mention(talks, talks + 15, "negotiations", "positive"),
+        Mention(door, door + 17, "negotiations", "positive"),
+    ]
+    predicted = [Mention(talks, talks + 15, "negotiations", "positive")]
+    rows = missed(doc, (gold, predicted), finder)
+    assert [(r["gold_text"], r["kind"]) for r in rows] == [("slamming the door", MISS_KINDS[-1])]
+    # The same talks predicted with another category are a miss of their category.
+    rows = missed(doc, (gold[:1], [Mention(talks, talks + 9, "ceasefire", "neutral")]), finder)
+    assert [r["kind"] for r in rows] == ["predicted with another category"]
