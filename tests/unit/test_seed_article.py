@@ -122,14 +122,16 @@ def test_trigger(article: str, gold: dict[str, Any], result: ExtractionResult, i
 # seed's gold, written before them, does not list: ending the hostilities that talks are meant
 # for, Kiev's unwillingness to seek a diplomatic solution (a settlement is an agreement), the
 # "just peace" that also names the war's end, the terms agreed in Istanbul and the status they
-# give Ukraine and the new regions (terms of a settlement), and discussing the peace formula (a
-# contact about the conflict).
+# give Ukraine and the new regions (terms of a settlement), the realities on the ground that any
+# talks must take into account (a condition of the settlement), and discussing the peace formula
+# (a contact about the conflict).
 GUIDELINE_EXTRAS = {
     ("conflict_end", "end the hostilities"),
     ("agreement", "diplomatic solution"),
     ("conflict_end", "just peace"),
     ("peace_plan", "terms"),
     ("peace_plan", "status"),
+    ("peace_plan", "realities on the ground"),
     ("negotiations", "discussing"),
 }
 
