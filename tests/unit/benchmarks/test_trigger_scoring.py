@@ -135,17 +135,19 @@ def test_missed_gold_triggers_are_told_apart_by_kind() -> None:
 
     finder = TriggerFinder.for_language("en")
     assert finder is not None
-    text = "Envoys resumed ceasefire talks in Geneva on Monday. Nobody is slamming the door."
+    text = (
+        "Envoys resumed ceasefire talks in Geneva on Monday. Each side sells its own story at home."
+    )
     talks = text.index("ceasefire talks")
-    door = text.index("slamming the door")
+    story = text.index("sells its own story")
     doc = {"id": "d", "text": text, "triggers": []}
     gold = [
         Mention(talks, talks + 15, "negotiations", "positive"),
-        Mention(door, door + 17, "negotiations", "positive"),
+        Mention(story, story + 19, "negotiations", "negative"),
     ]
     predicted = [Mention(talks, talks + 15, "negotiations", "positive")]
     rows = missed(doc, (gold, predicted), finder)
-    assert [(r["gold_text"], r["kind"]) for r in rows] == [("slamming the door", MISS_KINDS[-1])]
+    assert [(r["gold_text"], r["kind"]) for r in rows] == [("sells its own story", MISS_KINDS[-1])]
     # The same talks predicted with another category are a miss of their category.
     rows = missed(doc, (gold[:1], [Mention(talks, talks + 9, "ceasefire", "neutral")]), finder)
     assert [r["kind"] for r in rows] == ["predicted with another category"]
