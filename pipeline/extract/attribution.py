@@ -30,6 +30,7 @@ from pipeline.extract.boundaries import CUT_CHARS, MIN_CONTENT_WORDS, BoundaryMo
 from pipeline.extract.cue_model import CueModel, features
 from pipeline.extract.cues import Cue, CueLexicon
 from pipeline.extract.text import (
+    ABBREVIATIONS,
     Quote,
     bisect_left,
     bisect_right,
@@ -1148,7 +1149,22 @@ def _content_end(text: str, ss: int, se: int) -> int:
     end = se
     while end > ss and text[end - 1] in " \t\r\n.!?…;:":
         end -= 1
+    if end < se and text[end] == "." and _abbreviation_before(text, end, ss):
+        end += 1  # "… against the U.S.", "… in San Bernardino, Calif.": the word's own stop
     return end
+
+
+def _abbreviation_before(text: str, dot: int, floor: int) -> bool:
+    """Whether the full stop at ``dot`` belongs to the word before it: a dotted abbreviation
+    ("U.S.", "D.C.") or a capitalised one ("Calif.", "Inc.", "Jr."), which keep it even at a
+    sentence's end (a lower-case "no." or "etc." is left to end the sentence)."""
+    i = dot
+    while i > floor and (text[i - 1].isalnum() or text[i - 1] == "."):
+        i -= 1
+    word = text[i:dot]
+    if len(word) < 2 or not word[0].isupper():
+        return False
+    return ("." in word and len(word) <= 6) or word.lower() in ABBREVIATIONS
 
 
 def _clean_parts(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -1282,8 +1298,16 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     if after is not None:
         parts.append(after)
     first = text[c_start:c_end].split(None, 1)[0].lower()
-    if len(text[c_start:c_end].split()) <= 3 and first.strip('“"') in _LEADING_ADVERBS:
-        return None  # "Last week, the Post reported" - an adverbial, not content
+    # "Last week, the Post reported" - an adverbial, not content.  But in "In any case, he
+    # said, the industry was …" the attribution interrupts a clause the adverbial opens, and
+    # the content runs from the sentence start (PolNeAR: parts around the attribution);
+    # before a quotation the quoted words alone are the content ("After all, he says, “…”").
+    if (
+        len(text[c_start:c_end].split()) <= 3
+        and first.strip('“"') in _LEADING_ADVERBS
+        and (after is None or text[after[0]] in _OPENING_MARKS)
+    ):
+        return None
     return _make(doc, cue, speaker, parts, list(parts))
 
 
@@ -2594,6 +2618,8 @@ _ASKED_OPENERS = wordset("asked pressed questioned")
 _BARE_OPENING_ADVERBS = wordset("then now later still")
 # Words opening an adverbial before the main clause ("Despite …, Trump has said …").
 _CLAUSE_OPENERS = wordset("despite amid unlike beyond following like as")
+# Marks that open a quotation.
+_OPENING_MARKS = "“\"‘'«„`"
 _OPENING_CONJUNCTIONS = wordset("but and so yet")
 _LEADING_ADVERBS = wordset(
     """however meanwhile moreover still yet also instead later earlier last this next then now

@@ -31,6 +31,8 @@ _ABBREVIATIONS = wordset(
     minn miss mo mont neb nev okla ore pa tenn tex va vt wash wis wyo u.s u.n u.k e.u d.c
     n.y n.j n.h s.c n.c l.a a.m p.m i.e e.g г гг т тт им ул стр"""
 )
+#: (the same, for code outside this module that asks whether a full stop is part of a word)
+ABBREVIATIONS = _ABBREVIATIONS
 
 
 #: Longer "sentences" are cut: real ones are far shorter, and it bounds per-sentence work.
