@@ -1911,7 +1911,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # "A CTD paper published last month argued": the document, with when it appeared
         # (and by whom: "A report published this week by the Geneva Centre … said")
         head = _subject_before(doc, floor, toks[start - 1].start)
-        return None if head is None else (head[0], np[-1].end)
+        if head is None:
+            return None
+        k = next((j for j, t in enumerate(toks) if t.start == head[0]), -1)
+        if k > 0 and _inner_article(doc, toks, k):
+            # "A report the office published this month said": the document speaks, with
+            # who published it
+            outer = _subject_before(doc, floor, toks[k - 1].end)
+            head = head if outer is None else outer
+        return (head[0], np[-1].end)
     if len(np) > 2 and np[0].text[:1].isupper():
         # "PARIS (AFP) - European leaders pledged"; "Feb 2 (Reuters) - Ukraine's president",
         # "Oman (AFP) - Oman's foreign minister" after the place, which a comma cut off
