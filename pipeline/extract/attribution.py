@@ -1823,6 +1823,14 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
             if low in CLAUSE_WORDS:
                 aux_stop = low in _AUXILIARIES
                 break
+            if low == "what" or (words > 0 and _inner_article(doc, toks, i)):
+                # "what Mr. Hedge called", "the only amendment the Founders wrote": an object
+                # relative clause without "that"; its own subject speaks, not the noun it
+                # describes
+                if low != "what":
+                    start = i
+                verb_stop = True  # a boundary as a verb is: "the police and the FBI" splits
+                break
             if words > 0 and _post_modifier(toks, i):
                 pass  # "Two officials briefed on the contacts said": still the subject
             elif i > 0 and low.endswith("s") and toks[i - 1].lower in _ARTICLES:
@@ -1927,7 +1935,15 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
         # "A CTD paper published last month argued": the document, with when it appeared
         # (and by whom: "A report published this week by the Geneva Centre … said")
         head = _subject_before(doc, floor, toks[start - 1].start)
-        return None if head is None else (head[0], np[-1].end)
+        if head is None:
+            return None
+        k = next((j for j, t in enumerate(toks) if t.start == head[0]), -1)
+        if k > 0 and _inner_article(doc, toks, k):
+            # "A report the office published this month said": the document speaks, with
+            # who published it
+            outer = _subject_before(doc, floor, toks[k - 1].end)
+            head = head if outer is None else outer
+        return (head[0], np[-1].end)
     if len(np) > 2 and np[0].text[:1].isupper():
         # "PARIS (AFP) - European leaders pledged"; "Feb 2 (Reuters) - Ukraine's president",
         # "Oman (AFP) - Oman's foreign minister" after the place, which a comma cut off
@@ -2013,6 +2029,46 @@ def _conjunct_start(tok: Token) -> bool:
 
 # Words that open a clause before its subject ("Even Lindsey Graham, …, said").
 _NOT_SUBJECT_START = frozenset({"and", "even", "perhaps"})
+# Words before an article that leave it inside the noun phrase ("all the voters", "one of the
+# aides", "half the delegates"); after any other word an article opens a noun phrase of its own.
+_BEFORE_INNER_ARTICLE = (
+    DETERMINERS
+    | PREPOSITIONS
+    | wordset(
+        "another one some many several both all most few others each none neither and or but half"
+        " twice only just even quite such what"
+    )
+)
+
+
+_BEFORE_VERB = PERSONAL_PRONOUNS | wordset("to who they")
+
+
+def _inner_article(doc: _Doc, toks: list[Token], i: int) -> bool:
+    """``toks[i]`` is an article right after a noun: the start of a second noun phrase
+    ("things the Republican candidate said about", "the message Clinton's forces expect").
+    After a verb the walk stops anyway (or reads a relative clause: "a woman who has accused
+    the senator said")."""
+    if toks[i].lower not in _ARTICLES or i == 0:
+        return False
+    prev = toks[i - 1]
+    low = prev.lower
+    return (
+        prev.is_word
+        and low not in _BEFORE_INNER_ARTICLE
+        and low not in CLAUSE_WORDS
+        and low not in doc.lex.np_verbs
+        and low not in doc.lex.stop_words
+        and not low.endswith("ly")
+        and not low.isdigit()
+        and not low.endswith("ing")  # "a judge handling the lawsuit said"
+        # a verb after an auxiliary, "to" or a pronoun: "the last man to mount a race",
+        # "a contractor who has sued the city"
+        and not (i > 1 and (toks[i - 2].lower in _BEFORE_VERB or toks[i - 2].lower in CLAUSE_WORDS))
+        and not _looks_verb(prev, 1)
+    )
+
+
 _PAIRED_DASHES = "—–―-"
 
 
@@ -2490,6 +2546,8 @@ def _np_after(doc: _Doc, pos: int, limit: int, *, appositive: bool) -> tuple[int
             break
         i += 1
     while out and (not out[-1].is_word or out[-1].lower in DETERMINERS | PREPOSITIONS):
+        if out[-1].text == ")" and any(t.text == "(" for t in out):
+            break  # "(D-Va.)" closes the name; popping it would leave "(D-Va"
         out.pop()
     if not out or not _valid_np(out):
         return None
