@@ -11,7 +11,7 @@ candidate two linear models decide:
   peace process (the other heads found there);
 - **stance** (positive, negative, neutral) of the candidates the rules leave undecided (no
   predicate that takes a side, no negation, no outcome word: about four in ten), from the
-  category, the rules' act, and the words of the trigger, its context and its sentence.  A
+  words of the trigger, its context, its clause (``clause_features``) and its sentence.  A
   stance the rules decided stands: a model that may overrule it scores lower in 5-fold
   cross-validation ("ruled out a ceasefire" must stay negative; docs/triggers.md).
 
@@ -97,11 +97,24 @@ def features(
     *,
     keep: bool = True,
     stance: bool = True,
+    clause: tuple[int, int] | None = None,
+    lowered: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """Features of the keep/drop and of the stance decision about ``c``, in the sentence
-    ``[sent_start, sent_end)`` (an empty list for a decision not asked for)."""
-    left = _words(text, sent_start, c.start)
-    right = _words(text, c.end, sent_end)
+    ``[sent_start, sent_end)`` (an empty list for a decision not asked for).  With ``clause``,
+    the bounds of the trigger's own clause, the stance features also hold the clause's
+    (``clause_features``; ``lowered`` is ``text.lower()`` at the same offsets, or None)."""
+    near: tuple[list[str], list[str]] | None = None
+    if stance and clause is not None:
+        # The sentence read in the same pieces, split at the clause's bounds (breaks between
+        # words), so that the clause's words come without reading it again.
+        lo, hi = clause
+        near = (_words(text, lo, c.start), _words(text, c.end, hi))
+        left = _words(text, sent_start, lo) + near[0]
+        right = near[1] + _words(text, hi, sent_end)
+    else:
+        left = _words(text, sent_start, c.start)
+        right = _words(text, c.end, sent_end)
     sentence = ["s:" + w for w in sorted({*left, *right})]
     # Where it stands: in the headline (the first line), in a question.
     if text.find("\n", 0, c.start) < 0:
@@ -141,7 +154,79 @@ def features(
         stance_feats += ["l:" + w for w in left[len(left) - CONTEXT_WORDS :]]
         stance_feats += ["r:" + w for w in right[:CONTEXT_WORDS]]
         stance_feats += sentence
+        if near is not None and clause is not None:
+            stance_feats += clause_features(
+                text, lowered, sent_start, sent_end, clause, c, near[0], near[1]
+            )
     return keep_feats, stance_feats
+
+
+_CONTRAST = re.compile(r"(?i)\b(?:but|however|despite|although|though|yet|whereas|even as)\b")
+# The same on the lower-cased text, with the word boundary before the match tested apart: a
+# pattern that starts with its words lets the engine skip to their first letters.
+_CONTRAST_LOWER = re.compile(r"(?:but|however|despite|although|though|yet|whereas|even as)\b")
+#: Negators, modals and "if": what makes a mention hypothetical or denied.
+_CLAUSE_MARKS = (
+    "not",
+    "no",
+    "never",
+    "could",
+    "would",
+    "may",
+    "might",
+    "should",
+    "must",
+    "can",
+    "if",
+)
+
+
+def clause_features(
+    text: str,
+    lowered: str | None,
+    sent_start: int,
+    sent_end: int,
+    clause: tuple[int, int],
+    c: Candidate,
+    left: list[str],
+    right: list[str],
+) -> list[str]:
+    """Stance features of the trigger's own clause ``clause`` (within the sentence
+    ``[sent_start, sent_end)``): its content words on each side of the trigger (``left`` and
+    ``right``, read from the clause's start and up to its end), the negators, modals and "if"
+    in it, and the contrast words of the sentence with the side of them the trigger is on
+    ("the talks resumed, but …" against "… but the talks stalled").  The sentence's words
+    alone do not say which of them belong to the trigger's clause.  ``lowered`` is
+    ``text.lower()`` at the same offsets, or None."""
+    out = ["cl:" + w for w in left]
+    out += ["cr:" + w for w in right]
+    lo, hi = clause
+    if lowered is None:
+        found = {w.lower() for w in _WORD.findall(text, lo, hi)}
+        out += ["cm:" + w for w in sorted(found.intersection(_CLAUSE_MARKS))]
+        for m in _CONTRAST.finditer(text, sent_start, sent_end):
+            out.append(("ca:" if m.end() <= c.start else "cb:") + m.group().lower())
+        return out
+    marks = []
+    for w in _CLAUSE_MARKS:
+        # As whole words of letters, as ``_WORD`` reads them ("can" of "can't", not of
+        # "cannot"); a substring search per word is much cheaper than reading every word.
+        i = lowered.find(w, lo, hi)
+        while i >= 0:
+            j = i + len(w)
+            if (i == 0 or not lowered[i - 1].isalpha()) and (
+                j >= len(lowered) or not lowered[j].isalpha()
+            ):
+                marks.append("cm:" + w)
+                break
+            i = lowered.find(w, j, hi)
+    out += sorted(marks)
+    for m in _CONTRAST_LOWER.finditer(lowered, sent_start, sent_end):
+        i = m.start()
+        if i > 0 and (lowered[i - 1].isalnum() or lowered[i - 1] == "_"):
+            continue
+        out.append(("ca:" if m.end() <= c.start else "cb:") + m.group())
+    return out
 
 
 def _words(text: str, start: int, end: int) -> list[str]:

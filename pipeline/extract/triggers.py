@@ -200,11 +200,11 @@ class TriggerFinder:
         contrast = [str(c) for c in data.get("contrast") or []]
         contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
         # The dot of an initialism ("U.S. demands", "the E.U.") does not end a clause.
-        self._clause_re = re.compile(
-            r"[,;:!?()\n]|(?<!\b\w)\."
-            + (rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""),
-            re.IGNORECASE,
+        clause_pattern = r"[,;:!?()\n]|(?<!\b\w)\." + (
+            rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""
         )
+        self._clause_re = re.compile(clause_pattern, re.IGNORECASE)
+        self._clause_re_lower = re.compile(_lower_pattern(clause_pattern))
         inner = [str(n) for n in data.get("inner_negators") or []]
         self._inner_not_re = (
             re.compile(r"(?<![\w'’-])(?:" + "|".join(inner) + r")(?![\w-])", re.IGNORECASE)
@@ -454,8 +454,18 @@ class TriggerFinder:
         hi = min(len(text), trig.end + _FEATURE_WINDOW_CHARS)
         sent_end_m = _SENTENCE_BREAK.search(text, trig.end, hi)
         sent_end = sent_end_m.start() if sent_end_m is not None else hi
+        clause = (
+            self._clause(text, sent_start, trig.start, trig.end, sent_end) if judge_stance else None
+        )
         keep_feats, stance_feats = features(
-            text, sent_start, sent_end, cand, keep=judge_keep, stance=judge_stance
+            text,
+            sent_start,
+            sent_end,
+            cand,
+            keep=judge_keep,
+            stance=judge_stance,
+            clause=clause,
+            lowered=self._lowered,
         )
         if self._collect is not None:
             self._collect.append((trig, cand, keep_feats, stance_feats))
@@ -474,6 +484,19 @@ class TriggerFinder:
             return trig
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
+
+    def _clause(self, text: str, lo: int, start: int, end: int, hi: int) -> tuple[int, int]:
+        """The clause of ``text[start:end]`` within ``[lo, hi)``: from the last clause break
+        before it to the first after it."""
+        clause_re, subject = self._clause_re, text
+        if self._lowered is not None:
+            # Case-sensitive on the lower-cased text: cheaper than IGNORECASE.
+            clause_re, subject = self._clause_re_lower, self._lowered
+        clause_lo = lo
+        for b in clause_re.finditer(subject, lo, start):
+            clause_lo = b.end()
+        right = clause_re.search(subject, end, hi)
+        return clause_lo, right.start() if right is not None else hi
 
     def _coordinated(self, text: str, prev: Trigger, trig: Trigger) -> bool:
         """Whether ``trig`` continues ``prev``'s phrase: the same category a few words on in

@@ -61,6 +61,29 @@ def test_features_name_the_rules_verdict_the_document_and_the_words_around() -> 
     assert "l:the" not in stance and "r:geneva" not in stance
 
 
+def test_stance_features_read_the_triggers_clause_and_the_side_of_a_contrast() -> None:
+    text = "The envoys met again on Monday, but the talks could not resume before winter."
+    cand = _candidate(text, "talks")
+    clause = (text.index(" but") + 4, text.index("."))
+    for lowered in (text.lower(), None):
+        _, stance = features(text, 0, len(text), cand, keep=False, clause=clause, lowered=lowered)
+        assert "cr:could" in stance and "cr:resume" in stance
+        assert not any(f.startswith("cl:") for f in stance)  # nothing before it in its clause
+        assert "cl:met" not in stance and "cr:met" not in stance  # another clause's words
+        assert "cm:could" in stance and "cm:not" in stance and "cm:can" not in stance
+        assert stance.count("ca:but") == 1 and not any(f.startswith("cb:") for f in stance)
+        # The sentence's words are as without the clause.
+        _, plain = features(text, 0, len(text), cand, keep=False)
+        assert [f for f in stance if f[:3] not in ("cl:", "cr:", "cm:", "ca:", "cb:")] == plain
+    text = "Talks resumed on Monday, although neither side expects a deal."
+    cand = _candidate(text, "Talks")
+    _, stance = features(
+        text, 0, len(text), cand, keep=False, clause=(0, text.index(",")), lowered=text.lower()
+    )
+    assert "cb:although" in stance and "cr:resumed" in stance and "cr:expects" not in stance
+    assert not any(f.startswith("cm:") for f in stance)
+
+
 def test_only_a_candidate_the_rules_leave_undecided_is_the_models_to_judge() -> None:
     text = "The talks were constructive."
     assert _candidate(text, "talks").undecided
