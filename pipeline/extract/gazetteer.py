@@ -601,9 +601,13 @@ class Gazetteer:
         for cand in candidates:
             buckets.setdefault(cand.keys[0], []).append(cand)
         self._scan: dict[str, list[_ScanEntry]] = {}
+        # One object per distinct case pattern (~90 of them): pickled once, then referenced.
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         for first, bucket in buckets.items():
             bucket.sort(key=lambda c: (-len(c.keys), c.priority))
-            self._scan[first] = [(c.keys, c.flags, c.kind, c.entity) for c in bucket]
+            self._scan[first] = [
+                (c.keys, shared.setdefault(c.flags, c.flags), c.kind, c.entity) for c in bucket
+            ]
 
     # --- construction ---------------------------------------------------------------------------
 
