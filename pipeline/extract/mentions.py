@@ -15,28 +15,41 @@ Plain functions over strings; the resolver (``speakers``) decides what to do wit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pipeline.extract import lexicon
 
 
-@dataclass(frozen=True, slots=True)
+# SpeakerWords and Description are plain classes rather than dataclasses: the dataclass
+# machinery compiles each generated method separately at import (~1 M instructions each, in
+# every process); neither is compared or printed, nor assigned to after construction.
 class SpeakerWords:
     """The speaker-description words of one language (empty for languages without them)."""
 
-    anonymous: re.Pattern[str] | None
-    documents: frozenset[str]
-    state_bodies: tuple[str, ...]
-    state_heads: frozenset[str]
-    nonstate_heads: frozenset[str]
-    titles: frozenset[str]
-    unnamed_heads: frozenset[str]
-    nonofficial_heads: frozenset[str]
-    #: words before an armed body's head that make it a non-state armed group
-    #: ("Ta'ang National Liberation Army", "Arakan Army" is not caught: no such word)
-    nonstate_armed: frozenset[str]
+    def __init__(
+        self,
+        anonymous: re.Pattern[str] | None,
+        documents: frozenset[str],
+        state_bodies: tuple[str, ...],
+        state_heads: frozenset[str],
+        nonstate_heads: frozenset[str],
+        titles: frozenset[str],
+        unnamed_heads: frozenset[str],
+        nonofficial_heads: frozenset[str],
+        nonstate_armed: frozenset[str],
+    ) -> None:
+        self.anonymous = anonymous
+        self.documents = documents
+        self.state_bodies = state_bodies
+        self.state_heads = state_heads
+        self.nonstate_heads = nonstate_heads
+        self.titles = titles
+        self.unnamed_heads = unnamed_heads
+        self.nonofficial_heads = nonofficial_heads
+        #: words before an armed body's head that make it a non-state armed group
+        #: ("Ta'ang National Liberation Army", "Arakan Army" is not caught: no such word)
+        self.nonstate_armed = nonstate_armed
 
 
 @cache
@@ -169,16 +182,22 @@ def is_person_name(text: str, words: SpeakerWords) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
 class Description:
     """A mention read without the gazetteer: any of the three may be missing."""
 
-    name: str | None
-    role: str | None
-    organization: str | None
-    #: the noun an appositive calls the organisation by ("an advocacy group" → "group"),
-    #: which tells whether it acts for a state when its own name does not
-    kind: str | None = None
+    def __init__(
+        self,
+        name: str | None,
+        role: str | None,
+        organization: str | None,
+        kind: str | None = None,
+    ) -> None:
+        self.name = name
+        self.role = role
+        self.organization = organization
+        #: the noun an appositive calls the organisation by ("an advocacy group" → "group"),
+        #: which tells whether it acts for a state when its own name does not
+        self.kind = kind
 
 
 def describe(text: str, words: SpeakerWords) -> Description:

@@ -15,32 +15,46 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
 class Scope:
-    """A language's words for the two kinds of subject (the ``scope`` of its trigger lexicon)."""
+    """A language's words for the two kinds of subject (the ``scope`` of its trigger lexicon).
 
-    # Lower-case stems of words of trade, labour and economic talks, counted as substrings of
-    # the lower-cased text: every article with a strong head is counted, and a substring
-    # count costs a fraction of a regex scan.  Stems of several words are grouped under their
-    # first ("trade " for "trade deal", "trade war" …), counted only where that one occurs.
-    other: tuple[tuple[str, tuple[str, ...]], ...]
-    # Whole words of armed conflict (war, troops, shelling, hostages, ceasefire …), matched
-    # on the lower-cased text with a space before it.
-    conflict: re.Pattern[str]
-    # What shows an armed conflict in one sentence by itself: the conflict words less those
-    # a figure of speech or a business story uses too (ceasefire, peace, crisis) …
-    evidence: re.Pattern[str]
-    # … and a party or a place of a war, in a sentence without a business word ("talks with
-    # Kyiv on the grain corridor", not "talks on buying Russian oil and gas").
-    parties: re.Pattern[str]
-    # Out of scope: at least ``min_other`` other-subject words and at least
-    # ``other_per_conflict`` of them for each conflict word.
-    min_other: int
-    other_per_conflict: int
+    A plain class rather than a dataclass: the dataclass machinery compiles each generated
+    method separately at import (~1 M instructions each, in every process); never compared,
+    printed or assigned to after construction."""
+
+    __slots__ = ("conflict", "evidence", "min_other", "other", "other_per_conflict", "parties")
+
+    def __init__(
+        self,
+        other: tuple[tuple[str, tuple[str, ...]], ...],
+        conflict: re.Pattern[str],
+        evidence: re.Pattern[str],
+        parties: re.Pattern[str],
+        min_other: int,
+        other_per_conflict: int,
+    ) -> None:
+        # Lower-case stems of words of trade, labour and economic talks, counted as
+        # substrings of the lower-cased text: every article with a strong head is counted,
+        # and a substring count costs a fraction of a regex scan.  Stems of several words are
+        # grouped under their first ("trade " for "trade deal", "trade war" …), counted only
+        # where that one occurs.
+        self.other = other
+        # Whole words of armed conflict (war, troops, shelling, hostages, ceasefire …),
+        # matched on the lower-cased text with a space before it.
+        self.conflict = conflict
+        # What shows an armed conflict in one sentence by itself: the conflict words less
+        # those a figure of speech or a business story uses too (ceasefire, peace, crisis) …
+        self.evidence = evidence
+        # … and a party or a place of a war, in a sentence without a business word ("talks
+        # with Kyiv on the grain corridor", not "talks on buying Russian oil and gas").
+        self.parties = parties
+        # Out of scope: at least ``min_other`` other-subject words and at least
+        # ``other_per_conflict`` of them for each conflict word.
+        self.min_other = min_other
+        self.other_per_conflict = other_per_conflict
 
     @classmethod
     def from_lexicon(

@@ -20,7 +20,6 @@ without it, speakers keep their mention and what pronoun resolution can recover.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -79,18 +78,30 @@ _NAME_SEQ = re.compile(
 )
 
 
-@dataclass(slots=True)
+# _Entity and _Parsed are plain classes rather than dataclasses: the dataclass machinery
+# compiles each generated method separately at import, ~1 M instructions each, in every
+# process; neither is compared or printed.
 class _Entity:
     """A resolved speaker remembered for later anaphora."""
 
-    position: int
-    speaker: Speaker
-    is_person: bool
-    is_media: bool
-    #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to them)
-    gender: str | None = None
-    #: end of the mention resolved (-1: not a mention of a statement)
-    mention_end: int = -1
+    def __init__(
+        self,
+        position: int,
+        speaker: Speaker,
+        is_person: bool,
+        is_media: bool,
+        gender: str | None = None,
+        mention_end: int = -1,
+    ) -> None:
+        self.position = position
+        self.speaker = speaker
+        self.is_person = is_person
+        self.is_media = is_media
+        #: "m"/"f" when the article tells (a title, a role word, a pronoun that referred to
+        #: them)
+        self.gender = gender
+        #: end of the mention resolved (-1: not a mention of a statement)
+        self.mention_end = mention_end
 
 
 class SpeakerResolver:
@@ -1238,13 +1249,20 @@ def _one_name(bare: list[str]) -> bool:
     return len(words) == 1 and len(words[0]) > 2 and words[0][:1].isupper()
 
 
-@dataclass(slots=True)
 class _Parsed:
-    person: Person | None = None
-    org: Organization | None = None
-    role: str | None = None
-    role_at_end: bool = False
-    country: str | None = None
+    def __init__(
+        self,
+        person: Person | None = None,
+        org: Organization | None = None,
+        role: str | None = None,
+        role_at_end: bool = False,
+        country: str | None = None,
+    ) -> None:
+        self.person = person
+        self.org = org
+        self.role = role
+        self.role_at_end = role_at_end
+        self.country = country
 
 
 def _parse(gaz: Gazetteer, text: str) -> _Parsed:

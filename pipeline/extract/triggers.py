@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -87,32 +86,41 @@ _NOT_WORD_CHAR = r"[^0-9A-Za-z_-](?<=[\x00-\x7f\W])"
 _SENTENCE_BREAK = re.compile(r"[.!?…\n](?<!\b\w\.)(?:(?<=\n)|[\"”’»)]*\s)")
 
 
-@dataclass(frozen=True, slots=True)
+# Plain classes rather than dataclasses: the dataclass machinery compiles each generated method
+# (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``)
+# separately at import, ~1 M instructions each, in every process; these are never compared,
+# hashed or printed.  Not to be assigned to after construction.
 class _Head:
-    category: str
-    stance: Stance
-    weak: bool
-    codes_key: str
-    # Counts only in an article that names the event with a strong head of the same
-    # category somewhere ("the meeting", "the terms" in a story about talks).
-    context: bool = False
-    # A predicate itself ("agreed on", "settle the conflict"): it may also govern the next
-    # head ("agreed on a ceasefire" is an agreement and a ceasefire agreed on).
-    verb: bool = False
-    # A second category the same phrase names ("a just peace": the plan and the war's end).
-    also: str | None = None
+    def __init__(
+        self,
+        category: str,
+        stance: Stance,
+        weak: bool,
+        codes_key: str,
+        context: bool = False,
+        verb: bool = False,
+        also: str | None = None,
+    ) -> None:
+        self.category = category
+        self.stance: Stance = stance
+        self.weak = weak
+        self.codes_key = codes_key
+        # Counts only in an article that names the event with a strong head of the same
+        # category somewhere ("the meeting", "the terms" in a story about talks).
+        self.context = context
+        # A predicate itself ("agreed on", "settle the conflict"): it may also govern the
+        # next head ("agreed on a ceasefire" is an agreement and a ceasefire agreed on).
+        self.verb = verb
+        # A second category the same phrase names ("a just peace": the plan and the war's
+        # end).
+        self.also = also
+        self.kind = "weak" if weak else ("context" if context else "strong")
 
-    @property
-    def kind(self) -> str:
-        if self.weak:
-            return "weak"
-        return "context" if self.context else "strong"
 
-
-@dataclass(frozen=True, slots=True)
 class _Governor:
-    act: str
-    max_gap: int = _GOVERNOR_MAX_GAP_WORDS
+    def __init__(self, act: str, max_gap: int = _GOVERNOR_MAX_GAP_WORDS) -> None:
+        self.act = act
+        self.max_gap = max_gap
 
 
 def _strong_per_category(heads: list[tuple[int, int, _Head]]) -> dict[str, int]:

@@ -9,7 +9,16 @@ from pipeline.extract.gazetteer import Gazetteer, cache_dir, load_cached
 
 
 def _tables(g: Gazetteer) -> tuple[object, ...]:
-    return (g._person, g._org, g._country, g._role, g.persons, g.organizations, g.dropped)
+    return (
+        g._person,
+        g._org,
+        g._country,
+        g._role,
+        g._scan,
+        g.persons,
+        g.organizations,
+        g.dropped,
+    )
 
 
 def test_cached_gazetteer_equals_fresh_build(tmp_path: Path) -> None:
@@ -22,6 +31,8 @@ def test_cached_gazetteer_equals_fresh_build(tmp_path: Path) -> None:
     assert second.person("Peskov") == fresh.person("Peskov")
     text = "Kremlin spokesman Dmitry Peskov told reporters in Moscow."
     assert second.find_mentions(text) == fresh.find_mentions(text)
+    # plain tuples: read back without a call each (a named tuple is rebuilt through its class)
+    assert all(type(e) is tuple for bucket in second._scan.values() for e in bucket)
 
 
 def test_extension_change_makes_a_new_entry(tmp_path: Path) -> None:
