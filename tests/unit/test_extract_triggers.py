@@ -96,3 +96,44 @@ def test_what_only_looks_like_an_event_of_a_category_is_none(text: str, category
     assert finder is not None
     found = [t.text for t in finder.find(text) if t.category == category]
     assert not [t for t in found if "swap" not in t and "talks" not in t], found
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Stalling and failure in their everyday wording.
+        ("The border talks have ground to a halt, officials say.", "negotiations"),
+        ("Eight months on, the truce lies in ruins.", "ceasefire"),
+        ("Officials now admit the energy truce was oversold.", "ceasefire"),
+        ("The grain deal was nominally in force for a month.", "agreement"),
+        ("The amnesty written into the accord has barely begun.", "agreement"),
+        ("A string of local truces followed, none of which held.", "ceasefire"),
+        ("Talks on the northern corridor have been unable to resume.", "negotiations"),
+        ("The accord, diplomats say, has been unravelling for months.", "agreement"),
+        # Scepticism, suspicion and refusal.
+        ("Nobody in the capital expects a ceasefire before winter.", "ceasefire"),
+        ("The generals have watched the talks warily.", "negotiations"),
+        ("Opposition leaders called the talks a smokescreen.", "negotiations"),
+        ("The rebels said they would not be bound by the agreement.", "agreement"),
+        ("The envoy said a pause is not peace.", "ceasefire"),
+        ("Public threats do not help the negotiations, the minister said.", "negotiations"),
+    ],
+)
+def test_failure_and_scepticism_wording_makes_a_trigger_negative(text: str, category: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    stances = {t.stance for t in finder.find(text) if t.category == category}
+    assert stances == {"negative"}, finder.find(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The talks were held in Doha on Tuesday, the mediators said.",
+        "The ministers last met in Vienna in May to discuss the ceasefire.",
+    ],
+)
+def test_plain_reports_stay_neutral(text: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    assert {t.stance for t in finder.find(text)} <= {"neutral"}, finder.find(text)
