@@ -137,3 +137,12 @@ def test_plain_reports_stay_neutral(text: str) -> None:
     finder = TriggerFinder.for_language("en")
     assert finder is not None
     assert {t.stance for t in finder.find(text)} <= {"neutral"}, finder.find(text)
+
+
+def test_insisting_that_a_term_be_met_is_a_demand_for_it() -> None:
+    """Like "demands that" and "insists on": the term is wanted (positive), whoever wants it."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    (trigger,) = finder.find("The rebels insist that the army withdraw its troops from the valley.")
+    assert (trigger.category, trigger.stance) == ("peace_plan", "positive")
+    assert trigger.text.startswith("insist that")
