@@ -96,3 +96,68 @@ def test_what_only_looks_like_an_event_of_a_category_is_none(text: str, category
     assert finder is not None
     found = [t.text for t in finder.find(text) if t.category == category]
     assert not [t for t in found if "swap" not in t and "talks" not in t], found
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "categories"),
+    [
+        # Signing a truce is agreeing to it; the truce keeps its own trigger.
+        (
+            "The rebel command said it was ready to sign the truce the mediators proposed.",
+            "sign",
+            {"agreement", "ceasefire"},
+        ),
+        # Commitments kept are the deal's as well as the truce's (in a story about a truce).
+        (
+            "The truce along the river is fraying. The envoy urged both armies to honour their"
+            " commitments.",
+            "commitments",
+            {"agreement", "ceasefire"},
+        ),
+        # The terms of a truce or a deal name that event too.
+        (
+            "Negotiators spent the night on the terms of the truce for the port city.",
+            "terms of the truce",
+            {"peace_plan", "ceasefire"},
+        ),
+        (
+            "Officials said the contours of an agreement were now visible.",
+            "contours of an agreement",
+            {"peace_plan", "agreement"},
+        ),
+    ],
+)
+def test_a_phrase_naming_two_events_gives_both_categories(
+    text: str, phrase: str, categories: set[str]
+) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    at = text.index(phrase)
+    found = {t.category for t in finder.find(text) if t.start <= at < t.end}
+    assert categories <= found
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("The law would allow the return of refugees to the villages they fled.", "return"),
+        ("Parliament passed a law clearing the way for the fighters' return.", "return"),
+        ("Talks on the return of IAEA inspectors resumed in Vienna.", "return"),
+    ],
+)
+def test_the_return_of_people_who_are_not_captives_is_a_settlement_term(
+    text: str, phrase: str
+) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    at = text.index(phrase)
+    found = {t.category for t in finder.find(text) if t.start <= at < t.end}
+    assert "peace_plan" in found
+    assert "prisoner_exchange" not in found
+
+
+def test_the_return_of_prisoners_is_still_an_exchange() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "The return of 40 prisoners of war was completed at the border on Friday."
+    assert "prisoner_exchange" in {t.category for t in finder.find(text)}
