@@ -146,3 +146,68 @@ def test_insisting_that_a_term_be_met_is_a_demand_for_it() -> None:
     (trigger,) = finder.find("The rebels insist that the army withdraw its troops from the valley.")
     assert (trigger.category, trigger.stance) == ("peace_plan", "positive")
     assert trigger.text.startswith("insist that")
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "categories"),
+    [
+        # Signing a truce is agreeing to it; the truce keeps its own trigger.
+        (
+            "The rebel command said it was ready to sign the truce the mediators proposed.",
+            "sign",
+            {"agreement", "ceasefire"},
+        ),
+        # Commitments kept are the deal's as well as the truce's (in a story about a truce).
+        (
+            "The truce along the river is fraying. The envoy urged both armies to honour their"
+            " commitments.",
+            "commitments",
+            {"agreement", "ceasefire"},
+        ),
+        # The terms of a truce or a deal name that event too.
+        (
+            "Negotiators spent the night on the terms of the truce for the port city.",
+            "terms of the truce",
+            {"peace_plan", "ceasefire"},
+        ),
+        (
+            "Officials said the contours of an agreement were now visible.",
+            "contours of an agreement",
+            {"peace_plan", "agreement"},
+        ),
+    ],
+)
+def test_a_phrase_naming_two_events_gives_both_categories(
+    text: str, phrase: str, categories: set[str]
+) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    at = text.index(phrase)
+    found = {t.category for t in finder.find(text) if t.start <= at < t.end}
+    assert categories <= found
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("The law would allow the return of refugees to the villages they fled.", "return"),
+        ("Parliament passed a law clearing the way for the fighters' return.", "return"),
+        ("Talks on the return of IAEA inspectors resumed in Vienna.", "return"),
+    ],
+)
+def test_the_return_of_people_who_are_not_captives_is_a_settlement_term(
+    text: str, phrase: str
+) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    at = text.index(phrase)
+    found = {t.category for t in finder.find(text) if t.start <= at < t.end}
+    assert "peace_plan" in found
+    assert "prisoner_exchange" not in found
+
+
+def test_the_return_of_prisoners_is_still_an_exchange() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "The return of 40 prisoners of war was completed at the border on Friday."
+    assert "prisoner_exchange" in {t.category for t in finder.find(text)}
