@@ -96,3 +96,20 @@ def test_what_only_looks_like_an_event_of_a_category_is_none(text: str, category
     assert finder is not None
     found = [t.text for t in finder.find(text) if t.category == category]
     assert not [t for t in found if "swap" not in t and "talks" not in t], found
+
+
+def test_clause_breaks() -> None:
+    """Punctuation and contrast words break a clause; the dot of an initialism, "all but" and
+    "yet to" do not, nor a contrast word inside another word."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = (
+        "The U.S. envoy said talks had all but collapsed, yet to resume soon; but the "
+        "Kremlin (its aide) butted in while Kyiv waited.\nHowever, even  as it stood"
+    )
+    expected = [",", ";", " but", "(", ")", " while", ".", "\n", ",", " even  as"]
+    for regex, subject in (
+        (finder._clause_re, text),
+        (finder._clause_re_lower, text.lower()),
+    ):
+        assert [m.group().lower() for m in regex.finditer(subject)] == expected
