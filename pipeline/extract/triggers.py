@@ -207,9 +207,14 @@ class TriggerFinder:
         # Clause breaks: punctuation, and the language's contrast words ("but", "но", "aber").
         contrast = [str(c) for c in data.get("contrast") or []]
         contrast_pattern = "|".join(contrast).replace(" ", r"\s+")
-        # The dot of an initialism ("U.S. demands", "the E.U.") does not end a clause.
-        clause_pattern = r"[,;:!?()\n]|(?<!\b\w)\." + (
-            rf"|\s(?:{contrast_pattern})(?![\w-])" if contrast else ""
+        # The dot of an initialism ("U.S. demands", "the E.U.") does not end a clause.  Every
+        # break starts with one of a few characters, consumed first and its kind told after:
+        # a pattern that opens with a character set lets the regex engine skip the other
+        # positions without trying each alternative at every space and letter.
+        clause_pattern = (
+            r"[,;:!?()\n.\s](?:(?<=[,;:!?()\n])|(?<=\.)(?<!\b\w\.)"
+            + (rf"|(?<=\s)(?:{contrast_pattern})(?![\w-])" if contrast else "")
+            + ")"
         )
         self._clause_re = re.compile(clause_pattern, re.IGNORECASE)
         self._clause_re_lower = re.compile(_lower_pattern(clause_pattern))
@@ -493,13 +498,17 @@ class TriggerFinder:
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
 
+    def _clause_searcher(self, text: str) -> tuple[re.Pattern[str], str]:
+        """The clause-break regex and the string to search with it, at ``text``'s positions."""
+        if self._lowered is not None:
+            # Case-sensitive on the lower-cased text: cheaper than IGNORECASE.
+            return self._clause_re_lower, self._lowered
+        return self._clause_re, text
+
     def _clause(self, text: str, lo: int, start: int, end: int, hi: int) -> tuple[int, int]:
         """The clause of ``text[start:end]`` within ``[lo, hi)``: from the last clause break
         before it to the first after it."""
-        clause_re, subject = self._clause_re, text
-        if self._lowered is not None:
-            # Case-sensitive on the lower-cased text: cheaper than IGNORECASE.
-            clause_re, subject = self._clause_re_lower, self._lowered
+        clause_re, subject = self._clause_searcher(text)
         clause_lo = lo
         for b in clause_re.finditer(subject, lo, start):
             clause_lo = b.end()
@@ -603,11 +612,12 @@ class TriggerFinder:
         stalled" is said of the efforts and of ending the war alike."""
         if self._outcome_re is None:
             return None
+        clause_re, subject = self._clause_searcher(text)
         clause_lo = max(lo, start - _OUTCOME_WINDOW_CHARS)
-        for b in self._clause_re.finditer(text, clause_lo, start):
+        for b in clause_re.finditer(subject, clause_lo, start):
             clause_lo = b.end()
         hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
-        right = self._clause_re.search(text, end, hi)
+        right = clause_re.search(subject, end, hi)
         clause_hi = right.start() if right is not None else hi
         if right is not None and text[right.start()] == ",":
             clause_hi = self._continued(text, end, right.start(), clause_hi)
@@ -648,12 +658,13 @@ class TriggerFinder:
         comma."""
         after = comma + 1
         limit = min(len(text), after + _INSERT_MAX_CHARS)
+        clause_re, subject = self._clause_searcher(text)
         if self._continuation_re is not None and self._continuation_re.match(text, after):
-            nxt = self._clause_re.search(text, after, limit)
+            nxt = clause_re.search(subject, after, limit)
             return nxt.start() if nxt is not None else limit
         if len(_WORDS.findall(text, end, comma)) > _INSERT_AFTER_MAX_WORDS:
             return clause_hi
-        close = self._clause_re.search(text, after, limit)
+        close = clause_re.search(subject, after, limit)
         if close is None:
             return clause_hi
         if text[close.start()] in ".;!?\n":
@@ -662,7 +673,7 @@ class TriggerFinder:
         if text[close.start()] != ",":
             return clause_hi
         hi = min(len(text), close.end() + _OUTCOME_WINDOW_CHARS)
-        nxt = self._clause_re.search(text, close.end(), hi)
+        nxt = clause_re.search(subject, close.end(), hi)
         return nxt.start() if nxt is not None else hi
 
     def _governor(

@@ -211,3 +211,20 @@ def test_the_return_of_prisoners_is_still_an_exchange() -> None:
     assert finder is not None
     text = "The return of 40 prisoners of war was completed at the border on Friday."
     assert "prisoner_exchange" in {t.category for t in finder.find(text)}
+
+
+def test_clause_breaks() -> None:
+    """Punctuation and contrast words break a clause; the dot of an initialism, "all but" and
+    "yet to" do not, nor a contrast word inside another word."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = (
+        "The U.S. envoy said talks had all but collapsed, yet to resume soon; but the "
+        "Kremlin (its aide) butted in while Kyiv waited.\nHowever, even  as it stood"
+    )
+    expected = [",", ";", " but", "(", ")", " while", ".", "\n", ",", " even  as"]
+    for regex, subject in (
+        (finder._clause_re, text),
+        (finder._clause_re_lower, text.lower()),
+    ):
+        assert [m.group().lower() for m in regex.finditer(subject)] == expected
