@@ -612,15 +612,13 @@ class TriggerFinder:
         stalled" is said of the efforts and of ending the war alike."""
         if self._outcome_re is None:
             return None
-        clause_re, subject = self._clause_searcher(text)
-        clause_lo = max(lo, start - _OUTCOME_WINDOW_CHARS)
-        for b in clause_re.finditer(subject, clause_lo, start):
-            clause_lo = b.end()
         hi = min(len(text), end + _OUTCOME_WINDOW_CHARS)
-        right = clause_re.search(subject, end, hi)
-        clause_hi = right.start() if right is not None else hi
-        if right is not None and text[right.start()] == ",":
-            clause_hi = self._continued(text, end, right.start(), clause_hi)
+        clause_lo, clause_hi = self._clause(
+            text, max(lo, start - _OUTCOME_WINDOW_CHARS), start, end, hi
+        )
+        if clause_hi < hi and text[clause_hi] == ",":
+            # a break was found there (a break starts before ``hi``)
+            clause_hi = self._continued(text, end, clause_hi, clause_hi)
         if clause_hi <= clause_lo:
             return None
         lowered = self._lowered
