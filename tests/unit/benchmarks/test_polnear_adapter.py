@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.eval_polnear import relative_to_polnear, source_to_polnear, to_polnear
+from benchmarks.eval_polnear import (
+    cue_to_polnear,
+    relative_to_polnear,
+    source_to_polnear,
+    to_polnear,
+)
 
 
 def _span(text: str, part: str) -> tuple[int, int]:
@@ -43,3 +48,47 @@ def test_appositive_source_takes_its_closing_comma() -> None:
     assert text[slice(*source_to_polnear(text, start, end, cue))] == (
         "David Simas, the political director,"
     )
+
+
+def _cue(text: str, cue: str) -> str:
+    return text[slice(*cue_to_polnear(text, *_span(text, cue)))]
+
+
+def test_cue_takes_in_a_particle() -> None:
+    assert _cue("The mayor called out the council for its delay.", "called") == "called out"
+    assert _cue("The governor fired back at his critics on Monday.", "fired") == "fired back at"
+    assert _cue("The judge struck down the law.", "struck") == "struck down"
+    # "back" as a time word and a hyphenated word after the cue are not particles.
+    assert _cue("The mayor said back in 2019 that it was over.", "said") == "said"
+    assert _cue("The mayor said down-ballot races matter.", "said") == "said"
+
+
+def test_cue_takes_in_an_adverb_before_that_or_the_end() -> None:
+    assert _cue("The senator said repeatedly that he would run.", "said") == "said repeatedly"
+    assert _cue("“Who pays?” she asked rhetorically.", "asked") == "asked rhetorically"
+    assert _cue("She said only that the talks went on.", "said") == "said"
+    assert _cue("He mentioned later in the speech a new plan.", "mentioned") == "mentioned"
+
+
+def test_cue_of_an_issued_statement_runs_to_the_participle() -> None:
+    text = "The union issued a statement Friday saying the strike would go on."
+    assert _cue(text, "issued") == "issued a statement Friday saying"
+    assert _cue("The union issued a warning to members.", "issued") == "issued"
+
+
+def test_cue_takes_in_the_feeling_expressed() -> None:
+    text = "Several donors expressed concern that the race was slipping away."
+    assert _cue(text, "expressed") == "expressed concern"
+    text = "The chairwoman voiced support for the new rules on Tuesday."
+    assert _cue(text, "voiced") == "voiced support for"
+    assert _cue("He expressed his thanks to the crowd.", "expressed") == "expressed"
+
+
+def test_cue_respond_to_twitter_and_by_gerund() -> None:
+    text = "The company did not respond to a request for comment."
+    assert _cue(text, "did not respond") == "did not respond to"
+    assert _cue("The coach wrote on Twitter that he was leaving.", "wrote") == "wrote on Twitter"
+    text = "The minister responded by saying the figures were wrong."
+    assert _cue(text, "saying") == "responded by saying"
+    text = "The policy is often defended by arguing that it saves money."
+    assert _cue(text, "arguing") == "arguing"
