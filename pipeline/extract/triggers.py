@@ -59,6 +59,9 @@ _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
+# "any" in the head's noun phrase ("any deal", "any new arrangement", "any US-Iran deal").
+_ANY_BEFORE = re.compile(r"(?i)\bany\s+(?:(?!of\b)[\w-]+\s+){0,2}$")
+_ANY_WINDOW_CHARS = 40
 # A negator right after these is a counterfactual that states the opposite ("there would have
 # been no ceasefire" without someone: there is one).
 _COUNTERFACTUAL = re.compile(r"(?i)\bwould\s+have\s+been\s+$")
@@ -586,6 +589,14 @@ class TriggerFinder:
             if outcome is not None:
                 stance = outcome
                 self._outcome_found = outcome
+        if (
+            stance != "negative"
+            and not negated
+            and _ANY_BEFORE.search(text, max(0, start - _ANY_WINDOW_CHARS), start) is not None
+        ):
+            # "any deal must include …", "insisted that any ceasefire be monitored": a
+            # hypothetical event named as the frame of a condition, not one called for.
+            stance, act = "neutral", "named"
         if act is None or act == "mention" or act == "named":
             # A reported question ("asked whether …") is settled by its answer.
             answer = self._answer(text, sent_start, end)
