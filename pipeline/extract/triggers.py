@@ -62,6 +62,11 @@ _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
 # "any" in the head's noun phrase ("any deal", "any new arrangement", "any US-Iran deal").
 _ANY_BEFORE = re.compile(r"(?i)\bany\s+(?:(?!of\b)[\w-]+\s+){0,2}$")
 _ANY_WINDOW_CHARS = 40
+_DEAL_MUST = re.compile(
+    r"(?i)\b(?:deal|agreement|accord|settlement|truce|ceasefire|arrangement)s?\s+"
+    r"(?:must|should|(?:has|have|would\s+have|will\s+have|would\s+need|needs?)\s+to)\s+"
+    r"(?:also\s+)?(?:include\s+|bring\s+|guarantee\s+|ensure\s+)?(?:the\s+|an?\s+)?$"
+)
 # A negator right after these is a counterfactual that states the opposite ("there would have
 # been no ceasefire" without someone: there is one).
 _COUNTERFACTUAL = re.compile(r"(?i)\bwould\s+have\s+been\s+$")
@@ -565,6 +570,16 @@ class TriggerFinder:
         if needed:
             negated = False
         act = gov_act
+        if (
+            act is None
+            and not negated
+            and head.stance == "neutral"
+            and _DEAL_MUST.search(text, max(sent_start, start - _ANY_WINDOW_CHARS - 20), start)
+            is not None
+        ):
+            # What a deal must include is demanded ("any deal must also curb the missile
+            # programme"): a term called for, like "insists on".
+            act = "appeal"
         # A predicate that only reports or names the event leaves a head that is an
         # outcome by nature as it is ("carried out a swap of 90 prisoners": positive).
         stance: Stance = (
