@@ -604,11 +604,7 @@ class TriggerFinder:
             if outcome is not None:
                 stance = outcome
                 self._outcome_found = outcome
-        if (
-            stance != "negative"
-            and not negated
-            and _ANY_BEFORE.search(text, max(0, start - _ANY_WINDOW_CHARS), start) is not None
-        ):
+        if stance != "negative" and not negated and self._any_before(text, start):
             # "any deal must include …", "insisted that any ceasefire be monitored": a
             # hypothetical event named as the frame of a condition, not one called for.
             stance, act = "neutral", "named"
@@ -757,6 +753,14 @@ class TriggerFinder:
             if len(_WORDS.findall(gap)) <= _NEGATOR_MAX_GAP_WORDS:
                 found = n.start()
         return found
+
+    def _any_before(self, text: str, start: int) -> bool:
+        """Whether "any" opens the noun phrase that ends at ``start`` ("any new truce")."""
+        lo = max(0, start - _ANY_WINDOW_CHARS)
+        # Most heads have no "any" before them: a substring search rules that out.
+        if self._lowered is not None and self._lowered.find("any", lo, start) < 0:
+            return False
+        return _ANY_BEFORE.search(text, lo, start) is not None
 
     def _answer(self, text: str, sent_start: int, end: int) -> Stance | None:
         """Stance given by the answer to the reported question this head is asked in."""
