@@ -59,6 +59,14 @@ _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
 _OUTCOME_STANCES: tuple[Stance, ...] = ("negative", "positive")
+# "any" in the head's noun phrase ("any deal", "any new arrangement", "any US-Iran deal").
+_ANY_BEFORE = re.compile(r"(?i)\bany\s+(?:(?!of\b)[\w-]+\s+){0,2}$")
+_ANY_WINDOW_CHARS = 40
+_DEAL_MUST = re.compile(
+    r"(?i)\b(?:deal|agreement|accord|settlement|truce|ceasefire|arrangement)s?\s+"
+    r"(?:must|should|(?:has|have|would\s+have|will\s+have|would\s+need|needs?)\s+to)\s+"
+    r"(?:also\s+)?(?:include\s+|bring\s+|guarantee\s+|ensure\s+)?(?:the\s+|an?\s+)?$"
+)
 # A negator right after these is a counterfactual that states the opposite ("there would have
 # been no ceasefire" without someone: there is one).
 _COUNTERFACTUAL = re.compile(r"(?i)\bwould\s+have\s+been\s+$")
@@ -562,6 +570,16 @@ class TriggerFinder:
         if needed:
             negated = False
         act = gov_act
+        if (
+            act is None
+            and not negated
+            and head.stance == "neutral"
+            and _DEAL_MUST.search(text, max(sent_start, start - _ANY_WINDOW_CHARS - 20), start)
+            is not None
+        ):
+            # What a deal must include is demanded ("any deal must also curb the missile
+            # programme"): a term called for, like "insists on".
+            act = "appeal"
         # A predicate that only reports or names the event leaves a head that is an
         # outcome by nature as it is ("carried out a swap of 90 prisoners": positive).
         stance: Stance = (
@@ -586,6 +604,10 @@ class TriggerFinder:
             if outcome is not None:
                 stance = outcome
                 self._outcome_found = outcome
+        if stance != "negative" and not negated and self._any_before(text, start):
+            # "any deal must include …", "insisted that any ceasefire be monitored": a
+            # hypothetical event named as the frame of a condition, not one called for.
+            stance, act = "neutral", "named"
         if act is None or act == "mention" or act == "named":
             # A reported question ("asked whether …") is settled by its answer.
             answer = self._answer(text, sent_start, end)
@@ -731,6 +753,14 @@ class TriggerFinder:
             if len(_WORDS.findall(gap)) <= _NEGATOR_MAX_GAP_WORDS:
                 found = n.start()
         return found
+
+    def _any_before(self, text: str, start: int) -> bool:
+        """Whether "any" opens the noun phrase that ends at ``start`` ("any new truce")."""
+        lo = max(0, start - _ANY_WINDOW_CHARS)
+        # Most heads have no "any" before them: a substring search rules that out.
+        if self._lowered is not None and self._lowered.find("any", lo, start) < 0:
+            return False
+        return _ANY_BEFORE.search(text, lo, start) is not None
 
     def _answer(self, text: str, sent_start: int, end: int) -> Stance | None:
         """Stance given by the answer to the reported question this head is asked in."""

@@ -149,6 +149,43 @@ def test_insisting_that_a_term_be_met_is_a_demand_for_it() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "head"),
+    [
+        (
+            "The separatists insisted that any settlement must give the valley autonomy.",
+            "settlement",
+        ),
+        ("The mediator said any new truce would need monitors on both banks.", "truce"),
+        ("Aid groups want any agreement to reopen the river crossings.", "agreement"),
+    ],
+)
+def test_an_event_with_any_is_the_frame_of_a_condition(text: str, head: str) -> None:
+    """ "Any deal must …" sets a condition on a deal that may come: the deal is named, not
+    called for (neutral), whatever predicate governs the clause."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    (trigger,) = [t for t in finder.find(text) if t.text.endswith(head)]
+    assert trigger.stance == "neutral"
+
+
+def test_an_event_with_any_is_still_refused() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    (trigger,) = finder.find("The junta rejected any ceasefire in the north.")
+    assert (trigger.category, trigger.stance) == ("ceasefire", "negative")
+
+
+def test_what_a_deal_must_include_is_demanded() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    found = finder.find("The rebels say any accord must include the withdrawal of army troops.")
+    assert [(t.category, t.stance) for t in found] == [
+        ("agreement", "neutral"),
+        ("peace_plan", "positive"),
+    ]
+
+
+@pytest.mark.parametrize(
     ("text", "phrase", "categories"),
     [
         # Signing a truce is agreeing to it; the truce keeps its own trigger.
