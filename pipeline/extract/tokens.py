@@ -75,18 +75,7 @@ def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> lis
     pieces = text[start:end].split()
     if not pieces:
         return []
-    if lowered is not None:
-        low = lowered[start:end]
-        if "’" in low:
-            low = low.replace("’", "'")
-        lows = low.split()
-    else:
-        # One lower() for all pieces: whitespace separates them, so no letter's lower case
-        # depends on another piece (the final sigma looks at cased neighbours only).
-        low = " ".join(pieces).lower()
-        if "’" in low:
-            low = low.replace("’", "'")
-        lows = low.split(" ")
+    lows = _piece_lowers(pieces, start, end, lowered)
     out: list[Token] = []
     pos = start
     for piece, lower in zip(pieces, lows, strict=True):
@@ -99,6 +88,47 @@ def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> lis
             # character after the piece, and nothing further.
             _regex_tokens(text, begin, min(pos + 1, end), out)
     return out
+
+
+def tokenize_pieces(
+    text: str,
+    start: int,
+    end: int,
+    pieces: list[str],
+    begins: list[int],
+    lowered: str | None = None,
+) -> list[Token]:
+    """``tokenize(text, start, end, lowered)`` given what it would split off first: the
+    whitespace-separated ``pieces`` of ``text[start:end]`` and their offsets ``begins`` (read
+    once for the whole text by the cue scan, ``CueLexicon.find``)."""
+    if not pieces:
+        return []
+    lows = _piece_lowers(pieces, start, end, lowered)
+    out: list[Token] = []
+    for k in range(len(pieces)):
+        piece = pieces[k]
+        begin = begins[k]
+        pos = begin + len(piece)
+        if piece.isalnum():
+            out.append(Token(begin, pos, piece, lows[k], True))
+        elif not _read_piece(begin, piece, out):
+            _regex_tokens(text, begin, min(pos + 1, end), out)
+    return out
+
+
+def _piece_lowers(pieces: list[str], start: int, end: int, lowered: str | None) -> list[str]:
+    """The lower case of each of ``pieces``, the pieces of ``text[start:end]``, with ’ as '."""
+    if lowered is not None:
+        low = lowered[start:end]
+        if "’" in low:
+            low = low.replace("’", "'")
+        return low.split()
+    # One lower() for all pieces: whitespace separates them, so no letter's lower case
+    # depends on another piece (the final sigma looks at cased neighbours only).
+    low = " ".join(pieces).lower()
+    if "’" in low:
+        low = low.replace("’", "'")
+    return low.split(" ")
 
 
 def lowered_tokens(text: str, lowered: str | None) -> str | None:
