@@ -96,21 +96,23 @@ def tokenize_pieces(
     end: int,
     pieces: list[str],
     begins: list[int],
-    lowered: str | None = None,
 ) -> list[Token]:
     """``tokenize(text, start, end, lowered)`` given what it would split off first: the
     whitespace-separated ``pieces`` of ``text[start:end]`` and their offsets ``begins`` (read
-    once for the whole text by the cue scan, ``CueLexicon.find``)."""
-    if not pieces:
-        return []
-    lows = _piece_lowers(pieces, start, end, lowered)
+    once for the whole text by the cue scan, ``CueLexicon.find``).
+
+    A piece of letters and digits is lower-cased on its own, which is what any ``lowered``
+    has at its offsets (``lowered_tokens``: no capital sigma, whose lower case depends on its
+    neighbours) and what lower-casing the joined pieces gives; ``_read_piece`` lower-cases
+    the other pieces' words itself.  (Cheaper than slicing and splitting the lower-cased
+    span, whose pieces for the other pieces were never read.)"""
     out: list[Token] = []
     for k in range(len(pieces)):
         piece = pieces[k]
         begin = begins[k]
         pos = begin + len(piece)
         if piece.isalnum():
-            out.append(Token(begin, pos, piece, lows[k], True))
+            out.append(Token(begin, pos, piece, piece.lower(), True))
         elif not _read_piece(begin, piece, out):
             _regex_tokens(text, begin, min(pos + 1, end), out)
     return out
