@@ -322,7 +322,7 @@ class _Doc:
         if starts and _piece_edge(text, start) and _piece_edge(text, end):
             lo = bisect_left(starts, start)
             hi = bisect_left(starts, end)
-            return tokenize_pieces(text, start, end, self.pieces[lo:hi], starts[lo:hi])
+            return tokenize_pieces(text, end, self.pieces[lo:hi], starts[lo:hi])
         return tokenize(text, start, end, self._token_lowered)
 
     def cues_between(self, start: int, end: int) -> list[int]:

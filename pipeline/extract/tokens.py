@@ -90,13 +90,7 @@ def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> lis
     return out
 
 
-def tokenize_pieces(
-    text: str,
-    start: int,
-    end: int,
-    pieces: list[str],
-    begins: list[int],
-) -> list[Token]:
+def tokenize_pieces(text: str, end: int, pieces: list[str], begins: list[int]) -> list[Token]:
     """``tokenize(text, start, end, lowered)`` given what it would split off first: the
     whitespace-separated ``pieces`` of ``text[start:end]`` and their offsets ``begins`` (read
     once for the whole text by the cue scan, ``CueLexicon.find``).
@@ -177,6 +171,19 @@ def _read_piece(begin: int, piece: str, out: list[Token]) -> bool:
     if "_" in piece:
         return False
     n = len(piece)
+    # Most such pieces are a word and the mark after it ("said,", "Monday."): read at once,
+    # as the loop below would read them.
+    last = n - 1
+    if last > 0 and not word_char(piece, last) and piece[:last].isalnum():
+        word = piece[:last]
+        if piece[last] != "." or (last > 1 and word not in _TITLE_WORDS):
+            mark_text = piece[last]
+            lower = mark_text.lower()
+            if lower == "’":
+                lower = "'"
+            out.append(Token(begin, begin + last, word, word.lower(), True))
+            out.append(Token(begin + last, begin + n, mark_text, lower, False))
+            return True
     mark = len(out)
     i = 0
     while i < n:
