@@ -52,6 +52,7 @@ from pipeline.extract.tokens import (
     Token,
     lowered_tokens,
     tokenize,
+    tokenize_pieces,
     wordset,
 )
 
@@ -249,9 +250,14 @@ class _Doc:
                 k += 1
             self.sents.extend(sentences(text, ps, pe, prot))
         self.sent_starts = [s for s, _ in self.sents]
+        #: the whitespace-separated pieces of the text and their offsets, read by the cue
+        #: scan and reused by the tokenizer (``_tokenize``); empty when the scan did not
+        #: split the text
+        self.pieces: list[str] = []
+        self.piece_starts: list[int] = []
         cues = [
             c
-            for c in lex.find(text)[: 2 * _MAX_CUES]
+            for c in lex.find(text, 0, None, self.pieces, self.piece_starts)[: 2 * _MAX_CUES]
             if self.quote_at(c.verb_start) is None and _verb_reading(text, c, lex)
         ]
         #: words of the lexicon's ``learned_verbs``: judged by the learned model after the
@@ -294,10 +300,10 @@ class _Doc:
         """Tokens inside ``[start, end)``; each sentence is tokenized once and cached."""
         i = bisect_right(self.sent_starts, start) - 1
         if i < 0 or end > self.sents[i][1]:
-            return tokenize(self.text, start, end, self._token_lowered)
+            return self._tokenize(start, end)
         cached = self._sent_tokens.get(i)
         if cached is None:
-            toks = tokenize(self.text, self.sents[i][0], self.sents[i][1], self._token_lowered)
+            toks = self._tokenize(self.sents[i][0], self.sents[i][1])
             cached = (toks, [t.start for t in toks])
             self._sent_tokens[i] = cached
         toks, starts = cached
@@ -308,6 +314,17 @@ class _Doc:
             out.pop()
         return out
 
+    def _tokenize(self, start: int, end: int) -> list[Token]:
+        """``tokenize`` of the span, from the text's pieces when no piece crosses either
+        end of it (a sentence may end inside one: ``…end."Next``)."""
+        text = self.text
+        starts = self.piece_starts
+        if starts and _piece_edge(text, start) and _piece_edge(text, end):
+            lo = bisect_left(starts, start)
+            hi = bisect_left(starts, end)
+            return tokenize_pieces(text, end, self.pieces[lo:hi], starts[lo:hi])
+        return tokenize(text, start, end, self._token_lowered)
+
     def cues_between(self, start: int, end: int) -> list[int]:
         lo = bisect_left(self.cue_starts, start)
         hi = bisect_left(self.cue_starts, end)
@@ -317,6 +334,11 @@ class _Doc:
         lo = bisect_left(self.quote_opens, start)
         hi = bisect_left(self.quote_opens, end)
         return [q for q in self.quotes[lo:hi] if q.end <= end]
+
+
+def _piece_edge(text: str, pos: int) -> bool:
+    """Whether no whitespace-separated piece of ``text`` runs across offset ``pos``."""
+    return pos <= 0 or pos >= len(text) or text[pos - 1].isspace() or text[pos].isspace()
 
 
 def find_attributions(

@@ -171,11 +171,22 @@ class CueLexicon:
     def for_language(cls, language: str | None) -> CueLexicon | None:
         return _cached(language or "")
 
-    def find(self, text: str, start: int = 0, end: int | None = None) -> list[Cue]:
+    def find(
+        self,
+        text: str,
+        start: int = 0,
+        end: int | None = None,
+        pieces: list[str] | None = None,
+        piece_starts: list[int] | None = None,
+    ) -> list[Cue]:
+        """The cues of ``text[start:end]``.  Given the lists ``pieces`` and ``piece_starts``,
+        the scan also appends to them the whitespace-separated pieces of the span and their
+        offsets (what ``tokenize`` reads again), unless the lexicon has no ``first_words``
+        (then they stay empty)."""
         out: list[Cue] = []
         stop = len(text) if end is None else end
         surfaces = self._surfaces
-        for m in self._matches(text, start, stop):
+        for m in self._matches(text, start, stop, pieces, piece_starts):
             surface = m.group()
             known = surfaces.get(surface)
             if known is None:
@@ -205,7 +216,14 @@ class CueLexicon:
             )
         return out
 
-    def _matches(self, text: str, start: int, stop: int) -> list[re.Match[str]]:
+    def _matches(
+        self,
+        text: str,
+        start: int,
+        stop: int,
+        pieces: list[str] | None = None,
+        piece_starts: list[int] | None = None,
+    ) -> list[re.Match[str]]:
         """``self.regex.finditer(text, start, stop)``, without running the regex at every
         position (its look-behind before a trie of ~1,200 head forms costs ~400 instructions a
         character): a head can only start where a word starts whose letters are the head's
@@ -218,9 +236,14 @@ class CueLexicon:
         out: list[re.Match[str]] = []
         taken = start  # a match may not start inside the previous one
         pos = start
-        for piece in text[start:stop].split():
+        split = text[start:stop].split()
+        if pieces is not None:
+            pieces.extend(split)
+        for piece in split:
             begin = piece_start(text, piece, pos)
             pos = begin + len(piece)
+            if piece_starts is not None:
+                piece_starts.append(begin)
             if piece.isalnum():
                 # a whole word: its only word start is its first letter
                 if (

@@ -75,18 +75,7 @@ def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> lis
     pieces = text[start:end].split()
     if not pieces:
         return []
-    if lowered is not None:
-        low = lowered[start:end]
-        if "’" in low:
-            low = low.replace("’", "'")
-        lows = low.split()
-    else:
-        # One lower() for all pieces: whitespace separates them, so no letter's lower case
-        # depends on another piece (the final sigma looks at cased neighbours only).
-        low = " ".join(pieces).lower()
-        if "’" in low:
-            low = low.replace("’", "'")
-        lows = low.split(" ")
+    lows = _piece_lowers(pieces, start, end, lowered)
     out: list[Token] = []
     pos = start
     for piece, lower in zip(pieces, lows, strict=True):
@@ -99,6 +88,43 @@ def tokenize(text: str, start: int, end: int, lowered: str | None = None) -> lis
             # character after the piece, and nothing further.
             _regex_tokens(text, begin, min(pos + 1, end), out)
     return out
+
+
+def tokenize_pieces(text: str, end: int, pieces: list[str], begins: list[int]) -> list[Token]:
+    """``tokenize(text, start, end, lowered)`` given what it would split off first: the
+    whitespace-separated ``pieces`` of ``text[start:end]`` and their offsets ``begins`` (read
+    once for the whole text by the cue scan, ``CueLexicon.find``).
+
+    A piece of letters and digits is lower-cased on its own, which is what any ``lowered``
+    has at its offsets (``lowered_tokens``: no capital sigma, whose lower case depends on its
+    neighbours) and what lower-casing the joined pieces gives; ``_read_piece`` lower-cases
+    the other pieces' words itself.  (Cheaper than slicing and splitting the lower-cased
+    span, whose pieces for the other pieces were never read.)"""
+    out: list[Token] = []
+    for k in range(len(pieces)):
+        piece = pieces[k]
+        begin = begins[k]
+        pos = begin + len(piece)
+        if piece.isalnum():
+            out.append(Token(begin, pos, piece, piece.lower(), True))
+        elif not _read_piece(begin, piece, out):
+            _regex_tokens(text, begin, min(pos + 1, end), out)
+    return out
+
+
+def _piece_lowers(pieces: list[str], start: int, end: int, lowered: str | None) -> list[str]:
+    """The lower case of each of ``pieces``, the pieces of ``text[start:end]``, with ’ as '."""
+    if lowered is not None:
+        low = lowered[start:end]
+        if "’" in low:
+            low = low.replace("’", "'")
+        return low.split()
+    # One lower() for all pieces: whitespace separates them, so no letter's lower case
+    # depends on another piece (the final sigma looks at cased neighbours only).
+    low = " ".join(pieces).lower()
+    if "’" in low:
+        low = low.replace("’", "'")
+    return low.split(" ")
 
 
 def lowered_tokens(text: str, lowered: str | None) -> str | None:
@@ -145,6 +171,19 @@ def _read_piece(begin: int, piece: str, out: list[Token]) -> bool:
     if "_" in piece:
         return False
     n = len(piece)
+    # Most such pieces are a word and the mark after it ("said,", "Monday."): read at once,
+    # as the loop below would read them.
+    last = n - 1
+    if last > 0 and not word_char(piece, last) and piece[:last].isalnum():
+        word = piece[:last]
+        if piece[last] != "." or (last > 1 and word not in _TITLE_WORDS):
+            mark_text = piece[last]
+            lower = mark_text.lower()
+            if lower == "’":
+                lower = "'"
+            out.append(Token(begin, begin + last, word, word.lower(), True))
+            out.append(Token(begin + last, begin + n, mark_text, lower, False))
+            return True
     mark = len(out)
     i = 0
     while i < n:

@@ -19,7 +19,14 @@ from pipeline.extract import mentions as mentions_module
 from pipeline.extract import speakers as speakers_module
 from pipeline.extract import text as text_module
 from pipeline.extract.cues import CueLexicon
-from pipeline.extract.tokens import _SPACED_TOKEN, lowered_tokens, tokenize, wordset
+from pipeline.extract.tokens import (
+    _SPACED_TOKEN,
+    lowered_tokens,
+    piece_start,
+    tokenize,
+    tokenize_pieces,
+    wordset,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -78,6 +85,72 @@ def test_tokens_read_off_the_lowered_text_are_the_same(
         (t.start, t.end, t.text, t.lower, t.is_word) for t in tokenize(text, start, end, lowered)
     ]
     assert with_lowered == fields(text, start, end)
+
+
+def text_pieces(text: str) -> tuple[list[str], list[int]]:
+    """The whitespace-separated pieces of ``text`` and their offsets, as the cue scan reads
+    them for the tokenizer."""
+    pieces = text.split()
+    begins = []
+    pos = 0
+    for piece in pieces:
+        pos = piece_start(text, piece, pos)
+        begins.append(pos)
+        pos += len(piece)
+    return pieces, begins
+
+
+def piece_fields(text: str, start: int, end: int) -> list[tuple[int, int, str, str, bool]]:
+    """The tokens of ``text[start:end]`` read off the whole text's pieces (a span that no
+    piece crosses)."""
+    pieces, begins = text_pieces(text)
+    inside = [k for k, b in enumerate(begins) if start <= b < end]
+    lo, hi = (inside[0], inside[-1] + 1) if inside else (0, 0)
+    toks = tokenize_pieces(text, end, pieces[lo:hi], begins[lo:hi])
+    return [(t.start, t.end, t.text, t.lower, t.is_word) for t in toks]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, "ΟΔΟΣ", "Σ"]), max_size=40), st.data())
+def test_tokens_read_off_the_shared_pieces_are_the_same(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text = "".join(parts)
+    # spans that begin and end between pieces, as the sentences whose pieces are shared do
+    edges = [
+        i
+        for i in range(len(text) + 1)
+        if i in (0, len(text)) or text[i - 1].isspace() or text[i].isspace()
+    ]
+    start = data.draw(st.sampled_from(edges))
+    end = data.draw(st.sampled_from([e for e in edges if e >= start]))
+    lowered = lowered_tokens(text, text_module.lowered_for_matching(text))
+    expected = [
+        (t.start, t.end, t.text, t.lower, t.is_word) for t in tokenize(text, start, end, lowered)
+    ]
+    assert piece_fields(text, start, end) == expected
+
+
+def test_shared_pieces_on_news_text() -> None:
+    for text in news_texts():
+        assert piece_fields(text, 0, len(text)) == fields(text, 0, len(text))
+        for start in range(0, len(text), 97):
+            while start > 0 and not (text[start - 1].isspace() or text[start].isspace()):
+                start -= 1
+            end = min(len(text), start + 240)
+            while end < len(text) and not (text[end - 1].isspace() or text[end].isspace()):
+                end += 1
+            assert piece_fields(text, start, end) == fields(text, start, end)
+
+
+def test_a_word_and_the_mark_after_it() -> None:
+    text = "“No,” said Mr. Peskov on Monday. J. Smith, Gen. Lee and U.S. officials (AP)"
+    words = [t.text for t in tokenize(text, 0, len(text))]
+    assert words[:4] == ["“", "No", ",", "”"]
+    at = words.index("Monday")
+    assert words[at : at + 5] == ["Monday", ".", "J.", "Smith", ","]
+    assert "Mr." in words and "Gen." in words and "U.S." in words
+    assert words[-3:] == ["(", "AP", ")"]
 
 
 def news_texts() -> list[str]:
