@@ -123,6 +123,11 @@ class _Head:
         # end).
         self.also = also
         self.kind = "weak" if weak else ("context" if context else "strong")
+        # The same words in a text about something else are another category's ("monitoring"
+        # in a story about uranium enrichment is a term of the nuclear deal, not a guarantee):
+        # the head to use instead, and what the text must contain for it.
+        self.twin: _Head | None = None
+        self.twin_when: re.Pattern[str] | None = None
 
 
 class _Governor:
@@ -178,6 +183,19 @@ class TriggerFinder:
                         _category(entry.get("also"), self.language),
                     )
                 )
+                switch = entry.get("in_texts_with")
+                if switch:
+                    head = self._heads[-1]
+                    head.twin = _Head(
+                        _category(switch["category"], self.language) or category,
+                        head.stance,
+                        head.weak,
+                        head.codes_key,
+                        head.context,
+                        head.verb,
+                        head.also,
+                    )
+                    head.twin_when = compile_cached(_lower_pattern(str(switch["pattern"])))
                 head_patterns.append(_tagged(entry["pattern"], f"h{len(head_patterns)}"))
         # The heads lower-cased, matched case-sensitively on the lower-cased text: the engine
         # can then skip positions by first character, which IGNORECASE prevents (3-4x).  The
@@ -341,6 +359,8 @@ class TriggerFinder:
         # None for the few texts to match case-insensitively (``text.lowered_for_matching``)
         self._lowered = lowered_for_matching(text)
         heads = [(start, end, self._heads[idx]) for start, end, idx in self._scan_heads(text)]
+        if any(h.twin is not None for _s, _e, h in heads):
+            heads = self._twinned(text, heads)
         strong = _strong_per_category(heads)
         n_strong = sum(strong.values())
         if n_strong == 0:
@@ -438,6 +458,25 @@ class TriggerFinder:
                 out.append(
                     Trigger(head.also, trig.stance, trig.text, trig.start, trig.end, trig.codes)
                 )
+        return out
+
+    def _twinned(
+        self, text: str, heads: list[tuple[int, int, _Head]]
+    ) -> list[tuple[int, int, _Head]]:
+        """``heads`` with each head that has a twin replaced by it where the text contains
+        the twin's words (each pattern searched once per text)."""
+        lowered = self._lowered or text.lower()
+        found: dict[str, bool] = {}
+        out: list[tuple[int, int, _Head]] = []
+        for start, end, head in heads:
+            twin, when = head.twin, head.twin_when
+            if twin is not None and when is not None:
+                hit = found.get(when.pattern)
+                if hit is None:
+                    hit = found[when.pattern] = when.search(lowered) is not None
+                if hit:
+                    head = twin
+            out.append((start, end, head))
         return out
 
     def _scan_heads(self, text: str) -> Iterator[tuple[int, int, int]]:

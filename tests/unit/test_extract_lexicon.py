@@ -187,3 +187,28 @@ def test_pattern_rewriting_respects_escapes_classes_and_group_names() -> None:
         _group_end("(?:a|b")
     assert _lower_pattern(r"Minsk\S+(?P<Hx>)|[A-Z]\W|ΟΔΟΣ") == r"minsk\S+(?P<Hx>)|[a-z]\W|οδοσ"
     assert _lower_pattern(r"talks\s+(?:on|in)") == r"talks\s+(?:on|in)"
+
+
+def test_a_head_takes_its_twin_category_in_texts_with_the_twin_words() -> None:
+    from pipeline.extract.triggers import TriggerFinder
+
+    data = {
+        "language": "en",
+        "heads": {
+            "peace_plan": [{"pattern": "peace\\s+plan"}],
+            "security_guarantees": [
+                {"pattern": "security\\s+guarantees"},
+                {
+                    "pattern": "inspection",
+                    "in_texts_with": {"pattern": "reactor", "category": "peace_plan"},
+                },
+            ],
+        },
+    }
+    finder = TriggerFinder(data)
+    plain = "The peace plan and the security guarantees foresee an inspection."
+    nuclear = "The peace plan foresees an inspection of the Reactor."
+    assert [t.category for t in finder.find(plain) if t.text == "inspection"] == [
+        "security_guarantees"
+    ]
+    assert [t.category for t in finder.find(nuclear) if t.text == "inspection"] == ["peace_plan"]
