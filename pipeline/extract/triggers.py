@@ -24,7 +24,7 @@ from typing import Any
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import Rewrites, compile_cached
-from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
+from pipeline.extract.scope import Scope, conflict_sentences, names_business, out_of_scope
 from pipeline.extract.text import bisect_right, lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
@@ -377,6 +377,8 @@ class TriggerFinder:
             if trig is None:
                 continue
             rule_keep = trusted or self._judging_governor
+            if text[start : start + 1].isupper() and _in_institution_name(text, start, end):
+                continue  # "the Centre for Strategic Dialogue" names no talks
             if not rule_keep and not judge:
                 continue
             if head.weak:
@@ -480,6 +482,8 @@ class TriggerFinder:
             clause=clause,
             lowered=self._lowered,
         )
+        if judge_keep and self.scope is not None:
+            keep_feats += self._scope_features(text, sent_start, sent_end)
         if self._collect is not None:
             self._collect.append((trig, cand, keep_feats, stance_feats))
             return trig if cand.rule_keep else None
@@ -497,6 +501,28 @@ class TriggerFinder:
             return trig
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
+
+    def _scope_features(self, text: str, sent_start: int, sent_end: int) -> list[str]:
+        """Whether the candidate's sentence shows an armed conflict by itself, and whether it
+        names trade or other business: a meeting or a discussion is a trigger when it deals
+        with the conflict, and not in a passage only about other business
+        (docs/trigger-annotation.md, section 1).  Only the sentence is read (a few hundred
+        characters at most), once per candidate the keep model judges."""
+        scope = self.scope
+        if scope is None:
+            return []
+        lowered = self._lowered
+        sentence = (
+            lowered[sent_start:sent_end]
+            if lowered is not None
+            else text[sent_start:sent_end].lower()
+        )
+        out: list[str] = []
+        if scope.evidence.search(" " + sentence) is not None:
+            out.append("conflict_sentence")
+        if names_business(sentence, scope):
+            out.append("business_sentence")
+        return out
 
     def _clause_searcher(self, text: str) -> tuple[re.Pattern[str], str]:
         """The clause-break regex and the string to search with it, at ``text``'s positions."""
@@ -768,6 +794,37 @@ class TriggerFinder:
             if said in self._answers:
                 return self._answers[said]
         return None
+
+
+#: Words that make a capitalised name an institution's ("the Kyiv Centre for Strategic
+#: Dialogue", "the Darfur Ceasefire Monitor", "the Institute for Diplomacy").
+_INSTITUTION_WORDS = frozenset(
+    {"Institute", "Centre", "Center", "Studies", "Forum", "Foundation", "University", "Monitor"}
+)
+_NAME_JOINERS = frozenset({"for", "of", "and", "on", "&"})
+_NAME_WORD = re.compile(r"[\w&'’.-]+")
+
+
+def _in_institution_name(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised head at ``[start, end)`` is a word of an institution's name: a
+    run of capitalised words (joined by "for", "of", "and") around it holds an institution
+    word.  A think tank's or a monitor's name is not the event its words name.  Not in the
+    first line, where a title-case headline capitalises every word."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if line_start == 0:
+        return False  # a headline capitalises every word
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        line_end = len(text)
+    left = _NAME_WORD.findall(text, max(line_start, start - 80), start)
+    right = _NAME_WORD.findall(text, end, min(line_end, end + 80))
+    for words in (reversed(left), right):
+        for w in words:
+            if w in _INSTITUTION_WORDS:
+                return True
+            if not (w[:1].isupper() or w in _NAME_JOINERS):
+                break
+    return False
 
 
 def _literal_prefix(pattern: str) -> str:
