@@ -494,9 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             extra = [doc for p in also for doc in read_gold(p)]
             mine: list[dict[str, Any]] | None = [] if args.misses else None
             wrong: list[dict[str, Any]] | None = [] if args.spurious else None
-            pairs = cross_validated(
-                docs, extractor, also_train=extra, misses=mine, spurious=wrong
-            )
+            pairs = cross_validated(docs, extractor, also_train=extra, misses=mine, spurious=wrong)
             name = f"{label}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
             if mine is not None:

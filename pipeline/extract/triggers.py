@@ -282,6 +282,9 @@ class TriggerFinder:
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
         # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
         self._starts: list[int] = [0]
+        # ``_scope_features`` of the sentences of the text being read, by their bounds:
+        # candidates of one sentence share them.
+        self._scope_seen: dict[tuple[int, int], list[str]] = {}
         self._lowered: str | None = None
         answers = data.get("answers") or {}
         self._answers: dict[str, Stance] = {}
@@ -340,6 +343,7 @@ class TriggerFinder:
             # meetings and efforts are not talks (none is a trigger in the annotated texts).
             return out
         self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        self._scope_seen = {}
         scope = self.scope
         if scope is not None:
             lowered = self._lowered or text.lower()
@@ -503,14 +507,17 @@ class TriggerFinder:
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
 
     def _scope_features(self, text: str, sent_start: int, sent_end: int) -> list[str]:
-        """Whether the candidate's sentence shows an armed conflict by itself, and whether it
-        names trade or other business: a meeting or a discussion is a trigger when it deals
-        with the conflict, and not in a passage only about other business
+        """Whether the candidate's sentence shows an armed conflict by itself, or else names
+        trade or other business: a meeting or a discussion is a trigger when it deals with
+        the conflict, and not in a passage only about other business
         (docs/trigger-annotation.md, section 1).  Only the sentence is read (a few hundred
-        characters at most), once per candidate the keep model judges."""
+        characters at most), once per sentence with a candidate the keep model judges."""
         scope = self.scope
         if scope is None:
             return []
+        seen = self._scope_seen.get((sent_start, sent_end))
+        if seen is not None:
+            return seen
         lowered = self._lowered
         sentence = (
             lowered[sent_start:sent_end]
@@ -520,8 +527,10 @@ class TriggerFinder:
         out: list[str] = []
         if scope.evidence.search(" " + sentence) is not None:
             out.append("conflict_sentence")
-        if names_business(sentence, scope):
+        elif names_business(sentence, scope):
+            # Only about the other business: trade, gas, a budget, and no conflict word.
             out.append("business_sentence")
+        self._scope_seen[(sent_start, sent_end)] = out
         return out
 
     def _clause_searcher(self, text: str) -> tuple[re.Pattern[str], str]:
