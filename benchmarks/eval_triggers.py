@@ -7,6 +7,7 @@
     python -m benchmarks.eval_triggers --cross-validate      # 5-fold on dev, by document
     python -m benchmarks.eval_triggers --by-draw             # also each draw's documents apart
     python -m benchmarks.eval_triggers --cross-validate --stance-confusion [--stance-errors F]
+    python -m benchmarks.eval_triggers --cross-validate --spurious F  # predictions off gold
 
 Gold: JSON lines ``{"id", "text", "triggers": [{"start", "end", "category", "stance"}, …]}``
 (``tests/fixtures/triggers/{dev,test}.jsonl``, guidelines in ``docs/trigger-annotation.md``),
@@ -149,11 +150,13 @@ def cross_validated(
     folds: int = 5,
     also_train: Sequence[dict[str, Any]] = (),
     misses: list[dict[str, Any]] | None = None,
+    spurious: list[dict[str, Any]] | None = None,
 ) -> list[Doc]:
     """Predictions for ``docs``, each made by a model trained on the other folds (and on
     ``also_train``, another set's documents, in every fold).  With ``misses``, the gold
     triggers found with no prediction of their category are added to it, each with the
-    reason (``missed``), judged with the model of its fold."""
+    reason (``missed``), judged with the model of its fold; with ``spurious``, the
+    predictions that overlap no gold trigger (``unmatched``)."""
     from pipeline.extract import trigger_training as tt
     from pipeline.extract.triggers import TriggerFinder
 
@@ -176,6 +179,8 @@ def cross_validated(
                 pairs[i] = pair
                 if misses is not None:
                     misses += missed(docs[i], pair, finder)
+                if spurious is not None:
+                    spurious += unmatched(docs[i], pair, finder)
     finally:
         finder.model = shipped
     return [p for p in pairs if p is not None]
@@ -249,6 +254,48 @@ def missed(doc: dict[str, Any], pair: Doc, finder: TriggerFinder) -> list[dict[s
                     for t, c, _kf, _sf in candidates
                     if overlaps(t.start, t.end)
                 ],
+                "sentence": text[sent[0] : sent[1]].strip(),
+            }
+        )
+    return out
+
+
+def unmatched(doc: dict[str, Any], pair: Doc, finder: TriggerFinder) -> list[dict[str, Any]]:
+    """The predictions of ``doc`` that overlap no gold trigger of any category, each with the
+    head that made it (category, kind, whether the keep model judged it), whether the same
+    head word was predicted earlier in the document, and its sentence (the first sentence is
+    usually the headline)."""
+    gold, predicted = pair
+    text = doc["text"]
+    candidates = finder.candidates(text)
+    spans = sentences(text)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for p in sorted(predicted, key=lambda m: (m.start, m.end)):
+        heads = [
+            (c, text[c.head_start : c.head_end].lower())
+            for _t, c, _kf, _sf in candidates
+            if c.head_start < p.end and p.start < c.head_end
+        ]
+        words = {w for _c, w in heads}
+        repeated = bool(words & seen)
+        seen |= words
+        if any(p.start < g.end and g.start < p.end for g in gold):
+            continue
+        k = next((i for i, (s, e) in enumerate(spans) if s <= p.start < e), -1)
+        sent = spans[k] if k >= 0 else (p.start, p.end)
+        out.append(
+            {
+                "id": doc["id"],
+                "category": p.category,
+                "stance": p.stance,
+                "predicted_text": text[p.start : p.end],
+                "heads": [
+                    f"{c.category}:{c.kind}:{'model' if c.judged_by_model else 'rules'}:{w}"
+                    for c, w in heads
+                ],
+                "repeated": repeated,
+                "sentence_index": k,
                 "sentence": text[sent[0] : sent[1]].strip(),
             }
         )
@@ -417,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
         "their category here (JSON lines, with the kind of miss) and print their counts",
     )
     ap.add_argument(
+        "--spurious",
+        type=Path,
+        help="with --cross-validate: write the predicted triggers that overlap no gold "
+        "trigger here (JSON lines, with their head and sentence)",
+    )
+    ap.add_argument(
         "--stance-errors",
         type=Path,
         help="with --cross-validate: write the wrong-stance triggers here (JSON lines)",
@@ -424,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     errors: list[dict[str, Any]] = []
     lost: list[dict[str, Any]] = []
+    extra_found: list[dict[str, Any]] = []
     if args.cross_validate and args.gold == [DEFAULT_GOLD]:
         args.gold = [FIXTURES / "triggers" / "dev.jsonl"]
     extractor = StatementExtractor()
@@ -439,12 +493,15 @@ def main(argv: list[str] | None = None) -> int:
             ]
             extra = [doc for p in also for doc in read_gold(p)]
             mine: list[dict[str, Any]] | None = [] if args.misses else None
-            pairs = cross_validated(docs, extractor, also_train=extra, misses=mine)
+            wrong: list[dict[str, Any]] | None = [] if args.spurious else None
+            pairs = cross_validated(docs, extractor, also_train=extra, misses=mine, spurious=wrong)
             name = f"{label}, 5-fold cross-validation"
             results[name] = report(name, docs, pairs)
             if mine is not None:
                 print_misses(name, mine)
                 lost += [{"gold_file": label, **m} for m in mine]
+            if wrong is not None:
+                extra_found += [{"gold_file": label, **m} for m in wrong]
             if args.stance_confusion:
                 results[name]["stance_confusion"] = print_stance_confusion(name, pairs)
             rules = _without_models()
@@ -482,6 +539,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses:
         with args.misses.open("w", encoding="utf-8") as fh:
             for m in lost:
+                fh.write(json.dumps(m, ensure_ascii=False) + "\n")
+    if args.spurious:
+        with args.spurious.open("w", encoding="utf-8") as fh:
+            for m in extra_found:
                 fh.write(json.dumps(m, ensure_ascii=False) + "\n")
     if args.stance_errors:
         with args.stance_errors.open("w", encoding="utf-8") as fh:

@@ -121,12 +121,12 @@ def conflict_sentences(lowered: str, starts: list[int], scope: Scope) -> set[int
         k = bisect.bisect_right(starts, m.start()) - 1
         if k not in found:
             end = starts[k + 1] if k + 1 < len(starts) else len(lowered)
-            if not _names_business(lowered[starts[k] : end], scope):
+            if not names_business(lowered[starts[k] : end], scope):
                 found.add(k)
     return found
 
 
-def _names_business(sentence: str, scope: Scope) -> bool:
+def names_business(sentence: str, scope: Scope) -> bool:
     for first, stems in scope.other:
         if first in sentence and (not stems or any(stem in sentence for stem in stems)):
             return True

@@ -24,7 +24,7 @@ from typing import Any
 from pipeline.extract import lexicon
 from pipeline.extract.model import TRIGGER_CATEGORIES, Stance, Statement, Trigger
 from pipeline.extract.regex_cache import Rewrites, compile_cached
-from pipeline.extract.scope import Scope, conflict_sentences, out_of_scope
+from pipeline.extract.scope import Scope, conflict_sentences, names_business, out_of_scope
 from pipeline.extract.text import bisect_right, lowered_for_matching
 from pipeline.extract.trigger_model import Candidate, TriggerModel, features
 
@@ -308,6 +308,9 @@ class TriggerFinder:
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
         # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
         self._starts: list[int] = [0]
+        # ``_scope_features`` of the sentences of the text being read, by their bounds:
+        # candidates of one sentence share them.
+        self._scope_seen: dict[tuple[int, int], list[str]] = {}
         self._lowered: str | None = None
         answers = data.get("answers") or {}
         self._answers: dict[str, Stance] = {}
@@ -368,6 +371,7 @@ class TriggerFinder:
             # meetings and efforts are not talks (none is a trigger in the annotated texts).
             return out
         self._starts = starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        self._scope_seen = {}
         scope = self.scope
         if scope is not None:
             lowered = self._lowered or text.lower()
@@ -405,6 +409,8 @@ class TriggerFinder:
             if trig is None:
                 continue
             rule_keep = trusted or self._judging_governor
+            if text[start : start + 1].isupper() and _in_institution_name(text, start, end):
+                continue  # "the Centre for Strategic Dialogue" names no talks
             if not rule_keep and not judge:
                 continue
             if head.weak:
@@ -527,6 +533,8 @@ class TriggerFinder:
             clause=clause,
             lowered=self._lowered,
         )
+        if judge_keep and self.scope is not None:
+            keep_feats += self._scope_features(text, sent_start, sent_end)
         if self._collect is not None:
             self._collect.append((trig, cand, keep_feats, stance_feats))
             return trig if cand.rule_keep else None
@@ -544,6 +552,33 @@ class TriggerFinder:
             return trig
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
+
+    def _scope_features(self, text: str, sent_start: int, sent_end: int) -> list[str]:
+        """Whether the candidate's sentence shows an armed conflict by itself, or else names
+        trade or other business: a meeting or a discussion is a trigger when it deals with
+        the conflict, and not in a passage only about other business
+        (docs/trigger-annotation.md, section 1).  Only the sentence is read (a few hundred
+        characters at most), once per sentence with a candidate the keep model judges."""
+        scope = self.scope
+        if scope is None:
+            return []
+        seen = self._scope_seen.get((sent_start, sent_end))
+        if seen is not None:
+            return seen
+        lowered = self._lowered
+        sentence = (
+            lowered[sent_start:sent_end]
+            if lowered is not None
+            else text[sent_start:sent_end].lower()
+        )
+        out: list[str] = []
+        if scope.evidence.search(" " + sentence) is not None:
+            out.append("conflict_sentence")
+        elif names_business(sentence, scope):
+            # Only about the other business: trade, gas, a budget, and no conflict word.
+            out.append("business_sentence")
+        self._scope_seen[(sent_start, sent_end)] = out
+        return out
 
     def _clause_searcher(self, text: str) -> tuple[re.Pattern[str], str]:
         """The clause-break regex and the string to search with it, at ``text``'s positions."""
@@ -837,6 +872,37 @@ class TriggerFinder:
             if said in self._answers:
                 return self._answers[said]
         return None
+
+
+#: Words that make a capitalised name an institution's ("the Kyiv Centre for Strategic
+#: Dialogue", "the Darfur Ceasefire Monitor", "the Institute for Diplomacy").
+_INSTITUTION_WORDS = frozenset(
+    {"Institute", "Centre", "Center", "Studies", "Forum", "Foundation", "University", "Monitor"}
+)
+_NAME_JOINERS = frozenset({"for", "of", "and", "on", "&"})
+_NAME_WORD = re.compile(r"[\w&'’.-]+")
+
+
+def _in_institution_name(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised head at ``[start, end)`` is a word of an institution's name: a
+    run of capitalised words (joined by "for", "of", "and") around it holds an institution
+    word.  A think tank's or a monitor's name is not the event its words name.  Not in the
+    first line, where a title-case headline capitalises every word."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if line_start == 0:
+        return False  # a headline capitalises every word
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        line_end = len(text)
+    left = _NAME_WORD.findall(text, max(line_start, start - 80), start)
+    right = _NAME_WORD.findall(text, end, min(line_end, end + 80))
+    for words in (reversed(left), right):
+        for w in words:
+            if w in _INSTITUTION_WORDS:
+                return True
+            if not (w[:1].isupper() or w in _NAME_JOINERS):
+                break
+    return False
 
 
 def _literal_prefix(pattern: str) -> str:

@@ -265,3 +265,44 @@ def test_clause_breaks() -> None:
         (finder._clause_re_lower, text.lower()),
     ):
         assert [m.group().lower() for m in regex.finditer(subject)] == expected
+
+
+def test_a_head_inside_an_institutions_name_is_no_trigger() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = (
+        "Ceasefire talks resume in Doha\n"
+        "Delegations met in Doha on Monday to resume the ceasefire talks. "
+        "Amal Rahimi, an analyst at the Cairo Centre for Regional Dialogue, said the talks "
+        "could stall. A report by the Sahel Ceasefire Monitor counted 40 attacks."
+    )
+    found = [text[t.start : t.end] for t in finder.find(text)]
+    assert not any("Dialogue" in f or "Monitor" in f for f in found)
+    assert any("talks" in f for f in found)
+
+
+def test_the_headline_keeps_its_capitalised_heads() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Forum Hosts Ceasefire Talks For Sudan\nThe talks opened on Monday in Geneva."
+    assert any(t.start == 0 or t.start < text.index("\n") for t in finder.find(text))
+
+
+def test_the_keep_features_say_whether_the_sentence_shows_a_conflict_or_business() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = (
+        "The ceasefire talks resumed.\n"
+        "The leaders discussed gas exports and trade at the meeting. "
+        "They also discussed the shelling along the front line at the meeting."
+    )
+    feats = {
+        text[c.head_start : c.head_end] + f"@{c.head_start}": kf
+        for _t, c, kf, _sf in finder.candidates(text)
+        if c.judged_by_model
+    }
+    business = [kf for k, kf in feats.items() if int(k.split("@")[1]) < text.index("They")]
+    conflict = [kf for k, kf in feats.items() if int(k.split("@")[1]) > text.index("They")]
+    assert business and conflict
+    assert all("business_sentence" in kf and "conflict_sentence" not in kf for kf in business)
+    assert all("conflict_sentence" in kf and "business_sentence" not in kf for kf in conflict)
