@@ -185,12 +185,11 @@ _OF_PHRASE = re.compile(
 
 def _plural_subject_word(low: str) -> bool:
     """A word that ends a plural or pronoun subject right before a bare verb form: "officials",
-    "they", "64 percent", "six in 10", "those who"."""
+    "they", "64 percent", "those who"."""
     return (
         low in _PLURAL_SUBJECTS
         or (low.endswith("s") and not low.endswith("ss") and len(low) > 3)
         or low in _BARE_SUBJECT_WORDS
-        or low.isdigit()
     )
 
 
@@ -221,6 +220,9 @@ def _bare_verb_subject(text: str, pos: int) -> bool:
             continue
         if comma and not adverb:
             return False
+        if low.isdigit():
+            # "four in 10 say"; not "a 1981 claim"
+            return _prev_word(text, end - len(prev)).lower() == "in"
         return _plural_subject_word(low) or _plural_head_before_of(text, end + 1)
     return False
 
