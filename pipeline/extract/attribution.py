@@ -138,16 +138,7 @@ def _verb_reading(text: str, cue: Cue, lex: CueLexicon) -> bool:
     ):
         return False
     # A bare form needs a plural or pronoun subject: "officials say", "I think".
-    if (
-        cue.bare
-        and cue.start == cue.verb_start
-        and not (
-            low_prev in _PLURAL_SUBJECTS
-            or (low_prev.endswith("s") and not low_prev.endswith("ss") and len(low_prev) > 3)
-            or low_prev == "to"
-            or _plural_head_before_of(text, cue.start)
-        )
-    ):
+    if cue.bare and cue.start == cue.verb_start and not _bare_verb_subject(text, cue.start):
         return False
     if cue.start == cue.verb_start and not cue.passive:
         j = cue.end
@@ -188,8 +179,53 @@ _QUANTIFIED_BARE = wordset(
 
 
 _OF_PHRASE = re.compile(
-    r"([A-Za-z]+s) (?:of|in|from|for|at) (?:the |a |an )?[\w'’-]+(?: [\w'’-]+)? $"
+    r"([A-Za-z]+s) (?:of|in|from|for|at|to|with|close to|familiar with) (?:the |a |an |her |his"
+    r" |their )?[\w'’-]+(?: [\w'’-]+)? $"
 )
+
+
+def _plural_subject_word(low: str) -> bool:
+    """A word that ends a plural or pronoun subject right before a bare verb form: "officials",
+    "they", "64 percent", "those who"."""
+    return (
+        low in _PLURAL_SUBJECTS
+        or (low.endswith("s") and not low.endswith("ss") and len(low) > 3)
+        or low in _BARE_SUBJECT_WORDS
+    )
+
+
+#: "to" is an infinitive ("to say"); "who" a relative whose antecedent is the subject ("voters
+#: who say", "those who want"); a share or a count of people ("64 percent say", "six in 10
+#: say") is plural.
+_BARE_SUBJECT_WORDS = wordset("to who percent two three four five six seven eight nine ten dozen")
+#: Adverbs between a subject and its verb: "Others, however, say", "officials now say".
+_BARE_ADVERBS = wordset("also still now often however too generally privately publicly already")
+
+
+def _bare_verb_subject(text: str, pos: int) -> bool:
+    """Whether a bare form at ``pos`` follows its subject (over adverbs, and the commas around
+    an adverb): "officials say", "Others, however, say", "Aides to the senator say"; not
+    "costs, say, a million" (for example)."""
+    adverb = False
+    for _ in range(3):
+        j = pos - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        comma = j >= 0 and text[j] == ","
+        end = j if comma else j + 1
+        prev = _prev_word(text, end)
+        low = prev.lower()
+        if low in _BARE_ADVERBS or (_ly_word(low) and low not in _PLURAL_SUBJECTS):
+            adverb = True
+            pos = end - len(prev)
+            continue
+        if comma and not adverb:
+            return False
+        if low.isdigit():
+            # "four in 10 say"; not "a 1981 claim"
+            return _prev_word(text, end - len(prev)).lower() == "in"
+        return _plural_subject_word(low) or _plural_head_before_of(text, end + 1)
+    return False
 
 
 def _plural_head_before_of(text: str, pos: int) -> bool:
@@ -1286,6 +1322,11 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
                 # "X, the chief strategist, said just after midnight", "…, said he fully
                 # supports": not inverted; the subject before the comma speaks
                 speaker = None
+            elif _appositive_opens_sentence(doc, floor, ss, cue):
+                # "Rep. Chris Collins, a Trump supporter, said campaign strategists plan …":
+                # all before the cue is a speaker and its appositive, not content; what
+                # follows the cue is
+                return None
         rest = cue.end if speaker is None else speaker[1]
     if speaker is None:
         subj = _subject_before(doc, floor, cue.start)
@@ -1331,6 +1372,20 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
     ):
         return None
     return _make(doc, cue, speaker, parts, list(parts))
+
+
+def _appositive_opens_sentence(doc: _Doc, floor: int, ss: int, cue: Cue) -> bool:
+    """Whether all that precedes the cue in its sentence is a subject with an appositive or
+    a relative clause ("X, a Y,", "X, who …,"), after at most a short opening adverbial
+    ("Earlier this week, X, who …,")."""
+    text = doc.text
+    subj = _subject_before(doc, floor, cue.start)
+    if subj is None or text[subj[1] : cue.start].strip(" ,") != "":
+        return False
+    if not _has_any(text, subj[0], subj[1], "," + _DASHES):
+        return False
+    lead = text[ss : subj[0]].strip()
+    return lead == "" or (lead.endswith(",") and len(lead.split()) <= 4)
 
 
 def _as_clause(
@@ -1501,9 +1556,13 @@ def _content_after(
         return None
     first = toks[0].lower
     if (
-        first in PREPOSITIONS or first in _PLACE_PREPOSITIONS
-    ) and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ()):
-        return None  # "those already agreed in Istanbul": an adjunct, not what was said
+        (first in PREPOSITIONS or first in _PLACE_PREPOSITIONS)
+        and first not in _CONTENT_PREPOSITIONS.get(cue.cls, ())
+        and not (first in _APPROXIMATORS and len(toks) > 1 and toks[1].text[:1].isdigit())
+    ):
+        # "those already agreed in Istanbul": an adjunct, not what was said ("said around
+        # 2,000 fighters had registered": a number, the subject of what was said)
+        return None
     if first in _MANNER_ADVERBS and sum(t.is_word for t in toks) <= 3:
         return None  # "while fighting continued further north": the verb is no cue here
     start = toks[0].start
@@ -1538,6 +1597,8 @@ _PLACE_PREPOSITIONS = wordset(
 #: said ("continued unabated", "continued further north"); "said further exchanges were …"
 #: keeps its content.
 _MANNER_ADVERBS = wordset("further farther elsewhere nearby unabated apace overnight unchecked")
+#: Prepositions that also approximate a number ("around 2,000", "over 50 people")
+_APPROXIMATORS = wordset("around about over under nearly almost some roughly")
 _QUESTION_OPENERS = wordset("whether if what how why who when where which")
 _TIME_ADJUNCT_OPENERS = wordset("on last this earlier late") | WEEKDAYS
 _DAY_PARTS = wordset("morning afternoon evening night")
