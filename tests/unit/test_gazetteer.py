@@ -532,3 +532,12 @@ def test_find_mentions_is_fast(gazetteer: Gazetteer) -> None:
     per_kb_ms = (time.perf_counter() - start) / runs * 1000 / 5
     # About 0.25 ms per KB on a laptop core; the bound leaves room for slow CI machines.
     assert per_kb_ms < 2.0
+
+
+def test_token_keys_of_ascii_words_are_their_normalised_form() -> None:
+    from pipeline.extract import gazetteer as gaz_module
+
+    words = ["Trump", "NATO", "G7", "spokesman", "2024", "Sa'ar", "U.S.", "O`Neill", "ZELENSKYY"]
+    for word in words:
+        gaz_module._KEY_CACHE.pop(word, None)
+        assert gaz_module._token_key(word) == normalize_name(word)
