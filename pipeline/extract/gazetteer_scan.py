@@ -40,7 +40,9 @@ def scan_mentions(
         word = text[start:end]
         key = key_cache.get(word)
         if not key:
-            key = token_key(word)
+            # An ASCII word's key is its lower case (as ``token_key`` has it), without a call
+            # back into Python: every new word of the text takes this path.
+            key = word.lower() if word.isascii() and word.isalnum() else token_key(word)
         starts.append(start)
         ends.append(end)
         words.append(word)
