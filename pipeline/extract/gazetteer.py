@@ -40,9 +40,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from pipeline.extract.diskcache import cache_dir, load_or_build
+from pipeline.extract.gazetteer_scan import ScanEntry, scan_mentions
 
 if TYPE_CHECKING:
     from pipeline.extract.gazetteer_files import (
@@ -148,6 +149,10 @@ def _token_key(token: str) -> str:
     if key is None:
         if len(token) == 2 and token[0] in _APOSTROPHES and token[1] in "sS":
             key = _POSSESSIVE
+        elif token.isascii() and token.isalnum():
+            # What normalize_name gives an ASCII word (nothing to decompose, fold or
+            # collapse), at a twentieth of its cost: most tokens of a text are new to the cache.
+            key = token.lower()
         else:
             key = normalize_name(token)
         if len(_KEY_CACHE) < _KEY_CACHE_MAX:
@@ -724,62 +729,17 @@ class Gazetteer:
     def find_mentions(self, text: str) -> list[Mention]:
         """Every person, organisation, role and country term in the text: leftmost-longest,
         non-overlapping, sorted by start offset (Python string indices, end exclusive)."""
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
-        cache = _KEY_CACHE
-        keys = [cache.get(t[2]) or _token_key(t[2]) for t in tokens]
-        scan = self._scan
-        mentions: list[Mention] = []
-        n = len(tokens)
-        after = 0  # first token not yet covered by a mention
-        # Only tokens that start some name are looked at; most words start none.
-        for i in [i for i, key in enumerate(keys) if key in scan]:
-            if i < after:
-                continue
-            for cand_keys, cand_flags, cand_kind, cand_entity in scan[keys[i]]:
-                length = len(cand_keys)
-                if i + length > n:
-                    continue
-                if length > 1 and (
-                    tuple(keys[i + 1 : i + length]) != cand_keys[1:]
-                    or not self._joined(text, tokens, i, length)
-                ):
-                    continue
-                if not _case_ok(tokens, i, cand_flags):
-                    continue
-                start, end = tokens[i][0], tokens[i + length - 1][1]
-                mentions.append(Mention(start, end, text[start:end], cand_kind, cand_entity))
-                after = i + length
-                break
-        return mentions
-
-    @staticmethod
-    def _joined(text: str, tokens: list[tuple[int, int, str]], i: int, length: int) -> bool:
-        """Tokens of one name are separated by spaces or hyphens (a line break at most, and a
-        dot only after an initial: "J. D. Vance"), never by other punctuation."""
-        for j in range(i, i + length - 1):
-            gap = text[tokens[j][1] : tokens[j + 1][0]]
-            if not gap:
-                continue
-            if len(gap) > 3 or "\n\n" in gap:
-                return False
-            if gap[0] == "." and len(tokens[j][2]) == 1:
-                gap = gap[1:]
-            if any(c not in _GAP_CHARS for c in gap):
-                return False
-        return True
-
-
-def _case_ok(tokens: list[tuple[int, int, str]], i: int, flags: tuple[int, ...]) -> bool:
-    for offset, flag in enumerate(flags):
-        if flag == _ANY:
-            continue
-        token = tokens[i + offset][2]
-        if flag == _CAPITAL:
-            if not token[0].isupper():
-                return False
-        elif any(c.islower() for c in token):
-            return False
-    return True
+        found = scan_mentions(
+            text,
+            _TOKEN_RE,
+            cast("dict[str, list[ScanEntry]]", self._scan),
+            _KEY_CACHE,
+            _token_key,
+            _GAP_CHARS,
+        )
+        return [
+            Mention(start, end, text[start:end], kind, entity) for start, end, kind, entity in found
+        ]
 
 
 def configured_paths(

@@ -29,6 +29,7 @@ COMPILED = (
     "boundaries",
     "cue_model",
     "cues",
+    "gazetteer_scan",
     "mentions",
     "speakers",
     "text",

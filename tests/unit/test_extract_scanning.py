@@ -283,6 +283,27 @@ def test_lowered_for_matching_refuses_texts_that_lower_misaligns() -> None:
     assert text_module.lowered_for_matching("Bakı said that") is None  # IGNORECASE: i
 
 
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"aZ .'-\n’“”—…éÉçÇŽžЖжßİıſ\ud800", "Ω", "Å"]),
+        max_size=30,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_lowered_for_matching_is_lower_where_it_aligns(text: str) -> None:
+    # A fresh string each time: the function keeps the last text's answer.
+    text = "".join(["X", text])[1:]
+    low = text.lower()
+    traps = any(c in text for c in "ıſ")
+    expected = low if len(low) == len(text) and not traps else None
+    assert text_module.lowered_for_matching(text) == expected
+
+
+def test_lowered_for_matching_on_news_text_with_typographic_marks() -> None:
+    text = "“We’re ready,” the Élysée said — Erdoğan’s aide AGREED…"
+    assert text_module.lowered_for_matching(text) == text.lower()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(alphabet="tThHaAſİıKk чтоЧТОщоЩ-_'’.,\n1", max_size=40),

@@ -532,3 +532,47 @@ def test_find_mentions_is_fast(gazetteer: Gazetteer) -> None:
     per_kb_ms = (time.perf_counter() - start) / runs * 1000 / 5
     # About 0.25 ms per KB on a laptop core; the bound leaves room for slow CI machines.
     assert per_kb_ms < 2.0
+
+
+def test_token_keys_of_ascii_words_are_their_normalised_form() -> None:
+    from pipeline.extract import gazetteer as gaz_module
+
+    words = ["Trump", "NATO", "G7", "spokesman", "2024", "Sa'ar", "U.S.", "O`Neill", "ZELENSKYY"]
+    for word in words:
+        gaz_module._KEY_CACHE.pop(word, None)
+        assert gaz_module._token_key(word) == normalize_name(word)
+
+
+def test_the_scan_finds_the_same_names_compiled_and_from_source(gazetteer: Gazetteer) -> None:
+    import importlib.util
+
+    from pipeline.extract import gazetteer as gaz_module
+
+    spec = importlib.util.spec_from_file_location(
+        "gazetteer_scan_source", DATA_DIR.parent / "gazetteer_scan.py"
+    )
+    assert spec is not None and spec.loader is not None
+    source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(source)
+    texts = [
+        SEED.read_text(encoding="utf-8"),
+        "Kremlin spokesman Dmitry Peskov told reporters that J. D. Vance and the U.S. State"
+        " Department had not called; Russia's Foreign Ministry, the UN and NATO said nothing.",
+        "Зеленского поддержали в МИД Украины, — сообщил пресс-секретарь Путина.",
+        "the us trump card; US-Russia talks.\n\nMoscow, Kyiv – Ankara",
+    ]
+    for text in texts:
+        args = (
+            text,
+            gaz_module._TOKEN_RE,
+            gazetteer._scan,
+            gaz_module._KEY_CACHE,
+            gaz_module._token_key,
+            gaz_module._GAP_CHARS,
+        )
+        found = source.scan_mentions(*args)
+        assert found == gaz_module.scan_mentions(*args)
+        assert [(m.start, m.end, m.kind) for m in gazetteer.find_mentions(text)] == [
+            (s, e, k) for s, e, k, _ in found
+        ]
+    assert len(source.scan_mentions(texts[1], *args[1:])) >= 6
