@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.trigger_gold_tools import write_jsonl  # noqa: E402
 from benchmarks.trigger_scoring import (  # noqa: E402
     MODES,
     Counts,
@@ -536,18 +537,13 @@ def main(argv: list[str] | None = None) -> int:
         results[label]["case"] = {
             m: {s: c.as_dict() for s, c in systems.items()} for m, systems in case.items()
         }
-    if args.misses:
-        with args.misses.open("w", encoding="utf-8") as fh:
-            for m in lost:
-                fh.write(json.dumps(m, ensure_ascii=False) + "\n")
-    if args.spurious:
-        with args.spurious.open("w", encoding="utf-8") as fh:
-            for m in extra_found:
-                fh.write(json.dumps(m, ensure_ascii=False) + "\n")
-    if args.stance_errors:
-        with args.stance_errors.open("w", encoding="utf-8") as fh:
-            for e in errors:
-                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    for path, rows in (
+        (args.misses, lost),
+        (args.spurious, extra_found),
+        (args.stance_errors, errors),
+    ):
+        if path:
+            write_jsonl(path, rows)
     if args.cross_validate:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
