@@ -23,10 +23,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.extract import lexicon  # noqa: E402
 from pipeline.extract.model import Trigger  # noqa: E402
 from pipeline.extract.trigger_model import TriggerModel  # noqa: E402
 from pipeline.extract.triggers import TriggerFinder  # noqa: E402
-from pipeline.extract import lexicon  # noqa: E402
 
 PROBES = ROOT / "benchmarks" / "data" / "stance_probes.yaml"
 

@@ -139,6 +139,59 @@ def test_plain_reports_stay_neutral(text: str) -> None:
     assert {t.stance for t in finder.find(text)} <= {"neutral"}, finder.find(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # How talks went, in the general wording of each negative kind.
+        (
+            "Envoys met for peace talks.\n\nThe negotiations on the corridor are on hold.",
+            "negotiations",
+        ),
+        ("Envoys met for peace talks.\n\nThe talks in Oslo came to nothing.", "negotiations"),
+        ("Envoys met for peace talks.\n\nThe negotiations fell apart on Friday.", "negotiations"),
+        ("Envoys met for peace talks.\n\nThe talks have reached a stalemate.", "negotiations"),
+        ("Envoys met for peace talks.\n\nThe talks were frosty, a diplomat said.", "negotiations"),
+        (
+            "Envoys met for peace talks.\n\nThe negotiations were held in a gloomy atmosphere.",
+            "negotiations",
+        ),
+        ("Envoys met for peace talks.\n\nThe chances of a truce look slim.", "ceasefire"),
+        ("Envoys met for peace talks.\n\nHopes for the negotiations are dim.", "negotiations"),
+        ("Envoys met for peace talks.\n\nThe truce was viewed with suspicion.", "ceasefire"),
+        ("Envoys met for peace talks.\n\nA truce is out of the question, he said.", "ceasefire"),
+        ("Envoys met for peace talks.\n\nThe army rebuffed the truce.", "ceasefire"),
+    ],
+)
+def test_outcome_kinds_in_general_wording_are_negative(text: str, category: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    found = [t for t in finder.find(text) if t.category == category and t.start > 30]
+    assert found, finder.find(text)
+    assert {t.stance for t in found} == {"negative"}, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Envoys met for peace talks.\n\nThe gap between the sides in the talks has narrowed.",
+        "Envoys met for peace talks.\n\nThe negotiations produced a framework agreement.",
+    ],
+)
+def test_a_gap_narrowed_or_a_deal_produced_is_positive(text: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    found = [t for t in finder.find(text) if t.category == "negotiations" and t.start > 30]
+    assert found and {t.stance for t in found} == {"positive"}, finder.find(text)
+
+
+def test_talks_that_produced_no_agreement_are_not_positive() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Envoys met for peace talks.\n\nThe talks produced no agreement."
+    found = [t for t in finder.find(text) if t.category == "negotiations" and t.start > 30]
+    assert found and {t.stance for t in found} == {"negative"}, found
+
+
 def test_insisting_that_a_term_be_met_is_a_demand_for_it() -> None:
     """Like "demands that" and "insists on": the term is wanted (positive), whoever wants it."""
     finder = TriggerFinder.for_language("en")
