@@ -160,6 +160,18 @@ def test_plain_reports_stay_neutral(text: str) -> None:
         ("Envoys met for peace talks.\n\nThe truce was viewed with suspicion.", "ceasefire"),
         ("Envoys met for peace talks.\n\nA truce is out of the question, he said.", "ceasefire"),
         ("Envoys met for peace talks.\n\nThe army rebuffed the truce.", "ceasefire"),
+        # An event in danger or dying.
+        ("Envoys met for peace talks.\n\nThe border truce is in jeopardy.", "ceasefire"),
+        ("Envoys met for peace talks.\n\nThe negotiations have run aground.", "negotiations"),
+        ("Envoys met for peace talks.\n\nThe accord is as good as dead.", "agreement"),
+        (
+            "Envoys met for peace talks.\n\nThe truce, agreed in Cairo in May, is in tatters.",
+            "ceasefire",
+        ),
+        (
+            "Envoys met for peace talks.\n\nThe talks dragged on without any tangible result.",
+            "negotiations",
+        ),
     ],
 )
 def test_outcome_kinds_in_general_wording_are_negative(text: str, category: str) -> None:
