@@ -102,9 +102,8 @@ def analyse(
         for content, _, cue in preds:
             if cue:
                 by_cue.setdefault(cue, content)
-        gold_cues = [
-            (q["cue_span"][0], q["cue_span"][1]) for q in rec["quotes"] if q.get("cue_span")
-        ]  # type: ignore[attr-defined]
+        quotes: list[dict[str, Any]] = rec["quotes"]  # type: ignore[assignment]
+        gold_cues = [(q["cue_span"][0], q["cue_span"][1]) for q in quotes if q.get("cue_span")]
         lexicon = [c for c in lex.find(text) if not c.learned]
         exact = {(c.start, c.end) for c in lexicon}
         for q in rec["quotes"]:  # type: ignore[attr-defined]
