@@ -20,7 +20,9 @@ clause ("…, which he said was …") starts at the relative pronoun; an apposit
 the spokesman,") is widened over its closing comma, which PolNeAR includes; a cue is widened
 over what PolNeAR's cue takes in and parley's leaves out (a particle, "called out"; a manner
 adverb before "that", "said repeatedly that"; "on Twitter"; "issued a statement saying"; "did
-not respond to"; the verb before "by" and a gerund cue, "responded by saying").
+not respond to"; the verb before "by" and a gerund cue, "responded by saying"), and a
+content that starts inside the widened cue starts after it ("issued a statement saying that …":
+the content is "that …").
 ``--no-adapter`` reports the raw numbers.
 """
 
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.extract import StatementExtractor
+from pipeline.extract.model import Statement
 
 _OPEN = "“\"'‘«„`"
 _CLOSE = "”\"'’»“"
@@ -161,6 +164,36 @@ def cue_to_polnear(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def content_after_cue(text: str, start: int, end: int, cue: tuple[int, int]) -> int:
+    """A content that starts inside the widened cue starts after it: parley's content holds
+    what PolNeAR's cue takes in ("issued a statement saying that …", "expressed concern about
+    …", "did not respond to …"), and PolNeAR's content starts where its cue ends (52 contents
+    of train exact this way against 7 before)."""
+    if cue[0] < start < cue[1] <= end:
+        start = cue[1]
+        while start < end and text[start] in " \t":
+            start += 1
+    return start
+
+
+def adapt_statement(
+    text: str, statement: Statement
+) -> tuple[tuple[int, int], tuple[int, int] | None, tuple[int, int] | None]:
+    """A statement's content, source and cue spans in PolNeAR's convention (the adapter)."""
+    q = statement.quote
+    mention = statement.speaker.mention
+    spk = (mention.start, mention.end) if mention else None
+    cue = (statement.cue.start, statement.cue.end) if statement.cue else None
+    content = to_polnear(text, q.start, q.end)
+    content = (relative_to_polnear(text, content[0], spk, cue), content[1])
+    if spk:
+        spk = source_to_polnear(text, *spk, cue[0] if cue else None)
+    if cue is not None:
+        cue = cue_to_polnear(text, *cue)
+        content = (content_after_cue(text, *content, cue), content[1])
+    return content, spk, cue
+
+
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
@@ -186,18 +219,16 @@ def evaluate(
         pred_content: set[tuple[int, int]] = set()
         preds: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
         for st in result.statements:
-            q = st.quote
-            content = to_polnear(text, q.start, q.end) if adapter else (q.start, q.end)
-            mention = st.speaker.mention
-            spk = (mention.start, mention.end) if mention else None
-            cue = (st.cue.start, st.cue.end) if st.cue else None
             if adapter:
-                content = (relative_to_polnear(text, content[0], spk, cue), content[1])
+                content, spk, cue = adapt_statement(text, st)
+            else:
+                mention = st.speaker.mention
+                spk = (mention.start, mention.end) if mention else None
+                cue = (st.cue.start, st.cue.end) if st.cue else None
+                content = (st.quote.start, st.quote.end)
             pred_content.add(content)
             if cue is not None:
-                pred_cue.add(cue_to_polnear(text, *cue) if adapter else cue)
-            if spk and adapter:
-                spk = source_to_polnear(text, *spk, st.cue.start if st.cue else None)
+                pred_cue.add(cue)
             if spk:
                 pred_src.add(spk)
             preds.append((content, spk))

@@ -1359,6 +1359,17 @@ def _post_position(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribu
         c_end -= 1
     if c_end <= c_start:
         return None
+    if text[c_end - 1] in _QUOTE_CLOSERS:
+        # "Clinton seemed irritated: “It's a public statement,” she wrote.": the words before
+        # the colon are the writer's, the quotation after it is what was said.  Not after a
+        # cue of its own ("Trump said: “…,” CNN reported"): the quotation is that cue's
+        for m in _COLON_QUOTE.finditer(text, c_start, c_end):
+            colon = m.start()
+            if not any(
+                c_start <= c.start and c.end <= colon + 1 and not text[c.end : colon].strip()
+                for c in doc.cues
+            ):
+                c_start = m.end()
     parts = [(c_start, c_end)]
     # "A, he said, B." / "A, his aides argued; rather, B": the content goes on after it.
     after = _continued_content(doc, rest, se)
@@ -2798,6 +2809,9 @@ _BARE_OPENING_ADVERBS = wordset("then now later still")
 _CLAUSE_OPENERS = wordset("despite amid unlike beyond following like as")
 # Marks that open a quotation.
 _OPENING_MARKS = "“\"‘'«„`"
+_QUOTE_CLOSERS = "”\"’'»"
+# A colon and the quotation it introduces (the match ends at the opening mark).
+_COLON_QUOTE = re.compile(r":[ \t]+(?=[“\"‘«])")
 _OPENING_CONJUNCTIONS = wordset("but and so yet")
 _LEADING_ADVERBS = wordset(
     """however meanwhile moreover still yet also instead later earlier last this next then now

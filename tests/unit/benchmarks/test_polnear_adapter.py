@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from benchmarks.eval_polnear import (
+    content_after_cue,
     cue_to_polnear,
     relative_to_polnear,
     source_to_polnear,
@@ -92,3 +93,20 @@ def test_cue_respond_to_twitter_and_by_gerund() -> None:
     assert _cue(text, "saying") == "responded by saying"
     text = "The policy is often defended by arguing that it saves money."
     assert _cue(text, "arguing") == "arguing"
+
+
+def test_content_starts_after_the_widened_cue() -> None:
+    text = "The union issued a statement saying that the strike would go on."
+    cue = cue_to_polnear(text, text.index("issued"), text.index("issued") + len("issued"))
+    start = text.index("a statement")
+    new = content_after_cue(text, start, len(text) - 1, cue)
+    assert text[new : len(text) - 1] == "that the strike would go on"
+    text = "Several donors expressed concern about the race."
+    cue = cue_to_polnear(text, text.index("expressed"), text.index("expressed") + 9)
+    assert text[content_after_cue(text, text.index("concern"), len(text) - 1, cue) :] == "the race."
+    # A content after the cue is left alone.
+    text = "The mayor said the budget would be balanced."
+    cue = (text.index("said"), text.index("said") + 4)
+    assert content_after_cue(text, text.index("the budget"), len(text) - 1, cue) == text.index(
+        "the budget"
+    )
