@@ -350,6 +350,9 @@ class TriggerFinder:
         self._business_guard: re.Pattern[str] | None = None
         if self._business_heads and business.get("words"):
             named = "|".join(str(w) for w in business["words"])
+            targets = business.get("targets")
+            if targets:
+                named = rf"(?:{named})(?![\s-]+(?:{targets})(?![\w-]))"
             stop = "|".join(_BUSINESS_STOP)
             # The business word, then at most two more words of the same noun phrase (no
             # determiner, preposition or conjunction between), then the head.
@@ -434,26 +437,25 @@ class TriggerFinder:
         scope = self.scope
         if scope is not None:
             lowered = self._lowered or text.lower()
-            if out_of_scope(lowered, scope):
+            if out_of_scope(lowered, scope) or (
+                self._collect is None
+                and len(text) >= _NAMES_ITS_CONFLICT_CHARS
+                and scope.conflict.search(" " + lowered) is None
+            ):
                 # Wage talks, a tariff truce: only the sentences that show an armed conflict
                 # by themselves keep their heads ("an economy story with one paragraph on a
-                # war's talks").
+                # war's talks").  So too in an article that names no armed conflict, ceasefire,
+                # settlement or format of one anywhere (a routine visit, an institution's
+                # business): there only a sentence naming a party of a war without business
+                # ("open to talks with Kyiv on the grain corridor") can hold a trigger
+                # (docs/trigger-annotation.md, section 1).  Their candidates still teach the
+                # keep model (``candidates``).
                 shown = conflict_sentences(lowered, starts, scope)
                 heads = [h for h in heads if bisect_right(starts, h[0]) - 1 in shown]
                 strong = _strong_per_category(heads)
                 n_strong = sum(strong.values())
                 if n_strong == 0:
                     return out
-            elif (
-                self._collect is None
-                and len(text) >= _NAMES_ITS_CONFLICT_CHARS
-                and scope.conflict.search(" " + lowered) is None
-            ):
-                # An article that names no armed conflict, ceasefire, settlement or format of
-                # one anywhere: a routine visit, trade or an institution's business, whose
-                # talks and agreements are no triggers (docs/trigger-annotation.md, section 1).
-                # The candidates still teach the keep model (``candidates``).
-                return out
         model = self.model
         # Candidates the rules would not report are only worth judging with a model.
         judge = model is not None or self._collect is not None

@@ -359,8 +359,13 @@ def test_a_text_that_names_no_conflict_has_no_triggers() -> None:
     )
     assert len(visit) >= 600
     assert finder.find(visit) == []
-    # A short text may leave its conflict to the reader.
+    # A short text may leave its conflict to the reader …
     assert finder.find("Moscow rejects talks with Kyiv")
+    # … and a sentence naming a party of a war keeps its talks in any text.
+    quote = " Moscow remains open to talks with Kyiv on the grain corridor, a spokesman said."
+    found = [(visit + quote)[t.start : t.end] for t in finder.find(visit + quote)]
+    assert any("talks" in f for f in found)
+    assert not any("agreement" in f for f in found)
     summit = (
         "Normandy format summit\n"
         "Following the talks, the four leaders gave a joint news conference."
