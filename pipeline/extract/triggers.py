@@ -55,6 +55,38 @@ _INSERT_MAX_CHARS = 80
 # contested point").
 _INSERT_AFTER_MAX_WORDS = 3
 _FEATURE_WINDOW_CHARS = 300
+_BUSINESS_WINDOW_CHARS = 60
+# A text this long names the conflict its talks are about; a shorter one (a headline, an
+# alert, one quote) may leave it to the reader.
+_NAMES_ITS_CONFLICT_CHARS = 600
+# Words that end a premodifier run or a complement's first words ("trade and the talks").
+_BUSINESS_STOP = (
+    "the",
+    "a",
+    "an",
+    "of",
+    "on",
+    "in",
+    "with",
+    "to",
+    "for",
+    "and",
+    "or",
+    "but",
+    "that",
+    "which",
+    "by",
+    "at",
+    "from",
+    "as",
+    "after",
+    "before",
+    "during",
+    "its",
+    "their",
+    "his",
+    "her",
+)
 _COORDINATION_MAX_WORDS = 4
 _COORDINATION_MAX_CHARS = 40
 _COORDINATION_MAX_SPAN = 150
@@ -306,6 +338,36 @@ class TriggerFinder:
         self._neg_re = _Lazy(neg_pattern, re.IGNORECASE) if negators else None
         self._neg_re_lower = re.compile(_lower_pattern(neg_pattern)) if negators else None
         self._codes: dict[str, dict[str, list[str]]] = data.get("codes") or {}
+        # Talks or a deal whose noun phrase names other business ("free trade talks", "talks
+        # on gas prices"): not about the conflict, even in an article that is.
+        business = data.get("other_business") or {}
+        self._business_heads = frozenset(str(h) for h in business.get("heads") or [])
+        self._business_categories = frozenset(
+            str(c) for c in business.get("categories") or ["negotiations", "agreement"]
+        )
+        self._business_before: re.Pattern[str] | None = None
+        self._business_after: re.Pattern[str] | None = None
+        self._business_guard: re.Pattern[str] | None = None
+        if self._business_heads and business.get("words"):
+            named = "|".join(str(w) for w in business["words"])
+            targets = business.get("targets")
+            if targets:
+                named = rf"(?:{named})(?![\s-]+(?:{targets})(?![\w-]))"
+            stop = "|".join(_BUSINESS_STOP)
+            # The business word, then at most two more words of the same noun phrase (no
+            # determiner, preposition or conjunction between), then the head.
+            self._business_before = re.compile(
+                rf"(?<![\w-])(?:{named})(?:[\s-]+(?!(?:{stop})(?![\w-]))[\w’'-]+){{0,2}}\s+$"
+            )
+            # The complement's first one or two words (no verb in -ing: "on reopening border
+            # trade routes" is about the border).
+            self._business_after = re.compile(
+                rf"\s+(?:{business.get('after') or 'on'})\s+"
+                r"(?:(?:the|a|an|its|their|this|these)\s+)?"
+                rf"(?:(?![\w-]+ing\s)(?!(?:{stop})\s)[\w’'-]+\s+){{0,2}}?(?:{named})(?![\w-])"
+            )
+            guard = business.get("guard")
+            self._business_guard = re.compile(rf"(?<![\w-])(?:{guard})(?![\w-])") if guard else None
         # Per-call scratch state of ``find`` (a finder is used by one thread at a time).
         self._starts: list[int] = [0]
         # ``_scope_features`` of the sentences of the text being read, by their bounds:
@@ -375,10 +437,19 @@ class TriggerFinder:
         scope = self.scope
         if scope is not None:
             lowered = self._lowered or text.lower()
-            if out_of_scope(lowered, scope):
+            if out_of_scope(lowered, scope) or (
+                self._collect is None
+                and len(text) >= _NAMES_ITS_CONFLICT_CHARS
+                and scope.conflict.search(" " + lowered) is None
+            ):
                 # Wage talks, a tariff truce: only the sentences that show an armed conflict
                 # by themselves keep their heads ("an economy story with one paragraph on a
-                # war's talks").
+                # war's talks").  So too in an article that names no armed conflict, ceasefire,
+                # settlement or format of one anywhere (a routine visit, an institution's
+                # business): there only a sentence naming a party of a war without business
+                # ("open to talks with Kyiv on the grain corridor") can hold a trigger
+                # (docs/trigger-annotation.md, section 1).  Their candidates still teach the
+                # keep model (``candidates``).
                 shown = conflict_sentences(lowered, starts, scope)
                 heads = [h for h in heads if bisect_right(starts, h[0]) - 1 in shown]
                 strong = _strong_per_category(heads)
@@ -407,6 +478,15 @@ class TriggerFinder:
             trig = self._trigger(text, start, end, head, prev_head_end)
             prev_head_end = start if head.verb else end
             if trig is None:
+                continue
+            if (
+                head.kind == "strong"
+                and head.category in self._business_categories
+                and self._names_other_business(text, start, end)
+            ):
+                if out and out[-1].end <= start and not text[out[-1].end : start].strip():
+                    # What was said of it ("progress on", "agreed to") goes with it.
+                    out.pop()
                 continue
             rule_keep = trusted or self._judging_governor
             if text[start : start + 1].isupper() and _in_institution_name(text, start, end):
@@ -552,6 +632,38 @@ class TriggerFinder:
             return trig
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
+
+    def _names_other_business(self, text: str, start: int, end: int) -> bool:
+        """Whether the head at ``[start, end)`` is talks or a deal whose own noun phrase names
+        trade, energy, visas or other business ("free trade talks", "negotiations to continue
+        the gas transit"), in a sentence that neither shows an armed conflict by itself nor
+        names strikes or a truce: a contact or deal on other business is no trigger, also in
+        an article about the conflict (docs/trigger-annotation.md, section 1).  Reads a few
+        dozen characters around the head, and its sentence only when they name business."""
+        before = self._business_before
+        after = self._business_after
+        if before is None or after is None:
+            return False
+        lowered = self._lowered
+        head = lowered[start:end] if lowered is not None else text[start:end].lower()
+        if head[head.rfind(" ") + 1 :] not in self._business_heads:
+            return False
+        lo = max(0, start - _BUSINESS_WINDOW_CHARS)
+        hi = min(len(text), end + _BUSINESS_WINDOW_CHARS)
+        left = lowered[lo:start] if lowered is not None else text[lo:start].lower()
+        right = lowered[end:hi] if lowered is not None else text[end:hi].lower()
+        if before.search(left) is None and after.match(right) is None:
+            return False
+        starts = self._starts
+        k = bisect_right(starts, start) - 1
+        s_lo = max(starts[k], start - _FEATURE_WINDOW_CHARS)
+        s_hi = min(starts[k + 1] if k + 1 < len(starts) else len(text), end + _FEATURE_WINDOW_CHARS)
+        sentence = lowered[s_lo:s_hi] if lowered is not None else text[s_lo:s_hi].lower()
+        scope = self.scope
+        if scope is not None and scope.evidence.search(" " + sentence) is not None:
+            return False
+        guard = self._business_guard
+        return guard is None or guard.search(sentence) is None
 
     def _scope_features(self, text: str, sent_start: int, sent_end: int) -> list[str]:
         """Whether the candidate's sentence shows an armed conflict by itself, or else names

@@ -469,3 +469,68 @@ def test_the_event_probes_keep_their_level() -> None:
     negatives = [ok for p, ok, _t in results if p["kind"] == "negative"]
     # A little room: a retrained model may move a close call.
     assert sum(positives) >= 126 and sum(negatives) >= 15
+
+
+def test_talks_or_a_deal_on_other_business_are_no_trigger() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = (
+        "Ministers meet as the war grinds on\n"
+        "The two ministers discussed the ceasefire in the east and a new prisoner swap. "
+        "Separately, Lisbon is conducting free trade talks with Seoul and Hanoi. "
+        "They also noted progress on negotiations to extend the gas transit contract. "
+        "A visa agreement between the two capitals is due in June."
+    )
+    found = [text[t.start : t.end] for t in finder.find(text)]
+    assert any("ceasefire" in f for f in found)
+    assert not any("talks" in f or "negotiations" in f or "agreement" in f for f in found)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # A deal on energy facilities in a war is about the strikes.
+        "Kyiv and Moscow reached an energy deal to stop striking power plants for a month.",
+        # A conflict word in the sentence: the talks are the war's too.
+        "The talks on gas transit also covered the withdrawal of troops from the border.",
+        # The business word further into the complement names the talks' venue or item.
+        "The envoys agreed to hold a further round on reopening the border trade routes.",
+    ],
+)
+def test_talks_on_business_tied_to_the_war_stay(sentence: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Fighting continues along the front\n" + sentence
+    found = [t for t in finder.find(text) if t.category in ("negotiations", "agreement")]
+    assert found
+
+
+def test_a_text_that_names_no_conflict_has_no_triggers() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    visit = (
+        "Talks with the President of Portugal\n"
+        "The talks were held in a constructive atmosphere. The two presidents signed an "
+        "agreement on cultural exchanges and agreed to expand trade and investment. They "
+        "also discussed cooperation between universities, the opening of a new consulate in "
+        "Porto and direct flights between the two capitals, which airlines hope to resume "
+        "next spring. The President thanked his guest for the warm reception of the national "
+        "orchestra's tour last year and invited him to the opening of the book fair. Both "
+        "sides welcomed the growth of tourism and noted that the number of students taking "
+        "part in exchange programmes had doubled. The next meeting of the intergovernmental "
+        "commission will be held in the autumn."
+    )
+    assert len(visit) >= 600
+    assert finder.find(visit) == []
+    # A short text may leave its conflict to the reader …
+    assert finder.find("Moscow rejects talks with Kyiv")
+    # … and a sentence naming a party of a war keeps its talks in any text.
+    quote = " Moscow remains open to talks with Kyiv on the grain corridor, a spokesman said."
+    found = [(visit + quote)[t.start : t.end] for t in finder.find(visit + quote)]
+    assert any("talks" in f for f in found)
+    assert not any("agreement" in f for f in found)
+    summit = (
+        "Normandy format summit\n"
+        "Following the talks, the four leaders gave a joint news conference."
+    )
+    assert finder.find(summit)
