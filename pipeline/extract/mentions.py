@@ -42,6 +42,17 @@ class SpeakerWords:
         self.anonymous = anonymous
         self.documents = documents
         self.state_bodies = state_bodies
+        # Membership tests and the prefix test of every word of a mention (``_body_in``) run
+        # once per new mention: a set, and the bodies by first character with their two
+        # endings joined once, in the same order (longest first).  None when a body is empty
+        # (it would start with any character): the plain list is tried then.
+        self.state_body_set = frozenset(state_bodies)
+        by_first: dict[str, list[tuple[str, str, str]]] = {}
+        for body in state_bodies:
+            by_first.setdefault(body[:1], []).append((body, body + " ", body + "'s "))
+        self.state_bodies_by_first: dict[str, tuple[tuple[str, str, str], ...]] | None = (
+            None if "" in by_first else {k: tuple(v) for k, v in by_first.items()}
+        )
         self.state_heads = state_heads
         self.nonstate_heads = nonstate_heads
         self.titles = titles
