@@ -65,3 +65,26 @@ def test_body_found_as_by_trying_every_body() -> None:
         assert speakers._body_in(id(gaz), "en", text) == expected, text
         found += expected is not None
     assert found >= 3
+
+
+def test_acronym_regex_tried_only_where_it_can_match() -> None:
+    # describe() skips the defined-acronym regex unless a bracket ends the text (or comes
+    # before a final newline): on any text the regex itself would then find nothing.
+    import random
+
+    from pipeline.extract import mentions
+
+    rng = random.Random(14)
+    pieces = ["(", ")", "A", "b", " ", "\t", "\n", ",", "NRC", "(GCNP)", "(TNLA)", "x"]
+    skipped = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        if not mentions._ends_in_bracket(text):
+            assert mentions._DEFINED_ACRONYM.search(text) is None, repr(text)
+            skipped += 1
+    assert skipped > 10_000
+    words = speaker_words("en")
+    council = mentions.describe("the Norwegian Refugee Council (NRC)", words)
+    assert council.organization == "Norwegian Refugee Council"
+    spokesman = mentions.describe("Kremlin spokesman Dmitry Peskov", words)
+    assert spokesman.name == "Dmitry Peskov"
