@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from pipeline.extract.lexicon import load_json
+from pipeline.extract.lexicon import DATA_DIR, load_json
 from pipeline.extract.tokens import DETERMINERS, PERSONAL_PRONOUNS, PREPOSITIONS, Token, wordset
 
 LABELS = ("C", "E", "O")
@@ -408,7 +407,7 @@ def model_for(language: str) -> BoundaryModel | None:
     """The shipped model of a language (``data/boundaries.<lang>.json``), or None."""
     name = f"boundaries.{language}.json"
     try:
-        raw = resources.files("pipeline.extract").joinpath("data", name).read_text("utf-8")
+        raw = (DATA_DIR / name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
     return BoundaryModel.from_json(load_json(raw))

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from pipeline.extract.lexicon import load_json
+from pipeline.extract.lexicon import DATA_DIR, load_json
 
 _PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "you", "who", "which", "that"})
 _QUOTES = "“\"'‘«„`"
@@ -161,7 +160,7 @@ def model_for(language: str) -> CueModel | None:
     """The shipped model of a language (``data/cue_model.<lang>.json``), or None."""
     name = f"cue_model.{language}.json"
     try:
-        raw = resources.files("pipeline.extract").joinpath("data", name).read_text("utf-8")
+        raw = (DATA_DIR / name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
     return CueModel.from_json(load_json(raw))

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,11 @@ def yaml_loader() -> type[yaml.SafeLoader]:
     loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return loader
 
+
+#: The package's data files, read as plain files: ``importlib.resources`` costs ~5 ms of CPU
+#: on its first use in a process (its readers import zipfile and threading), and the package
+#: holds C extensions, so it is never imported from a zip archive anyway.
+DATA_DIR = Path(__file__).resolve().with_name("data")
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
@@ -140,7 +144,7 @@ def load(name: str) -> dict[str, Any]:
     """Parse ``data/<name>`` from the package (cached: lexicons are read once per process,
     and parsed once per machine: the parsed data is kept in the cache directory, keyed by the
     file's content)."""
-    path = resources.files("pipeline.extract").joinpath("data").joinpath(name)
+    path = DATA_DIR / name
     raw = path.read_bytes()
     key = hashlib.sha256(b"%s\0%s\0%s" % (_CACHE_FORMAT, name.encode(), raw)).hexdigest()
     return load_or_build(
@@ -179,7 +183,7 @@ def load_json(raw: str) -> Any:
 
 
 def available(name: str) -> bool:
-    return resources.files("pipeline.extract").joinpath("data").joinpath(name).is_file()
+    return (DATA_DIR / name).is_file()
 
 
 def words(items: list[str]) -> list[str]:

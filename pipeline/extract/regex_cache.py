@@ -20,6 +20,7 @@ import contextlib
 import functools
 import hashlib
 import importlib
+import os
 import pickle
 import re
 import sys
@@ -130,9 +131,35 @@ def _is_program(value: object, pattern: str) -> bool:
 # ``re.compile`` finds them; ``remember`` writes them after start-up when ``re`` compiled any
 # that the file does not have.  Private parts of ``re`` again: when they are not as expected,
 # nothing is preloaded and ``re`` compiles as usual.
+#
+# One file per version of the package (its files' names, sizes and modification times, read
+# without opening them): with one file per interpreter, every version run on a machine left
+# its patterns in it, and each start-up read and compiled them all (a file of 200 patterns,
+# 4 MB, cost ~40 ms of CPU at each start-up where ~40 small ones are needed).  A file that no
+# longer matches is simply not read, and pruned as new ones are written.
+
+
+def _code_stamp(package: Path) -> str:
+    """Names, sizes and modification times of the files of ``package`` and of its data
+    directory: the sources, compiled modules and lexicons whose patterns the file holds."""
+    out: list[str] = []
+    for directory in (package, package / "data"):
+        with contextlib.suppress(OSError), os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_file():
+                    st = entry.stat()
+                    out.append(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}")
+    return "\n".join(sorted(out))
+
 
 _PRELOAD_PREFIX = "re-cache"
-_PRELOAD_KEY = hashlib.sha256(_INTERPRETER.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+_PRELOAD_KEY = hashlib.sha256(
+    f"{_INTERPRETER}\0{_code_stamp(Path(__file__).resolve().parent)}".encode(
+        "utf-8", "surrogatepass"
+    )
+).hexdigest()[:32]
+#: Preload files kept: one per version of the package recently run on the machine.
+_PRELOAD_KEEP = 8
 #: (pattern, flags) -> program of the patterns in the file (or preloaded from it)
 _preloaded: dict[tuple[str, int], tuple[Any, ...]] = {}
 
@@ -201,12 +228,13 @@ def remember() -> None:
         ]
     except Exception:  # noqa: BLE001 - private parts that changed
         return
-    # The file's other patterns stay (another version of the code on the machine may need
-    # them: it would otherwise write the file again in every run), up to a bound.
+    # The file's other patterns stay (a process that met other languages compiled other
+    # lexicons' patterns: the file would otherwise be written again in every run), up to a
+    # bound.
     kept = set(current)
     entries += [(p, f, prog) for (p, f), prog in _preloaded.items() if (p, f) not in kept]
     entries = entries[:_PRELOAD_MAX]
-    store(directory, _PRELOAD_PREFIX, _PRELOAD_KEY, entries, keep=4)
+    store(directory, _PRELOAD_PREFIX, _PRELOAD_KEY, entries, keep=_PRELOAD_KEEP)
     _preloaded.update(((p, f), program) for p, f, program in entries)
 
 

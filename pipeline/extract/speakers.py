@@ -447,7 +447,7 @@ class SpeakerResolver:
                 return _person_speaker(span, _Parsed(person=in_office, role=role))
             org = parsed.org
             official = _official(gaz, role, org)
-            if official is None and any(w in self._words.state_bodies for w in bare):
+            if official is None and any(w in self._words.state_body_set for w in bare):
                 official = True  # "a U.S. embassy spokesperson": the embassy's
             return Speaker(
                 span,
@@ -681,7 +681,7 @@ class SpeakerResolver:
         state whose official spoke last (a country merely mentioned in between, as in
         "consultations with Omani Foreign Minister …, the ministry said", is not it)."""
         gaz = self.gazetteer
-        if gaz is None or body not in self._words.state_bodies or body in _GOVERNMENT_BODIES:
+        if gaz is None or body not in self._words.state_body_set or body in _GOVERNMENT_BODIES:
             return None
         code = None
         for ent in reversed(self.history[-_MAX_HISTORY:]):
@@ -1597,12 +1597,20 @@ def _body_in(gaz_id: int, language: str, text: str) -> tuple[str | None, str] | 
     words = speaker_words(language)
     low = text.lower().replace("’", "'")
     parts = low.replace("'s ", " 's ").split()
+    by_first = words.state_bodies_by_first
     for i in range(len(parts) - 1):
         owner = parts[i]
         rest_at = i + 2 if parts[i + 1] == "'s" else i + 1
+        if by_first is None:
+            bodies = tuple((b, b + " ", b + "'s ") for b in words.state_bodies)
+        else:
+            # only the bodies that start like the rest can begin it
+            bodies = by_first.get(parts[rest_at][0] if rest_at < len(parts) else "", ())
+            if not bodies:
+                continue
         rest = " ".join(parts[rest_at:])
-        for body in words.state_bodies:  # longest first
-            if rest.startswith(body + " ") or rest.startswith(body + "'s "):
+        for body, spaced, possessive in bodies:  # longest first
+            if rest.startswith(spaced) or rest.startswith(possessive):
                 found = _state_fields(gaz_id, language, owner, body, None)
                 if found is not None:
                     return found
@@ -1624,7 +1632,7 @@ def _acronym_document(text: str, words: SpeakerWords) -> str | None:
 def _is_state_body(body: str, words: SpeakerWords) -> bool:
     """A body of a state: one of the listed ones, or any ministry ("energy ministry",
     "social affairs ministry")."""
-    if body in words.state_bodies:
+    if body in words.state_body_set:
         return True
     parts = body.split()
     return 2 <= len(parts) <= 4 and parts[-1] == "ministry"

@@ -27,10 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from pipeline.extract.lexicon import load_json
+from pipeline.extract.lexicon import DATA_DIR, load_json
 from pipeline.extract.model import STANCES, Stance
 
 #: Words of the left and right context used, nearest first.
@@ -442,7 +441,7 @@ def model_file(language: str) -> str:
 
 @cache
 def _load(language: str) -> TriggerModel | None:
-    path = resources.files("pipeline.extract").joinpath("data").joinpath(model_file(language))
+    path = DATA_DIR / model_file(language)
     if not language or not path.is_file():
         return None
     return TriggerModel.from_dict(load_json(path.read_text(encoding="utf-8")))

@@ -179,3 +179,25 @@ def test_rewrites_are_read_back_and_keyed_by_their_source(
     made(source)
     assert made.joined(["a", "b"], "|", tail="$") == "a|b$"  # type: ignore[attr-defined]
     assert len(calls) == 3
+
+
+def test_the_preload_file_belongs_to_one_version_of_the_package(tmp_path: Path) -> None:
+    # Another version's patterns are never read at start-up: the file's key changes with
+    # any file of the package or of its data directory, not with anything else.
+    package = tmp_path / "extract"
+    (package / "data").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    source = package / "triggers.py"
+    source.write_text("HEADS = 'talks'\n", encoding="utf-8")
+    lexicon = package / "data" / "triggers.en.yaml"
+    lexicon.write_text("heads: {}\n", encoding="utf-8")
+    stamp = regex_cache._code_stamp(package)
+    assert regex_cache._code_stamp(package) == stamp
+    (package / "__pycache__" / "triggers.cpython-311.pyc").write_bytes(b"\0")
+    assert regex_cache._code_stamp(package) == stamp
+    source.write_text("HEADS = 'negotiations'\n", encoding="utf-8")
+    changed = regex_cache._code_stamp(package)
+    assert changed != stamp
+    lexicon.write_text("heads: {talks: []}\n", encoding="utf-8")
+    assert regex_cache._code_stamp(package) != changed
+    assert regex_cache._code_stamp(tmp_path / "missing") == ""
