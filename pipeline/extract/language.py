@@ -37,6 +37,8 @@ _EN_FUNCTION_WORDS = wordset(
     about than more she her"""
 )
 
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
 
 def detect_language(text: str, *, hint: str | None = None) -> str | None:
     """ISO 639-1 code of ``text``, or None when there is nothing to go by.
@@ -44,7 +46,12 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
     ``hint`` (the record's declared language) wins when given: feeds know their language.
     """
     if hint:
-        return hint.strip().lower().split("-")[0].split("_")[0] or None
+        code = hint.strip().lower().split("-")[0].split("_")[0]
+        # The hint comes from the input record: only a code's shape names data files and
+        # cache entries, anything else is read as no hint ("../x" or a million distinct
+        # strings must neither reach a path nor grow the per-language caches).
+        if _LANGUAGE_CODE.fullmatch(code):
+            return code
     sample = _sample(text)
     if not sample.strip():
         return None

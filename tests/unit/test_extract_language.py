@@ -54,6 +54,13 @@ def test_hint_wins_and_junk_has_no_language(no_model: None) -> None:
     assert language.detect_language("") is None
 
 
+@pytest.mark.parametrize("hint", ["../../etc/passwd", "english language", "x" * 40, "e", "é"])
+def test_a_hint_not_shaped_like_a_language_code_is_no_hint(no_model: None, hint: str) -> None:
+    text = "The minister said that the talks would resume next week in Geneva."
+    assert language.detect_language(text, hint=hint) == "en"
+    assert language.detect_language("12 345 --- !!!", hint=hint) is None
+
+
 def test_model_read_through_the_disk_cache_classifies_like_py3langid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
