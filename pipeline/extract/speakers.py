@@ -135,6 +135,10 @@ class SpeakerResolver:
             # a second cue of the same subject ("he said … and warned …"): the same referent
             return _with_mention(prev.speaker, span)
         speaker = self._resolve(span)
+        if speaker.name is not None and speaker.official is None and speaker.role is None:
+            self._title_before(speaker, start)
+        if speaker.official and speaker.name is not None and speaker.country is None:
+            self._owner_country(speaker, start)
         # set by _resolve for a pronoun (read after the call: a reset before it would be
         # narrowed to None by the type checker, and so by the compiled code)
         pronoun_gender = self._pronoun_gender
@@ -479,6 +483,15 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if name is not None and organization is None and "(" in self.text:
+            # "ISES analyst Thomas Reinholt" after "the Institute for … Studies (ISES)": the
+            # body the article defined the acronym for
+            first = text.split(None, 1)[0].strip(".,’'")
+            expanded = self._expand_acronym(first) if len(first) >= 2 and first.isupper() else ""
+            if expanded and expanded != first:
+                organization = expanded
+                if official is None:
+                    official = org_official(expanded, self._words)
         if (
             name is None
             and organization
@@ -500,6 +513,45 @@ class SpeakerResolver:
                 country = country or before.country
                 official = before.official
         return Speaker(span, name, role, organization, country, official)
+
+    def _title_before(self, speaker: Speaker, position: int) -> None:
+        """ "Hun Manet wrote" after "… spoke with Cambodian Prime Minister Hun Manet": a
+        person the article named with a title before they spoke holds that office."""
+        gaz = self.gazetteer
+        name = speaker.name
+        if gaz is None or name is None:
+            return
+        at = self.text.find(name, max(0, position - _LOOKBACK_CHARS), position)
+        if at <= 0:
+            return
+        title = self.text[max(0, at - 60) : at].split()[-4:]
+        if not title or not title[-1][:1].isupper():
+            return  # "… told Hun Manet": no title
+        parsed = _parse(gaz, " ".join(title))
+        if parsed.role is None or not parsed.role_at_end or not gaz.is_official_role(parsed.role):
+            return
+        if not _OFFICE_WORDS.isdisjoint(w.lower() for w in title):
+            return  # "former Prime Minister …"
+        speaker.role = parsed.role
+        speaker.official = True
+        speaker.country = speaker.country or parsed.country
+
+    def _owner_country(self, speaker: Speaker, position: int) -> None:
+        """ "Foreign Ministry spokesman Esmaeil Baghaei", "parliament speaker …": a state
+        office whose owner the mention does not name is the one of the country spoken of last
+        (as "the foreign ministry" is)."""
+        body = speaker.organization
+        if body is not None and not _is_state_body(body.lower(), self._words):
+            return
+        code = self._latest_country(position)
+        if code is None:
+            return
+        speaker.country = code
+        if body is not None and self.gazetteer is not None:
+            _GAZETTEERS.setdefault(id(self.gazetteer), self.gazetteer)
+            found = _state_fields(id(self.gazetteer), self._language, "", body.lower(), code)
+            if found is not None and found[0] is not None:
+                speaker.organization = found[0]
 
     def _story_state_body(self, span: Span, body: str) -> Speaker | None:
         """ "the army", "the government", "the social affairs ministry" with no owner and no
@@ -1376,6 +1428,24 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     else:
         organization = org_name
         official = org_official(org_name, words) if org_name else None
+        if desc.name and org_name is None and parsed.org is not None and parsed.person is None:
+            # "Hamas spokesman Hazem Qassem", "U.N. aid chief Tom Fletcher": the body the
+            # gazetteer knows, named before the role
+            organization, official = parsed.org.name, parsed.org.official
+            # a group's or an international body's people are of no state (the annotators
+            # give Hamas's spokesman or a U.N. coordinator no country)
+            country = parsed.org.country if official else None
+            return (desc.name, role, organization, country, official)
+        if official is None and _PRIVATE_OWNER.search(text) is not None:
+            owner = _PRIVATE_OWNER.search(text)
+            if owner is not None and owner.group(1).lower() in words.nonstate_heads:
+                official = False  # "Dana Reyes, the group's president"
+        if official is None and role is not None:
+            official = _role_official(role, words)
+        if official is None and _AGED.match(text) is not None:
+            # "Halyna Bondar, 71, a retired nurse": agency copy gives the ages of the people
+            # it meets, not of officials speaking for their office
+            official = False
         if official is None and desc.kind is not None:
             official = desc.kind in words.state_heads
         if official is None and role is not None:
@@ -1397,6 +1467,32 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return None  # the gazetteer's reading of the organisation stands
         return (None, None, organization, country, official)
     return (desc.name, role, organization, country, official)
+
+
+# Words of a role that place its holder in a state's body ("foreign ministry spokesman",
+# "government spokeswoman", "parliament speaker").
+_STATE_ROLE_WORDS = frozenset(
+    {"ministry", "government", "parliament", "embassy", "cabinet", "presidency", "kremlin"}
+)
+
+
+# Words of a role held outside any state ("head of commodities research", "drone operator").
+_PRIVATE_ROLE_WORDS = frozenset(
+    {"research", "underwriting", "operator", "soldier", "volunteer", "fellow", "professor"}
+)
+_PRIVATE_OWNER = re.compile(r"\b(\w+)['’]s[ \t]")
+_AGED = re.compile(r"[^,]+,[ \t]+\d{1,3},")
+
+
+def _role_official(role: str, words: SpeakerWords) -> bool | None:
+    """``official`` from a role's own words, for a person the gazetteer does not know: an
+    analyst, an economist or a resident speaks for no state; a ministry's spokesman does."""
+    parts = role.split()
+    if any(w in words.nonofficial_heads or w in _PRIVATE_ROLE_WORDS for w in parts):
+        return False
+    if any(w in _STATE_ROLE_WORDS for w in parts):
+        return True
+    return None
 
 
 def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
@@ -1553,9 +1649,17 @@ def _whose(gaz: Gazetteer, text: str) -> _Parsed:
     its place, "people briefed on the Doha talks" does not name Qatar's government)."""
     parts = text.split()
     for k in range(1, len(parts)):
-        if parts[k].lower() in _ABOUT_WORDS:
+        low = parts[k].lower()
+        if low in _ABOUT_WORDS:
+            return _parse(gaz, " ".join(parts[:k]))
+        if low == "in" and parts[k - 1].lower().strip(",") in _ENVOY_HEADS:
+            # "diplomats in Vienna", "a Western diplomat in Addis Ababa": a diplomat serves
+            # abroad, so the place is where they are posted, not whose they are
             return _parse(gaz, " ".join(parts[:k]))
     return _parse(gaz, text)
+
+
+_ENVOY_HEADS = frozenset({"diplomat", "diplomats"})
 
 
 def _nonofficial_head(head: list[str], words: SpeakerWords) -> bool:
