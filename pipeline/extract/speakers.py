@@ -138,7 +138,7 @@ class SpeakerResolver:
         if speaker.name is not None and speaker.official is None and speaker.role is None:
             self._title_before(speaker, start)
         if speaker.official and speaker.name is not None and speaker.country is None:
-            self._owner_country(speaker, start)
+            self._owner_country(speaker, span)
         # set by _resolve for a pronoun (read after the call: a reset before it would be
         # narrowed to None by the type checker, and so by the compiled code)
         pronoun_gender = self._pronoun_gender
@@ -530,20 +530,35 @@ class SpeakerResolver:
         parsed = _parse(gaz, " ".join(title))
         if parsed.role is None or not parsed.role_at_end or not gaz.is_official_role(parsed.role):
             return
+        if parsed.org is not None and not parsed.org.official:
+            return  # "CNN President Jeff Zucker": an office outside any state
         if not _OFFICE_WORDS.isdisjoint(w.lower() for w in title):
             return  # "former Prime Minister …"
         speaker.role = parsed.role
         speaker.official = True
         speaker.country = speaker.country or parsed.country
 
-    def _owner_country(self, speaker: Speaker, position: int) -> None:
+    def _owner_country(self, speaker: Speaker, span: Span) -> None:
         """ "Foreign Ministry spokesman Esmaeil Baghaei", "parliament speaker …": a state
-        office whose owner the mention does not name is the one of the country spoken of last
-        (as "the foreign ministry" is)."""
+        body's office whose owner the mention does not name is the one of the country spoken
+        of last (as "the foreign ministry" is).  Not any office: "President Obama" in a story
+        about China is no Chinese president."""
         body = speaker.organization
         if body is not None and not _is_state_body(body.lower(), self._words):
             return
-        code = self._latest_country(position)
+        position = span.start
+        gaz = self.gazetteer
+        if gaz is None or speaker.name is None or _person(gaz, speaker.name) is not None:
+            return  # the gazetteer's own entry says what it knows of the person's country
+        if body is not None or not _STATE_ROLE_WORDS.isdisjoint(span.text.lower().split()):
+            code = self._latest_country(position)
+        else:
+            # a bare title ("Agriculture Minister Annie Genevard"): only a country named in the
+            # paragraph before it ("In Paris, …"); "President Obama" in a story that named
+            # Syria three paragraphs earlier is no Syrian president
+            paragraph = self.text.rfind("\n", 0, position)
+            previous = self.text.rfind("\n", 0, max(0, paragraph - 1)) + 1 if paragraph > 0 else 0
+            code = self._latest_country(position, max(previous, position - _COUNTRY_LOOKBACK_CHARS))
         if code is None:
             return
         speaker.country = code
@@ -566,12 +581,14 @@ class SpeakerResolver:
         organization, country = found
         return Speaker(span, organization=organization, country=country, official=True)
 
-    def _latest_country(self, position: int) -> str | None:
-        """The country the article spoke of last before ``position`` ("the country's …")."""
+    def _latest_country(self, position: int, start: int = -1) -> str | None:
+        """The country the article spoke of last before ``position`` ("the country's …"),
+        from ``start`` on when given."""
         gaz = self.gazetteer
         if gaz is None:
             return None
-        window = self.text[max(0, position - _COUNTRY_LOOKBACK_CHARS) : position]
+        lo = start if start >= 0 else max(0, position - _COUNTRY_LOOKBACK_CHARS)
+        window = self.text[lo:position]
         for m in reversed(_mentions(gaz, window)):
             if m.kind == "country":
                 return str(m.entity)
@@ -1438,7 +1455,7 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return (desc.name, role, organization, country, official)
         if official is None and _PRIVATE_OWNER.search(text) is not None:
             owner = _PRIVATE_OWNER.search(text)
-            if owner is not None and owner.group(1).lower() in words.nonstate_heads:
+            if owner is not None and owner.group(1).lower() in _PRIVATE_OWNERS:
                 official = False  # "Dana Reyes, the group's president"
         if official is None and role is not None:
             official = _role_official(role, words)
@@ -1479,6 +1496,23 @@ _STATE_ROLE_WORDS = frozenset(
 # Words of a role held outside any state ("head of commodities research", "drone operator").
 _PRIVATE_ROLE_WORDS = frozenset(
     {"research", "underwriting", "operator", "soldier", "volunteer", "fellow", "professor"}
+)
+# Owners whose office is no state's ("the group's president", "the union's leader"); a
+# party's office is not among them (a ruling party's lawmaker speaks as an official).
+_PRIVATE_OWNERS = frozenset(
+    {
+        "group",
+        "association",
+        "union",
+        "federation",
+        "company",
+        "firm",
+        "institute",
+        "centre",
+        "center",
+        "foundation",
+        "network",
+    }
 )
 _PRIVATE_OWNER = re.compile(r"\b(\w+)['’]s[ \t]")
 _AGED = re.compile(r"[^,]+,[ \t]+\d{1,3},")
