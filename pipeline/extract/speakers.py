@@ -59,6 +59,8 @@ _MAX_HISTORY = 40  # speakers remembered for anaphora: bounded, so long texts st
 _GROUP_LOOKBACK_CHARS = 400
 # "the country's …", "the report …": named in the sentences just before (a paragraph or so)
 _COUNTRY_LOOKBACK_CHARS = 600
+_OWNER_LOOKBACK_CHARS = 400  # for a state body's office: the paragraph or two before
+_TITLE_LOOKBACK_CHARS = 250  # for a bare title: the country named close before it
 _ISSUER_LOOKBACK_CHARS = 800
 _GROUP_NOUN_LOOKBACK_CHARS = 600
 # "regional authorities": the region named in the sentence or two before
@@ -119,6 +121,9 @@ class SpeakerResolver:
         self._previous: _Entity | None = None
         self._names: list[tuple[int, int]] | None = None
         self._acronyms: dict[str, str] | None = None
+        self._untitled: set[str] = set()  # people whose title before was looked for
+        # (person, paragraph) where the country of the person's office was not found
+        self._no_owner: set[tuple[str, int]] = set()
         self._pronoun_gender: str | None = None
         # Name lookups per article are capped: a text with thousands of unresolvable "he said"
         # must not cost thousands of backward scans.
@@ -487,7 +492,9 @@ class SpeakerResolver:
             # "ISES analyst Thomas Reinholt" after "the Institute for … Studies (ISES)": the
             # body the article defined the acronym for
             first = text.split(None, 1)[0].strip(".,’'")
-            expanded = self._expand_acronym(first) if len(first) >= 2 and first.isupper() else ""
+            acronym = len(first) >= 2 and first.isalpha() and first.isupper()
+            acronym = acronym and f"({first})" in self.text
+            expanded = self._expand_acronym(first) if acronym else ""
             if expanded and expanded != first:
                 organization = expanded
                 if official is None:
@@ -519,8 +526,10 @@ class SpeakerResolver:
         person the article named with a title before they spoke holds that office."""
         gaz = self.gazetteer
         name = speaker.name
-        if gaz is None or name is None:
+        if gaz is None or name is None or name in self._untitled:
             return
+        # looked for once per person: "he said" again finds the same first mention
+        self._untitled.add(name)
         at = self.text.find(name, max(0, position - _LOOKBACK_CHARS), position)
         if at <= 0:
             return
@@ -548,18 +557,25 @@ class SpeakerResolver:
             return
         position = span.start
         gaz = self.gazetteer
-        if gaz is None or speaker.name is None or _person(gaz, speaker.name) is not None:
+        paragraph = self.text.rfind("\n", 0, position)
+        tried = (speaker.name or "", paragraph)
+        if gaz is None or speaker.name is None or tried in self._no_owner:
+            return
+        if _person(gaz, speaker.name) is not None:
             return  # the gazetteer's own entry says what it knows of the person's country
         if body is not None or not _STATE_ROLE_WORDS.isdisjoint(span.text.lower().split()):
-            code = self._latest_country(position)
+            code = self._country_before(position, max(0, position - _OWNER_LOOKBACK_CHARS))
+        elif speaker.name.split()[-1] not in span.text:
+            return  # "he said": the person's introduction was the place to look
         else:
             # a bare title ("Agriculture Minister Annie Genevard"): only a country named in the
             # paragraph before it ("In Paris, …"); "President Obama" in a story that named
             # Syria three paragraphs earlier is no Syrian president
-            paragraph = self.text.rfind("\n", 0, position)
             previous = self.text.rfind("\n", 0, max(0, paragraph - 1)) + 1 if paragraph > 0 else 0
-            code = self._latest_country(position, max(previous, position - _COUNTRY_LOOKBACK_CHARS))
+            code = self._country_before(position, max(previous, position - _TITLE_LOOKBACK_CHARS))
         if code is None:
+            # not looked for again at each "he said" of the same person in the paragraph
+            self._no_owner.add(tried)
             return
         speaker.country = code
         if body is not None and self.gazetteer is not None:
@@ -581,14 +597,25 @@ class SpeakerResolver:
         organization, country = found
         return Speaker(span, organization=organization, country=country, official=True)
 
-    def _latest_country(self, position: int, start: int = -1) -> str | None:
-        """The country the article spoke of last before ``position`` ("the country's …"),
-        from ``start`` on when given."""
+    def _country_before(self, position: int, lo: int) -> str | None:
+        """The country named last in ``[lo, position)``, as :meth:`_latest_country` finds it."""
         gaz = self.gazetteer
         if gaz is None:
             return None
-        lo = start if start >= 0 else max(0, position - _COUNTRY_LOOKBACK_CHARS)
-        window = self.text[lo:position]
+        for m in reversed(_mentions(gaz, self.text[lo:position])):
+            if m.kind == "country":
+                return str(m.entity)
+            country = getattr(m.entity, "country", None) if m.kind == "organization" else None
+            if country:
+                return str(country)
+        return None
+
+    def _latest_country(self, position: int) -> str | None:
+        """The country the article spoke of last before ``position`` ("the country's …")."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        window = self.text[max(0, position - _COUNTRY_LOOKBACK_CHARS) : position]
         for m in reversed(_mentions(gaz, window)):
             if m.kind == "country":
                 return str(m.entity)
@@ -1453,7 +1480,7 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             # give Hamas's spokesman or a U.N. coordinator no country)
             country = parsed.org.country if official else None
             return (desc.name, role, organization, country, official)
-        if official is None and _PRIVATE_OWNER.search(text) is not None:
+        if official is None and ("'s " in text or "’s " in text):
             owner = _PRIVATE_OWNER.search(text)
             if owner is not None and owner.group(1).lower() in _PRIVATE_OWNERS:
                 official = False  # "Dana Reyes, the group's president"
