@@ -109,6 +109,8 @@ ORG_NAME = re.compile(
 # Where an appositive names the organisation: "… at the X", "… of X", "X's …".
 _ORG_INTRO = re.compile(r"(?:^|[ \t])(?:at|of|with|from|for)[ \t]+(?:the[ \t]+)?(?=[A-Z])")
 _DETERMINER = re.compile(r"^(?:the|a|an)[ \t]+", re.IGNORECASE)
+_ROLE_PLACE = re.compile(r"[ \t](?:in|with)[ \t]")
+_AGE = re.compile(r"^\d{1,3},[ \t]*")
 _JOINERS = frozenset({"of", "for", "on", "and", "the", "de", "&"})
 _MAX_NAME_WORDS = 4
 #: Lower-case words inside a name ("Marloes de Wit", "Ursula von der Leyen").
@@ -233,6 +235,8 @@ def describe(text: str, words: SpeakerWords) -> Description:
             # "Liberian President Joseph Boakai, who chaired the summit,": the titles before
             # the name describe the person, the relative clause does not
             desc = head[: len(head) - len(name)].strip() if _RELATIVE.match(tail) else tail
+            # "Halyna Bondar, 71, a retired nurse": the age is not the description
+            desc = _AGE.sub("", desc)
         elif defined is not None and _initials(tail) == _acronym(defined):
             # "The operators' association, Rotterdam Terminal Employers (RTE)": a name with
             # its acronym is an organisation's, not a person's
@@ -403,6 +407,9 @@ def _role_phrase(desc: str) -> str | None:
     intro = _ORG_INTRO.search(desc)
     if intro is not None:
         cut = intro.start()
+    place = _ROLE_PLACE.search(desc, 0, cut)
+    if place is not None:
+        cut = place.start()  # "a political analyst in Ramallah", "a medic with a brigade"
     role = _DETERMINER.sub("", desc[:cut].strip()).strip(" ,")
     words = role.split()
     if not words or len(words) > 6:

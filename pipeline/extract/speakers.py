@@ -59,6 +59,8 @@ _MAX_HISTORY = 40  # speakers remembered for anaphora: bounded, so long texts st
 _GROUP_LOOKBACK_CHARS = 400
 # "the country's …", "the report …": named in the sentences just before (a paragraph or so)
 _COUNTRY_LOOKBACK_CHARS = 600
+_OWNER_LOOKBACK_CHARS = 400  # for a state body's office: the paragraph or two before
+_TITLE_LOOKBACK_CHARS = 250  # for a bare title: the country named close before it
 _ISSUER_LOOKBACK_CHARS = 800
 _GROUP_NOUN_LOOKBACK_CHARS = 600
 # "regional authorities": the region named in the sentence or two before
@@ -119,6 +121,9 @@ class SpeakerResolver:
         self._previous: _Entity | None = None
         self._names: list[tuple[int, int]] | None = None
         self._acronyms: dict[str, str] | None = None
+        self._untitled: set[str] = set()  # people whose title before was looked for
+        # (person, paragraph) where the country of the person's office was not found
+        self._no_owner: set[tuple[str, int]] = set()
         self._pronoun_gender: str | None = None
         # Name lookups per article are capped: a text with thousands of unresolvable "he said"
         # must not cost thousands of backward scans.
@@ -135,6 +140,10 @@ class SpeakerResolver:
             # a second cue of the same subject ("he said … and warned …"): the same referent
             return _with_mention(prev.speaker, span)
         speaker = self._resolve(span)
+        if speaker.name is not None and speaker.official is None and speaker.role is None:
+            self._title_before(speaker, start)
+        if speaker.official and speaker.name is not None and speaker.country is None:
+            self._owner_country(speaker, span)
         # set by _resolve for a pronoun (read after the call: a reset before it would be
         # narrowed to None by the type checker, and so by the compiled code)
         pronoun_gender = self._pronoun_gender
@@ -479,6 +488,17 @@ class SpeakerResolver:
         if fields is None:
             return None
         name, role, organization, country, official = fields
+        if name is not None and organization is None and "(" in self.text:
+            # "ISES analyst Thomas Reinholt" after "the Institute for … Studies (ISES)": the
+            # body the article defined the acronym for
+            first = text.split(None, 1)[0].strip(".,’'")
+            acronym = len(first) >= 2 and first.isalpha() and first.isupper()
+            acronym = acronym and f"({first})" in self.text
+            expanded = self._expand_acronym(first) if acronym else ""
+            if expanded and expanded != first:
+                organization = expanded
+                if official is None:
+                    official = org_official(expanded, self._words)
         if (
             name is None
             and organization
@@ -501,6 +521,69 @@ class SpeakerResolver:
                 official = before.official
         return Speaker(span, name, role, organization, country, official)
 
+    def _title_before(self, speaker: Speaker, position: int) -> None:
+        """ "Hun Manet wrote" after "… spoke with Cambodian Prime Minister Hun Manet": a
+        person the article named with a title before they spoke holds that office."""
+        gaz = self.gazetteer
+        name = speaker.name
+        if gaz is None or name is None or name in self._untitled:
+            return
+        # looked for once per person: "he said" again finds the same first mention
+        self._untitled.add(name)
+        at = self.text.find(name, max(0, position - _LOOKBACK_CHARS), position)
+        if at <= 0:
+            return
+        title = self.text[max(0, at - 60) : at].split()[-4:]
+        if not title or not title[-1][:1].isupper():
+            return  # "… told Hun Manet": no title
+        parsed = _parse(gaz, " ".join(title))
+        if parsed.role is None or not parsed.role_at_end or not gaz.is_official_role(parsed.role):
+            return
+        if parsed.org is not None and not parsed.org.official:
+            return  # "CNN President Jeff Zucker": an office outside any state
+        if not _OFFICE_WORDS.isdisjoint(w.lower() for w in title):
+            return  # "former Prime Minister …"
+        speaker.role = parsed.role
+        speaker.official = True
+        speaker.country = speaker.country or parsed.country
+
+    def _owner_country(self, speaker: Speaker, span: Span) -> None:
+        """ "Foreign Ministry spokesman Esmaeil Baghaei", "parliament speaker …": a state
+        body's office whose owner the mention does not name is the one of the country spoken
+        of last (as "the foreign ministry" is).  Not any office: "President Obama" in a story
+        about China is no Chinese president."""
+        body = speaker.organization
+        if body is not None and not _is_state_body(body.lower(), self._words):
+            return
+        position = span.start
+        gaz = self.gazetteer
+        paragraph = self.text.rfind("\n", 0, position)
+        tried = (speaker.name or "", paragraph)
+        if gaz is None or speaker.name is None or tried in self._no_owner:
+            return
+        if _person(gaz, speaker.name) is not None:
+            return  # the gazetteer's own entry says what it knows of the person's country
+        if body is not None or not _STATE_ROLE_WORDS.isdisjoint(span.text.lower().split()):
+            code = self._country_before(position, max(0, position - _OWNER_LOOKBACK_CHARS))
+        elif speaker.name.split()[-1] not in span.text:
+            return  # "he said": the person's introduction was the place to look
+        else:
+            # a bare title ("Agriculture Minister Annie Genevard"): only a country named in the
+            # paragraph before it ("In Paris, …"); "President Obama" in a story that named
+            # Syria three paragraphs earlier is no Syrian president
+            previous = self.text.rfind("\n", 0, max(0, paragraph - 1)) + 1 if paragraph > 0 else 0
+            code = self._country_before(position, max(previous, position - _TITLE_LOOKBACK_CHARS))
+        if code is None:
+            # not looked for again at each "he said" of the same person in the paragraph
+            self._no_owner.add(tried)
+            return
+        speaker.country = code
+        if body is not None and self.gazetteer is not None:
+            _GAZETTEERS.setdefault(id(self.gazetteer), self.gazetteer)
+            found = _state_fields(id(self.gazetteer), self._language, "", body.lower(), code)
+            if found is not None and found[0] is not None:
+                speaker.organization = found[0]
+
     def _story_state_body(self, span: Span, body: str) -> Speaker | None:
         """ "the army", "the government", "the social affairs ministry" with no owner and no
         body of that kind before: the body of the country the article spoke of last, as for
@@ -513,6 +596,19 @@ class SpeakerResolver:
             return None
         organization, country = found
         return Speaker(span, organization=organization, country=country, official=True)
+
+    def _country_before(self, position: int, lo: int) -> str | None:
+        """The country named last in ``[lo, position)``, as :meth:`_latest_country` finds it."""
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        for m in reversed(_mentions(gaz, self.text[lo:position])):
+            if m.kind == "country":
+                return str(m.entity)
+            country = getattr(m.entity, "country", None) if m.kind == "organization" else None
+            if country:
+                return str(country)
+        return None
 
     def _latest_country(self, position: int) -> str | None:
         """The country the article spoke of last before ``position`` ("the country's …")."""
@@ -1376,6 +1472,24 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
     else:
         organization = org_name
         official = org_official(org_name, words) if org_name else None
+        if desc.name and org_name is None and parsed.org is not None and parsed.person is None:
+            # "Hamas spokesman Hazem Qassem", "U.N. aid chief Tom Fletcher": the body the
+            # gazetteer knows, named before the role
+            organization, official = parsed.org.name, parsed.org.official
+            # a group's or an international body's people are of no state (the annotators
+            # give Hamas's spokesman or a U.N. coordinator no country)
+            country = parsed.org.country if official else None
+            return (desc.name, role, organization, country, official)
+        if official is None and ("'s " in text or "’s " in text):
+            owner = _PRIVATE_OWNER.search(text)
+            if owner is not None and owner.group(1).lower() in _PRIVATE_OWNERS:
+                official = False  # "Dana Reyes, the group's president"
+        if official is None and role is not None:
+            official = _role_official(role, words)
+        if official is None and _AGED.match(text) is not None:
+            # "Halyna Bondar, 71, a retired nurse": agency copy gives the ages of the people
+            # it meets, not of officials speaking for their office
+            official = False
         if official is None and desc.kind is not None:
             official = desc.kind in words.state_heads
         if official is None and role is not None:
@@ -1397,6 +1511,49 @@ def _described_fields(gaz_id: int, language: str, text: str) -> _Fields | None:
             return None  # the gazetteer's reading of the organisation stands
         return (None, None, organization, country, official)
     return (desc.name, role, organization, country, official)
+
+
+# Words of a role that place its holder in a state's body ("foreign ministry spokesman",
+# "government spokeswoman", "parliament speaker").
+_STATE_ROLE_WORDS = frozenset(
+    {"ministry", "government", "parliament", "embassy", "cabinet", "presidency", "kremlin"}
+)
+
+
+# Words of a role held outside any state ("head of commodities research", "drone operator").
+_PRIVATE_ROLE_WORDS = frozenset(
+    {"research", "underwriting", "operator", "soldier", "volunteer", "fellow", "professor"}
+)
+# Owners whose office is no state's ("the group's president", "the union's leader"); a
+# party's office is not among them (a ruling party's lawmaker speaks as an official).
+_PRIVATE_OWNERS = frozenset(
+    {
+        "group",
+        "association",
+        "union",
+        "federation",
+        "company",
+        "firm",
+        "institute",
+        "centre",
+        "center",
+        "foundation",
+        "network",
+    }
+)
+_PRIVATE_OWNER = re.compile(r"\b(\w+)['’]s[ \t]")
+_AGED = re.compile(r"[^,]+,[ \t]+\d{1,3},")
+
+
+def _role_official(role: str, words: SpeakerWords) -> bool | None:
+    """``official`` from a role's own words, for a person the gazetteer does not know: an
+    analyst, an economist or a resident speaks for no state; a ministry's spokesman does."""
+    parts = role.split()
+    if any(w in words.nonofficial_heads or w in _PRIVATE_ROLE_WORDS for w in parts):
+        return False
+    if any(w in _STATE_ROLE_WORDS for w in parts):
+        return True
+    return None
 
 
 def _person_speaker(span: Span | None, parsed: _Parsed) -> Speaker:
@@ -1553,9 +1710,17 @@ def _whose(gaz: Gazetteer, text: str) -> _Parsed:
     its place, "people briefed on the Doha talks" does not name Qatar's government)."""
     parts = text.split()
     for k in range(1, len(parts)):
-        if parts[k].lower() in _ABOUT_WORDS:
+        low = parts[k].lower()
+        if low in _ABOUT_WORDS:
+            return _parse(gaz, " ".join(parts[:k]))
+        if low == "in" and parts[k - 1].lower().strip(",") in _ENVOY_HEADS:
+            # "diplomats in Vienna", "a Western diplomat in Addis Ababa": a diplomat serves
+            # abroad, so the place is where they are posted, not whose they are
             return _parse(gaz, " ".join(parts[:k]))
     return _parse(gaz, text)
+
+
+_ENVOY_HEADS = frozenset({"diplomat", "diplomats"})
 
 
 def _nonofficial_head(head: list[str], words: SpeakerWords) -> bool:
