@@ -48,6 +48,14 @@ _GOVERNOR_WINDOW_CHARS = 90
 _GOVERNOR_MAX_GAP_WORDS = 6
 _NEGATOR_MAX_GAP_WORDS = 3
 _OUTCOME_WINDOW_CHARS = 120
+# What may stand between a head and its predicate: auxiliaries and adverbs, at most a few.
+_PREDICATE_MAX_AUX = 3
+_SPACES = re.compile(r"\s+")
+_AUXILIARY = re.compile(
+    r"(?:is|are|was|were|has|have|had|been|being|be|now|still|again|already|all\s+but"
+    r"|appears?\s+to\s+(?:be|have)|seems?\s+to\s+(?:be|have)|[a-z]+ly)(?![\w-])",
+    re.IGNORECASE,
+)
 # An apposition or participle set off by commas after a head ("the talks, aimed at ending the
 # war, had been useful") is at most this long.
 _INSERT_MAX_CHARS = 80
@@ -790,6 +798,17 @@ class TriggerFinder:
             if outcome is not None:
                 stance = outcome
                 self._outcome_found = outcome
+        elif (
+            (act is None or act in ("engage", "mention"))
+            and head.stance == "positive"
+            and not head.verb
+            # A head positive by nature ("the prisoner exchange") can still be said to have
+            # gone badly ("… has been on hold since October"), but only as its own
+            # predicate: outcome words elsewhere in the clause are about other things
+            # ("settle their differences", "released two men convicted of violations").
+            and self._said_to_fail(text, end)
+        ):
+            stance = self._outcome_found = "negative"
         if stance != "negative" and not negated and self._any_before(text, start):
             # "any deal must include …", "insisted that any ceasefire be monitored": a
             # hypothetical event named as the frame of a condition, not one called for.
@@ -812,6 +831,35 @@ class TriggerFinder:
             gov_act is not None and gov_act not in _NEUTRAL_ACTS
         ) or self._outcome_found is not None
         return Trigger(head.category, stance, text[t_start:t_end], t_start, t_end, codes)
+
+    def _said_to_fail(self, text: str, end: int) -> bool:
+        """Whether a negative outcome word is the predicate of the head ending at ``end``:
+        right after it, or after a few auxiliaries and adverbs ("the swap is in limbo", "the
+        exchange has effectively stalled")."""
+        outcome_re = self._outcome_re
+        if outcome_re is None:
+            return False
+        lowered = self._lowered
+        subject = lowered if lowered is not None else text
+        scan = (
+            self._outcome_re_lower
+            if lowered is not None and self._outcome_re_lower is not None
+            else outcome_re.get()
+        )
+        pos = end
+        for _ in range(_PREDICATE_MAX_AUX + 1):
+            space = _SPACES.match(subject, pos)
+            if space is None:
+                return False
+            pos = space.end()
+            o = scan.match(subject, pos)
+            if o is not None and o.lastgroup is not None:
+                return self._outcome_stances[o.lastgroup] == "negative"
+            aux = _AUXILIARY.match(subject, pos)
+            if aux is None:
+                return False
+            pos = aux.end()
+        return False
 
     def _outcome(self, text: str, lo: int, start: int, end: int) -> Stance | None:
         """The stance of the outcome words in the head's clause, nearest to the head; a

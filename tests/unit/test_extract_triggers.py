@@ -534,3 +534,26 @@ def test_a_text_that_names_no_conflict_has_no_triggers() -> None:
         "Following the talks, the four leaders gave a joint news conference."
     )
     assert finder.find(summit)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The prisoner exchange has been on hold since October, the ombudsman's office said.",
+        "The prisoner swap is in limbo after the latest shelling, officials said.",
+    ],
+)
+def test_a_positive_head_is_judged_by_a_negative_outcome_after_it(sentence: str) -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Kyiv and Moscow held talks on a ceasefire in the spring. " + sentence
+    swaps = [t for t in finder.find(text) if t.category == "prisoner_exchange"]
+    assert [t.stance for t in swaps] == ["negative"]
+
+
+def test_an_outcome_before_a_positive_head_is_another_events() -> None:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Though the talks remain deadlocked, a prisoner exchange took place on Friday."
+    swaps = [t for t in finder.find(text) if t.category == "prisoner_exchange"]
+    assert [t.stance for t in swaps] == ["positive"]
