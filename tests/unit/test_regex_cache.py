@@ -67,9 +67,9 @@ def test_corrupt_or_foreign_entries_are_compiled_again(
     (entry,) = tmp_path.glob("regex-*.pickle")
     entry.write_bytes(b"not a pickle")
     assert _behaviour(compile_cached(PATTERN)) == expected
-    # A program the engine refuses (here: truncated) is not used.
+    # A program the engine refuses (here: truncated to five code words) is not used.
     program = regex_cache._program(PATTERN, 0)
-    broken = (program[0], program[1], program[2][:5], *program[3:])
+    broken = (program[0], program[1], program[2][:20], *program[3:])
     monkeypatch.setattr(regex_cache, "_program", lambda pattern, flags: broken)
     entry.unlink()
     assert _behaviour(compile_cached(PATTERN)) == expected
