@@ -16,6 +16,7 @@ and compile it again when it is loaded.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
 import hashlib
@@ -35,6 +36,12 @@ _PREFIX = "regex"
 _KEEP = 64
 
 
+#: The array type of the engine's code words (4 bytes in CPython): a program is kept as their
+#: bytes, which ``array.tolist`` turns back into the list the engine takes in a third of the
+#: instructions that unpickling a list of ~225,000 ints takes (the trigger heads' program).
+_CODE_TYPE = next((t for t in "IL" if array.array(t).itemsize == 4), None)
+
+
 def _engine_parts() -> tuple[Any, Any, Any] | None:
     try:
         parts = (
@@ -45,6 +52,8 @@ def _engine_parts() -> tuple[Any, Any, Any] | None:
     except ImportError:
         return None
     parser, compiler, engine = parts
+    if _CODE_TYPE is None or array.array(_CODE_TYPE).itemsize != getattr(engine, "CODESIZE", 0):
+        return None
     if not all(
         callable(getattr(module, name, None))
         for module, name in ((parser, "parse"), (compiler, "_code"), (engine, "compile"))
@@ -78,7 +87,7 @@ def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
             lambda cached: _is_program(cached, pattern),
             keep=_KEEP,
         )
-        regex: re.Pattern[str] = _PARTS[2].compile(pattern, *program[1:])
+        regex: re.Pattern[str] = _engine_compile(pattern, program)
     except re.error:
         raise  # a wrong pattern is reported as re.compile reports it
     except Exception:  # noqa: BLE001 - private parts that changed, a program refused
@@ -86,12 +95,20 @@ def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return regex
 
 
+def _engine_compile(pattern: str, program: tuple[Any, ...]) -> re.Pattern[str]:
+    """The engine's pattern object for a program of ``_program``."""
+    assert _PARTS is not None and _CODE_TYPE is not None
+    code = array.array(_CODE_TYPE, program[2]).tolist()
+    regex: re.Pattern[str] = _PARTS[2].compile(pattern, program[1], code, *program[3:])
+    return regex
+
+
 def _program(
     pattern: str, flags: int
-) -> tuple[str, int, list[int], int, dict[str, int], tuple[Any, ...]]:
+) -> tuple[str, int, bytes, int, dict[str, int], tuple[Any, ...]]:
     """What ``re._compiler.compile`` hands to the engine for ``pattern``: the pattern, its
-    flags, the program (as plain ints: the compiler's opcodes do not pickle), the number of
-    groups and the group names both ways."""
+    flags, the program (the bytes of its code words: the compiler's opcodes do not pickle),
+    the number of groups and the group names both ways."""
     assert _PARTS is not None
     parser, compiler, _ = _PARTS
     parsed = parser.parse(pattern, flags)
@@ -103,7 +120,7 @@ def _program(
     return (
         pattern,
         flags | state.flags,
-        [int(op) for op in code],
+        array.array(_CODE_TYPE or "I", [int(op) for op in code]).tobytes(),
         state.groups - 1,
         dict(state.groupdict),
         tuple(indexgroup),
@@ -116,7 +133,7 @@ def _is_program(value: object, pattern: str) -> bool:
         and len(value) == 6
         and value[0] == pattern
         and isinstance(value[1], int)
-        and isinstance(value[2], list)
+        and isinstance(value[2], bytes)
         and isinstance(value[3], int)
         and isinstance(value[4], dict)
         and isinstance(value[5], tuple)
@@ -196,7 +213,7 @@ def preload() -> None:
         key = (str, pattern, flags)
         try:
             if key not in cache:
-                cache[key] = _PARTS[2].compile(pattern, *program[1:])
+                cache[key] = _engine_compile(pattern, program)
         except Exception:  # noqa: BLE001,S112 - a program refused: re compiles that one
             continue
         _preloaded[(pattern, flags)] = program

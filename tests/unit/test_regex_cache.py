@@ -67,12 +67,30 @@ def test_corrupt_or_foreign_entries_are_compiled_again(
     (entry,) = tmp_path.glob("regex-*.pickle")
     entry.write_bytes(b"not a pickle")
     assert _behaviour(compile_cached(PATTERN)) == expected
-    # A program the engine refuses (here: truncated) is not used.
+    # A program the engine refuses (here: truncated to five code words) is not used.
     program = regex_cache._program(PATTERN, 0)
-    broken = (program[0], program[1], program[2][:5], *program[3:])
+    broken = (program[0], program[1], program[2][:20], *program[3:])
     monkeypatch.setattr(regex_cache, "_program", lambda pattern, flags: broken)
     entry.unlink()
     assert _behaviour(compile_cached(PATTERN)) == expected
+
+
+def test_program_in_the_earlier_list_form_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Entries written before the code words were kept as bytes hold a list of ints: refused,
+    # compiled again, and the entry rewritten in the current form.
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
+    compile_cached(PATTERN)
+    (entry,) = tmp_path.glob("regex-*.pickle")
+    program = pickle.loads(entry.read_bytes())
+    assert isinstance(program[2], bytes)
+    words = regex_cache._engine_compile(PATTERN, program)
+    assert _behaviour(words) == _behaviour(re.compile(PATTERN))
+    as_list = (*program[:2], list(memoryview(program[2]).cast("I")), *program[3:])
+    entry.write_bytes(pickle.dumps(as_list))
+    assert _behaviour(compile_cached(PATTERN)) == _behaviour(re.compile(PATTERN))
+    assert isinstance(pickle.loads(entry.read_bytes())[2], bytes)
 
 
 def test_off_without_cache_directory_or_engine_parts(
