@@ -598,7 +598,7 @@ class SpeakerResolver:
         return Speaker(span, organization=organization, country=country, official=True)
 
     def _country_before(self, position: int, lo: int) -> str | None:
-        """The country named last in ``[lo, position)``, as :meth:`_latest_country` finds it."""
+        """The country named last in ``[lo, position)``: a country, or an organisation's."""
         gaz = self.gazetteer
         if gaz is None:
             return None
@@ -612,17 +612,7 @@ class SpeakerResolver:
 
     def _latest_country(self, position: int) -> str | None:
         """The country the article spoke of last before ``position`` ("the country's …")."""
-        gaz = self.gazetteer
-        if gaz is None:
-            return None
-        window = self.text[max(0, position - _COUNTRY_LOOKBACK_CHARS) : position]
-        for m in reversed(_mentions(gaz, window)):
-            if m.kind == "country":
-                return str(m.entity)
-            country = getattr(m.entity, "country", None) if m.kind == "organization" else None
-            if country:
-                return str(country)
-        return None
+        return self._country_before(position, max(0, position - _COUNTRY_LOOKBACK_CHARS))
 
     def _latest_group(self, position: int) -> _Entity | None:
         """The latest non-state organisation before ``position``: one that spoke, or one the
