@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any, NoReturn
 
 import orjson
@@ -125,6 +126,31 @@ def run_jsonl(
     finally:
         if collecting:
             gc.enable()
+    try:
+        with extraction_collections():
+            for raw in src:
+                # Bytes in, replacement characters for invalid UTF-8: a broken line still
+                # gets its output line (usually an error line) and the stream goes on.
+                line = raw.decode("utf-8", errors="replace")
+                write(_encode_line(line, extractor, default_language))
+                count += 1
+        if dst is None:
+            sys.stdout.flush()
+            if hasattr(sys.stdout, "buffer"):
+                sys.stdout.buffer.flush()
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+        if dst is not None:
+            dst.close()
+    if remember_regexes:
+        remember_all()  # and those of the lexicons the articles needed, and their rewrites
+    return count
+
+
+@contextlib.contextmanager
+def extraction_collections() -> Iterator[None]:
+    """The garbage collector as extraction wants it, for the ``with`` block."""
     thresholds = gc.get_threshold()
     # The gazetteer and the compiled lexicons are hundreds of thousands of long-lived objects
     # that every full collection would walk again; per article the extractor makes thousands
@@ -134,27 +160,11 @@ def run_jsonl(
     gc.freeze()
     gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), *thresholds[1:])
     try:
-        for raw in src:
-            # Bytes in, replacement characters for invalid UTF-8: a broken line still gets
-            # its output line (usually an error line) and the stream goes on.
-            line = raw.decode("utf-8", errors="replace")
-            write(_encode_line(line, extractor, default_language))
-            count += 1
-        if dst is None:
-            sys.stdout.flush()
-            if hasattr(sys.stdout, "buffer"):
-                sys.stdout.buffer.flush()
+        yield
     finally:
         gc.set_threshold(*thresholds)
         if not frozen_before:
             gc.unfreeze()
-        if src is not sys.stdin.buffer:
-            src.close()
-        if dst is not None:
-            dst.close()
-    if remember_regexes:
-        remember_all()  # and those of the lexicons the articles needed, and their rewrites
-    return count
 
 
 def _encode_line(line: str, extractor: Any, default_language: str | None) -> bytes:

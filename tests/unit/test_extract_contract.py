@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -317,3 +318,17 @@ def test_batch_lines_are_the_contract_dicts(tmp_path: Path) -> None:
     run_jsonl(str(src), str(dst))
     line = dst.read_text(encoding="utf-8").strip()
     assert line == json.dumps(extract_record(record), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_the_collector_settings_of_a_batch_are_restored_even_when_it_fails() -> None:
+    from pipeline.extract.batch import _GC_THRESHOLD, extraction_collections
+
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), extraction_collections():
+        assert gc.get_threshold()[0] >= _GC_THRESHOLD
+        assert gc.get_freeze_count() >= frozen
+        raise RuntimeError("a record broke the loop")
+    assert gc.get_threshold() == before
+    if not frozen:
+        assert gc.get_freeze_count() == 0
