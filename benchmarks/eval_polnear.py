@@ -69,6 +69,14 @@ def to_polnear(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _RELATIVE = re.compile(r"(?<![\w-])(?:which|who|whom|what|that)\s+$", re.IGNORECASE)
+# A clause with a subject of its own after the cue ("the rally, at which he said they would
+# win", "a speech in which she laid out her plan"): "which" is no part of the reported words,
+# and PolNeAR's content starts after the cue (train: 8 contents exact this way, 2 no longer).
+# Not after "that", which as often opens an outer content ("… argued that the court said
+# …").
+_OWN_SUBJECT = re.compile(
+    r"(?:he|she|they|it|we|I|you|there|the|a|an|his|her|their|its|our|this|these|those)\b"
+)
 
 
 def relative_to_polnear(
@@ -76,14 +84,22 @@ def relative_to_polnear(
 ) -> int:
     """PolNeAR starts a content whose speaker and cue stand in a relative clause at the
     relative pronoun ("the bill, which he said was the best hope": the content is "which he
-    said was the best hope"; 210 such contents in train), parley at the reported words."""
+    said was the best hope"; 210 such contents in train), parley at the reported words; not
+    when "which" is followed, after the cue, by a clause or object of its own."""
     if source is None or cue is None or max(source[1], cue[1]) > start:
         return start
     first, second = sorted((source, cue))
     if text[first[1] : second[0]].strip() or text[second[1] : start].strip() not in ("", "that"):
         return start
     m = _RELATIVE.search(text[max(0, first[0] - 8) : first[0]])
-    return max(0, first[0] - 8) + m.start() if m else start
+    if m is None:
+        return start
+    after = second[1]
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if m.group().strip().lower() == "which" and _OWN_SUBJECT.match(text, after):
+        return start
+    return max(0, first[0] - 8) + m.start()
 
 
 def source_to_polnear(text: str, start: int, end: int, cue_start: int | None) -> tuple[int, int]:

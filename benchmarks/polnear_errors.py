@@ -1,6 +1,7 @@
 """Where ``parley extract`` misses PolNeAR attributions: the error table of docs/statements.md.
 
     python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz [--no-learned-cues]
+    python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz --matched
 
 Run it on the training split (errors on dev are not looked at one by one: dev only decides
 whether a change generalises).  A gold attribution is *missed* when no statement matches it as
@@ -9,6 +10,8 @@ speaker overlapping the gold source).  Missed ones are counted by the kind of th
 content and by what happened to their cue; statements whose cue equals a gold cue but whose
 content does not are counted by how the content differs (PolNeAR's convention, as the
 evaluation's adapter).  The most frequent cue strings outside the lexicon come last.
+``--matched`` prints instead the contents of the attributions whose source and cue are both
+exact: by where the content lies, which end differs, and what stands between our end and gold's.
 """
 
 from __future__ import annotations
@@ -83,6 +86,110 @@ def _difference(
     return "ends late" if pred[1] > gold[1] else "ends early"
 
 
+_OPEN_MARKS = "“\"'‘«"
+_CLOSE_MARKS = "”\"'’»"
+_SUBORDINATORS = frozenset(
+    {"as", "after", "when", "because", "while", "before", "despite", "during", "since"}
+    | {"until", "although", "though", "if", "unless", "whereas", "amid", "following"}
+)
+_PREPOSITIONS = frozenset(
+    {"in", "on", "at", "for", "to", "with", "by", "through", "of", "from", "about", "over"}
+    | {"against"}
+)
+_RELATIVES = frozenset({"which", "who", "whom", "whose", "what", "where"})
+_GAP_SENTENCE = re.compile(r"(?<=[a-z0-9)]{2})[.!?][”\"’']?\s+[“\"‘]?[A-Z]")
+
+
+def _gap_kind(text: str, a: int, b: int, cue_starts: list[int]) -> str:
+    """What stands between a predicted and a gold boundary (``text[a:b]``)."""
+    gap = text[a:b]
+    if any(a <= c < b for c in cue_starts):
+        return "another cue"
+    if "\n" in gap:
+        return "a paragraph break"
+    if _GAP_SENTENCE.search(gap):
+        return "a sentence end"
+    s = gap.strip()
+    if not s:
+        return "spaces"
+    if all(ch in _OPEN_MARKS + _CLOSE_MARKS for ch in s):
+        return "a quote mark"
+    if s.lower().startswith("according to"):
+        return '"according to"'
+    if s[0] in "(—–-)":
+        return "a bracket or dash"
+    comma = s[0] in ",;:"
+    words = s.lstrip(",;: ").split()
+    first = words[0].lower().strip("“\"‘'”’") if words else ""
+    if first == "that":
+        what = '"that"'
+    elif first in _RELATIVES:
+        what = "a relative pronoun"
+    elif first in ("and", "but", "or"):
+        what = '"and" / "but" / "or"'
+    elif first in _SUBORDINATORS:
+        what = "a subordinator"
+    elif first in _PREPOSITIONS:
+        what = "a preposition"
+    elif first.endswith("ing"):
+        what = "an -ing word"
+    elif words and words[0][:1] in _OPEN_MARKS:
+        what = "a quotation"
+    else:
+        what = "other words"
+    return (", " if comma else "") + what
+
+
+def matched_boundaries(
+    records: list[dict[str, Any]], extractor: StatementExtractor
+) -> Counter[str]:
+    """Gold attributions whose source and cue a statement has exactly (adapter on) but whose
+    content differs: where the content lies against the cue, which end differs and how, and
+    what stands between our end and gold's (the fifteenth round's table)."""
+    table: Counter[str] = Counter()
+    for rec in records:
+        text = str(rec["text"])
+        result = extractor.extract(text, language="en")
+        preds = [adapt_statement(text, st) for st in result.statements]
+        cue_starts = sorted(c[0] for _, _, c in preds if c)
+        for q in rec["quotes"]:
+            if not q.get("quote_span") or not q.get("cue_span"):
+                continue
+            gold = (q["quote_span"][0], q["quote_span"][1])
+            gcue = (q["cue_span"][0], q["cue_span"][1])
+            gsrc = (q["speaker_span"][0], q["speaker_span"][1]) if q.get("speaker_span") else None
+            hit = next((c for c, s, k in preds if k == gcue and s == gsrc), None)
+            if hit is None:
+                continue
+            table["source and cue exact"] += 1
+            if hit == gold:
+                table["content exact"] += 1
+                continue
+            parts = q.get("quote_spans") or [gold]
+            where = (
+                "before the cue"
+                if gold[1] <= gcue[0]
+                else "after the cue"
+                if gold[0] >= gcue[1]
+                else "around the cue"
+            ) + (", in parts" if len(parts) > 1 else "")
+            if _overlap(hit, gold) == 0:
+                table[f"{where} | elsewhere | "] += 1
+                continue
+            others = [c for c in cue_starts if c != gcue[0]]
+            for side, ours, theirs in (("start", hit[0], gold[0]), ("end", hit[1], gold[1])):
+                if ours == theirs:
+                    continue
+                how = (
+                    ("early" if ours < theirs else "late")
+                    if side == "start"
+                    else ("late" if ours > theirs else "early")
+                )
+                gap = _gap_kind(text, min(ours, theirs), max(ours, theirs), others)
+                table[f"{where} | {side}s {how} | {gap}"] += 1
+    return table
+
+
 def analyse(
     records: list[dict[str, object]], extractor: StatementExtractor
 ) -> dict[str, Counter[str]]:
@@ -154,8 +261,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, type=Path, help="PolNeAR JSONL (.gz ok)")
     ap.add_argument("--no-learned-cues", action="store_true", help="without the cue model")
     ap.add_argument("--top", type=int, default=30, help="cue strings outside the lexicon shown")
+    ap.add_argument(
+        "--matched",
+        action="store_true",
+        help="only the contents of attributions whose source and cue are exact, by boundary",
+    )
     args = ap.parse_args(argv)
     extractor = StatementExtractor(learned_cues=not args.no_learned_cues)
+    if args.matched:
+        table = matched_boundaries(list(read_records(args.data)), extractor)
+        exact, matched = table.pop("content exact"), table.pop("source and cue exact")
+        print(f"{matched:,} attributions with source and cue exact, content exact in {exact:,}")
+        print("(a content with both ends wrong counts once per end)")
+        print("\n| content lies | end | what stands between ours and gold | n |\n|---|---|---|---|")
+        for key, n in table.most_common(args.top):
+            where, how, gap = key.split(" | ")
+            print(f"| {where} | {how} | {gap} | {n:,} |")
+        return 0
     tables = analyse(list(read_records(args.data)), extractor)
     total = tables.pop("total")
     print(f"{total['missed']} of {total['gold']} gold attributions missed")

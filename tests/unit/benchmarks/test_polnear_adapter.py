@@ -32,6 +32,22 @@ def test_content_in_a_relative_clause_starts_at_the_pronoun() -> None:
     assert text[got:].startswith("which he said was")
 
 
+def test_which_before_a_clause_of_its_own_stays_out_of_the_content() -> None:
+    text = "The mayor spoke at a town hall, at which she said the bridge would reopen in May."
+    start = text.index("the bridge")
+    got = relative_to_polnear(text, start, _span(text, "she"), _span(text, "said"))
+    assert got == start
+    # "that" often opens an outer content, and the object-gap relative keeps its pronoun
+    text = "It is a plan that she said the council should drop."
+    start = text.index("the council")
+    got = relative_to_polnear(text, start, _span(text, "she"), _span(text, "said"))
+    assert text[got:].startswith("that she said")
+    text = "It is a plan which she said was too costly."
+    start = text.index("was too")
+    got = relative_to_polnear(text, start, _span(text, "she"), _span(text, "said"))
+    assert text[got:].startswith("which she said")
+
+
 def test_relative_pronoun_needs_nothing_but_speaker_and_cue_before_the_content() -> None:
     text = "Trump backed the bill, which he later said in Ohio was the best hope."
     start = text.index("was the best")
