@@ -17,7 +17,8 @@ quote marks and a leading complementizer ("said that …"), PolNeAR's content sp
 both, so a predicted content span is widened over adjacent quote marks and an immediately
 preceding "that" before comparing, and a content whose speaker and cue stand in a relative
 clause ("…, which he said was …") starts at the relative pronoun; an appositive source ("X,
-the spokesman,") is widened over its closing comma, which PolNeAR includes; a cue is widened
+the spokesman,") is widened over its closing comma, which PolNeAR includes (also before an
+adverb or a time, "X, the spokesman, on Friday said"); a cue is widened
 over what PolNeAR's cue takes in and parley's leaves out (a particle, "called out"; a manner
 adverb before "that", "said repeatedly that"; "on Twitter"; "issued a statement saying"; "did
 not respond to"; the verb before "by" and a gerund cue, "responded by saying"), and a
@@ -102,12 +103,31 @@ def relative_to_polnear(
     return max(0, first[0] - 8) + m.start()
 
 
+# The comma closing an appositive source, and the closing quote mark of a title it ends with
+# ("star of “Scandal,” thanked"), where a verb's adjunct stands between the source and the cue.
+_CLOSING_COMMA = re.compile(r"[ \t]*,[”\"’']?")
+
+
 def source_to_polnear(text: str, start: int, end: int, cue_start: int | None) -> tuple[int, int]:
     """PolNeAR includes the comma that closes an appositive source before its cue ("David
-    Simas, the White House political director, said": 921 of 997 such sources in train)."""
-    if cue_start is not None and "," in text[start:end] and text[end:cue_start].strip() == ",":
+    Simas, the White House political director, said": 921 of 997 such sources in train), also
+    when an adverb or a time stands between the comma and the cue ("Khan, who is Muslim, also
+    decried", "Paul D. Ryan, the nation's highest-ranking Republican, on Tuesday called": 27
+    of 29)."""
+    if cue_start is None or end > cue_start or "," not in text[start:end]:
+        return start, end
+    m = _CLOSING_COMMA.match(text, end, cue_start)
+    if m is None:
+        return start, end
+    if m.end() - end > 1 and text[m.end() - 1] != "," and not _opens_title(text, start, end):
         return start, text.index(",", end) + 1
-    return start, end
+    return start, m.end()
+
+
+def _opens_title(text: str, start: int, end: int) -> bool:
+    """Whether a quoted title opens in the source and is still open at its end."""
+    span = text[start:end]
+    return span.count("“") > span.count("”") or span.count('"') % 2 == 1
 
 
 # PolNeAR's cue takes in words next to the verb that parley's cue leaves out. Each kind below is

@@ -2,6 +2,7 @@
 
     python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz [--no-learned-cues]
     python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz --matched
+    python benchmarks/polnear_errors.py --data path/to/polnear_train.jsonl.gz --spans [--show KIND]
 
 Run it on the training split (errors on dev are not looked at one by one: dev only decides
 whether a change generalises).  A gold attribution is *missed* when no statement matches it as
@@ -12,6 +13,13 @@ content does not are counted by how the content differs (PolNeAR's convention, a
 evaluation's adapter).  The most frequent cue strings outside the lexicon come last.
 ``--matched`` prints instead the contents of the attributions whose source and cue are both
 exact: by where the content lies, which end differs, and what stands between our end and gold's.
+
+``--spans`` counts instead how the source and cue spans of the statements that *are* matched
+to a gold attribution (their cues overlap, or else their contents overlap by half the longer
+one) differ from gold: which side is longer, at which end, and what the difference holds (an
+article, a title, a comma, a relative clause, coordination, a possessive, a prepositional
+phrase); a source that does not overlap gold's is counted by where it stands.  ``--show`` prints
+the cases of one kind (a prefix of its name).
 """
 
 from __future__ import annotations
@@ -256,6 +264,123 @@ def analyse(
     return tables
 
 
+_TITLE = re.compile(
+    r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Rev|President|Senator|Secretary|Speaker|Judge)\b\.?"
+)
+_SPAN_PRONOUNS = _PRONOUNS | {"his", "her", "their", "its"}
+
+
+def _extra_kind(extra: str) -> str:
+    """What the material one span has beyond the other is (``extra`` is "before|after")."""
+    low = extra.lower()
+    if re.fullmatch(r"\s*(?:the|a|an)\s*\|\s*", low):
+        return "an article"
+    if re.fullmatch(r"[\s|,.”\"’']*", extra):
+        return "punctuation " + repr(extra.replace(" ", ""))
+    if _TITLE.match(extra.strip()):
+        return "a title"
+    if re.search(r"\b(?:who|whom|whose|which)\b", low):
+        return "a relative clause"
+    if re.search(r"\b(?:and|or|nor)\b|/", low):
+        return "coordination or a slash"
+    if re.search(r"['’]s\b", extra):
+        return "a possessive"
+    if re.match(r"\s*\|?\s*,", extra) or re.search(r",\s*\|?\s*$", extra):
+        return "an appositive or comma phrase"
+    if re.search(r"\b(?:of|for|at|from|in|with|on|by)\b", low):
+        return "a prepositional phrase"
+    return "other"
+
+
+def span_difference(text: str, pred: tuple[int, int] | None, gold: tuple[int, int]) -> str:
+    """How a predicted source or cue span differs from the gold one (a row of --spans)."""
+    if pred is None:
+        return "none predicted"
+    if _overlap(pred, gold) == 0:
+        p, g = text[pred[0] : pred[1]].strip().lower(), text[gold[0] : gold[1]].strip().lower()
+        if p in _SPAN_PRONOUNS:
+            return "another phrase: a pronoun predicted"
+        if g in _SPAN_PRONOUNS:
+            return "another phrase: a pronoun in gold"
+        return "another phrase"
+    if pred[0] <= gold[0] and pred[1] >= gold[1]:
+        longer, extra = "predicted longer", text[pred[0] : gold[0]] + "|" + text[gold[1] : pred[1]]
+        start, end = pred[0] < gold[0], pred[1] > gold[1]
+    elif gold[0] <= pred[0] and gold[1] >= pred[1]:
+        longer, extra = "gold longer", text[gold[0] : pred[0]] + "|" + text[pred[1] : gold[1]]
+        start, end = gold[0] < pred[0], gold[1] > pred[1]
+    else:
+        return "shifted"
+    side = "at both ends" if start and end else ("at the start" if start else "at the end")
+    return f"{longer} {side}: {_extra_kind(extra)}"
+
+
+def _matched_gold(
+    quotes: list[dict[str, Any]],
+    content: tuple[int, int],
+    speaker: tuple[int, int] | None,
+    cue: tuple[int, int] | None,
+) -> dict[str, Any] | None:
+    """The gold attribution a statement stands for: one whose cue overlaps the statement's,
+    else one whose content overlaps it by half the longer; among several, one whose source
+    overlaps the statement's speaker."""
+    cands = [q for q in quotes if cue and q.get("cue_span") and _overlap(tuple(q["cue_span"]), cue)]
+    if not cands:
+        for q in quotes:
+            gold = (q["quote_span"][0], q["quote_span"][1])
+            longer = max(content[1] - content[0], gold[1] - gold[0])
+            if longer > 0 and _overlap(content, gold) * 2 >= longer:
+                cands.append(q)
+    for q in cands:
+        if speaker and q.get("speaker_span") and _overlap(tuple(q["speaker_span"]), speaker):
+            return q
+    return cands[0] if cands else None
+
+
+def analyse_spans(
+    records: list[dict[str, Any]], extractor: StatementExtractor, show: str | None = None
+) -> dict[str, Counter[str]]:
+    """The --spans tables: how matched statements' source and cue spans differ from gold."""
+    tables: dict[str, Counter[str]] = {"source": Counter(), "cue": Counter()}
+    for rec in records:
+        text = str(rec["text"])
+        quotes = [q for q in rec["quotes"] if q.get("quote_span")]
+        for st in extractor.extract(text, language="en").statements:
+            content, speaker, cue = adapt_statement(text, st)
+            q = _matched_gold(quotes, content, speaker, cue)
+            if q is None:
+                continue
+            for name, pred, key in (("source", speaker, "speaker_span"), ("cue", cue, "cue_span")):
+                table = tables[name]
+                table["matched"] += 1
+                if not q.get(key):
+                    table["gold has none"] += 1
+                    continue
+                gold = (q[key][0], q[key][1])
+                if pred == gold:
+                    table["exact"] += 1
+                    continue
+                kind = span_difference(text, pred, gold)
+                table[kind] += 1
+                if show and f"{name} {kind}".startswith(show):
+                    shown = text[pred[0] : pred[1]] if pred else None
+                    print(f"{name} | gold {text[gold[0] : gold[1]]!r} | predicted {shown!r}")
+    return tables
+
+
+def _print_spans(tables: dict[str, Counter[str]]) -> None:
+    for name, table in tables.items():
+        matched, exact = table.pop("matched"), table.pop("exact")
+        none = table.pop("gold has none", 0)
+        print(
+            f"\n{name}: {matched:,} statements matched to a gold attribution, {exact:,} exact,"
+            f" {none:,} where gold has no {name}, {sum(table.values()):,} differ"
+        )
+        print(f"\n| {name} span differs | n |\n|---|---|")
+        for key, n in table.most_common():
+            print(f"| {key} | {n:,} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="PolNeAR JSONL (.gz ok)")
@@ -266,8 +391,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the contents of attributions whose source and cue are exact, by boundary",
     )
+    ap.add_argument("--spans", action="store_true", help="how matched source/cue spans differ")
+    ap.add_argument("--show", help="with --spans: print the cases of a kind ('source gold …')")
     args = ap.parse_args(argv)
     extractor = StatementExtractor(learned_cues=not args.no_learned_cues)
+    if args.spans:
+        _print_spans(analyse_spans(list(read_records(args.data)), extractor, args.show))
+        return 0
     if args.matched:
         table = matched_boundaries(list(read_records(args.data)), extractor)
         exact, matched = table.pop("content exact"), table.pop("source and cue exact")

@@ -2019,7 +2019,9 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
             (tok.text == "." and i > 0 and _abbrev(toks[i - 1]))
             or (tok.text in "’'" and start == i + 1)
             or tok.text == "-"
+            or (tok.text == "/" and start == i + 1 and _joined_slash(toks, i))
         ):
+            # "A CNN/ORC poll showed": the slash joins the two names of one source
             start = i
         else:
             break
@@ -2087,6 +2089,16 @@ def _subject_before_uncached(doc: _Doc, floor: int, end: int) -> tuple[int, int]
                 return None
             return (rest[0].start, rest[-1].end)
     return (np[0].start, np[-1].end)
+
+
+def _joined_slash(toks: list[Token], i: int) -> bool:
+    """``toks[i]`` is a slash between two words with no space around it ("Reuters/Ipsos")."""
+    return (
+        0 < i < len(toks) - 1
+        and toks[i - 1].is_word
+        and toks[i - 1].end == toks[i].start
+        and toks[i].end == toks[i + 1].start
+    )
 
 
 # A time adjunct between a subject and its cue ("… on Friday declared", "… last week said").

@@ -67,6 +67,26 @@ def test_appositive_source_takes_its_closing_comma() -> None:
     )
 
 
+def test_appositive_source_takes_its_closing_comma_before_an_adverb() -> None:
+    text = "Maria Lopez, the county clerk, on Friday rejected the count, saying it was late."
+    start, end = _span(text, "Maria Lopez, the county clerk")
+    for cue in ("rejected", "saying"):
+        widened = source_to_polnear(text, start, end, text.index(cue))
+        assert text[slice(*widened)] == "Maria Lopez, the county clerk,"
+    titled = "Ann Reed, host of “Morning Talk,” also argued the rule was unfair."
+    start, end = _span(titled, "Ann Reed, host of “Morning Talk")
+    widened = source_to_polnear(titled, start, end, titled.index("argued"))
+    assert titled[slice(*widened)] == "Ann Reed, host of “Morning Talk,”"
+
+
+def test_source_without_an_appositive_keeps_its_end() -> None:
+    text = "Lopez, however, rejected the count. Lopez on Friday, angry, rejected it."
+    start, end = _span(text, "Lopez")
+    assert source_to_polnear(text, start, end, text.index("rejected")) == (start, end)
+    after = text.index("rejected")
+    assert source_to_polnear(text, after + 30, after + 35, after) == (after + 30, after + 35)
+
+
 def _cue(text: str, cue: str) -> str:
     return text[slice(*cue_to_polnear(text, *_span(text, cue)))]
 
