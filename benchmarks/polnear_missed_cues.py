@@ -105,8 +105,9 @@ def _noun_reason(doc: A._Doc, cue: Cue) -> str:
     return "other (-ing after an adjective, 'report to')"
 
 
-def diagnose(doc: A._Doc, cue: Cue, cue_model: object) -> str:
-    """Why no statement was built at ``cue`` (``_find`` has run on ``doc``)."""
+def diagnose(doc: A._Doc, cue: Cue, cue_model: object, outside: bool = False) -> str:
+    """Why no statement was built at ``cue`` (``_find`` has run on ``doc``); with ``outside``,
+    a cue that is not among the rules' cues (a learned word read as the rules would)."""
     text = doc.text
     if cue.learned:
         return "learned cue word"
@@ -115,7 +116,7 @@ def diagnose(doc: A._Doc, cue: Cue, cue_model: object) -> str:
     if not A._verb_reading(text, cue, doc.lex):
         return "read as a noun: " + _noun_reason(doc, cue)
     ci = next((i for i, c in enumerate(doc.cues) if c.start == cue.start and c.end == cue.end), -1)
-    if ci < 0:
+    if ci < 0 and not outside:
         return "not among the rules' cues"
     if ci in doc.used_cues:
         return "built, then dropped (nested in another content or a duplicate)"

@@ -99,7 +99,10 @@ _CONTRACTIONS = frozenset(
 # Openers of an introductory clause, not of quoted content: "Asked about it, he said, “…”".
 _INTRO_WORDS = wordset("asked speaking when while after before if as although though since")
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "who", "they", "we", "i", "you"})
-_PLURAL_SUBJECTS = frozenset({"i", "we", "they", "you", "people", "many", "some", "others"})
+_PLURAL_SUBJECTS = frozenset(
+    {"i", "we", "they", "you", "people", "many", "some", "others", "women", "men", "children"}
+    | {"most", "several", "few"}
+)
 _NOUN_MARKERS = DETERMINERS | frozenset({"his", "her", "its", "their", "our", "my", "your"})
 
 
@@ -207,6 +210,7 @@ def _bare_verb_subject(text: str, pos: int) -> bool:
     an adverb): "officials say", "Others, however, say", "Aides to the senator say"; not
     "costs, say, a million" (for example)."""
     adverb = False
+    verb_lower = text[pos : pos + 1].islower()
     for _ in range(3):
         j = pos - 1
         while j >= 0 and text[j] == " ":
@@ -224,8 +228,30 @@ def _bare_verb_subject(text: str, pos: int) -> bool:
         if low.isdigit():
             # "four in 10 say"; not "a 1981 claim"
             return _prev_word(text, end - len(prev)).lower() == "in"
-        return _plural_subject_word(low) or _plural_head_before_of(text, end + 1)
+        return (
+            _plural_subject_word(low)
+            or _plural_head_before_of(text, end + 1)
+            or (verb_lower and _coordinated_names(text, end - len(prev), prev))
+        )
     return False
+
+
+#: Names joined by "and" before a bare form: "Bush and Christie say", "Forbes and Wealth-X say".
+_NAMES_AND = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3} and (?:[A-Z][\w.'’-]* ){0,3}$")
+
+
+def _coordinated_names(text: str, start: int, prev: str) -> bool:
+    """Two names joined by "and" are a plural subject: "Jeb Bush and Chris Christie say"
+    (a lower-case verb: "Nevada and Washington State" is a name, "Bolton and Gorka Slam …" a
+    headline)."""
+    if not prev[:1].isupper():
+        return False
+    m = _NAMES_AND.search(text, max(0, start - 60), start)
+    if m is None:
+        return False
+    # "the Growth and Opportunity Project report": a name inside a noun phrase
+    first = m.group(0).split(" ", 1)[0].lower()
+    return first not in DETERMINERS and _prev_word(text, m.start()).lower() not in DETERMINERS
 
 
 def _plural_head_before_of(text: str, pos: int) -> bool:
@@ -1564,6 +1590,19 @@ def _content_after(
             # "promised on Tuesday to end the blockade": the infinitive is what was promised
             toks = toks[skip:]
     if (
+        cue.cls == "speech"
+        and toks[0].lower in ("in", "on")
+        and not (
+            cue.form.endswith("ed") and _prev_word(text, cue.start).lower() in doc.lex.source_nouns
+        )
+    ):
+        # "noted in an op-ed Thursday, the leading candidate …", "said on CNN he would …":
+        # the document or medium is where it was said, not what ("a statement posted on X,
+        # she said …" is a document and the participle describing it)
+        skip = _medium_adjunct(doc, toks)
+        if skip:
+            toks = toks[skip:]
+    if (
         not toks[0].is_word
         and toks[0].text not in '“"«‘'
         and not text.startswith("''", toks[0].start)  # the typewriter quote of some papers
@@ -1630,6 +1669,50 @@ def _time_adjunct(toks: list[Token]) -> int:
     if k < len(toks) and toks[k].text == ",":
         k += 1
     return k
+
+
+def _medium_adjunct(doc: _Doc, toks: list[Token]) -> int:
+    """Tokens of a leading "in"/"on" adjunct naming where something was said ("in a
+    statement", "in an op-ed Thursday,", "on CNN"), when a clause or a quotation follows it;
+    0 otherwise.  The phrase is a few words ending in a document noun of the lexicon or a
+    name, with a date after it at most."""
+    source_nouns = doc.lex.source_nouns
+    k = 1
+    medium = False
+    while k < len(toks) and k <= 6:
+        tok = toks[k]
+        if not tok.is_word or tok.lower in CLAUSE_WORDS or tok.lower in PERSONAL_PRONOUNS:
+            break
+        if (
+            tok.lower in ("on", "last", "this")
+            and k + 1 < len(toks)
+            and (toks[k + 1].lower in WEEKDAYS or toks[k + 1].lower in TIME_NOUNS)
+        ):
+            k += 1  # "in a radio interview on Friday": the date follows
+            break
+        if tok.lower in PREPOSITIONS:
+            return 0  # "in Smith's speech about Clinton, Cross said": too long to tell
+        if tok.lower in WEEKDAYS or tok.lower in TIME_NOUNS:
+            break
+        medium = tok.lower in source_nouns or tok.capitalized
+        k += 1
+    if not medium or k >= len(toks):
+        return 0
+    if toks[k].lower in WEEKDAYS or toks[k].lower in TIME_NOUNS:
+        k += 1
+        if k < len(toks) and toks[k].lower in _DAY_PARTS:
+            k += 1
+    if k < len(toks) and toks[k].text == ",":
+        k += 1
+    if k >= len(toks):
+        return 0
+    tok = toks[k]
+    if tok.text in '“"':
+        # a quotation after a name is as often a title ("on ABC's “This Week”") as what was said
+        return k if toks[k - 1].text == "," or toks[k - 1].lower in source_nouns else 0
+    if _clause_opener(tok) and k + 1 < len(toks) and toks[k + 1].is_word:
+        return k
+    return 0
 
 
 def _existential(toks: list[Token], k: int) -> bool:
