@@ -7,7 +7,7 @@ head to judge is marked ``[…]``; the probe passes when the trigger that overla
 kind's stance.  A failing probe is told apart by what went wrong: no trigger on the head, or
 the stance the rules gave (``rules``) and the one the learned model gave (``model``).
 
-    python -m benchmarks.stance_probes [--failures] [--held-out] [--rules-only]
+    python -m benchmarks.stance_probes [--boundary] [--failures] [--held-out] [--rules-only]
 """
 
 from __future__ import annotations
@@ -52,12 +52,14 @@ class Outcome:
         return self.final == self.probe.expected
 
 
-def load(path: Path = PROBES) -> list[Probe]:
+def load(path: Path = PROBES, section: str = "kinds") -> list[Probe]:
+    """The probes of ``section``: ``kinds`` (outcomes of talks, truces and deals) or
+    ``boundary`` (plain reports against willingness and progress)."""
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     context = str(data.get("context") or "")
     lead = context + "\n\n" if context else ""
     out: list[Probe] = []
-    for kind, spec in data["kinds"].items():
+    for kind, spec in data[section].items():
         for part in ("study", "held_out"):
             for marked in spec.get(part) or []:
                 start = len(lead) + marked.index("[")
@@ -121,8 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--all", action="store_true", help="study and held-out probes together")
     ap.add_argument("--rules-only", action="store_true", help="leave out the learned model")
+    ap.add_argument(
+        "--boundary",
+        action="store_true",
+        help="the neutral / positive boundary kinds (plain reports, scheduling, frames …)",
+    )
     args = ap.parse_args(argv)
-    probes = [p for p in load() if args.all or p.held_out == args.held_out]
+    section = "boundary" if args.boundary else "kinds"
+    probes = [p for p in load(section=section) if args.all or p.held_out == args.held_out]
     report(run(probes, rules_only=args.rules_only), failures=args.failures)
     return 0
 

@@ -180,6 +180,50 @@ _CLAUSE_MARKS = (
 )
 
 
+# How a plain report places an event, read in the trigger's clause on the lower-cased text:
+# a time set for it, a venue, a schedule; and, just before the trigger, a frame that makes it
+# the reference of something else ("under the terms of the 2015 agreement", "since the
+# ceasefire took effect").  Willingness and progress have their own words; these say that
+# the event is only told, which the guidelines call neutral (docs/triggers.md, thirteenth
+# round).
+_WHEN = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight"
+    r"|january|february|march|april|june|july|august|september|october|november|december"
+    r"|(?:next|this|last|coming)\s+(?:week|month|days|weeks|round|session)"
+    r"|later\s+this"
+    r"|[ap]\.m\.|local\s+time|gmt|within\s+(?:\w+\s+)?(?:days|weeks))\b"
+)
+_SCHEDULE = re.compile(
+    r"\b(?:schedul\w*|slated|set\s+(?:for|to)|due\s+(?:to|on|in)|planned\s+for|pencil\w*"
+    r"|expected\s+to\s+(?:take\s+place|begin|start|open|last|be\s+held)|date\s+(?:of|for))\b"
+)
+_VENUE = re.compile(
+    r"\b(?:(?:be|been|being|is|are|was|were)\s+held|(?:take|takes|took|taking)\s+place"
+    r"|host(?:s|ed|ing)?|venue|in\s+a\s+(?:hotel|palace|villa)|headquarters)\b"
+)
+_FRAME_BEFORE = re.compile(
+    r"\b(?:under|per|according\s+to|since|pursuant\s+to|in\s+(?:line|keeping|accordance)\s+with"
+    r"|(?:stipulated|set\s+out|provided\s+for|laid\s+down|enshrined)\s+(?:in|by)"
+    r"|(?:terms|points?|clauses?|chapters?|provisions?|articles?|sections?|lines?)\s+of"
+    r"|before|after)\s+(?:the\s+|a\s+|an\s+|this\s+|that\s+|its\s+|their\s+)?"
+    r"(?:[\w'’-]+\s+){0,3}$"
+)
+_FRAME_REACH = 48
+
+
+def _report_marks(lowered: str, lo: int, hi: int, start: int) -> list[str]:
+    out = []
+    if _WHEN.search(lowered, lo, hi) is not None:
+        out.append("rp:when")
+    if _SCHEDULE.search(lowered, lo, hi) is not None:
+        out.append("rp:schedule")
+    if _VENUE.search(lowered, lo, hi) is not None:
+        out.append("rp:venue")
+    if _FRAME_BEFORE.search(lowered, max(lo, start - _FRAME_REACH), start) is not None:
+        out.append("rp:frame")
+    return out
+
+
 def clause_features(
     text: str,
     lowered: str | None,
@@ -205,7 +249,7 @@ def clause_features(
         out += ["cm:" + w for w in sorted(found.intersection(_CLAUSE_MARKS))]
         for m in _CONTRAST.finditer(text, sent_start, sent_end):
             out.append(("ca:" if m.end() <= c.start else "cb:") + m.group().lower())
-        return out
+        return out + _report_marks(text.lower(), lo, hi, c.start)
     marks = []
     for w in _CLAUSE_MARKS:
         # As whole words of letters, as ``_WORD`` reads them ("can" of "can't", not of
@@ -225,7 +269,7 @@ def clause_features(
         if i > 0 and (lowered[i - 1].isalnum() or lowered[i - 1] == "_"):
             continue
         out.append(("ca:" if m.end() <= c.start else "cb:") + m.group())
-    return out
+    return out + _report_marks(lowered, lo, hi, c.start)
 
 
 def _words(text: str, start: int, end: int) -> list[str]:

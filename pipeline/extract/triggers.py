@@ -818,6 +818,15 @@ class TriggerFinder:
             answer = self._answer(text, sent_start, end)
             if answer is not None:
                 stance = answer
+            elif (
+                act is None
+                and stance == "neutral"
+                and not negated
+                and self._wh_question(text, sent_start, start)
+            ):
+                # An open question about its when, where or who ("it is unclear who will
+                # lead the delegation at the talks"): asked about, not judged.
+                act = "named"
         t_start = min(
             start, gov_start if gov_act else start, start if neg_start is None else neg_start
         )
@@ -996,6 +1005,17 @@ class TriggerFinder:
             return False
         return _ANY_BEFORE.search(text, lo, start) is not None
 
+    def _wh_question(self, text: str, sent_start: int, start: int) -> bool:
+        """Whether the head stands in an open when/where/who question of its sentence."""
+        if self._lowered is not None:
+            subject, lo, hi = self._lowered, sent_start, start
+        else:
+            subject, lo, hi = text[sent_start:start].lower(), 0, start - sent_start
+        return (
+            _WH_OPENING.match(subject, lo, hi) is not None
+            or _WH_QUESTION.search(subject, lo, hi) is not None
+        )
+
     def _answer(self, text: str, sent_start: int, end: int) -> Stance | None:
         """Stance given by the answer to the reported question this head is asked in."""
         if self._question_re is None or not self._answers:
@@ -1120,6 +1140,17 @@ def _category(value: object, language: str) -> str | None:
     if value not in TRIGGER_CATEGORIES:
         raise ValueError(f"unknown trigger category {value!r} in {language}")
     return str(value)
+
+
+#: A question word after a cue that leaves it open ("reporters asked when", "it is unclear
+#: who", "did not say how many"), or opening the sentence ("Where the next round will be held
+#: is …").  Whether-questions are settled by their answer (``_answer``).
+_WH_QUESTION = re.compile(
+    r"(?<![\w-])(?:asked|unclear|not\s+clear|to\s+know|wondered|(?:not|declined\s+to)\s+"
+    r"(?:say|said|disclose|disclosed|announce|announced))\s+"
+    r"(?:when|where|who|which|how\s+(?:long|many|much|soon)|what\s+time)(?![\w-])"
+)
+_WH_OPENING = re.compile(r"\s*(?:when|where|who|which|how\s+(?:long|many|much|soon))\s")
 
 
 def _negate(stance: Stance, act: str | None) -> tuple[Stance, str | None]:

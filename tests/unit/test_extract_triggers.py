@@ -557,3 +557,39 @@ def test_an_outcome_before_a_positive_head_is_another_events() -> None:
     text = "Though the talks remain deadlocked, a prisoner exchange took place on Friday."
     swaps = [t for t in finder.find(text) if t.category == "prisoner_exchange"]
     assert [t.stance for t in swaps] == ["positive"]
+
+
+def _talks_stances(sentence: str) -> list[str]:
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Envoys of the two sides have held several rounds of talks since the spring. " + sentence
+    lead = len(text) - len(sentence)
+    return [t.stance for t in finder.find(text) if t.start >= lead and t.category == "negotiations"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The next round of talks will be held in a lakeside hotel near Lausanne.",
+        "The negotiations are scheduled for the second week of June.",
+        "The consultations took place at the embassy's annexe on Friday.",
+        "Nobody would say when the talks would open.",
+        "Where the negotiations will take place is still unknown.",
+    ],
+)
+def test_where_when_and_open_questions_leave_talks_neutral(sentence: str) -> None:
+    assert _talks_stances(sentence) == ["neutral"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The negotiations are continuing at the level of deputy ministers.",
+        "The talks will carry on after a short pause, the host said.",
+        "The talks went on into the night.",
+        "The opposition took up the invitation to the talks.",
+        "The talks were held in a friendly and constructive spirit.",
+    ],
+)
+def test_talks_kept_going_or_an_invitation_taken_up_are_positive(sentence: str) -> None:
+    assert _talks_stances(sentence) == ["positive"]

@@ -9,7 +9,9 @@ from benchmarks import stance_probes
 def test_every_probe_marks_one_head_inside_its_text() -> None:
     probes = stance_probes.load()
     assert len(probes) > 150
-    for p in probes:
+    boundary = stance_probes.load(section="boundary")
+    assert len(boundary) > 150 and {p.expected for p in boundary} == {"neutral", "positive"}
+    for p in probes + boundary:
         assert 0 <= p.start < p.end <= len(p.text)
         assert "[" not in p.text and "]" not in p.text
         assert p.text[p.start : p.end].strip() == p.text[p.start : p.end]

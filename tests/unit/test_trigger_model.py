@@ -84,6 +84,29 @@ def test_stance_features_read_the_triggers_clause_and_the_side_of_a_contrast() -
     assert not any(f.startswith("cm:") for f in stance)
 
 
+def test_stance_features_mark_a_time_a_venue_a_schedule_and_a_frame() -> None:
+    text = "The talks are scheduled for Monday and will be held at a villa outside Bern."
+    cand = _candidate(text, "talks")
+    for lowered in (text.lower(), None):
+        _, stance = features(
+            text, 0, len(text), cand, keep=False, clause=(0, len(text) - 1), lowered=lowered
+        )
+        assert {"rp:when", "rp:schedule", "rp:venue"} <= set(stance)
+        assert "rp:frame" not in stance
+    text = "Under the terms of the 2019 agreement, fishing boats may use the bay."
+    cand = _candidate(text, "agreement", category="agreement")
+    _, stance = features(
+        text, 0, len(text), cand, keep=False, clause=(0, text.index(",")), lowered=text.lower()
+    )
+    assert "rp:frame" in stance and "rp:when" not in stance
+    text = "The agreement was welcomed by both parliaments."
+    cand = _candidate(text, "agreement", category="agreement")
+    _, stance = features(
+        text, 0, len(text), cand, keep=False, clause=(0, len(text) - 1), lowered=text.lower()
+    )
+    assert not any(f.startswith("rp:") for f in stance)
+
+
 def test_only_a_candidate_the_rules_leave_undecided_is_the_models_to_judge() -> None:
     text = "The talks were constructive."
     assert _candidate(text, "talks").undecided
