@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,3 +187,53 @@ def test_the_packaged_model_is_what_training_on_the_dev_set_gives(examples: list
     shipped = json.loads((PACKAGED / model_file("en")).read_text(encoding="utf-8"))
     assert shipped["trained_on"] == ["triggers/dev.jsonl", "wire/dev.jsonl"]
     assert TriggerModel.from_dict(shipped) == tt.train(examples)
+
+
+def test_a_rule_margin_lets_the_keep_model_overrule_the_rules_only_when_sure() -> None:
+    from pipeline.extract import trigger_training as tt
+
+    keep = LinearModel(
+        ("drop", "keep"),
+        (0.0, 0.0),
+        {"w=meeting": (0.6, -0.6), "w=summit": (2.0, -2.0), "w=ceasefire": (-0.5, 0.5)},
+    )
+    leaning = tt.with_rule_margin(keep, 2.0)
+    # Dropping a candidate the rules keep takes more than the margin: 1.2 log-odds does not,
+    # 4 does; where the rules drop, the model decides as before.
+    assert not TriggerModel(keep, keep).keeps(["rule_keep=True", "w=meeting"])
+    assert TriggerModel(leaning, keep).keeps(["rule_keep=True", "w=meeting"])
+    assert not TriggerModel(leaning, keep).keeps(["rule_keep=True", "w=summit"])
+    assert not TriggerModel(leaning, keep).keeps(["rule_keep=False", "w=meeting"])
+    assert TriggerModel(leaning, keep).keeps(["rule_keep=False", "w=ceasefire"])
+    assert tt.with_rule_margin(keep, 0.0) is keep
+
+
+def test_cross_source_trains_each_source_without_its_own_documents() -> None:
+    from benchmarks.eval_triggers import cross_source
+    from pipeline.extract import StatementExtractor
+    from pipeline.extract.triggers import TriggerFinder
+
+    def doc(i: str, text: str) -> dict[str, object]:
+        return {"id": i, "text": text, "triggers": []}
+
+    wire = [doc("w1", "Envoys met in Geneva for talks on a ceasefire.\nThe talks stalled.")]
+    official = [
+        doc("k1", "The President held a meeting on the peace talks."),
+        doc("k2", "The sides discussed the prisoner exchange at the meeting."),
+    ]
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    shipped = finder.model
+    seen: list[set[int]] = []
+
+    def trainer(data: list[Any]) -> None:
+        seen.append({ex.document for ex in data})
+        return None  # the rules alone
+
+    out = cross_source([wire, official], StatementExtractor(), trainer=trainer)
+    assert [len(pairs) for pairs in out] == [1, 2]
+    # Documents are numbered across the sources: 0 is the wire story, 1-2 the official ones.
+    assert seen[0] <= {1, 2} and seen[0]
+    assert seen[1] == {0}
+    assert finder.model is shipped
+    assert all(predicted for _gold, predicted in out[0])
