@@ -123,11 +123,16 @@ def run_jsonl(
         extractor = default_extractor()
         if remember_regexes:
             remember()
-    finally:
+    except BaseException:
         if collecting:
             gc.enable()
+        raise
     try:
         with extraction_collections():
+            # Only now, with them frozen: enabled before, the first allocation would set off
+            # a collection that walks all of them once (~30 M instructions).
+            if collecting:
+                gc.enable()
             for raw in src:
                 # Bytes in, replacement characters for invalid UTF-8: a broken line still
                 # gets its output line (usually an error line) and the stream goes on.

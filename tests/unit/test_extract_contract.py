@@ -320,6 +320,26 @@ def test_batch_lines_are_the_contract_dicts(tmp_path: Path) -> None:
     assert line == json.dumps(extract_record(record), ensure_ascii=False, separators=(",", ":"))
 
 
+def test_a_batch_and_the_package_import_leave_the_collector_on_or_off_as_they_found_it(
+    tmp_path: Path,
+) -> None:
+    """Both turn the collector off while the extractor's long-lived objects are made: it must
+    be on again after them (and stay off for a caller that had turned it off)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Peskov said talks would go on."}) + "\n")
+    assert gc.isenabled()
+    assert run_jsonl(str(src), str(tmp_path / "out.jsonl")) == 1
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run_jsonl(str(src), str(tmp_path / "out2.jsonl")) == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    probe = "import gc, pipeline.extract; assert gc.isenabled()"
+    subprocess.run([sys.executable, "-c", probe], check=True)
+
+
 def test_the_collector_settings_of_a_batch_are_restored_even_when_it_fails() -> None:
     from pipeline.extract.batch import _GC_THRESHOLD, extraction_collections
 

@@ -116,6 +116,42 @@ def test_grouped_head_scan_finds_what_the_plain_alternation_finds() -> None:
         assert list(finder._scan_heads(text)) == want
 
 
+def test_head_scan_skips_heads_glued_to_letters_outside_ascii() -> None:
+    """A letter outside ASCII is a word character: a head right after one ("éceasefire") is
+    inside a word, and the scan goes on from the next character, so that a head starting
+    within that false match ("éceasefire talks" still holds "talks") is found as the plain
+    alternation of whole words finds it."""
+    import random
+    import re
+
+    from pipeline.extract.triggers import TriggerFinder, _lower_pattern
+
+    data = lexicon.load("triggers.en.yaml")
+    entries = [e["pattern"] for entries in data["heads"].values() for e in entries]
+    body = "|".join(f"(?:{_lower_pattern(p)})(?P<e{i}>)" for i, p in enumerate(entries))
+    plain = re.compile(r"(?<![\w-])(?:" + body.replace(" ", r"\s+") + r")(?![\w-])")
+    finder = TriggerFinder(data)
+    base = (
+        "The ceasefire talks in Geneva stalled; peace talks resumed after a truce, and a "
+        "prisoner exchange was agreed as the negotiations on a peace plan went on. "
+    )
+    rng = random.Random(7)
+    glued = "éжßñ"
+    checked = 0
+    for _ in range(200):
+        chars = list(base * 2)
+        for k in range(len(chars)):
+            if chars[k] == " " and rng.random() < 0.3:
+                chars[k] = rng.choice(glued + "“’—")
+        text = "".join(chars)
+        lowered = text.lower()
+        finder._lowered = lowered
+        want = [(m.start(), m.end(), int(str(m.lastgroup)[1:])) for m in plain.finditer(lowered)]
+        assert list(finder._scan_heads(text)) == want, text
+        checked += len(want)
+    assert checked > 200
+
+
 def test_parsed_lexicons_are_read_back_from_the_cache_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
