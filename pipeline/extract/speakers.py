@@ -1091,7 +1091,9 @@ class SpeakerResolver:
                 Speaker(None, name=surface),
                 is_person=True,
                 is_media=False,
-                gender=_gender(surface) or _name_gender(surface),
+                # the title only: the first word of "Media Research Center's Bozell" is no
+                # first name
+                gender=_gender(surface),
             )
         found = self._by_surname(position, surface) if " " not in surface else None
         return found
