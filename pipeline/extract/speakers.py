@@ -76,7 +76,7 @@ _CAPITALISED = r"[A-ZА-ЯЁІЇЄҐ][\w’'.-]*"
 # capital to capital instead of trying every position (twice as fast on news text).
 _NAME_SEQ = re.compile(
     r"[A-ZА-ЯЁІЇЄҐ](?<![\w’'].)[\w’'.-]*"
-    rf"(?:[ \t]+(?:{_CAPITALISED}|de|van|von|der|bin|al|da|di|du|le|la))*"
+    rf"(?:[ \t]+(?:{_CAPITALISED}|der|de|van|von|bin|al|da|di|du|le|la))*"
 )
 
 
@@ -724,7 +724,19 @@ class SpeakerResolver:
             # "A report released Wednesday by the Darfur Ceasefire Monitor … The report said":
             # the document's own issuer, whoever spoke in between
             at = window_start + issued.start(1)
-            ent = self._org_entity(at, issued.group(1))
+            issuer = issued.group(1)
+            named = ORG_NAME.match(issuer)
+            if (
+                named is not None
+                and " " in named.group()
+                and named.end() < len(issuer)
+                and not named.group().endswith(("'s", "’s"))
+            ):
+                # "a report by the Institute for the Study of War said …": the capitalised
+                # name, not what the report said after it (read whole, the words after
+                # "the" looked like the name)
+                issuer = named.group()
+            ent = self._org_entity(at, issuer, issuer=True)
             if ent is None:
                 # "by the Darfur Ceasefire Monitor, an independent research group": a name
                 # that could be a person's, which its appositive says is an organisation's
@@ -749,10 +761,22 @@ class SpeakerResolver:
                 return ent
         return None
 
-    def _org_entity(self, position: int, text: str) -> _Entity | None:
-        """The organisation a capitalised name reads as, or None (a person, no organisation)."""
+    def _org_entity(self, position: int, text: str, *, issuer: bool = False) -> _Entity | None:
+        """The organisation a capitalised name reads as, or None (a person, no organisation).
+        ``issuer``: the name follows "a report by"/"from", where an organisation is expected."""
         desc = describe(text, self._words)
         name = desc.organization
+        if issuer and desc.name is not None and name is None and self.gazetteer is not None:
+            # two capitalised words read as a person's name ("a report by the United
+            # Nations") that the gazetteer knows as an organisation's; only for an issuer: a
+            # known organisation named in passing ("… for International Atomic Energy Agency
+            # inspectors") is no document's author
+            known = _organization(self.gazetteer, desc.name)
+            if known is not None:
+                sp = Speaker(
+                    None, organization=known.name, country=known.country, official=known.official
+                )
+                return _Entity(position, sp, is_person=False, is_media=False)
         if name is None or desc.name is not None:
             return None
         org = _organization(self.gazetteer, name) if self.gazetteer is not None else None
@@ -874,6 +898,12 @@ class SpeakerResolver:
         the later speaker out."""
         prev = self._previous
         if prev is None or prev.position >= position or position - prev.position > _LOOKBACK_CHARS:
+            # no statement to continue: the person the sentence before is about (its
+            # subject), not the last one it names ("Zelenskyy met envoy Steve Witkoff in
+            # Berlin. He said …")
+            subject = self._sentence_subject(position)
+            if subject is not None and _compatible(subject, gender):
+                return subject
             found = self._latest(position, person=True)
             return found if found is None or _compatible(found, gender) else None
         introduced = self._introduced_person(position, prev.position)
@@ -1037,12 +1067,33 @@ class SpeakerResolver:
         surface = first.group().rstrip(".")
         if gaz is not None:
             person = _person(gaz, surface)
+            if person is None and " " in surface:
+                # "European Commission President Ursula von der Leyen": the name after the
+                # titles (the last words alone miss names with particles)
+                bare = without_titles(surface, self._words)
+                if bare != surface:
+                    person = _person(gaz, bare)
             if person is not None:
                 sp = _person_speaker(None, _Parsed(person=person))
-                return _Entity(first.start(), sp, is_person=True, is_media=False)
+                # the gender the article or the first name gives: "he" after "Yulia
+                # Svyrydenko welcomed him" is not her
+                gender = _gender(surface) or self._known_gender(person.name)
+                return _Entity(
+                    first.start(),
+                    sp,
+                    is_person=True,
+                    is_media=False,
+                    gender=gender or _name_gender(person.name),
+                )
         if is_person_name(surface, self._words):
             return _Entity(
-                first.start(), Speaker(None, name=surface), is_person=True, is_media=False
+                first.start(),
+                Speaker(None, name=surface),
+                is_person=True,
+                is_media=False,
+                # the title only: the first word of "Media Research Center's Bozell" is no
+                # first name
+                gender=_gender(surface),
             )
         found = self._by_surname(position, surface) if " " not in surface else None
         return found
