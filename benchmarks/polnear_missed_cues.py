@@ -25,6 +25,7 @@ import argparse
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from benchmarks.eval_polnear import _overlap, read_records, relative_to_polnear, to_polnear
 from pipeline.extract import StatementExtractor
@@ -273,19 +274,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=40, help="kinds shown")
     ap.add_argument("--limit", type=int, default=0, help="only the first N documents")
     args = ap.parse_args(argv)
-    records = list(read_records(args.data))
-    if args.limit:
-        records = records[: args.limit]
+    records = read_first(args.data, args.limit)
     table, samples, total = analyse(records, StatementExtractor(), args.examples)
     print(f"{total:,} missed gold attributions with a lexicon cue (its own span)\n")
     print("| why (train) | n |\n|---|---|")
     for key, n in sorted(table.items(), key=lambda kv: (kv[0][:3], -kv[1]))[: args.top]:
         print(f"| {key} | {n:,} |")
+    print_samples(samples)
+    return 0
+
+
+def read_first(path: Path, limit: int) -> list[dict[str, Any]]:
+    """The records of a PolNeAR file, only the first ``limit`` documents when it is set."""
+    records = list(read_records(path))
+    return records[:limit] if limit else records
+
+
+def print_samples(samples: dict[str, list[str]]) -> None:
     for key, lines in samples.items():
         print(f"\n## {key}")
         for line in lines:
             print("  " + line)
-    return 0
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from benchmarks.eval_polnear import _overlap, adapt_statement, read_records
-from benchmarks.polnear_missed_cues import diagnose
+from benchmarks.eval_polnear import _overlap, adapt_statement
+from benchmarks.polnear_missed_cues import diagnose, print_samples, read_first
 from pipeline.extract import StatementExtractor
 from pipeline.extract import attribution as A
 from pipeline.extract.cue_model import features as cue_features
@@ -255,9 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--examples", help="print examples of kinds containing one of these (a|b)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N documents")
     args = ap.parse_args(argv)
-    records = list(read_records(args.data))
-    if args.limit:
-        records = records[: args.limit]
+    records = read_first(args.data, args.limit)
     tables, samples, total, gold_n = analyse(records, StatementExtractor(), args.examples)
     print(f"{total:,} of {gold_n:,} gold attributions with no statement content overlapping\n")
     for name, table in tables.items():
@@ -265,10 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, n in table.most_common(40):
             print(f"| {key} | {n:,} |")
         print()
-    for key, lines in samples.items():
-        print(f"\n## {key}")
-        for line in lines:
-            print("  " + line)
+    print_samples(samples)
     return 0
 
 
