@@ -774,8 +774,14 @@ class SpeakerResolver:
         None when that subject is no organisation (a person, a pronoun, a clause)."""
         stop = window.rfind(". ", 0, verb)
         start = max(stop + 2 if stop >= 0 else 0, window.rfind("\n", 0, verb) + 1)
+        # "Days after its report was issued, the museum issued a statement": the subject
+        # follows the opening adverbial
+        comma = window.rfind(", ", start, verb)
+        if comma >= 0:
+            start = comma + 2
         subject = window[start:verb].strip()
-        if not subject[:1].isupper() or "," in subject or len(subject.split()) > 10:
+        head = subject[4:] if subject.startswith("the ") else subject
+        if not head[:1].isupper() or len(subject.split()) > 10:
             return None
         if subject.lower() in self._person_pronouns or subject.lower() in self._group_pronouns:
             return None
@@ -1314,7 +1320,7 @@ _DOCUMENT_BY = re.compile(
 _DOCUMENT_RELEASED = re.compile(
     r"[ \t](?:has[ \t]+|had[ \t]+)?(?:released|published|issued|unveiled)[ \t]+"
     r"(?:an?|its|their|the)[ \t]+(?:[\w-]+[ \t]+){0,3}?"
-    r"(?:report|study|survey|poll|paper|analysis|assessment|review)\b"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)\b"
 )
 #: The appositive after a name ("…, an independent research group that …"): group 1 up to
 #: its head.
