@@ -1083,6 +1083,9 @@ def _indirect(doc: _Doc, ci: int, cue: Cue) -> Attribution | None:
     opener = _as_opening(doc, cue, ss, se)
     if opener is not None:
         return opener
+    inside = _as_inside(doc, cue, ss, se, floor)
+    if inside is not None:
+        return inside
     # "…, Kremlin spokesman Dmitry Peskov has said." / "…, said Peskov." - unless the cue has
     # its own that-clause ("Last week, the Post reported, citing X, that …").
     if not _has_complementizer(doc, cue.end, content_end):
@@ -1444,6 +1447,69 @@ def _as_clause(
         if len(text[start:end].split()) >= 3:
             return _make(doc, cue, speaker, [(start, end)], [(start, end)])
     return None
+
+
+def _as_inside(doc: _Doc, cue: Cue, ss: int, se: int, floor: int) -> Attribution | None:
+    """``The talks, as Peskov put it on Monday, are moving forward slowly.``: an as-clause
+    between commas, with adjuncts at most after its cue, reports the sentence around it."""
+    text = doc.text
+    if cue.cls not in ("speech", "cognition", "tell", "question", "evidence") or cue.passive:
+        return None
+    comma = text.find(",", cue.end, se)
+    if comma < 0:
+        return None  # "A, as the minister put it.": the as-clause ends the sentence
+    subj = _subject_before(doc, floor, cue.start)
+    if subj is None:
+        return None
+    lead = text[ss : subj[0]].rstrip()
+    as_word = lead.rsplit(None, 1)[-1] if lead else ""
+    if as_word.lower() not in doc.lex.as_words:
+        return None
+    before = lead[: len(lead) - len(as_word)].rstrip()
+    if not before.endswith(","):
+        return None
+    if not _is_adjunct_tail(doc, cue, cue.end, se):
+        return None  # "as Peskov said the talks …": a clause of the cue's own
+    after = _continued_content(doc, comma, se)
+    if after is None or _has_any(text, after[0], after[1], '“"«„'):
+        # 'The plan, as the envoy put it, is "a starting point"': a quotation is the
+        # content, as the quotation rules find it
+        return None
+    c_start = _clause_start(doc, ss, ss + len(before))
+    c_end = ss + len(before)
+    while c_end > c_start and text[c_end - 1] in " ,":
+        c_end -= 1
+    words = text[c_start:c_end].split()
+    while words and words[0].lower() in _AS_INSIDE_CONJUNCTIONS:
+        # "But the harder part, as X said, is …": the conjunction links to the sentence before
+        c_start = text.index(words[0], c_start) + len(words[0])
+        words = words[1:]
+    if (
+        not words
+        or _has_any(text, c_start, c_end, ",;:" + _DASHES)
+        or words[0].lower() in _CONTEXT_OPENERS
+        or words[0].lower() in _AS_INSIDE_SUBORDINATORS
+        or " ".join(words).lower() in _SENTENCE_ADVERBIALS
+        or words[0].lower() in _LEADING_ADVERBS
+        or words[0].lower() in doc.lex.complementizers
+        or words[-1].lower() in PREPOSITIONS
+        or words[-1].lower() in doc.lex.complementizers
+    ):
+        # what precedes is an adverbial ("However, as …"), a clause of its own ("If prices
+        # fall, as …", "given that, as …") or a phrase the as-clause interrupts ("who owes
+        # his job to, as …"): not the fronted subject of the content
+        return None
+    c_start = text.index(words[0], c_start)
+    parts = [(c_start, c_end), after]
+    return _make(doc, cue, subj, parts, list(parts))
+
+
+_AS_INSIDE_CONJUNCTIONS = wordset("and but or so yet")
+_AS_INSIDE_SUBORDINATORS = wordset("if unless because whether")
+_SENTENCE_ADVERBIALS = frozenset(
+    {"of course", "in fact", "after all", "at least", "in short", "in other words"}
+    | {"by contrast", "for example", "for instance", "in turn", "above all", "in any case"}
+)
 
 
 def _as_ending(

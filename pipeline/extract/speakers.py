@@ -719,6 +719,14 @@ class SpeakerResolver:
         window_start = max(0, position - _ISSUER_LOOKBACK_CHARS)
         window = self.text[window_start:position]
         issuers = list(_DOCUMENT_BY.finditer(window))
+        releases = list(_DOCUMENT_RELEASED.finditer(window))
+        released = releases[-1] if releases else None
+        if released is not None and (not issuers or issuers[-1].start() < released.start()):
+            # "The U.N. monitoring mission released a report on Tuesday. According to the
+            # report, …": the subject of the sentence that released it
+            ent = self._releaser(window_start, window, released.start())
+            if ent is not None:
+                return ent
         if issuers:
             issued = issuers[-1]
             # "A report released Wednesday by the Darfur Ceasefire Monitor … The report said":
@@ -760,6 +768,38 @@ class SpeakerResolver:
             if ent is not None:
                 return ent
         return None
+
+    def _releaser(self, window_start: int, window: str, verb: int) -> _Entity | None:
+        """The organisation that opens the sentence up to ``verb`` ("released a report"), or
+        None when that subject is no organisation (a person, a pronoun, a clause)."""
+        stop = window.rfind(". ", 0, verb)
+        start = max(stop + 2 if stop >= 0 else 0, window.rfind("\n", 0, verb) + 1)
+        # "Days after its report was issued, the museum issued a statement": the subject
+        # follows the opening adverbial
+        comma = window.rfind(", ", start, verb)
+        if comma >= 0:
+            start = comma + 2
+        subject = window[start:verb].strip()
+        head = subject[4:] if subject.startswith("the ") else subject
+        if not head[:1].isupper() or len(subject.split()) > 10:
+            return None
+        if subject.lower() in self._person_pronouns or subject.lower() in self._group_pronouns:
+            return None
+        at = window_start + window.index(subject, start)
+        speaker = self._resolve(Span(subject, at, at + len(subject)))
+        if speaker.name is not None:
+            # two capitalised words that read as a person's name: an organisation's when
+            # the gazetteer knows it as one, as after "a report by"
+            return self._org_entity(at, subject, issuer=True)
+        if speaker.organization is None:
+            return None
+        sp = Speaker(
+            None,
+            organization=speaker.organization,
+            country=speaker.country,
+            official=speaker.official,
+        )
+        return _Entity(at, sp, is_person=False, is_media=False)
 
     def _org_entity(self, position: int, text: str, *, issuer: bool = False) -> _Entity | None:
         """The organisation a capitalised name reads as, or None (a person, no organisation).
@@ -1274,6 +1314,13 @@ _ISSUED_AFTER = re.compile(
 _DOCUMENT_BY = re.compile(
     r"\b(?:report|study|survey|poll|paper|analysis|assessment|review)[ \t]"
     r"[^.;\n]{0,60}?\b(?:by|from)[ \t]+(?:the[ \t]+)?([A-Z][^,.;()\n]*)"
+)
+#: A document released by the subject of its sentence: "[The U.N. mission] released a report
+#: on Tuesday", "[The institute] has published its annual survey".
+_DOCUMENT_RELEASED = re.compile(
+    r"[ \t](?:has[ \t]+|had[ \t]+)?(?:released|published|issued|unveiled)[ \t]+"
+    r"(?:an?|its|their|the)[ \t]+(?:[\w-]+[ \t]+){0,3}?"
+    r"(?:report|study|survey|poll|paper|analysis|assessment|review|statement)\b"
 )
 #: The appositive after a name ("…, an independent research group that …"): group 1 up to
 #: its head.
