@@ -359,6 +359,8 @@ class TriggerFinder:
         self._business_before: re.Pattern[str] | None = None
         self._business_after: re.Pattern[str] | None = None
         self._business_guard: re.Pattern[str] | None = None
+        self._business_object: re.Pattern[str] | None = None
+        self._business_verbs = frozenset(str(h) for h in business.get("verbs") or [])
         if self._business_heads and business.get("words"):
             named = "|".join(str(w) for w in business["words"])
             targets = business.get("targets")
@@ -376,6 +378,12 @@ class TriggerFinder:
                 rf"\s+(?:{business.get('after') or 'on'})\s+"
                 r"(?:(?:the|a|an|its|their|this|these)\s+)?"
                 rf"(?:(?![\w-]+ing\s)(?!(?:{stop})\s)[\w’'-]+\s+){{0,2}}?(?:{named})(?![\w-])"
+            )
+            # A discussion verb's object: a few words of one clause (no punctuation), the
+            # first of them no verb in -ing ("discussed trade and economic cooperation").
+            self._business_object = re.compile(
+                r"\s+(?:(?:the|a|an|its|their|this|these|in\s+detail|issues\s+of)\s+)?"
+                rf"(?:(?![\w-]+ing\s)[\w’'-]+\s+){{0,4}}?(?:{named})(?![\w-])"
             )
             guard = business.get("guard")
             self._business_guard = re.compile(rf"(?<![\w-])(?:{guard})(?![\w-])") if guard else None
@@ -491,9 +499,9 @@ class TriggerFinder:
             if trig is None:
                 continue
             if (
-                head.kind == "strong"
-                and head.category in self._business_categories
-                and self._names_other_business(text, start, end)
+                head.category in self._business_categories
+                and (head.kind == "strong" or self._business_verbs)
+                and self._names_other_business(text, start, end, strong=head.kind == "strong")
             ):
                 if out and out[-1].end <= start and not text[out[-1].end : start].strip():
                     # What was said of it ("progress on", "agreed to") goes with it.
@@ -660,7 +668,9 @@ class TriggerFinder:
         # The codes name the act the rules found, which no longer holds.
         return Trigger(trig.category, stance, trig.text, trig.start, trig.end, ())
 
-    def _names_other_business(self, text: str, start: int, end: int) -> bool:
+    def _names_other_business(
+        self, text: str, start: int, end: int, *, strong: bool = True
+    ) -> bool:
         """Whether the head at ``[start, end)`` is talks or a deal whose own noun phrase names
         trade, energy, visas or other business ("free trade talks", "negotiations to continue
         the gas transit"), in a sentence that neither shows an armed conflict by itself nor
@@ -673,14 +683,22 @@ class TriggerFinder:
             return False
         lowered = self._lowered
         head = lowered[start:end] if lowered is not None else text[start:end].lower()
-        if head[head.rfind(" ") + 1 :] not in self._business_heads:
-            return False
-        lo = max(0, start - _BUSINESS_WINDOW_CHARS)
+        last = head[head.rfind(" ") + 1 :]
         hi = min(len(text), end + _BUSINESS_WINDOW_CHARS)
-        left = lowered[lo:start] if lowered is not None else text[lo:start].lower()
         right = lowered[end:hi] if lowered is not None else text[end:hi].lower()
-        if before.search(left) is None and after.match(right) is None:
+        if last in self._business_verbs:
+            # "the presidents discussed trade and economic cooperation": what was discussed
+            # is other business, whatever the head's kind.
+            obj = self._business_object
+            if obj is None or obj.match(right) is None:
+                return False
+        elif not strong or last not in self._business_heads:
             return False
+        else:
+            lo = max(0, start - _BUSINESS_WINDOW_CHARS)
+            left = lowered[lo:start] if lowered is not None else text[lo:start].lower()
+            if before.search(left) is None and after.match(right) is None:
+                return False
         starts = self._starts
         k = bisect_right(starts, start) - 1
         s_lo = max(starts[k], start - _FEATURE_WINDOW_CHARS)

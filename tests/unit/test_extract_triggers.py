@@ -487,6 +487,26 @@ def test_talks_or_a_deal_on_other_business_are_no_trigger() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "other_business"),
+    [
+        ("The two prime ministers discussed trade and energy cooperation over lunch.", True),
+        ("The presidents discussed in detail economic ties between their countries.", True),
+        ("The foreign ministers discussed the ceasefire along the front line.", False),
+        ("The envoys discussed gas supplies and the prisoner swap in the war.", False),
+    ],
+)
+def test_a_discussion_of_other_business_is_no_trigger(sentence: str, other_business: bool) -> None:
+    """What was discussed names trade or energy: no talks on the conflict, unless the
+    sentence itself shows the armed conflict."""
+    finder = TriggerFinder.for_language("en")
+    assert finder is not None
+    text = "Leaders meet as the war grinds on\n" + sentence
+    finder.find(text)  # sets the sentence starts the test reads
+    at = text.index("discussed")
+    assert finder._names_other_business(text, at, at + len("discussed")) is other_business
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         # A deal on energy facilities in a war is about the strikes.
