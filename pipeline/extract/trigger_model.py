@@ -249,7 +249,10 @@ def clause_features(
         out += ["cm:" + w for w in sorted(found.intersection(_CLAUSE_MARKS))]
         for m in _CONTRAST.finditer(text, sent_start, sent_end):
             out.append(("ca:" if m.end() <= c.start else "cb:") + m.group().lower())
-        return out + _report_marks(text.lower(), lo, hi, c.start)
+        # The clause alone, lowered: the whole text per candidate would make a long text
+        # with many triggers quadratic, and its offsets are off where lower() changed a length.
+        part = text[lo:hi].lower()
+        return out + _report_marks(part, 0, len(part), c.start - lo)
     marks = []
     for w in _CLAUSE_MARKS:
         # As whole words of letters, as ``_WORD`` reads them ("can" of "can't", not of
